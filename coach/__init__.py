@@ -1,0 +1,52 @@
+"""Cadence Coach: how posting habits win and lose followers, simulated.
+
+The public API, used by the command line, the app and the README:
+
+>>> from coach import load_scenario, run_many
+>>> ensemble = run_many(load_scenario("scenarios/conversationalist.yaml"), replicates=5)
+>>> ensemble.summary()["followers_end"]["median"]  # doctest: +SKIP
+"""
+
+__version__ = "0.1.0"
+
+from coach.engine import simulate  # noqa: E402
+from coach.experiments import compare, run_many  # noqa: E402
+from coach.parameters import Mechanisms, ModelParams  # noqa: E402
+from coach.platforms import PRESETS, Platform  # noqa: E402
+from coach.results import CHANNELS, REASONS, Ensemble, Results, paired_difference  # noqa: E402
+from coach.scenario import (  # noqa: E402
+    Audience,
+    Habits,
+    Scenario,
+    ScenarioError,
+    Segment,
+    TimelineStep,
+    dump_scenario,
+    load_scenario,
+    parse_scenario,
+)
+
+__all__ = [
+    "CHANNELS",
+    "PRESETS",
+    "REASONS",
+    "Audience",
+    "Ensemble",
+    "Habits",
+    "Mechanisms",
+    "ModelParams",
+    "Platform",
+    "Results",
+    "Scenario",
+    "ScenarioError",
+    "Segment",
+    "TimelineStep",
+    "__version__",
+    "compare",
+    "dump_scenario",
+    "load_scenario",
+    "paired_difference",
+    "parse_scenario",
+    "run_many",
+    "simulate",
+]

@@ -1,0 +1,430 @@
+"""One simulation run: ``simulate(scenario, seed, replicate) -> Results``.
+
+Time
+    The SimPy clock counts **hours** from the start; day ``d`` (0-based, reported as day
+    ``d + 1``) covers ``[24 d, 24 d + 24)``. The hour of day is ``t % 24`` in the audience's
+    local time, the same clock as ``active_hours`` and ``activity_by_hour``.
+
+Order of events
+    1. At ``24 d`` the day cycle sets the day's habits (timeline) and starts that day's
+       posting, outreach and discovery processes.
+    2. During the day, in time order: posts (each one exposes the crowd, updates fatigue and
+       satisfaction, draws replies and reshares and the prospects reshares reach), answers
+       and ignored replies (conversation, with onlookers), outreach replies (the person
+       answered and onlookers), and at noon the day's discovery prospects. Sittings are placed so that a whole burst ends before midnight, and
+       answers are placed at random minutes, so no event shares the instant of a close.
+    3. At ``24 (d + 1)`` the day closes: each follower's hazards for the day are summed,
+       followers whose cumulative hazard reaches their budget leave (each with one reason,
+       drawn in proportion to that day's hazards); then the day's prospects decide in one
+       batch and those who follow join (they face hazards from the next day on); last, the
+       day's counts are recorded.
+
+So ``followers[d] = followers[d - 1] + follows[d] - unfollows[d]`` holds exactly.
+Every random draw comes from a named stream (:mod:`coach.rng`).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import simpy
+
+from coach.audience import F32, Crowd
+from coach.processes import day_cycle
+from coach.results import CHANNELS, REASONS, Results
+from coach.rng import make_streams
+from coach.scenario import Habits, Scenario
+
+POST_KINDS = ("plain", "link", "promo", "question")
+PLAIN, LINK, PROMO, QUESTION = range(4)
+RESHARE, CONVERSATION, OUTREACH, DISCOVERY = (CHANNELS.index(c) for c in ("reshare", "conversation", "outreach", "discovery"))
+
+DEFAULT_ACTIVITY = (
+    0.15, 0.08, 0.05, 0.04, 0.04, 0.08, 0.2, 0.45, 0.7, 0.9, 1.0, 1.0,
+    0.95, 0.95, 0.95, 0.9, 0.85, 0.8, 0.8, 0.8, 0.75, 0.6, 0.45, 0.3,
+)  # fmt: skip
+"""Share of the audience online by local hour, peak = 1: weekday daytime peak (E:E9)."""
+
+HOURS = 24.0  # the SimPy clock unit is the hour
+DEAD_PENALTY = 4.0  # log-odds lost by an abandoned-looking profile (assumed, E:A14)
+QUIET_GRACE_DAYS = 3.0  # days of silence before the profile starts to look abandoned
+
+
+def visibility_by_hour(activity: np.ndarray, half_life_minutes: float) -> np.ndarray:
+    """Relative reach of a post published at each hour: the audience online during its life.
+
+    A post's impressions decay with the given half-life (E:E1); its reach is the activity
+    curve averaged under that decay, normalised so the best hour is 1.
+    """
+    rate = math.log(2) / (half_life_minutes / 60.0)  # per hour
+    hours = np.arange(25)
+    weights = np.diff(-np.exp(-rate * hours))  # share of impressions in each following hour
+    vis = np.array([sum(activity[(h + j) % 24] * weights[j] for j in range(24)) for h in range(24)])
+    return vis / vis.max()
+
+
+class World:
+    """The state of one run: the account, its crowd of followers, and the day's tallies."""
+
+    def __init__(self, scenario: Scenario, streams: dict[str, np.random.Generator]):
+        self.scenario = scenario
+        self.params = p = scenario.model
+        self.mechanisms = p.mechanisms
+        self.platform = scenario.platform
+        self.rng = streams
+        self.days = scenario.days
+        self.schedule = scenario.habit_schedule()
+        self.habits: Habits = self.schedule[0][1]
+        audience = scenario.audience
+        segs = audience.segments
+        self.n_seg = len(segs)
+        self.market_cdf = np.cumsum(audience.market_shares())
+        self.market_cdf /= self.market_cdf[-1]
+
+        activity = np.array(audience.activity_by_hour or DEFAULT_ACTIVITY, dtype=float)
+        activity /= activity.max()
+        vis = visibility_by_hour(activity, p.visibility_half_life_minutes)
+        self.visibility = vis if self.mechanisms.exposure_decay else np.full(24, vis.mean())
+
+        link_app = np.array([s.link_appetite for s in segs])
+        chat_app = np.array([s.chat_appetite for s in segs])
+        # Satisfaction a seen post of each kind brings to each segment (kinds x segments).
+        self.value = np.array([
+            np.full(self.n_seg, p.value_plain),
+            p.value_link * link_app,
+            np.full(self.n_seg, p.value_promo),
+            p.value_question * chat_app,
+        ], dtype=F32)  # fmt: skip
+        # Reshare multiplier of each kind for each segment (E:C4: links reshare more).
+        self.reshare_mult = np.array([
+            np.ones(self.n_seg),
+            p.link_reshare_boost * (1 + link_app) / 2,
+            np.full(self.n_seg, p.promo_reshare_factor),
+            np.full(self.n_seg, 0.8),
+        ], dtype=F32)  # fmt: skip
+        self.chat_app = chat_app
+        self.churn_per_hour = np.array([-math.log1p(-min(s.churn_per_month, 0.999)) / (30 * 24) for s in segs], dtype=F32)
+
+        self.crowd = Crowd.empty(
+            int(audience.followers * 1.3) + 64,
+            segment_traits={
+                "tolerance": np.array([s.tolerance_posts_per_day for s in segs], dtype=F32),
+                "attention": np.array([s.attention for s in segs], dtype=F32),
+                "chat": chat_app.astype(F32),
+            },
+        )
+        self._seed_followers(audience.followers)
+
+        # Account state. Leaky load of posts in followers' feeds (scalar: every follower's
+        # feed receives the same posts), and the recent-profile summaries prospects see.
+        self.tau_load = p.fatigue_memory_hours
+        self.load = 0.0
+        self.load_t = 0.0
+        self.feed_count = 0.0
+        self.feed_t = 0.0
+        self.t_ref = 0.0  # time the scaled crowd accumulators were last rebased
+        self.profile = self._expected_profile(self.habits)
+        self.recent_posts = self.habits.posts_per_day
+        self.recent_answers = self._expected_answers(self.habits)
+        self.last_post = -HOURS / max(self.habits.posts_per_day, 1e-9) if self.habits.posts_per_day > 0 else 0.0
+
+        self.daily = {key: np.zeros(self.days) for key in Results.series_names()}
+        self.day = 0
+        # Prospects met during the day, decided in one vectorised batch at the close.
+        self.pending = np.zeros(len(CHANNELS), dtype=np.int64)
+        self.pending_targets: list[bool] = []  # outreach targets: does the account follow them?
+
+    # -- set-up ----------------------------------------------------------------------------
+
+    def _seed_followers(self, count: int) -> None:
+        rng = self.rng["crowd"]
+        shares = np.array([s.share for s in self.scenario.audience.segments])
+        segments = rng.choice(self.n_seg, size=count, p=shares / shares.sum()).astype(np.int8)
+        reciprocal = rng.random(count) < self.habits.follow_back_rate
+        self.crowd.add(segments, 0.0, reciprocal, rng, self.params.tolerance_spread)
+        # Starting ties are of mixed age: exponential around the mean age (assumed).
+        self.crowd.tie_start[:] = -rng.exponential(self.params.initial_tie_age_days * HOURS, count)
+
+    def _kind_shares(self, habits: Habits) -> np.ndarray:
+        link, promo, question = habits.link_share, habits.promo_share, habits.question_share
+        return np.array([max(0.0, 1 - link - promo - question), link, promo, question])
+
+    def _expected_profile(self, habits: Habits) -> np.ndarray:
+        return self._kind_shares(habits) @ self.value.astype(float)
+
+    def _expected_answers(self, habits: Habits) -> float:
+        """Answers per day the starting habits would give, to start the recent-profile memory."""
+        p = self.params
+        seen = self.crowd.n * float(np.mean(self.crowd.attention)) * float(self.visibility.mean()) if self.crowd.n else 0.0
+        boost = 1 + (p.question_reply_boost - 1) * habits.question_share
+        replies = habits.posts_per_day * seen * p.reply_probability * float(np.mean(self.chat_app)) * boost * 0.7
+        return replies * habits.reply_rate if self.mechanisms.conversation else 0.0
+
+    # -- the day ---------------------------------------------------------------------------
+
+    def begin_day(self, day: int) -> Habits:
+        """Set the habits in force on ``day`` (0-based) and return them."""
+        self.day = day
+        for first_day, habits in self.schedule:
+            if first_day - 1 <= day:
+                self.habits = habits
+        return self.habits
+
+    def times_in_active_hours(self, day: int, count: int, rng: np.random.Generator, room: float = 0.0) -> np.ndarray:
+        """``count`` sorted times on ``day``, one in each equal slice of the active hours.
+
+        ``room`` hours are kept free before midnight so a burst ends within the day.
+        """
+        if count == 0:
+            return np.empty(0)
+        start, _ = self.habits.active_hours
+        length = float(len(self.habits.active_hour_list))
+        offsets = (np.arange(count) + rng.random(count)) * (length / count)
+        hours = (start + offsets) % HOURS
+        hours = np.minimum(hours, HOURS - room - 1 / 60)
+        return np.sort(HOURS * day + hours)
+
+    def draw_kinds(self, count: int, rng: np.random.Generator) -> np.ndarray:
+        """Post kinds (indices into POST_KINDS) for ``count`` posts, by the habits' shares."""
+        return np.searchsorted(np.cumsum(self._kind_shares(self.habits)), rng.random(count) * (1 - 1e-12))
+
+    def answer_delay(self, now: float, rng: np.random.Generator) -> float:
+        """Hours until the account answers: exponential around the habit, then into active hours."""
+        t = now + rng.exponential(self.habits.reply_delay_hours) if self.habits.reply_delay_hours > 0 else now
+        active = self.habits.active_hour_list
+        hour = int(t % HOURS)
+        if hour not in active:
+            wait = next(k for k in range(1, 25) if (hour + k) % 24 in active)
+            t = math.floor(t) + wait + rng.random()  # some minute of the first active hour
+        return t - now
+
+    # -- events ----------------------------------------------------------------------------
+
+    def publish(self, kind: int, t: float) -> np.ndarray:
+        """One post at hour ``t``: expose the crowd; return the uids of followers who reply."""
+        p, mech, crowd, day = self.params, self.mechanisms, self.crowd, self.day
+        d = self.daily
+        d["posts"][day] += 1
+        feed = 1.0
+        if self.platform.ranked_feed and mech.feed_discount:
+            self.feed_count *= math.exp(-(t - self.feed_t) / (p.feed_window_minutes / 60.0))
+            self.feed_t = t
+            feed = p.feed_floor + (1 - p.feed_floor) * p.feed_decay**self.feed_count
+            self.feed_count += 1.0
+        self.load = self.load * math.exp(-(t - self.load_t) / self.tau_load) + feed
+        self.load_t = t
+        felt = self.load * HOURS / self.tau_load  # posts/day the follower feels in the feed
+        self.profile = 0.95 * self.profile + 0.05 * self.value[kind]  # ~ the last 20 posts
+        self.last_post = t
+        reach = self.platform.link_reach if kind == LINK else 1.0
+        p_see = self.visibility[int(t % HOURS)] * reach * feed
+        if crowd.n == 0 or p_see <= 0:
+            return np.empty(0, dtype=np.int64)
+
+        rng = self.rng["exposure"]
+        seen = np.flatnonzero(rng.random(crowd.n, dtype=F32) < crowd.attention * F32(p_see))
+        d["impressions"][day] += len(seen)
+        if len(seen) == 0:
+            return np.empty(0, dtype=np.int64)
+        a = crowd.arrays
+        ratio = F32(felt) / a["tolerance"][seen]
+        if mech.fatigue:
+            excess = np.maximum(ratio - F32(1), F32(0))
+            a["fatigue"][seen] += F32(p.fatigue_strength) * excess ** F32(p.fatigue_gamma)
+        engage = F32(1) / (F32(1) + ratio ** F32(p.engagement_fatigue_power))
+        segs = a["segment"][seen]
+        if mech.content:
+            a["sat"][seen] += self.value[kind][segs] * F32(self._sat_scale(t))
+
+        u = rng.random((2, len(seen)), dtype=F32)
+        reshare_p = F32(p.reshare_probability) * self.reshare_mult[kind][segs] * engage
+        reshares = int(np.count_nonzero(u[1] < reshare_p))
+        d["reshares"][day] += reshares
+        d["likes"][day] += rng.poisson(p.like_probability * float(engage.sum()))
+        if mech.reshare and reshares:
+            mean = p.prospects_per_reshare * self.platform.out_of_network * reach
+            shape = p.reshare_dispersion * reshares
+            self.pending[RESHARE] += rng.poisson(rng.gamma(shape, mean / p.reshare_dispersion))
+        if not mech.conversation:
+            return np.empty(0, dtype=np.int64)
+        boost = p.question_reply_boost if kind == QUESTION else 1.0
+        reply_p = F32(p.reply_probability * boost) * a["chat"][seen] * a["reply_will"][seen] * engage
+        repliers = seen[u[0] < reply_p]
+        d["replies_received"][day] += len(repliers)
+        return a["uid"][repliers]
+
+    def answer(self, uids: np.ndarray, t: float) -> None:
+        """The account answers these repliers: satisfaction up, bonded for weeks, onlookers."""
+        p, crowd = self.params, self.crowd
+        self.daily["replies_answered"][self.day] += len(uids)
+        rows = crowd.rows_of(uids)
+        if len(rows):
+            a = crowd.arrays
+            a["sat"][rows] += F32(p.answer_boost * self._sat_scale(t))
+            a["reply_will"][rows] = 1.0
+            bonded = int(np.count_nonzero(crowd.bonded_until > t))
+            room = max(0, p.conversation_capacity - bonded)
+            a["bonded_until"][rows[:room]] = t + p.bond_days * HOURS
+        self.pending[CONVERSATION] += self.rng["conversation"].poisson(p.onlookers_per_answer * len(uids))
+
+    def ignore(self, uids: np.ndarray, t: float) -> None:
+        """These repliers got no answer: satisfaction down, remembered, fewer replies later."""
+        p, crowd = self.params, self.crowd
+        self.daily["replies_ignored"][self.day] += len(uids)
+        rows = crowd.rows_of(uids)
+        if len(rows):
+            a = crowd.arrays
+            a["sat"][rows] -= F32(p.ignore_penalty * self._sat_scale(t))
+            a["ignored"][rows] += F32(math.exp((t - self.t_ref) / (p.ignored_memory_days * HOURS)))
+            a["reply_will"][rows] *= F32(0.6)
+
+    def outreach(self, t: float) -> None:
+        """One reply on someone else's post: that person and some onlookers see the account."""
+        p, rng = self.params, self.rng["outreach"]
+        self.daily["outreach"][self.day] += 1
+        self.pending_targets.append(bool(rng.random() < p.outreach_to_followed_share))
+        self.pending[OUTREACH] += rng.poisson(p.onlookers_per_outreach)
+
+    def discover(self, t: float) -> None:
+        """The day's search and recommendation prospects; more while the account is active."""
+        p, h = self.params, self.scenario.audience.prospects_per_day
+        x, ref, w = self.recent_posts, p.discovery_reference_posts, p.discovery_activity_weight
+        rate = h * ((1 - w) + w * 2 * x / (x + ref))
+        self.pending[DISCOVERY] += self.rng["prospects"].poisson(rate)
+
+    def decide_prospects(self, t: float) -> None:
+        """Everyone who came across the account today looks at its profile; some follow.
+
+        Follow odds (E:B4 and assumed weights): content fit of the recent posts for the
+        prospect's segment, how conversational the account looks, x2 per extra post seen,
+        x0.989 per post/day, x27 if the account already follows them, and a penalty for
+        a profile that looks abandoned.
+        """
+        targets = np.array(self.pending_targets, dtype=bool)
+        counts = self.pending
+        count = int(counts.sum()) + len(targets)
+        self.pending = np.zeros(len(CHANNELS), dtype=np.int64)
+        self.pending_targets = []
+        if count == 0:
+            return
+        p, rng = self.params, self.rng["prospects"]
+        # Outreach targets first, then every channel's other prospects.
+        channel = np.concatenate([np.full(len(targets), OUTREACH), np.repeat(np.arange(len(CHANNELS)), counts)])
+        followed = np.zeros(count, dtype=bool)
+        followed[: len(targets)] = targets
+        segs = np.searchsorted(self.market_cdf, rng.random(count) * (1 - 1e-12)).astype(np.int8)
+        answers, posts = self.recent_answers, self.recent_posts
+        conv_share = answers / (answers + posts) if answers + posts > 0 else 0.0
+        extra = np.minimum(rng.poisson(p.extra_exposures_per_post * posts, count), p.max_extra_exposures)
+        silent_days = (t - self.last_post) / HOURS
+        dead = min(1.0, max(0.0, silent_days - QUIET_GRACE_DAYS) / max(p.silent_days_dead - QUIET_GRACE_DAYS, 1e-9))
+        logit = (
+            math.log(p.follow_base_probability / (1 - p.follow_base_probability))
+            + p.fit_weight * self.profile[segs]
+            + p.chat_weight * self.chat_app[segs] * conv_share
+            + math.log(p.exposure_odds) * extra
+            + math.log(p.volume_odds) * posts
+            + math.log(p.followed_odds) * followed
+            - DEAD_PENALTY * dead
+        )
+        logit[: len(targets)] += math.log(p.outreach_odds)
+        follows = rng.random(count) < 1 / (1 + np.exp(-logit))
+        k = int(follows.sum())
+        if k == 0:
+            return
+        reciprocal = followed[follows] | (rng.random(k) < self.habits.follow_back_rate)
+        self.crowd.add(segs[follows], t, reciprocal, self.rng["crowd"], p.tolerance_spread)
+        by_channel = np.bincount(channel[follows], minlength=len(CHANNELS))
+        self.daily["follows"][self.day] += k
+        for name, c in zip(CHANNELS, by_channel, strict=True):
+            self.daily[f"follows_{name}"][self.day] += c
+
+    # -- the close -------------------------------------------------------------------------
+
+    def close_day(self, day: int) -> None:
+        """Turn the day's hazards into unfollows, record the day, fold in decay."""
+        p, mech, crowd, d = self.params, self.mechanisms, self.crowd, self.daily
+        t = HOURS * (day + 1)
+        a = crowd.arrays
+        n = crowd.n
+        hazards = np.zeros((len(REASONS), n), dtype=F32)  # per day, in REASONS order
+        if n:
+            if mech.fatigue:
+                hazards[0] = crowd.fatigue
+            if mech.content:
+                dissatisfaction = -crowd.sat * F32(self._sat_scale(t)) - F32(p.content_threshold)
+                hazards[1] = F32(p.content_strength) * np.maximum(dissatisfaction, F32(0))
+            if mech.conversation:
+                remembered = crowd.ignored * F32(math.exp((t - self.t_ref) / (p.ignored_memory_days * HOURS)) ** -1)
+                hazards[2] = F32(p.ignored_strength) * remembered * crowd.chat
+            silent_days = (t - self.last_post) / HOURS
+            if mech.neglect and silent_days > 1:
+                hazards[3] = p.neglect_strength * min(1.0, silent_days / p.neglect_full_days)
+            if mech.churn:
+                churn = self.churn_per_hour[crowd.segment] * F32(HOURS)
+                churn[(t - crowd.tie_start) < p.new_tie_days * HOURS] *= F32(p.new_tie_ratio)
+                churn[crowd.reciprocal] *= F32(p.reciprocal_ratio)
+                hazards[4] = churn
+            total = hazards.sum(axis=0)
+            total[crowd.bonded_until > t] *= F32(p.bond_hazard_ratio)
+            a["spent"][:n] += total
+            leaving = crowd.spent >= crowd.budget
+            if leaving.any():
+                self._count_reasons(hazards[:, leaving], day)
+                crowd.keep(~leaving)
+            a["fatigue"][: crowd.n] = 0.0
+        self._rebase(t)
+        self.decide_prospects(t)
+
+        habits = self.habits
+        d["followers"][day] = crowd.n
+        d["minutes"][day] = (
+            d["posts"][day] * habits.minutes_per_post
+            + (d["replies_answered"][day] + d["outreach"][day]) * habits.minutes_per_reply
+        )
+        d["engagements"][day] = d["likes"][day] + d["replies_received"][day] + d["reshares"][day]
+        keep = math.exp(-1 / 7)  # one-week memory of the profile's activity
+        self.recent_posts = keep * self.recent_posts + (1 - keep) * d["posts"][day]
+        self.recent_answers = keep * self.recent_answers + (1 - keep) * d["replies_answered"][day]
+
+    def _count_reasons(self, hazards: np.ndarray, day: int) -> None:
+        """One reason per leaver, drawn in proportion to that day's competing hazards."""
+        cum = np.cumsum(hazards, axis=0)
+        draw = self.rng["unfollow"].random(hazards.shape[1]) * cum[-1]
+        reason = (cum < draw).sum(axis=0)
+        reason[cum[-1] <= 0] = REASONS.index("churn")
+        counts = np.bincount(np.minimum(reason, len(REASONS) - 1), minlength=len(REASONS))
+        self.daily["unfollows"][day] += hazards.shape[1]
+        for name, c in zip(REASONS, counts, strict=True):
+            self.daily[f"unfollows_{name}"][day] += c
+
+    def _sat_scale(self, t: float) -> float:
+        return math.exp((t - self.t_ref) / (self.params.satisfaction_memory_days * HOURS))
+
+    def _rebase(self, t: float) -> None:
+        p = self.params
+        self.crowd.rebase({
+            "sat": math.exp(-(t - self.t_ref) / (p.satisfaction_memory_days * HOURS)),
+            "ignored": math.exp(-(t - self.t_ref) / (p.ignored_memory_days * HOURS)),
+        })  # fmt: skip
+        self.t_ref = t
+
+
+def simulate(scenario: Scenario, seed: int | None = None, replicate: int = 0) -> Results:
+    """Run one replicate of ``scenario``; the seed defaults to the scenario's."""
+    seed = scenario.seed if seed is None else seed
+    world = World(scenario, make_streams(seed, replicate))
+    env = simpy.Environment()
+    env.process(day_cycle(env, world))
+    env.run()
+    return Results(
+        scenario_name=scenario.name,
+        seed=seed,
+        replicate=replicate,
+        followers_start=scenario.audience.followers,
+        daily=world.daily,
+    )
+
+
+__all__ = ["CHANNELS", "POST_KINDS", "REASONS", "World", "simulate", "visibility_by_hour"]

@@ -1,0 +1,115 @@
+"""Many runs: replicates of one scenario, and comparisons of several on the same seeds.
+
+Replicate ``r`` of seed ``s`` always draws from the streams ``(s, r, name)``, whichever
+process runs it, so a parallel ensemble equals a serial one exactly. Big ensembles are
+spread over a pool of worker processes that is started once and then reused (the app keeps
+it warm); small ones run in this process, where a pool would cost more than it saves.
+"""
+
+from __future__ import annotations
+
+import atexit
+import multiprocessing
+import os
+from collections.abc import Callable, Sequence
+from concurrent.futures import Executor, ProcessPoolExecutor, as_completed
+
+from coach.engine import simulate
+from coach.results import Ensemble, Results
+from coach.scenario import Scenario
+
+Progress = Callable[[int, int], None]
+"""Called as ``progress(done, total)`` after each finished replicate."""
+
+PARALLEL_ABOVE_SECONDS = 1.0  # estimated serial time above which the pool is used
+_pool: ProcessPoolExecutor | None = None
+
+
+def estimated_seconds(scenario: Scenario, replicates: int) -> float:
+    """A rough serial run time, from measured costs per exposure and per simulated day."""
+    h = scenario.habits
+    exposures = scenario.audience.followers * max(h.posts_per_day, 0.1) * scenario.days
+    return replicates * (exposures * 1.5e-8 + scenario.days * 1.5e-4)
+
+
+def worker_count() -> int:
+    return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)
+
+
+def _get_pool() -> ProcessPoolExecutor:
+    global _pool
+    if _pool is None:
+        # forkserver: children start from a clean interpreter, safe beside threads (Streamlit).
+        context = multiprocessing.get_context("forkserver")
+        _pool = ProcessPoolExecutor(max_workers=worker_count(), mp_context=context)
+        atexit.register(_pool.shutdown, wait=False, cancel_futures=True)
+    return _pool
+
+
+def _run_one(scenario_json: str, seed: int, replicate: int) -> Results:
+    return simulate(Scenario.model_validate_json(scenario_json), seed, replicate)
+
+
+def run_many(
+    scenario: Scenario,
+    replicates: int | None = None,
+    seed: int | None = None,
+    *,
+    parallel: bool | None = None,
+    progress: Progress | None = None,
+) -> Ensemble:
+    """Run ``replicates`` (default: the scenario's) replicates from ``seed`` (default: its own).
+
+    ``parallel=None`` decides by the estimated run time; True or False forces it.
+    """
+    replicates = scenario.replicates if replicates is None else replicates
+    seed = scenario.seed if seed is None else seed
+    if replicates < 1:
+        raise ValueError("replicates must be at least 1")
+    use_pool = parallel if parallel is not None else (
+        worker_count() > 1 and estimated_seconds(scenario, replicates) > PARALLEL_ABOVE_SECONDS
+    )
+    if use_pool and replicates > 1:
+        runs = _run_pool(_get_pool(), scenario, seed, replicates, progress)
+    else:
+        runs = []
+        for r in range(replicates):
+            runs.append(simulate(scenario, seed, r))
+            if progress:
+                progress(r + 1, replicates)
+    return Ensemble(scenario=scenario, seed=seed, runs=runs)
+
+
+def _run_pool(pool: Executor, scenario: Scenario, seed: int, replicates: int, progress: Progress | None) -> list[Results]:
+    text = scenario.model_dump_json()
+    futures = {pool.submit(_run_one, text, seed, r): r for r in range(replicates)}
+    runs: list[Results | None] = [None] * replicates
+    for done, future in enumerate(as_completed(futures), start=1):
+        runs[futures[future]] = future.result()
+        if progress:
+            progress(done, replicates)
+    return [r for r in runs if r is not None]
+
+
+def compare(
+    scenarios: Sequence[Scenario],
+    replicates: int | None = None,
+    seed: int | None = None,
+    *,
+    parallel: bool | None = None,
+    progress: Progress | None = None,
+) -> list[Ensemble]:
+    """Run every scenario on the same seed and replicate indices (paired comparison).
+
+    Without explicit values, the first scenario's replicates and seed are used for all.
+    """
+    if not scenarios:
+        raise ValueError("compare needs at least one scenario")
+    replicates = scenarios[0].replicates if replicates is None else replicates
+    seed = scenarios[0].seed if seed is None else seed
+    total = replicates * len(scenarios)
+    out = []
+    for i, scenario in enumerate(scenarios):
+        step = (lambda d, _t, i=i: progress(i * replicates + d, total)) if progress else None
+        out.append(run_many(scenario, replicates, seed, parallel=parallel, progress=step))
+    return out

@@ -1,0 +1,216 @@
+"""Results of one run and of an ensemble of runs: plain arrays with provenance.
+
+A :class:`Results` holds one replicate's daily series (numpy arrays of length ``days``).
+An :class:`Ensemble` stacks replicates and answers with medians and 10th/90th percentiles,
+shaped as the JSON of CONTRACTS.md.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+CHANNELS = ("reshare", "conversation", "outreach", "discovery")
+"""How a new follower came: a reshared post, a public answer, an outreach reply, or search."""
+
+REASONS = ("fatigue", "content", "ignored", "neglect", "churn")
+"""Why a follower left: too many posts, posts not for them, their replies ignored, the
+account went quiet, or ordinary churn."""
+
+ACTIVITY = (
+    "impressions", "replies_received", "replies_answered", "replies_ignored",
+    "reshares", "likes", "engagements", "posts", "outreach", "minutes",
+)  # fmt: skip
+
+REASON_WORDS = {
+    "fatigue": "too many posts at once or per day",
+    "content": "posts not what they came for",
+    "ignored": "their replies went unanswered",
+    "neglect": "the account went quiet",
+    "churn": "ordinary churn (interests change)",
+}
+CHANNEL_WORDS = {
+    "reshare": "saw a reshared post",
+    "conversation": "saw you answer someone",
+    "outreach": "you replied to them or near them",
+    "discovery": "search and recommendations",
+}
+
+QUANTILES = {"median": 50, "p10": 10, "p90": 90}
+
+
+def quantiles(values: np.ndarray, axis: int = 0, digits: int = 2) -> dict[str, Any]:
+    """Median, 10th and 90th percentile of ``values`` along ``axis`` (rounded)."""
+    out = {}
+    for name, q in QUANTILES.items():
+        v = np.percentile(values, q, axis=axis)
+        out[name] = np.round(v, digits).tolist() if np.ndim(v) else round(float(v), digits)
+    return out
+
+
+@dataclass(frozen=True)
+class Results:
+    """One replicate: daily series keyed by name, all of length ``days``."""
+
+    scenario_name: str
+    seed: int
+    replicate: int
+    followers_start: int
+    daily: dict[str, np.ndarray]
+
+    @staticmethod
+    def series_names() -> list[str]:
+        """Every daily series a run records."""
+        return (
+            ["followers", "follows", "unfollows"]
+            + [f"follows_{c}" for c in CHANNELS]
+            + [f"unfollows_{r}" for r in REASONS]
+            + list(ACTIVITY)
+        )
+
+    @property
+    def days(self) -> int:
+        return len(self.daily["followers"])
+
+    def totals(self) -> dict[str, float]:
+        """Summary figures of this run, the unit of every paired comparison."""
+        d = self.daily
+        posts = float(d["posts"].sum())
+        out = {
+            "followers_end": float(d["followers"][-1]),
+            "net": float(d["followers"][-1] - self.followers_start),
+            "follows": float(d["follows"].sum()),
+            "unfollows": float(d["unfollows"].sum()),
+            "minutes_per_day": float(d["minutes"].mean()),
+            "engagement_per_post": float(d["engagements"].sum() / posts) if posts else 0.0,
+            "impressions_per_post": float(d["impressions"].sum() / posts) if posts else 0.0,
+        }
+        for c in CHANNELS:
+            out[f"follows_{c}"] = float(d[f"follows_{c}"].sum())
+        for r in REASONS:
+            out[f"unfollows_{r}"] = float(d[f"unfollows_{r}"].sum())
+        for a in ACTIVITY:
+            out[f"{a}_per_day"] = float(d[a].mean())
+        return out
+
+
+@dataclass
+class Ensemble:
+    """Replicates of one scenario, with quantiles over them."""
+
+    scenario: Any  # coach.scenario.Scenario (not imported here to keep this module plain)
+    seed: int
+    runs: Sequence[Results]
+    version: str = ""
+    _stack: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
+
+    def __post_init__(self) -> None:
+        if not self.runs:
+            raise ValueError("an ensemble needs at least one run")
+        if not self.version:
+            from coach import __version__
+
+            self.version = __version__
+
+    @property
+    def replicates(self) -> int:
+        return len(self.runs)
+
+    @property
+    def days(self) -> int:
+        return self.runs[0].days
+
+    def series(self, name: str) -> np.ndarray:
+        """A (replicates x days) array of one daily series."""
+        if name not in self._stack:
+            self._stack[name] = np.stack([r.daily[name] for r in self.runs])
+        return self._stack[name]
+
+    def values(self, name: str) -> np.ndarray:
+        """One summary figure (see :meth:`Results.totals`) for every replicate."""
+        return np.array([r.totals()[name] for r in self.runs])
+
+    def totals(self) -> dict[str, np.ndarray]:
+        """Every summary figure, one value per replicate."""
+        per_run = [r.totals() for r in self.runs]
+        return {k: np.array([t[k] for t in per_run]) for k in per_run[0]}
+
+    def summary(self) -> dict[str, Any]:
+        """The ``summary`` object of ``coach run --format json`` (CONTRACTS.md)."""
+        t = self.totals()
+        return {
+            "followers_start": self.runs[0].followers_start,
+            "followers_end": quantiles(t["followers_end"]),
+            "net": quantiles(t["net"]),
+            "follows": quantiles(t["follows"]),
+            "unfollows": quantiles(t["unfollows"]),
+            "follows_by_channel": {c: quantiles(t[f"follows_{c}"]) for c in CHANNELS},
+            "unfollows_by_reason": {r: quantiles(t[f"unfollows_{r}"]) for r in REASONS},
+            "minutes_per_day": round(float(np.median(t["minutes_per_day"])), 1),
+            "engagement_per_post": quantiles(t["engagement_per_post"]),
+            "impressions_per_day": quantiles(t["impressions_per_day"]),
+            "replies_per_day": {
+                "received": quantiles(t["replies_received_per_day"]),
+                "answered": quantiles(t["replies_answered_per_day"]),
+                "ignored": quantiles(t["replies_ignored_per_day"]),
+            },
+        }
+
+    def daily_quantiles(self, names: Sequence[str] | None = None) -> dict[str, Any]:
+        """The ``daily`` object: day numbers and per-day quantiles of each series."""
+        names = names or ["followers", "follows", "unfollows"]
+        out: dict[str, Any] = {"day": list(range(1, self.days + 1))}
+        for name in names:
+            out[name] = quantiles(self.series(name), axis=0)
+        return out
+
+    def provenance(self) -> dict[str, Any]:
+        """What reproduces this ensemble exactly: scenario hash, seed, replicate indices."""
+        text = self.scenario.model_dump_json()
+        return {
+            "scenario_sha256": hashlib.sha256(text.encode()).hexdigest()[:16],
+            "seed": self.seed,
+            "replicate_indices": [r.replicate for r in self.runs],
+            "package": f"coach {self.version}",
+        }
+
+    def to_dict(self, all_series: bool = True) -> dict[str, Any]:
+        """The JSON object printed by ``coach run --format json``."""
+        names = Results.series_names() if all_series else None
+        return {
+            "scenario": self.scenario.name,
+            "days": self.days,
+            "replicates": self.replicates,
+            "seed": self.seed,
+            "version": self.version,
+            "platform": self.scenario.platform.name,
+            "summary": self.summary(),
+            "daily": self.daily_quantiles(names),
+            "provenance": self.provenance(),
+        }
+
+    def to_csv(self) -> str:
+        """One row per day: median, p10 and p90 of every series."""
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, lineterminator="\n")
+        names = Results.series_names()
+        writer.writerow(["scenario", "day"] + [f"{n}_{q}" for n in names for q in QUANTILES])
+        stats = {n: quantiles(self.series(n), axis=0) for n in names}
+        for i in range(self.days):
+            row = [self.scenario.name, i + 1]
+            row += [stats[n][q][i] for n in names for q in QUANTILES]
+            writer.writerow(row)
+        return buffer.getvalue()
+
+
+def paired_difference(a: Ensemble, b: Ensemble, name: str) -> dict[str, Any]:
+    """Quantiles of ``b - a`` for one summary figure, replicate by replicate (same seeds)."""
+    if [r.replicate for r in a.runs] != [r.replicate for r in b.runs] or a.seed != b.seed:
+        raise ValueError("paired differences need ensembles run on the same seeds")
+    return quantiles(b.values(name) - a.values(name))
