@@ -1,8 +1,10 @@
 """The crowd: every follower as one row of a struct of numpy arrays.
 
 Never one Python object per follower. Arrays are over-allocated (``capacity``) so new
-followers append cheaply; leavers are removed by compaction at the day's close, which keeps
-rows in join order, so ``uid`` stays sorted and :meth:`Crowd.rows_of` is a binary search.
+followers append cheaply; a leaver's row is *retired* in place (it can no longer see posts, feel
+hazards or leave again) and retired rows are compacted away in bulk once they pass a tenth of
+the crowd. Compaction keeps join order, so ``uid`` stays sorted and :meth:`Crowd.rows_of` is
+a binary search.
 
 Accumulators that decay exponentially (satisfaction, remembered ignored replies) are stored
 *scaled*: the true value is ``stored * exp(-(t - t_ref) / tau)``. Adding at time ``t`` adds
@@ -32,6 +34,7 @@ FIELDS: dict[str, type] = {
     "bonded_until": F32,  # hour until which an answer keeps this follower bonded
     "tie_start": F32,  # hour the follow began (negative for starting followers)
     "reciprocal": np.bool_,  # the account follows them back
+    "churn": F32,  # background churn hazard per day, with the reciprocal discount applied
     "budget": F32,  # Exp(1) hazard budget: the follower leaves when `spent` reaches it
     "spent": F32,  # cumulative unfollow hazard
 }
@@ -43,6 +46,7 @@ class Crowd:
 
     arrays: dict[str, np.ndarray]
     n: int = 0
+    retired: int = 0  # rows of followers who left, not yet compacted away
     next_uid: int = 0
     segment_traits: dict[str, np.ndarray] = field(default_factory=dict)
 
@@ -61,6 +65,11 @@ class Crowd:
         raise AttributeError(name)
 
     @property
+    def followers(self) -> int:
+        """How many follow now (live rows)."""
+        return self.n - self.retired
+
+    @property
     def capacity(self) -> int:
         return len(self.arrays["uid"])
 
@@ -71,8 +80,12 @@ class Crowd:
         reciprocal: np.ndarray,
         rng: np.random.Generator,
         tolerance_spread: float,
+        reciprocal_ratio: float = 1.0,
     ) -> None:
-        """Append new followers of the given segments who follow from ``hour`` on."""
+        """Append new followers of the given segments who follow from ``hour`` on.
+
+        ``reciprocal_ratio`` multiplies the churn of reciprocal ties.
+        """
         k = len(segments)
         if k == 0:
             return
@@ -92,6 +105,7 @@ class Crowd:
             a[name][s] = 0.0
         a["tie_start"][s] = hour
         a["reciprocal"][s] = reciprocal
+        a["churn"][s] = traits["churn"][segments] * np.where(reciprocal, F32(reciprocal_ratio), F32(1))
         a["budget"][s] = rng.exponential(1.0, k)
         self.n += k
         self.next_uid += k
@@ -103,14 +117,24 @@ class Crowd:
             new[: self.n] = old[: self.n]
             self.arrays[name] = new
 
+    def retire(self, rows: np.ndarray) -> None:
+        """These followers left: neutralise their rows; compact once many have left."""
+        a = self.arrays
+        for name in ("attention", "chat", "sat", "ignored", "churn", "reply_will", "bonded_until", "fatigue"):
+            a[name][rows] = 0.0
+        a["budget"][rows] = np.inf  # never leaves twice
+        self.retired += len(rows)
+        if self.retired > max(32, self.n // 10):
+            self.keep(np.isfinite(a["budget"][: self.n]))
+
     def keep(self, mask: np.ndarray) -> None:
-        """Drop the followers where ``mask`` is False, keeping join order."""
+        """Drop the rows where ``mask`` is False, keeping join order."""
         k = int(mask.sum())
-        if k == self.n:
-            return
-        for arr in self.arrays.values():
-            arr[:k] = arr[: self.n][mask]
+        if k != self.n:
+            for arr in self.arrays.values():
+                arr[:k] = arr[: self.n][mask]
         self.n = k
+        self.retired = int(np.count_nonzero(~np.isfinite(self.arrays["budget"][:k])))
 
     def rows_of(self, uids: np.ndarray) -> np.ndarray:
         """Current row of each uid still following (uids that left are dropped)."""
@@ -120,7 +144,8 @@ class Crowd:
         rows = np.searchsorted(live, uids)
         inside = rows < self.n
         rows, uids = rows[inside], uids[inside]
-        return rows[live[rows] == uids]
+        rows = rows[live[rows] == uids]
+        return rows[np.isfinite(self.arrays["budget"][rows])]
 
     def rebase(self, factors: dict[str, float]) -> None:
         """Fold elapsed decay into scaled accumulators: ``arrays[name] *= factor``."""

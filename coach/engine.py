@@ -38,6 +38,7 @@ from coach.scenario import Habits, Scenario
 
 POST_KINDS = ("plain", "link", "promo", "question")
 PLAIN, LINK, PROMO, QUESTION = range(4)
+REASON_CHURN = REASONS.index("churn")
 RESHARE, CONVERSATION, OUTREACH, DISCOVERY = (CHANNELS.index(c) for c in ("reshare", "conversation", "outreach", "discovery"))
 
 DEFAULT_ACTIVITY = (
@@ -79,6 +80,7 @@ class World:
         audience = scenario.audience
         segs = audience.segments
         self.n_seg = len(segs)
+        self.reachable = audience.reachable_people()
         self.market_cdf = np.cumsum(audience.market_shares())
         self.market_cdf /= self.market_cdf[-1]
 
@@ -104,7 +106,6 @@ class World:
             np.full(self.n_seg, 0.8),
         ], dtype=F32)  # fmt: skip
         self.chat_app = chat_app
-        self.churn_per_hour = np.array([-math.log1p(-min(s.churn_per_month, 0.999)) / (30 * 24) for s in segs], dtype=F32)
 
         self.crowd = Crowd.empty(
             int(audience.followers * 1.3) + 64,
@@ -112,6 +113,8 @@ class World:
                 "tolerance": np.array([s.tolerance_posts_per_day for s in segs], dtype=F32),
                 "attention": np.array([s.attention for s in segs], dtype=F32),
                 "chat": chat_app.astype(F32),
+                # churn_per_month as a daily hazard: 1 - (1 - c)^(1/30) = -ln(1 - c) / 30
+                "churn": np.array([-math.log1p(-min(s.churn_per_month, 0.999)) / 30 for s in segs], dtype=F32),
             },
         )
         self._seed_followers(audience.followers)
@@ -130,6 +133,9 @@ class World:
         self.last_post = -HOURS / max(self.habits.posts_per_day, 1e-9) if self.habits.posts_per_day > 0 else 0.0
 
         self.daily = {key: np.zeros(self.days) for key in Results.series_names()}
+        self.reason_keys = [f"unfollows_{r}" for r in REASONS]
+        self.channel_keys = [f"follows_{c}" for c in CHANNELS]
+        self.expected_likes = 0.0  # drawn as one Poisson count at the close
         self.day = 0
         # Prospects met during the day, decided in one vectorised batch at the close.
         self.pending = np.zeros(len(CHANNELS), dtype=np.int64)
@@ -142,7 +148,7 @@ class World:
         shares = np.array([s.share for s in self.scenario.audience.segments])
         segments = rng.choice(self.n_seg, size=count, p=shares / shares.sum()).astype(np.int8)
         reciprocal = rng.random(count) < self.habits.follow_back_rate
-        self.crowd.add(segments, 0.0, reciprocal, rng, self.params.tolerance_spread)
+        self.crowd.add(segments, 0.0, reciprocal, rng, self.params.tolerance_spread, self.params.reciprocal_ratio)
         # Starting ties are of mixed age: exponential around the mean age (assumed).
         self.crowd.tie_start[:] = -rng.exponential(self.params.initial_tie_age_days * HOURS, count)
 
@@ -241,7 +247,7 @@ class World:
         reshare_p = F32(p.reshare_probability) * self.reshare_mult[kind][segs] * engage
         reshares = int(np.count_nonzero(u[1] < reshare_p))
         d["reshares"][day] += reshares
-        d["likes"][day] += rng.poisson(p.like_probability * float(engage.sum()))
+        self.expected_likes += p.like_probability * float(engage.sum())
         if mech.reshare and reshares:
             mean = p.prospects_per_reshare * self.platform.out_of_network * reach
             shape = p.reshare_dispersion * reshares
@@ -291,7 +297,9 @@ class World:
         p, h = self.params, self.scenario.audience.prospects_per_day
         x, ref, w = self.recent_posts, p.discovery_reference_posts, p.discovery_activity_weight
         rate = h * ((1 - w) + w * 2 * x / (x + ref))
-        self.pending[DISCOVERY] += self.rng["prospects"].poisson(rate)
+        rng = self.rng["prospects"]
+        # Recommendation systems favour an account on some days more than others (E:B6).
+        self.pending[DISCOVERY] += rng.poisson(rng.gamma(p.discovery_dispersion, rate / p.discovery_dispersion))
 
     def decide_prospects(self, t: float) -> None:
         """Everyone who came across the account today looks at its profile; some follow.
@@ -301,18 +309,21 @@ class World:
         x0.989 per post/day, x27 if the account already follows them, and a penalty for
         a profile that looks abandoned.
         """
+        # The market is finite: the more of it already follows, the fewer newcomers are new.
+        room = max(0.0, 1.0 - self.crowd.followers / self.reachable)
         targets = np.array(self.pending_targets, dtype=bool)
-        counts = self.pending
+        counts = self.rng["prospects"].binomial(self.pending, room) if room < 1 else self.pending
         count = int(counts.sum()) + len(targets)
         self.pending = np.zeros(len(CHANNELS), dtype=np.int64)
         self.pending_targets = []
         if count == 0:
             return
         p, rng = self.params, self.rng["prospects"]
-        # Outreach targets first, then every channel's other prospects.
-        channel = np.concatenate([np.full(len(targets), OUTREACH), np.repeat(np.arange(len(CHANNELS)), counts)])
+        # Rows: outreach targets first, then each channel's other prospects in CHANNELS order.
+        n_targets = len(targets)
+        ends = n_targets + np.cumsum(counts)
         followed = np.zeros(count, dtype=bool)
-        followed[: len(targets)] = targets
+        followed[:n_targets] = targets
         segs = np.searchsorted(self.market_cdf, rng.random(count) * (1 - 1e-12)).astype(np.int8)
         answers, posts = self.recent_answers, self.recent_posts
         conv_share = answers / (answers + posts) if answers + posts > 0 else 0.0
@@ -328,76 +339,91 @@ class World:
             + math.log(p.followed_odds) * followed
             - DEAD_PENALTY * dead
         )
-        logit[: len(targets)] += math.log(p.outreach_odds)
+        logit[:n_targets] += math.log(p.outreach_odds)
         follows = rng.random(count) < 1 / (1 + np.exp(-logit))
         k = int(follows.sum())
         if k == 0:
             return
         reciprocal = followed[follows] | (rng.random(k) < self.habits.follow_back_rate)
-        self.crowd.add(segs[follows], t, reciprocal, self.rng["crowd"], p.tolerance_spread)
-        by_channel = np.bincount(channel[follows], minlength=len(CHANNELS))
+        self.crowd.add(segs[follows], t, reciprocal, self.rng["crowd"], p.tolerance_spread, p.reciprocal_ratio)
+        idx = np.flatnonzero(follows)
+        by_channel = np.bincount(np.searchsorted(ends, idx, side="right"), minlength=len(CHANNELS))
+        by_channel[OUTREACH] += np.count_nonzero(idx < n_targets)
+        by_channel[0] -= np.count_nonzero(idx < n_targets)  # targets fell in the first bin above
         self.daily["follows"][self.day] += k
-        for name, c in zip(CHANNELS, by_channel, strict=True):
-            self.daily[f"follows_{name}"][self.day] += c
+        for key, c in zip(self.channel_keys, by_channel.tolist(), strict=True):
+            self.daily[key][self.day] += c
 
     # -- the close -------------------------------------------------------------------------
 
     def close_day(self, day: int) -> None:
-        """Turn the day's hazards into unfollows, record the day, fold in decay."""
+        """Turn the day's hazards into unfollows, record the day, fold in decay.
+
+        Hazards are per day and compete: a follower leaves when the running sum of all
+        of them reaches their Exp(1) budget (so the same follower in a paired scenario
+        leaves later when hazards are lower), and the reason is drawn in proportion to
+        that day's hazards.
+        """
         p, mech, crowd, d = self.params, self.mechanisms, self.crowd, self.daily
         t = HOURS * (day + 1)
-        a = crowd.arrays
         n = crowd.n
-        hazards = np.zeros((len(REASONS), n), dtype=F32)  # per day, in REASONS order
         if n:
+            a = {name: arr[:n] for name, arr in crowd.arrays.items()}
+            zero = F32(0)
+            hazards = [zero] * len(REASONS)  # per day, in REASONS order; scalars where off
             if mech.fatigue:
-                hazards[0] = crowd.fatigue
+                hazards[0] = a["fatigue"]
             if mech.content:
-                dissatisfaction = -crowd.sat * F32(self._sat_scale(t)) - F32(p.content_threshold)
-                hazards[1] = F32(p.content_strength) * np.maximum(dissatisfaction, F32(0))
+                dissatisfaction = a["sat"] * F32(-self._sat_scale(t)) - F32(p.content_threshold)
+                hazards[1] = np.maximum(dissatisfaction, zero) * F32(p.content_strength)
             if mech.conversation:
-                remembered = crowd.ignored * F32(math.exp((t - self.t_ref) / (p.ignored_memory_days * HOURS)) ** -1)
-                hazards[2] = F32(p.ignored_strength) * remembered * crowd.chat
+                decay = math.exp(-(t - self.t_ref) / (p.ignored_memory_days * HOURS))
+                hazards[2] = a["ignored"] * a["chat"] * F32(p.ignored_strength * decay)
             silent_days = (t - self.last_post) / HOURS
             if mech.neglect and silent_days > 1:
-                hazards[3] = p.neglect_strength * min(1.0, silent_days / p.neglect_full_days)
+                hazards[3] = F32(p.neglect_strength * min(1.0, silent_days / p.neglect_full_days))
             if mech.churn:
-                churn = self.churn_per_hour[crowd.segment] * F32(HOURS)
-                churn[(t - crowd.tie_start) < p.new_tie_days * HOURS] *= F32(p.new_tie_ratio)
-                churn[crowd.reciprocal] *= F32(p.reciprocal_ratio)
-                hazards[4] = churn
-            total = hazards.sum(axis=0)
-            total[crowd.bonded_until > t] *= F32(p.bond_hazard_ratio)
-            a["spent"][:n] += total
-            leaving = crowd.spent >= crowd.budget
+                new_tie = a["tie_start"] > F32(t - p.new_tie_days * HOURS)
+                hazards[4] = a["churn"] * np.where(new_tie, F32(p.new_tie_ratio), F32(1))
+            total = hazards[0] + hazards[1] + hazards[2] + hazards[3] + hazards[4] + np.zeros(n, F32)
+            total[a["bonded_until"] > t] *= F32(p.bond_hazard_ratio)
+            a["spent"] += total
+            leaving = a["spent"] >= a["budget"]
             if leaving.any():
-                self._count_reasons(hazards[:, leaving], day)
-                crowd.keep(~leaving)
-            a["fatigue"][: crowd.n] = 0.0
+                rows = np.flatnonzero(leaving)
+                self._count_reasons(hazards, rows, day)
+                crowd.retire(rows)
+            crowd.arrays["fatigue"][: crowd.n] = 0.0
         self._rebase(t)
         self.decide_prospects(t)
 
         habits = self.habits
-        d["followers"][day] = crowd.n
+        d["followers"][day] = crowd.followers
         d["minutes"][day] = (
             d["posts"][day] * habits.minutes_per_post
             + (d["replies_answered"][day] + d["outreach"][day]) * habits.minutes_per_reply
         )
+        d["likes"][day] = self.rng["exposure"].poisson(self.expected_likes)
+        self.expected_likes = 0.0
         d["engagements"][day] = d["likes"][day] + d["replies_received"][day] + d["reshares"][day]
         keep = math.exp(-1 / 7)  # one-week memory of the profile's activity
         self.recent_posts = keep * self.recent_posts + (1 - keep) * d["posts"][day]
         self.recent_answers = keep * self.recent_answers + (1 - keep) * d["replies_answered"][day]
 
-    def _count_reasons(self, hazards: np.ndarray, day: int) -> None:
+    def _count_reasons(self, hazards: list, rows: np.ndarray, day: int) -> None:
         """One reason per leaver, drawn in proportion to that day's competing hazards."""
-        cum = np.cumsum(hazards, axis=0)
-        draw = self.rng["unfollow"].random(hazards.shape[1]) * cum[-1]
-        reason = (cum < draw).sum(axis=0)
-        reason[cum[-1] <= 0] = REASONS.index("churn")
-        counts = np.bincount(np.minimum(reason, len(REASONS) - 1), minlength=len(REASONS))
-        self.daily["unfollows"][day] += hazards.shape[1]
-        for name, c in zip(REASONS, counts, strict=True):
-            self.daily[f"unfollows_{name}"][day] += c
+        k = len(rows)
+        stacked = np.empty((len(REASONS), k), dtype=F32)
+        for i, h in enumerate(hazards):
+            stacked[i] = h[rows] if isinstance(h, np.ndarray) else h
+        cum = np.cumsum(stacked, axis=0)
+        draw = self.rng["unfollow"].random(k, dtype=F32) * cum[-1]
+        reason = np.minimum((cum < draw).sum(axis=0), len(REASONS) - 1)
+        reason[cum[-1] <= 0] = REASON_CHURN
+        counts = np.bincount(reason, minlength=len(REASONS))
+        self.daily["unfollows"][day] += k
+        for key, c in zip(self.reason_keys, counts.tolist(), strict=True):
+            self.daily[key][day] += c
 
     def _sat_scale(self, t: float) -> float:
         return math.exp((t - self.t_ref) / (self.params.satisfaction_memory_days * HOURS))

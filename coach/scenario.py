@@ -154,6 +154,7 @@ class Audience(BaseModel):
 
     followers: Int = Field(500, ge=0, le=10_000_000, description="followers at day 0")
     prospects_per_day: Num = Field(40.0, ge=0, le=1_000_000, description="people who come across the account per day by search or recommendation")
+    reachable: Int | None = Field(None, ge=1, le=1_000_000_000, description="people who could ever follow the account (default: 20 x starting followers, at least 20,000)")
     segments: tuple[Segment, ...] = Field(default_factory=_default_segments, min_length=1, max_length=12, description="kinds of followers; shares sum to 1")
     market: dict[str, Num] | None = Field(None, description="prospects' segment mix (default: the followers' mix)")
     activity_by_hour: tuple[Num, ...] | None = Field(None, min_length=24, max_length=24, description="24 non-negative weights: when the audience is online (default: a daytime curve)")
@@ -176,6 +177,10 @@ class Audience(BaseModel):
             if min(self.activity_by_hour) < 0 or max(self.activity_by_hour) <= 0:
                 raise ValueError("activity_by_hour: allowed: 24 non-negative weights, at least one positive")
         return self
+
+    def reachable_people(self) -> int:
+        """The finite market of possible followers: prospects thin out as it fills (Bass, E:G1)."""
+        return self.reachable if self.reachable is not None else max(20 * self.followers, 20_000)
 
     def market_shares(self) -> list[float]:
         """Prospects' share per segment, in segment order."""
@@ -355,7 +360,7 @@ def dump_scenario(scenario: Scenario) -> str:
     preset = PRESETS.get(scenario.platform.name)
     data["platform"] = scenario.platform.name if preset == scenario.platform else scenario.platform.model_dump(mode="json")
     audience = data["audience"]
-    for key in ("market", "activity_by_hour"):
+    for key in ("reachable", "market", "activity_by_hour"):
         if audience[key] is None:
             del audience[key]
     if scenario.timeline:
