@@ -91,6 +91,46 @@ def _run_pool(pool: Executor, scenario: Scenario, seed: int, replicates: int, pr
     return [r for r in runs if r is not None]
 
 
+def run_batch(
+    scenarios: Sequence[Scenario],
+    replicates: int | Sequence[int],
+    seed: int,
+    *,
+    parallel: bool | None = None,
+    progress: Progress | None = None,
+) -> list[Ensemble]:
+    """Run every scenario on the same seed and replicate indices, all runs submitted at once.
+
+    For the coach, which evaluates many variants: one pool submission keeps both cores busy
+    where one ``run_many`` per variant would idle at each variant's end. ``replicates`` is a
+    count (indices 0..n-1) or the indices themselves (fresh replicates for a second look).
+    """
+    indices = list(range(replicates)) if isinstance(replicates, int) else list(replicates)
+    if not indices:
+        raise ValueError("replicates must be at least 1")
+    total = len(scenarios) * len(indices)
+    use_pool = parallel if parallel is not None else (
+        worker_count() > 1 and sum(estimated_seconds(s, len(indices)) for s in scenarios) > PARALLEL_ABOVE_SECONDS
+    )
+    runs: list[list[Results | None]] = [[None] * len(indices) for _ in scenarios]
+    if use_pool and total > 1:
+        texts = [s.model_dump_json() for s in scenarios]
+        pool = _get_pool()
+        futures = {pool.submit(_run_one, texts[i], seed, r): (i, j) for i in range(len(scenarios)) for j, r in enumerate(indices)}
+        for done, future in enumerate(as_completed(futures), start=1):
+            i, j = futures[future]
+            runs[i][j] = future.result()
+            if progress:
+                progress(done, total)
+    else:
+        for i, scenario in enumerate(scenarios):
+            for j, r in enumerate(indices):
+                runs[i][j] = simulate(scenario, seed, r)
+                if progress:
+                    progress(i * len(indices) + j + 1, total)
+    return [Ensemble(scenario=s, seed=seed, runs=[r for r in rs if r is not None]) for s, rs in zip(scenarios, runs, strict=True)]
+
+
 def compare(
     scenarios: Sequence[Scenario],
     replicates: int | None = None,

@@ -45,8 +45,8 @@ class ModelParams(BaseModel):
     # --- fatigue --------------------------------------------------------------------------
     fatigue_memory_hours: float = Field(12.0, gt=0, le=72, description="hours; time constant of a follower's leaky count of posts seen (assumed, E:A3)")
     tolerance_spread: float = Field(0.5, ge=0, le=2, description="log-normal sigma of follower tolerance around the segment median (assumed, E:A9)")
-    fatigue_gamma: float = Field(1.75, ge=1, le=4, description="steepness of the fatigue hazard above tolerance (assumed, MODEL.md 1.5-2)")
-    fatigue_strength: float = Field(0.007, ge=0, le=1, description="unfollow hazard per seen post at twice the tolerance (assumed)")
+    fatigue_gamma: float = Field(1.5, ge=1, le=4, description="steepness of the fatigue hazard above tolerance (assumed, MODEL.md 1.5-2)")
+    fatigue_strength: float = Field(0.0045, ge=0, le=1, description="unfollow hazard per seen post at twice the tolerance (assumed)")
     engagement_fatigue_power: float = Field(2.0, ge=0, le=6, description="engagement falls as 1/(1+(felt rate/tolerance)^k) (assumed, E:D1-D4)")
 
     # --- content fit ----------------------------------------------------------------------
@@ -74,22 +74,22 @@ class ModelParams(BaseModel):
     onlookers_per_outreach: float = Field(1.0, ge=0, le=100, description="prospects besides the person answered who see an outreach reply (assumed)")
     outreach_to_followed_share: float = Field(0.1, ge=0, le=1, description="share of outreach replies that go to people the account follows (assumed)")
     outreach_odds: float = Field(2.0, ge=1, le=100, description="follow odds multiplier for the person the account answered (assumed)")
-    discovery_activity_weight: float = Field(0.5, ge=0, le=1, description="share of discovery prospects that scale with recent posting (assumed, E:B7)")
+    discovery_activity_weight: float = Field(0.7, ge=0, le=1, description="share of discovery prospects that scale with recent posting (assumed, E:B7)")
     discovery_dispersion: float = Field(2.0, gt=0, le=1000, description="gamma shape of the day-to-day variation of discovery; small = bursty days (assumed, E:B6)")
     discovery_reference_posts: float = Field(3.0, gt=0, le=100, description="posts/day at which activity-driven discovery reaches its base rate (assumed)")
 
     # --- reshare --------------------------------------------------------------------------
-    reshare_probability: float = Field(0.008, ge=0, le=1, description="chance a follower who sees a post reshares it (assumed, E:D6)")
-    link_reshare_boost: float = Field(1.8, ge=0, le=10, description="reshare multiplier for links, times (1 + link_appetite)/2 (E:C4, assumed x1.5-2)")
+    reshare_probability: float = Field(0.0015, ge=0, le=1, description="chance a follower who sees a post reshares it (assumed; E:F5, D6 put all engagement near 0.4% of impressions)")
+    link_reshare_boost: float = Field(1.6, ge=0, le=10, description="reshare multiplier for links, times (1 + link_appetite)/2 (E:C4, assumed x1.5-2)")
     promo_reshare_factor: float = Field(0.3, ge=0, le=1, description="reshare multiplier for promotion (assumed)")
-    prospects_per_reshare: float = Field(12.0, ge=0, le=1000, description="mean non-followers reached per reshare who look at the profile (assumed, E:C1)")
+    prospects_per_reshare: float = Field(25.0, ge=0, le=1000, description="mean non-followers per reshare who look at the profile (assumed: ~3% of the ~1,000 a reshare reaches, E:C1)")
     reshare_dispersion: float = Field(0.3, gt=0, le=100, description="gamma shape of prospects per reshare; small = viral bursts (assumed, E:B6)")
-    like_probability: float = Field(0.05, ge=0, le=1, description="chance a follower who sees a post likes it (assumed)")
+    like_probability: float = Field(0.02, ge=0, le=1, description="chance a follower who sees a post likes it (assumed)")
 
     # --- follow decision ------------------------------------------------------------------
     follow_base_probability: float = Field(0.04, gt=0, lt=1, description="chance a prospect follows a plain, fitting, active account (assumed)")
     fit_weight: float = Field(2.5, ge=0, le=20, description="log-odds per unit of content fit of the recent posts (assumed, E:B1, B3)")
-    chat_weight: float = Field(2.0, ge=0, le=20, description="log-odds per unit of conversational share, times chat_appetite (assumed, E:B1)")
+    chat_weight: float = Field(1.0, ge=0, le=20, description="log-odds per unit of conversational share, times chat_appetite (assumed, E:B1)")
     exposure_odds: float = Field(2.0, ge=1, le=10, description="follow odds multiplier per extra post seen (E:B4, OR 2.01)")
     max_extra_exposures: int = Field(2, ge=0, le=20, description="extra exposures counted at most (saturation, assumed)")
     extra_exposures_per_post: float = Field(0.05, ge=0, le=10, description="mean extra posts a prospect has seen, per post/day of the account (assumed)")

@@ -45,7 +45,8 @@ def posting_day(env: simpy.Environment, world: World, day: int) -> Generator[sim
     kinds = world.draw_kinds(sittings * habits.posts_per_session, rng)
     k = 0
     for start in starts:
-        yield env.timeout(start - env.now)
+        # A sitting squeezed in before midnight may start before the last one ended: go on.
+        yield env.timeout(max(0.0, start - env.now))
         for j in range(habits.posts_per_session):
             if j:
                 yield env.timeout(gap)

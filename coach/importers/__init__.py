@@ -73,9 +73,8 @@ class Files:
 
 
 def _too_big(label: str) -> ArchiveError:
-    limit = MAX_TOTAL_BYTES / 1024**3
     return ArchiveError(
-        f"{label}: more than {limit:g} GB would have to be read (uncompressed); this is not a posting "
+        f"{label}: more than {MAX_TOTAL_BYTES:,} bytes would have to be read (uncompressed); this is not a posting "
         "archive this tool can read (or it is a zip bomb). Give only the posts file (e.g. data/tweets.js or outbox.json)"
     )
 

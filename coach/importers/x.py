@@ -81,7 +81,10 @@ def parse_ytd(raw: bytes, where: str) -> list[Any]:
     head = raw[:256].lstrip(b"\xef\xbb\xbf \t\r\n")
     if not head.startswith(b"window.YTD."):
         raise ArchiveError(f"{where}: not an X archive data file (it should start with `window.YTD.tweets.part0 = [`)")
-    body = raw[raw.index(b"=") + 1 :].strip()
+    equals = raw.find(b"=")
+    if equals < 0:
+        raise ArchiveError(f"{where}: the data is cut off or corrupt (no `=` after `window.YTD...`); download the archive again")
+    body = raw[equals + 1 :].strip()
     if body.endswith(b";"):
         body = body[:-1]
     try:
