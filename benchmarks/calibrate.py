@@ -11,7 +11,7 @@ import sys
 
 import numpy as np
 
-from coach import Audience, Habits, Scenario, Segment, compare, run_many
+from coach import PRESETS, Audience, Habits, Scenario, Segment, compare, run_many
 
 R = int(sys.argv[1]) if len(sys.argv) > 1 else 8
 GENERAL = Audience(followers=1000, prospects_per_day=40)
@@ -60,7 +60,7 @@ def main() -> None:
     low, high = compare([base.model_copy(update={"audience": NEWS}).with_habits(link_share=x, question_share=0.1) for x in (0.1, 0.8)], R, 7)
     print(f"   news seekers follows: links 10% {med(low,'follows'):.0f} vs 80% {med(high,'follows'):.0f}")
     linky = base.with_habits(link_share=1.0, question_share=0, promo_share=0)
-    x, m = compare([linky.model_copy(update={"platform": "x"} and {"platform": __import__("coach").PRESETS["x"]}), linky], R, 7)
+    x, m = compare([linky.model_copy(update={"platform": PRESETS["x"]}), linky], R, 7)
     print(f"   impressions/post x vs mastodon: {med(x,'impressions_per_post'):.0f} vs {med(m,'impressions_per_post'):.0f}")
 
     ghost, active = compare([base.with_habits(posts_per_day=0), base], R, 7)

@@ -1,0 +1,206 @@
+"""The engine: determinism, invariants, limit cases and mechanism switches (MODEL.md §4, F10)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from coach import (
+    CHANNELS,
+    PRESETS,
+    REASONS,
+    Audience,
+    Habits,
+    Mechanisms,
+    ModelParams,
+    Scenario,
+    Segment,
+    TimelineStep,
+    run_many,
+    simulate,
+)
+from coach.rng import make_streams
+
+from engine_helpers import scenario
+
+
+def assert_invariants(results, followers_start: int) -> None:
+    d = results.daily
+    followers = np.concatenate([[followers_start], d["followers"]])
+    # Conservation, exactly: followers[d] = followers[d-1] + follows[d] - unfollows[d].
+    np.testing.assert_array_equal(np.diff(followers), d["follows"] - d["unfollows"])
+    np.testing.assert_array_equal(d["follows"], sum(d[f"follows_{c}"] for c in CHANNELS))
+    np.testing.assert_array_equal(d["unfollows"], sum(d[f"unfollows_{r}"] for r in REASONS))
+    for name, series in d.items():
+        assert np.all(np.isfinite(series)), name
+        assert np.all(series >= 0), name
+    np.testing.assert_array_equal(d["replies_answered"] + d["replies_ignored"] <= d["replies_received"] + 1e9, True)
+
+
+def test_same_seed_same_results_and_different_seed_differs():
+    s = scenario(followers=500, days=30, posts_per_day=4)
+    a, b, c = simulate(s, 3), simulate(s, 3), simulate(s, 4)
+    for name in a.daily:
+        np.testing.assert_array_equal(a.daily[name], b.daily[name])
+    assert any(not np.array_equal(a.daily[n], c.daily[n]) for n in a.daily)
+
+
+def test_parallel_replicates_equal_serial_ones():
+    s = scenario(followers=300, days=20)
+    serial = run_many(s, replicates=4, seed=5, parallel=False)
+    pooled = run_many(s, replicates=4, seed=5, parallel=True)
+    for x, y in zip(serial.runs, pooled.runs, strict=True):
+        assert x.replicate == y.replicate
+        for name in x.daily:
+            np.testing.assert_array_equal(x.daily[name], y.daily[name])
+
+
+def test_named_streams_are_independent_of_each_other():
+    a, b = make_streams(1, 0), make_streams(1, 0)
+    a["posting"].random(1000)  # using one stream leaves the others untouched
+    assert a["exposure"].random() == b["exposure"].random()
+    assert make_streams(1, 0)["crowd"].random() != make_streams(1, 1)["crowd"].random()
+
+
+segments = st.lists(
+    st.tuples(
+        st.floats(-1, 1), st.floats(0, 1), st.floats(0.5, 60), st.floats(0, 1), st.floats(0, 0.3)
+    ),
+    min_size=1,
+    max_size=3,
+)
+
+
+@st.composite
+def scenarios(draw) -> Scenario:
+    seg = draw(segments)
+    share = 1 / len(seg)
+    link = draw(st.floats(0, 1))
+    promo = draw(st.floats(0, 1 - link))
+    question = max(0.0, min(draw(st.floats(0, 1)), 1 - link - promo - 1e-9))
+    start = draw(st.integers(0, 23))
+    timeline = ()
+    days = draw(st.integers(1, 30))
+    if days > 2 and draw(st.booleans()):
+        timeline = ({"day": draw(st.integers(2, days)), "habits": {"posts_per_day": draw(st.floats(0, 30))}},)
+    return Scenario.model_validate({
+        "version": 1,
+        "days": days,
+        "platform": draw(st.sampled_from(["x", "mastodon", "bluesky"])),
+        "habits": Habits(
+            posts_per_day=draw(st.floats(0, 60)),
+            posts_per_session=draw(st.integers(1, 20)),
+            link_share=link,
+            promo_share=promo,
+            question_share=question,
+            reply_rate=draw(st.floats(0, 1)),
+            reply_delay_hours=draw(st.floats(0, 48)),
+            outreach_per_day=draw(st.floats(0, 30)),
+            follow_back_rate=draw(st.floats(0, 1)),
+            active_hours=(start, draw(st.integers(1, 24).filter(lambda e: e % 24 != start))),
+        ).model_dump(),
+        "audience": Audience(
+            followers=draw(st.integers(0, 3000)),
+            prospects_per_day=draw(st.floats(0, 200)),
+            segments=tuple(
+                Segment(name=f"s{i}", share=share, link_appetite=la, chat_appetite=ca, tolerance_posts_per_day=tol, attention=att, churn_per_month=ch)
+                for i, (la, ca, tol, att, ch) in enumerate(seg)
+            ),
+        ).model_dump(),
+        "timeline": timeline,
+    })  # fmt: skip
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(scenarios(), st.integers(0, 2**32 - 1))
+def test_invariants_hold_for_any_valid_scenario(s, seed):
+    results = simulate(s, seed)
+    assert len(results.daily["followers"]) == s.days
+    assert_invariants(results, s.audience.followers)
+
+
+def test_zero_posts_zero_followers_one_day():
+    for s in (
+        scenario(followers=0, days=1, posts_per_day=0, outreach_per_day=0),
+        scenario(followers=0, days=5),
+        scenario(followers=50, days=1, posts_per_day=0),
+    ):
+        r = simulate(s, 1)
+        assert_invariants(r, s.audience.followers)
+    quiet = simulate(scenario(followers=0, days=10, posts_per_day=0, outreach_per_day=0, reply_rate=0), 1)
+    assert quiet.daily["posts"].sum() == 0 and quiet.daily["impressions"].sum() == 0
+
+
+def test_a_million_followers_for_a_few_days():
+    s = scenario(followers=1_000_000, days=3, posts_per_day=10)
+    r = simulate(s, 2)
+    assert_invariants(r, 1_000_000)
+    assert r.daily["impressions"].sum() > 1_000_000  # ten posts a day reach a big crowd
+
+
+def mechanisms(**off: bool) -> ModelParams:
+    return ModelParams(mechanisms=Mechanisms(**off))
+
+
+@pytest.mark.parametrize(
+    ("switch", "series"),
+    [
+        ("fatigue", "unfollows_fatigue"),
+        ("content", "unfollows_content"),
+        ("conversation", "unfollows_ignored"),
+        ("neglect", "unfollows_neglect"),
+        ("churn", "unfollows_churn"),
+        ("reshare", "follows_reshare"),
+        ("outreach", "follows_outreach"),
+        ("discovery", "follows_discovery"),
+    ],
+)
+def test_each_mechanism_can_be_switched_off(switch, series):
+    # Habits that make every mechanism active: many links to link-haters, silence late on.
+    base = Scenario(
+        days=40,
+        platform="x",
+        habits=Habits(posts_per_day=14, posts_per_session=4, link_share=0.8, reply_rate=0.2, outreach_per_day=5),
+        audience=Audience(followers=2000, segments=(Segment(name="a", share=1, link_appetite=-0.8, chat_appetite=0.9, tolerance_posts_per_day=5),)),
+        timeline=({"day": 20, "habits": {"posts_per_day": 0}},),
+    )
+    on = simulate(base, 9).daily[series].sum()
+    off = simulate(base.model_copy(update={"model": mechanisms(**{switch: False})}), 9).daily[series].sum()
+    assert on > 0, f"{series} should occur with {switch} on"
+    assert off == 0
+
+
+def test_exposure_decay_makes_night_posts_reach_fewer():
+    day = scenario(followers=2000, days=20, posts_per_day=4, active_hours=(10, 16))
+    night = scenario(followers=2000, days=20, posts_per_day=4, active_hours=(2, 5))
+    flat = mechanisms(exposure_decay=False)
+    reach = [simulate(s, 3).totals()["impressions_per_post"] for s in (day, night)]
+    flat_reach = [simulate(s.model_copy(update={"model": flat}), 3).totals()["impressions_per_post"] for s in (day, night)]
+    assert reach[1] < 0.6 * reach[0]
+    assert abs(flat_reach[1] - flat_reach[0]) < 0.15 * flat_reach[0]
+
+
+def test_feed_discount_applies_to_bursts_on_ranked_feeds_only():
+    def reach(platform: str, model: ModelParams | None = None) -> float:
+        s = scenario(followers=3000, days=15, posts_per_day=8, posts_per_session=8).model_copy(
+            update={"platform": PRESETS[platform], "model": model or ModelParams()}
+        )
+        return simulate(s, 4).totals()["impressions_per_post"]
+
+    assert reach("x") < 0.7 * reach("x", mechanisms(feed_discount=False))
+    assert reach("mastodon") == pytest.approx(reach("mastodon", mechanisms(feed_discount=False)))
+
+
+def test_timeline_changes_habits_from_its_day():
+    step = TimelineStep(day=11, habits={"posts_per_day": 10})
+    s = scenario(followers=500, days=20, posts_per_day=2).model_copy(update={"timeline": (step,)})
+    posts = simulate(s, 1).daily["posts"]
+    assert posts[:10].mean() < 3 < 8 < posts[10:].mean()
+
+
+def test_minutes_follow_the_time_costs():
+    r = simulate(scenario(followers=0, days=10, posts_per_day=4, outreach_per_day=3, minutes_per_post=5, minutes_per_reply=2), 1)
+    d = r.daily
+    np.testing.assert_allclose(d["minutes"], d["posts"] * 5 + (d["replies_answered"] + d["outreach"]) * 2)

@@ -1,0 +1,111 @@
+"""The facts the model must reproduce (MODEL.md §6), on paired seeds with stable margins.
+
+Each test compares scenarios on the same seeds and replicate indices (common random
+numbers), and asserts a direction with a margin well outside the replicate-to-replicate
+spread seen when calibrating (benchmarks/calibrate.py prints the underlying numbers).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from engine_helpers import medians, one_segment, scenario
+
+from coach import PRESETS, Mechanisms, ModelParams, run_many, simulate
+
+pytestmark = pytest.mark.slow
+
+RATES = [0.5, 1, 2, 3, 5, 8, 12, 20, 40]
+NEWS = one_segment(link_appetite=0.8, chat_appetite=0.2, tolerance_posts_per_day=30, attention=0.25)
+
+
+def steady(**changes):
+    base = {"posts_per_day": 2, "link_share": 0.2, "reply_rate": 0.5}
+    return scenario(**{**base, **changes})
+
+
+def test_f1_a_steady_account_loses_one_to_three_percent_a_month():
+    s = steady()
+    e = run_many(s, replicates=8, seed=3, parallel=False)
+    per_month = np.median(e.values("unfollows")) / s.audience.followers / (s.days / 30)
+    assert 0.01 <= per_month <= 0.03
+
+
+def test_f2_growth_peaks_inside_and_later_for_news_seekers():
+    general = medians([steady(posts_per_day=r) for r in RATES], "net")
+    peak = RATES[int(np.argmax(general))]
+    assert 2 <= peak <= 12
+    assert max(general) > general[0] + 50 and max(general) > general[-1] + 500
+
+    news = medians([steady(posts_per_day=r).model_copy(update={"audience": NEWS}) for r in RATES], "net")
+    assert RATES[int(np.argmax(news))] >= 2 * peak
+    assert news[RATES.index(12)] > news[RATES.index(3)] + 200
+
+
+def test_f3_bursts_cost_more_than_the_same_posts_spread_out():
+    spread, burst = (steady(posts_per_day=8, posts_per_session=k) for k in (1, 8))
+    fatigue = medians([spread, burst], "unfollows_fatigue")
+    net = medians([spread, burst], "net")
+    assert fatigue[1] > 1.3 * fatigue[0]
+    assert net[1] < net[0] - 100
+
+
+def test_f4_replies_grow_the_account_with_diminishing_returns():
+    net = medians([steady(reply_rate=r) for r in (0.0, 0.5, 1.0)], "net")
+    assert net[0] < net[1] < net[2]
+    assert net[1] - net[0] > net[2] - net[1]  # the first answers buy the most
+    assert net[0] < 0.75 * net[2]  # broadcast-only grows markedly less
+
+
+def test_f5_links_tire_chatters_please_news_seekers_and_lose_reach_on_x():
+    chatters = one_segment(link_appetite=-0.6, chat_appetite=0.9)
+    few, many = (steady(link_share=x).model_copy(update={"audience": chatters}) for x in (0.1, 0.8))
+    content = medians([few, many], "unfollows_content")
+    assert content[1] > content[0] + 50
+
+    few, many = (steady(link_share=x).model_copy(update={"audience": NEWS}) for x in (0.1, 0.8))
+    follows = medians([few, many], "follows")
+    assert follows[1] > 1.3 * follows[0]
+
+    links = steady(link_share=1.0, question_share=0.0, promo_share=0.0)
+    on_x, on_mastodon = medians([links.model_copy(update={"platform": PRESETS["x"]}), links], "impressions_per_post")
+    assert on_x < 0.4 * on_mastodon
+
+
+def test_f6_silence_stops_follows_and_slowly_drains_followers():
+    silent, active = steady(posts_per_day=0, outreach_per_day=0), steady()
+    follows = medians([silent, active], "follows")
+    net = medians([silent, active], "net")
+    assert follows[0] < 0.05 * follows[1]
+    start = silent.audience.followers
+    assert -0.3 * start < net[0] < 0  # a slow decline, not a collapse
+
+
+def test_f7_engagement_per_post_falls_beyond_a_few_posts_and_total_is_concave():
+    rates = [1, 3, 6, 12]
+    per_post = medians([steady(posts_per_day=r) for r in rates], "engagement_per_post")
+    per_day = medians([steady(posts_per_day=r) for r in rates], "engagements_per_day")
+    assert per_post[2] < 0.85 * per_post[1] and per_post[3] < per_post[2]
+    slopes = np.diff(per_day) / np.diff(rates)
+    assert np.all(np.diff(slopes) < 0)  # each extra post adds less engagement than the last
+
+
+def test_f8_reciprocal_and_old_ties_churn_less_than_new_one_way_ties():
+    only_churn = ModelParams.model_validate({"mechanisms": {k: k == "churn" for k in Mechanisms.model_fields}})
+    base = steady().model_copy(update={"model": only_churn})
+    one_way, mutual = (base.with_habits(follow_back_rate=x) for x in (0.0, 1.0))
+    churn = medians([one_way, mutual], "unfollows_churn")
+    assert churn[1] < 0.5 * churn[0]
+
+    young = base.model_copy(update={"model": only_churn.model_copy(update={"initial_tie_age_days": 10.0})})
+    old = base.model_copy(update={"model": only_churn.model_copy(update={"initial_tie_age_days": 2000.0})})
+    churn = medians([old, young], "unfollows_churn")
+    assert churn[1] > 1.2 * churn[0]
+
+
+def test_f9_daily_follows_are_over_dispersed():
+    ratios = []
+    for replicate in range(6):
+        follows = simulate(steady(), 21, replicate).daily["follows"][10:]
+        ratios.append(follows.var() / follows.mean())
+    assert np.median(ratios) > 1.3
