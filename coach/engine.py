@@ -236,9 +236,12 @@ class World:
         a = crowd.arrays
         ratio = F32(felt) / a["tolerance"][seen]
         if mech.fatigue:
-            excess = np.maximum(ratio - F32(1), F32(0))
-            a["fatigue"][seen] += F32(p.fatigue_strength) * excess ** F32(p.fatigue_gamma)
-        engage = F32(1) / (F32(1) + ratio ** F32(p.engagement_fatigue_power))
+            over = np.flatnonzero(ratio > 1)  # usually few: the power is costly, skip the rest
+            if len(over):
+                excess = ratio[over] - F32(1)
+                a["fatigue"][seen[over]] += F32(p.fatigue_strength) * excess ** F32(p.fatigue_gamma)
+        k = p.engagement_fatigue_power
+        engage = F32(1) / (F32(1) + (ratio * ratio if k == 2 else ratio ** F32(k)))
         segs = a["segment"][seen]
         if mech.content:
             a["sat"][seen] += self.value[kind][segs] * F32(self._sat_scale(t))

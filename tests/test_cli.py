@@ -1,0 +1,89 @@
+"""The command line end to end, as a user runs it (CONTRACTS.md)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def coach(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "coach", *args], cwd=cwd, capture_output=True, text=True, timeout=300)
+
+
+def test_run_json_has_the_contract_shape():
+    out = coach("run", "scenarios/conversationalist.yaml", "--replicates", "3", "--days", "20", "--format", "json")
+    assert out.returncode == 0, out.stderr
+    data = json.loads(out.stdout)
+    assert {"scenario", "days", "replicates", "seed", "version", "summary", "daily"} <= set(data)
+    assert data["days"] == 20 and data["replicates"] == 3
+    s = data["summary"]
+    for key in ("followers_end", "follows", "unfollows"):
+        assert set(s[key]) == {"median", "p10", "p90"}
+        assert s[key]["p10"] <= s[key]["median"] <= s[key]["p90"]
+    assert set(s["follows_by_channel"]) == {"reshare", "conversation", "outreach", "discovery"}
+    assert set(s["unfollows_by_reason"]) == {"fatigue", "content", "ignored", "neglect", "churn"}
+    assert isinstance(s["minutes_per_day"], float)
+    assert data["daily"]["day"] == list(range(1, 21))
+    assert len(data["daily"]["followers"]["median"]) == 20
+
+
+def test_run_is_reproducible_and_seed_matters():
+    args = ("run", "newcomer", "--replicates", "2", "--days", "15", "--format", "json")
+    a, b, c = coach(*args), coach(*args), coach(*args, "--seed", "99")
+    assert a.stdout == b.stdout
+    assert json.loads(a.stdout)["summary"] != json.loads(c.stdout)["summary"]
+
+
+def test_set_overrides_and_table_output():
+    out = coach("run", "steady_professional", "--replicates", "2", "--days", "10", "--set", "habits.posts_per_day=9")
+    assert out.returncode == 0, out.stderr
+    assert "The Steady Professional" in out.stdout and "fatigue" in out.stdout and "net change" in out.stdout
+
+
+def test_csv_to_file(tmp_path: Path):
+    target = tmp_path / "out.csv"
+    out = coach("run", "ghost", "--replicates", "2", "--days", "7", "--format", "csv", "--out", str(target))
+    assert out.returncode == 0, out.stderr
+    lines = target.read_text().splitlines()
+    assert lines[0].startswith("scenario,day,followers_median") and len(lines) == 8
+
+
+def test_compare_reports_paired_differences():
+    out = coach("compare", "billboard", "turnaround", "--replicates", "3", "--days", "60", "--format", "json")
+    assert out.returncode == 0, out.stderr
+    data = json.loads(out.stdout)
+    (row,) = data["differences"]
+    assert row["scenario"] == "The Turnaround" and row["versus"] == "The Billboard"
+    assert row["difference"]["followers_end"]["median"] > 0  # changing course from day 45 helps
+
+
+def test_validate_and_scenarios():
+    ok = coach("validate", *[str(p) for p in sorted((ROOT / "scenarios").glob("*.yaml"))])
+    assert ok.returncode == 0 and ok.stdout.count(": ok") >= 8
+    listing = coach("scenarios")
+    assert listing.returncode == 0 and "conversationalist" in listing.stdout and "The Ghost" in listing.stdout
+
+
+def test_invalid_input_exits_1_with_messages_and_no_traceback(tmp_path: Path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("version: 1\nhabits:\n  posts_per_dya: 3\n  reply_rate: 7\n")
+    out = coach("validate", str(bad))
+    assert out.returncode == 1
+    assert "posts_per_day" in out.stderr and "habits.reply_rate" in out.stderr and "Traceback" not in out.stderr
+    out = coach("run", str(bad))
+    assert out.returncode == 1 and "Traceback" not in out.stderr
+    out = coach("run", "steady_professional", "--set", "habits.nope=1")
+    assert out.returncode == 1 and "habits.nope" in out.stderr
+
+
+@pytest.mark.parametrize("args", [(), ("run",), ("run", "x.yaml", "--replicates", "many"), ("compare", "ghost"), ("frobnicate",)])
+def test_usage_errors_exit_2(args):
+    out = coach(*args)
+    assert out.returncode == 2, (out.stdout, out.stderr)
+    assert "usage" in out.stderr.lower() and "Traceback" not in out.stderr
