@@ -142,3 +142,23 @@ def test_dump_then_load_gives_an_equal_scenario(h, platform, followers):
 def test_active_hours_may_wrap_midnight():
     h = Habits(active_hours=(20, 2))
     assert h.active_hour_list == [20, 21, 22, 23, 0, 1]
+
+
+def test_model_doc_lists_every_constant_with_its_default():
+    from coach import ModelParams
+
+    doc = (Path(__file__).resolve().parent.parent / "docs" / "model.md").read_text(encoding="utf-8")
+    for name, field in ModelParams.model_fields.items():
+        if name == "mechanisms":
+            continue
+        assert f"| `{name}` | {field.default:g} |" in doc, f"docs/model.md is out of date for {name}"
+
+
+def test_readme_documents_every_scenario_field():
+    from coach import Audience, Habits, Segment
+
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    for prefix, model in (("habits.", Habits), ("audience.", Audience), ("audience.segments[].", Segment)):
+        for name in model.model_fields:
+            if f"`{prefix}{name}`" not in readme and name != "segments":
+                raise AssertionError(f"README.md's scenario format lacks {prefix}{name}")
