@@ -175,6 +175,12 @@ class World:
         for first_day, habits in self.schedule:
             if first_day - 1 <= day:
                 self.habits = habits
+        self.active_hours = frozenset(self.habits.active_hour_list)
+        self.kind_cdf = np.cumsum(self._kind_shares(self.habits))
+        # The market is finite (Bass, E:G1): the more of it already follows, the fewer of
+        # the people the account meets are new. Poisson counts of prospects are thinned by
+        # this share (a thinned Poisson count is a Poisson count with a smaller mean).
+        self.room = max(0.0, 1.0 - self.crowd.followers / self.reachable)
         return self.habits
 
     def times_in_active_hours(self, day: int, count: int, rng: np.random.Generator, room: float = 0.0) -> np.ndarray:
@@ -185,7 +191,7 @@ class World:
         if count == 0:
             return np.empty(0)
         start, _ = self.habits.active_hours
-        length = float(len(self.habits.active_hour_list))
+        length = float(len(self.active_hours))
         offsets = (np.arange(count) + rng.random(count)) * (length / count)
         hours = (start + offsets) % HOURS
         hours = np.minimum(hours, HOURS - room - 1 / 60)
@@ -193,12 +199,12 @@ class World:
 
     def draw_kinds(self, count: int, rng: np.random.Generator) -> np.ndarray:
         """Post kinds (indices into POST_KINDS) for ``count`` posts, by the habits' shares."""
-        return np.searchsorted(np.cumsum(self._kind_shares(self.habits)), rng.random(count) * (1 - 1e-12))
+        return np.searchsorted(self.kind_cdf, rng.random(count) * self.kind_cdf[-1] * (1 - 1e-12))
 
     def answer_delay(self, now: float, rng: np.random.Generator) -> float:
         """Hours until the account answers: exponential around the habit, then into active hours."""
         t = now + rng.exponential(self.habits.reply_delay_hours) if self.habits.reply_delay_hours > 0 else now
-        active = self.habits.active_hour_list
+        active = self.active_hours
         hour = int(t % HOURS)
         if hour not in active:
             wait = next(k for k in range(1, 25) if (hour + k) % 24 in active)
@@ -252,7 +258,7 @@ class World:
         d["reshares"][day] += reshares
         self.expected_likes += p.like_probability * float(engage.sum())
         if mech.reshare and reshares:
-            mean = p.prospects_per_reshare * self.platform.out_of_network * reach
+            mean = p.prospects_per_reshare * self.platform.out_of_network * reach * self.room
             shape = p.reshare_dispersion * reshares
             self.pending[RESHARE] += rng.poisson(rng.gamma(shape, mean / p.reshare_dispersion))
         if not mech.conversation:
@@ -273,9 +279,9 @@ class World:
             a["sat"][rows] += F32(p.answer_boost * self._sat_scale(t))
             a["reply_will"][rows] = 1.0
             bonded = int(np.count_nonzero(crowd.bonded_until > t))
-            room = max(0, p.conversation_capacity - bonded)
-            a["bonded_until"][rows[:room]] = t + p.bond_days * HOURS
-        self.pending[CONVERSATION] += self.rng["conversation"].poisson(p.onlookers_per_answer * len(uids))
+            free = max(0, p.conversation_capacity - bonded)
+            a["bonded_until"][rows[:free]] = t + p.bond_days * HOURS
+        self.pending[CONVERSATION] += self.rng["conversation"].poisson(p.onlookers_per_answer * len(uids) * self.room)
 
     def ignore(self, uids: np.ndarray, t: float) -> None:
         """These repliers got no answer: satisfaction down, remembered, fewer replies later."""
@@ -293,13 +299,13 @@ class World:
         p, rng = self.params, self.rng["outreach"]
         self.daily["outreach"][self.day] += 1
         self.pending_targets.append(bool(rng.random() < p.outreach_to_followed_share))
-        self.pending[OUTREACH] += rng.poisson(p.onlookers_per_outreach)
+        self.pending[OUTREACH] += rng.poisson(p.onlookers_per_outreach * self.room)
 
     def discover(self, t: float) -> None:
         """The day's search and recommendation prospects; more while the account is active."""
         p, h = self.params, self.scenario.audience.prospects_per_day
         x, ref, w = self.recent_posts, p.discovery_reference_posts, p.discovery_activity_weight
-        rate = h * ((1 - w) + w * 2 * x / (x + ref))
+        rate = h * ((1 - w) + w * 2 * x / (x + ref)) * self.room
         rng = self.rng["prospects"]
         # Recommendation systems favour an account on some days more than others (E:B6).
         self.pending[DISCOVERY] += rng.poisson(rng.gamma(p.discovery_dispersion, rate / p.discovery_dispersion))
@@ -312,10 +318,8 @@ class World:
         x0.989 per post/day, x27 if the account already follows them, and a penalty for
         a profile that looks abandoned.
         """
-        # The market is finite: the more of it already follows, the fewer newcomers are new.
-        room = max(0.0, 1.0 - self.crowd.followers / self.reachable)
         targets = np.array(self.pending_targets, dtype=bool)
-        counts = self.rng["prospects"].binomial(self.pending, room) if room < 1 else self.pending
+        counts = self.pending
         count = int(counts.sum()) + len(targets)
         self.pending = np.zeros(len(CHANNELS), dtype=np.int64)
         self.pending_targets = []

@@ -51,10 +51,12 @@ def test_f3_bursts_cost_more_than_the_same_posts_spread_out():
 
 
 def test_f4_replies_grow_the_account_with_diminishing_returns():
-    net = medians([steady(reply_rate=r) for r in (0.0, 0.5, 1.0)], "net")
+    # A chatty audience (the essays' cocktail party), big enough for the effect to stand out.
+    chatty = one_segment(followers=2000, link_appetite=-0.2, chat_appetite=0.8)
+    net = medians([steady(posts_per_day=3, reply_rate=r).model_copy(update={"audience": chatty}) for r in (0.0, 0.5, 1.0)], "net", replicates=10)
     assert net[0] < net[1] < net[2]
-    assert net[1] - net[0] > net[2] - net[1]  # the first answers buy the most
-    assert net[0] < 0.75 * net[2]  # broadcast-only grows markedly less
+    assert net[1] - net[0] > 1.3 * (net[2] - net[1])  # the first answers buy the most
+    assert net[0] < 0.5 * net[2]  # broadcast-only grows markedly less
 
 
 def test_f5_links_tire_chatters_please_news_seekers_and_lose_reach_on_x():
