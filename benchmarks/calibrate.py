@@ -46,7 +46,7 @@ def main() -> None:
         tot = [med(x, "engagements_per_day") for x in es]
         fat = [med(x, "unfollows_fatigue") for x in es]
         print(f"F2 {label}: net by posts/day", dict(zip(rates, [round(v) for v in nets], strict=True)), "peak at", rates[int(np.argmax(nets))])
-        print(f"   F7 engagement/post", [round(v, 1) for v in epp], " per day", [round(v) for v in tot], " fatigue", [round(v) for v in fat])
+        print("   F7 engagement/post", [round(v, 1) for v in epp], " per day", [round(v) for v in tot], " fatigue", [round(v) for v in fat])
 
     spread, burst = compare([base.with_habits(posts_per_day=8), base.with_habits(posts_per_day=8, posts_per_session=8)], R, 7)
     print(f"F3 8/day spread vs bursts of 8: net {med(spread,'net'):.0f} vs {med(burst,'net'):.0f}; fatigue {med(spread,'unfollows_fatigue'):.0f} vs {med(burst,'unfollows_fatigue'):.0f}")

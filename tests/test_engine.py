@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from engine_helpers import scenario
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -21,9 +22,9 @@ from coach import (
     run_many,
     simulate,
 )
+from coach.cli import bundled_scenarios
 from coach.rng import make_streams
-
-from engine_helpers import scenario
+from coach.scenario import load_scenario
 
 
 def assert_invariants(results, followers_start: int) -> None:
@@ -204,3 +205,14 @@ def test_minutes_follow_the_time_costs():
     r = simulate(scenario(followers=0, days=10, posts_per_day=4, outreach_per_day=3, minutes_per_post=5, minutes_per_reply=2), 1)
     d = r.daily
     np.testing.assert_allclose(d["minutes"], d["posts"] * 5 + (d["replies_answered"] + d["outreach"]) * 2)
+
+
+@pytest.mark.parametrize("path", bundled_scenarios(), ids=lambda p: p.stem)
+def test_every_bundled_persona_runs_with_reasons_and_bands(path):
+    s = load_scenario(path).model_copy(update={"days": 20})
+    e = run_many(s, replicates=3, parallel=False)
+    for r in e.runs:
+        assert_invariants(r, s.audience.followers)
+    summary = e.summary()
+    assert summary["followers_end"]["p10"] <= summary["followers_end"]["median"] <= summary["followers_end"]["p90"]
+    assert set(summary["unfollows_by_reason"]) == set(REASONS)
