@@ -41,10 +41,21 @@ def configure(parser: argparse.ArgumentParser) -> None:
         "Read your own X, Mastodon or Bluesky export (or a CSV) on this machine and write a scenario "
         "with the habits it shows. Nothing is uploaded."
     )
-    parser.add_argument("path", help="X archive (.zip, folder or tweets.js), Mastodon archive (.zip or outbox.json), Bluesky repo.car, or a CSV")
-    parser.add_argument("--tz", type=_zone, default="UTC", help="your time zone for hours and days, e.g. Europe/Berlin (default: UTC)")
+    parser.add_argument(
+        "path",
+        help="X archive (.zip, folder or tweets.js), Mastodon archive (.zip or outbox.json), Bluesky repo.car, or a CSV",
+    )
+    parser.add_argument(
+        "--tz",
+        type=_zone,
+        default="UTC",
+        metavar="ZONE",
+        help="your time zone for hours and days, e.g. Europe/Berlin (default: UTC)",
+    )
     parser.add_argument("--since", type=_date, metavar="DATE", help="ignore posts before this date (YYYY-MM-DD)")
-    parser.add_argument("--format", choices=("yaml", "json"), default="yaml", help="a scenario (yaml, default) or the numbers (json)")
+    parser.add_argument(
+        "--format", choices=("yaml", "json"), default="yaml", help="a scenario (yaml, default) or the numbers (json)"
+    )
     parser.add_argument("--out", metavar="FILE", help="write to a file instead of stdout")
 
 
@@ -55,19 +66,20 @@ def handler(args: argparse.Namespace) -> int:
     except ArchiveError as exc:
         raise ScenarioError([exc.message]) from None
     for warning in result.warnings:
-        print(f"warning: {warning}", file=sys.stderr)
+        sys.stderr.write(f"warning: {warning}\n")
     ev = result.evidence
-    print(
+    sys.stderr.write(
         f"read {ev['posts']:,} posts ({ev['originals']:,} originals, {ev['replies']:,} replies to others, "
         f"{ev['reposts']:,} reposts) from {PLATFORM_LABELS[result.platform]} export over {ev['days']:,} days; "
-        f"assumed: {', '.join(result.assumed)}",
-        file=sys.stderr,
+        f"assumed: {', '.join(result.assumed)}\n"
     )
     if args.format == "json":
         text = json.dumps(result.to_dict(), indent=2, ensure_ascii=False)
     else:
         source = " ".join(str(ev["source"]).split())  # a comment line must stay one line
-        text = f"# Derived by `coach import` from {source}; see the description for each number.\n" + dump_scenario(scenario)
+        text = f"# Derived by `coach import` from {source}; see the description for each number.\n" + dump_scenario(
+            scenario
+        )
     write_output(text, args.out)
     return EXIT_OK
 

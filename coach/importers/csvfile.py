@@ -32,7 +32,9 @@ def read(files: Any, tz: str) -> History:
     try:
         text = files.read(name).decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise ArchiveError(f"{where}: not UTF-8 text (bad byte at position {exc.start}); save the CSV as UTF-8") from None
+        raise ArchiveError(
+            f"{where}: not UTF-8 text (bad byte at position {exc.start}); save the CSV as UTF-8"
+        ) from None
     zone = ZoneInfo(tz)
     rows = csv.reader(io.StringIO(text, newline=""))
     history = History("csv", files.label)
@@ -96,7 +98,9 @@ def parse_timestamp(value: str, zone: ZoneInfo) -> datetime:
     try:
         moment = datetime.fromisoformat(value)
     except ValueError:
-        raise ValueError(f"timestamp {value!r} is not a date and time; allowed: ISO 8601 such as 2024-05-01T09:30:00+02:00") from None
+        raise ValueError(
+            f"timestamp {value!r} is not a date and time; allowed: ISO 8601 such as 2024-05-01T09:30:00+02:00"
+        ) from None
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=zone)
 
 

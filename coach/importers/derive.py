@@ -26,6 +26,8 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from itertools import pairwise
+from pathlib import PurePosixPath
 from typing import Any, NamedTuple
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
@@ -43,6 +45,8 @@ BEST_HOUR_MIN_POSTS = 3  # an hour needs this many originals before its mean eng
 
 SHARE_DECIMALS = 3  # shares are rounded to 0.001 in the habits (exact values in evidence)
 RATE_DECIMALS = 3  # posts/day and replies/day likewise
+
+_PROMO_WARNING = "link_share + question_share = "  # starts the warning about the default promo_share
 
 DERIVED = ("posts_per_day", "posts_per_session", "link_share", "question_share", "outreach_per_day", "active_hours")
 """Habits an archive can reveal; every other Habits field is reported as assumed."""
@@ -93,7 +97,7 @@ EXPECTED = (
 # --------------------------------------------------------------------------------------
 
 _URL = re.compile(r"(?:https?://|www\.)\S+", re.IGNORECASE)
-_QUESTION_MARKS = ("?", "？", "¿", "؟")  # ASCII, full-width, Spanish opening, Arabic
+QUESTION_MARKS = ("?", "？", "¿", "؟")  # ASCII, full-width, Spanish opening, Arabic
 
 
 def has_question(text: str) -> bool:
@@ -103,10 +107,10 @@ def has_question(text: str) -> bool:
     """
     if not text:
         return False
-    if not any(mark in text for mark in _QUESTION_MARKS):
+    if not any(mark in text for mark in QUESTION_MARKS):
         return False
     stripped = _URL.sub(" ", text)
-    return any(mark in stripped for mark in _QUESTION_MARKS)
+    return any(mark in stripped for mark in QUESTION_MARKS)
 
 
 def url_host(url: str) -> str:
@@ -185,7 +189,9 @@ class ImportResult:
             # derived shares are measurements; the assumed promo_share gives way.
             lowered = round(max(0.0, 1 - habits["link_share"] - habits["question_share"]), SHARE_DECIMALS)
             if base is not None:  # without a base, derive() already warned about the default
-                notes.append(f"promo_share lowered from {habits['promo_share']:g} to {lowered:g} so that the shares fit in 1")
+                notes.append(
+                    f"promo_share lowered from {habits['promo_share']:g} to {lowered:g} so that the shares fit in 1"
+                )
             habits["promo_share"] = lowered
         data.update(
             habits=habits,
@@ -214,17 +220,26 @@ class ImportResult:
                 f"per sitting of posts at most 30 min apart)."
             )
         if "link_share" in h:
-            parts.append(f"link_share {h['link_share']:g} = {ev['link_posts']:,} originals with an external link ÷ {ev['originals']:,}.")
+            parts.append(
+                f"link_share {h['link_share']:g} = {ev['link_posts']:,} originals with an external link ÷ {ev['originals']:,}."
+            )
         if "question_share" in h:
-            parts.append(f"question_share {h['question_share']:g} = {ev['question_posts']:,} originals asking a question ÷ {ev['originals']:,}.")
+            parts.append(
+                f"question_share {h['question_share']:g} = {ev['question_posts']:,} originals asking a question ÷ {ev['originals']:,}."
+            )
         if "outreach_per_day" in h:
-            parts.append(f"outreach_per_day {h['outreach_per_day']:g} = {ev['replies']:,} replies to other accounts ÷ {ev['days']:,} days.")
+            parts.append(
+                f"outreach_per_day {h['outreach_per_day']:g} = {ev['replies']:,} replies to other accounts ÷ {ev['days']:,} days."
+            )
         if "active_hours" in h:
             start, end = h["active_hours"]
             parts.append(f"active_hours [{start}, {end}) hold {ev['active_hours_share']:.0%} of posts and replies.")
         if self.assumed:
             parts.append(f"Assumed, as an export cannot show them ({origin}): {', '.join(self.assumed)}.")
-        parts += [w.rstrip(".") + "." for w in [*self.warnings, *notes]]
+        if self.platform not in PRESETS and origin == "defaults":
+            parts.append("The platform is the default one: a CSV does not say where the posts were published.")
+        warnings = [w for w in self.warnings if origin == "defaults" or not w.startswith(_PROMO_WARNING)]
+        parts += [w.rstrip(".") + "." for w in [*warnings, *notes]]
         text = " ".join(parts)
         return text if len(text) <= 2000 else text[:1997] + "..."
 
@@ -239,7 +254,9 @@ def zone_for(tz: str) -> ZoneInfo:
     try:
         return ZoneInfo(tz)
     except Exception:  # ZoneInfoNotFoundError, ValueError for paths, TypeError ...
-        raise ValueError(f"unknown time zone {tz!r}; use a zoneinfo name such as UTC, Europe/Berlin or America/New_York") from None
+        raise ValueError(
+            f"unknown time zone {tz!r}; use a zoneinfo name such as UTC, Europe/Berlin or America/New_York"
+        ) from None
 
 
 def derive(history: History, tz: str = "UTC", since: date | None = None) -> ImportResult:
@@ -247,7 +264,9 @@ def derive(history: History, tz: str = "UTC", since: date | None = None) -> Impo
     zone = zone_for(tz)
     source = history.source
     if not history.posts:
-        raise ArchiveError(f"{source}: no posts found in this {PLATFORM_LABELS[history.platform]} export; expected {EXPECTED}")
+        raise ArchiveError(
+            f"{source}: no posts found in this {PLATFORM_LABELS[history.platform]} export; expected {EXPECTED}"
+        )
 
     local = sorted(((p.time.astimezone(zone), p) for p in history.posts), key=lambda pair: pair[0])
     archive_start = local[0][0].date()
@@ -278,7 +297,7 @@ def derive(history: History, tz: str = "UTC", since: date | None = None) -> Impo
     warnings: list[str] = []
     evidence: dict[str, Any] = {
         "platform": history.platform,
-        "source": source,
+        "source": PurePosixPath(source.replace("\\", "/")).name or source,  # no folders: they may name the user
         "files": list(history.files),
         "posts": len(local),
         "originals": n,
@@ -322,7 +341,7 @@ def derive(history: History, tz: str = "UTC", since: date | None = None) -> Impo
         default_promo = Habits.model_fields["promo_share"].default
         if habits["link_share"] + habits["question_share"] + default_promo > 1 + 1e-9:
             warnings.append(
-                f"link_share + question_share = {habits['link_share'] + habits['question_share']:g} leaves less than the "
+                f"{_PROMO_WARNING}{habits['link_share'] + habits['question_share']:g} leaves less than the "
                 f"default promo_share ({default_promo:g}); the scenario lowers promo_share to fit"
             )
     else:
@@ -342,14 +361,17 @@ def derive(history: History, tz: str = "UTC", since: date | None = None) -> Impo
     evidence["notes"] = list(history.notes)
 
     assumed = [name for name in Habits.model_fields if name not in habits]
-    Habits(**habits)  # the derived values must form valid habits on their own (caps applied above)
+    promo = min(
+        Habits.model_fields["promo_share"].default, 1 - habits.get("link_share", 0) - habits.get("question_share", 0)
+    )
+    Habits(**{"promo_share": max(0.0, promo), **habits})  # valid on their own (caps and fits applied above)
     return ImportResult(history.platform, habits, evidence, assumed, best, warnings)
 
 
 def _sittings(times: list[datetime]) -> int:
     """Number of sittings: a new one starts when an original comes more than 30 min after the last."""
     count = 1
-    for previous, current in zip(times, times[1:], strict=False):
+    for previous, current in pairwise(times):
         if current - previous > SITTING_GAP:
             count += 1
     return count
@@ -360,7 +382,9 @@ def _capped(name: str, value: float, warnings: list[str]) -> Any:
     info = Habits.model_fields[name]
     upper = next(m.le for m in info.metadata if hasattr(m, "le"))
     if value > upper:
-        warnings.append(f"{name} is {value:.4g} in the export, above the model's maximum {upper:g}; capped at {upper:g}")
+        warnings.append(
+            f"{name} is {value:.4g} in the export, above the model's maximum {upper:g}; capped at {upper:g}"
+        )
         return upper
     return value if isinstance(value, int) else round(value, RATE_DECIMALS)
 
@@ -406,4 +430,3 @@ def best_hours(rated: Iterable[tuple[datetime, Post]]) -> tuple[list[int] | None
         return None, means
     ranked = sorted(eligible, key=lambda h: (-(means[h] or 0), h))
     return ranked[:BEST_HOURS], means
-

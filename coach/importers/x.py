@@ -34,8 +34,12 @@ from coach.importers.derive import (
     url_host,
 )
 
-X_HOSTS = frozenset({"twitter.com", "x.com", "mobile.twitter.com", "mobile.x.com", "t.co", "pic.twitter.com", "pic.x.com"})
-_MONTHS = {m: i for i, m in enumerate(("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"), 1)}
+X_HOSTS = frozenset(
+    {"twitter.com", "x.com", "mobile.twitter.com", "mobile.x.com", "t.co", "pic.twitter.com", "pic.x.com"}
+)
+_MONTHS = {
+    m: i for i, m in enumerate(("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"), 1)
+}
 _PART = re.compile(r"-part(\d+)\.js$")
 
 
@@ -54,7 +58,9 @@ def read(files: Any) -> History:
             info = account[0].get("account", account[0])
             account_id = str(info.get("accountId") or "") or None
     else:
-        history.notes.append("no account.js: replies to yourself are recognised by their parent tweet being in the archive")
+        history.notes.append(
+            "no account.js: replies to yourself are recognised by their parent tweet being in the archive"
+        )
 
     tweets: dict[str, dict[str, Any]] = {}
     for name in tweet_names:
@@ -83,7 +89,9 @@ def parse_ytd(raw: bytes, where: str) -> list[Any]:
         raise ArchiveError(f"{where}: not an X archive data file (it should start with `window.YTD.tweets.part0 = [`)")
     equals = raw.find(b"=")
     if equals < 0:
-        raise ArchiveError(f"{where}: the data is cut off or corrupt (no `=` after `window.YTD...`); download the archive again")
+        raise ArchiveError(
+            f"{where}: the data is cut off or corrupt (no `=` after `window.YTD...`); download the archive again"
+        )
     body = raw[equals + 1 :].strip()
     if body.endswith(b";"):
         body = body[:-1]
@@ -110,6 +118,8 @@ def parse_x_time(value: Any) -> datetime | None:
         _, month, day, clock, offset, year = parts
         hour, minute, second = clock.split(":")
         moment = datetime(int(year), _MONTHS[month], int(day), int(hour), int(minute), int(second), tzinfo=UTC)
+        if offset == "+0000":  # what every archive writes; skip the arithmetic
+            return moment
         sign = -1 if offset[0] == "-" else 1
         shift = timedelta(hours=int(offset[1:3]), minutes=int(offset[3:5]))
     except (KeyError, ValueError, IndexError):
@@ -141,7 +151,7 @@ def _post(
         kind = ORIGINAL
     entities = tweet.get("entities") or {}
     urls = [u.get("expanded_url") or u.get("url") or "" for u in entities.get("urls") or () if isinstance(u, dict)]
-    note = notes.get(tweet_id) or notes.get(when.isoformat())
+    note = (notes.get(tweet_id) or notes.get(when.isoformat())) if notes else None
     if note:
         text = note[0] or text
         urls += note[1]
