@@ -11,9 +11,6 @@ naming the file, the field path, the bad value and what is allowed.
 
 from __future__ import annotations
 
-import difflib
-import math
-import re
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -31,6 +28,7 @@ from pydantic import (
 )
 from pydantic.fields import FieldInfo
 
+from coach.messages import friendly_errors
 from coach.parameters import ModelParams
 from coach.platforms import PRESETS, Platform
 
@@ -351,7 +349,7 @@ def scenario_from_data(data: Mapping[str, Any], source: str = "<scenario>") -> S
     try:
         return Scenario.model_validate(data)
     except ValidationError as exc:
-        raise ScenarioError(_friendly(exc, source)) from None
+        raise ScenarioError(friendly_errors(exc, source, Scenario, aliases={HabitChanges: Habits})) from None
 
 
 def dump_scenario(scenario: Scenario) -> str:
@@ -373,143 +371,3 @@ def dump_scenario(scenario: Scenario) -> str:
     order = ["version", "name", "description", "days", "replicates", "seed", "platform", "habits", "audience", "timeline", "model"]
     ordered = {key: data[key] for key in order if key in data}
     return yaml.safe_dump(ordered, sort_keys=False, allow_unicode=True, width=100)
-
-
-# --------------------------------------------------------------------------------------
-# Friendly validation messages
-# --------------------------------------------------------------------------------------
-
-
-def _friendly(exc: ValidationError, source: str) -> list[str]:
-    errors = exc.errors()
-    locs = [tuple(e["loc"]) for e in errors]
-    problems = []
-    for err in errors:
-        loc = tuple(err["loc"])
-        # An error on a list is often only the echo of an error inside one of its items.
-        if any(other != loc and other[: len(loc)] == loc for other in locs):
-            continue
-        path = _path(loc)
-        kind = err["type"]
-        if kind == "extra_forbidden":
-            problems.append(_unknown_key(source, loc))
-        elif kind == "missing":
-            problems.append(f"{source}: {path}: missing; {_allowed(loc)}")
-        elif kind in ("value_error", "assertion_error"):
-            problems.append(f"{source}: {_join(path, str(err.get('ctx', {}).get('error', err['msg'])))}")
-        elif kind in ("too_short", "too_long"):
-            ctx = err.get("ctx", {})
-            limit = ctx.get("min_length") if kind == "too_short" else ctx.get("max_length")
-            bound = "at least" if kind == "too_short" else "at most"
-            problems.append(f"{source}: {path}: has {ctx.get('actual_length')} items; allowed: {bound} {limit}")
-        else:
-            problems.append(f"{source}: {path}: {_show(err.get('input'))} is not allowed; {_allowed(loc)}")
-    return problems or [f"{source}: invalid scenario"]
-
-
-_RELATIVE = re.compile(r"^([A-Za-z_][\w.\[\]]*): (.*)$", re.S)
-
-
-def _join(path: str, message: str) -> str:
-    """Prefix a validator's message with the field path, merging a relative path it starts with."""
-    match = _RELATIVE.match(message)
-    if match:
-        sub, rest = match.groups()
-        return f"{path}.{sub}: {rest}" if path else f"{sub}: {rest}"
-    return f"{path}: {message}" if path else message
-
-
-def _path(loc: tuple[Any, ...]) -> str:
-    out = ""
-    for part in loc:
-        if isinstance(part, int):
-            out += f"[{part}]"
-        elif part in ("function-after[_shares_fit(), Habits]",):
-            continue
-        else:
-            out += ("." if out else "") + str(part)
-    return out
-
-
-def _show(value: Any) -> str:
-    if isinstance(value, str):
-        return repr(value)
-    if isinstance(value, dict):
-        return "a mapping"
-    if isinstance(value, list):
-        return f"a list of {len(value)}"
-    return repr(value)
-
-
-def _field_info(loc: tuple[Any, ...]) -> tuple[type[BaseModel] | None, FieldInfo | None]:
-    """Walk the models along a validation location to the field it names."""
-    model: type[BaseModel] | None = Scenario
-    info: FieldInfo | None = None
-    for part in loc:
-        if isinstance(part, int):
-            continue
-        if model is None or part not in model.model_fields:
-            return model, None
-        info = model.model_fields[part]
-        model = _model_of(info.annotation)
-    return model, info
-
-
-def _model_of(annotation: Any) -> type[BaseModel] | None:
-    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        return annotation
-    for arg in getattr(annotation, "__args__", ()) or ():
-        found = _model_of(arg)
-        if found is not None:
-            return found
-    return None
-
-
-def _allowed(loc: tuple[Any, ...]) -> str:
-    _, info = _field_info(loc)
-    if info is None:
-        return "see the scenario format in README.md"
-    lo = hi = None
-    for m in info.metadata:
-        lo = getattr(m, "ge", getattr(m, "gt", lo))
-        hi = getattr(m, "le", getattr(m, "lt", hi))
-    annotation = str(info.annotation)
-    if "bool" in annotation:
-        kind = "true or false"
-    elif lo is not None and hi is not None:
-        kind = f"a number from {_num(lo)} to {_num(hi)}"
-    elif "int" in annotation and "tuple" in annotation:
-        kind = "two whole hours [start, end]"
-    elif "str" in annotation and "dict" not in annotation:
-        kind = "text"
-    else:
-        kind = "see the scenario format in README.md"
-    whole = "int" in annotation and "tuple" not in annotation and "float" not in annotation
-    if whole and lo is not None:
-        kind = kind.replace("a number", "a whole number")
-    desc = f" ({info.description})" if info.description else ""
-    return f"allowed: {kind}{desc}"
-
-
-def _num(value: float) -> str:
-    return f"{value:,.0f}" if float(value).is_integer() and abs(value) >= 1000 else f"{value:g}"
-
-
-def _unknown_key(source: str, loc: tuple[Any, ...]) -> str:
-    parent, key = loc[:-1], str(loc[-1])
-    model, info = _field_info(parent) if parent else (Scenario, None)
-    if parent and info is not None:
-        model = _model_of(info.annotation)
-    if model is HabitChanges:
-        model = Habits
-    names = list(model.model_fields) if model is not None else []
-    where = _path(loc)
-    close = difflib.get_close_matches(key, names, n=1, cutoff=0.6)
-    hint = f" Did you mean {close[0]!r}?" if close else ""
-    listed = ", ".join(names) if names else "none"
-    return f"{source}: {where}: unknown key.{hint} Allowed keys here: {listed}"
-
-
-def is_finite_number(value: Any) -> bool:
-    """True for an int or float that is neither NaN nor infinite (booleans are not numbers)."""
-    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
