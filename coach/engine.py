@@ -127,6 +127,7 @@ class World:
         self.feed_count = 0.0
         self.feed_t = 0.0
         self.t_ref = 0.0  # time the scaled crowd accumulators were last rebased
+        self.bonded_until_max = 0.0  # no follower is bonded after this hour
         self.profile = self._expected_profile(self.habits)
         self.recent_posts = self.habits.posts_per_day
         self.recent_answers = self._expected_answers(self.habits)
@@ -149,8 +150,10 @@ class World:
         segments = rng.choice(self.n_seg, size=count, p=shares / shares.sum()).astype(np.int8)
         reciprocal = rng.random(count) < self.habits.follow_back_rate
         self.crowd.add(segments, 0.0, reciprocal, rng, self.params.tolerance_spread, self.params.reciprocal_ratio)
-        # Starting ties are of mixed age: exponential around the mean age (assumed).
-        self.crowd.tie_start[:] = -rng.exponential(self.params.initial_tie_age_days * HOURS, count)
+        # Starting ties are of mixed age: exponential around the mean age (assumed). Sorted
+        # oldest first, so tie starts never decrease along the rows (later followers join at
+        # the end): the ties still young at any time are a suffix, found by binary search.
+        self.crowd.tie_start[:] = np.sort(-rng.exponential(self.params.initial_tie_age_days * HOURS, count))
 
     def _kind_shares(self, habits: Habits) -> np.ndarray:
         link, promo, question = habits.link_share, habits.promo_share, habits.question_share
@@ -281,6 +284,8 @@ class World:
             bonded = int(np.count_nonzero(crowd.bonded_until > t))
             free = max(0, p.conversation_capacity - bonded)
             a["bonded_until"][rows[:free]] = t + p.bond_days * HOURS
+            if free and len(rows):
+                self.bonded_until_max = t + p.bond_days * HOURS
         self.pending[CONVERSATION] += self.rng["conversation"].poisson(p.onlookers_per_answer * len(uids) * self.room)
 
     def ignore(self, uids: np.ndarray, t: float) -> None:
@@ -376,29 +381,22 @@ class World:
         n = crowd.n
         if n:
             a = {name: arr[:n] for name, arr in crowd.arrays.items()}
-            zero = F32(0)
-            hazards = [zero] * len(REASONS)  # per day, in REASONS order; scalars where off
-            if mech.fatigue:
-                hazards[0] = a["fatigue"]
-            if mech.content:
-                dissatisfaction = a["sat"] * F32(-self._sat_scale(t)) - F32(p.content_threshold)
-                hazards[1] = np.maximum(dissatisfaction, zero) * F32(p.content_strength)
-            if mech.conversation:
-                decay = math.exp(-(t - self.t_ref) / (p.ignored_memory_days * HOURS))
-                hazards[2] = a["ignored"] * a["chat"] * F32(p.ignored_strength * decay)
-            silent_days = (t - self.last_post) / HOURS
-            if mech.neglect and silent_days > 1:
-                hazards[3] = F32(p.neglect_strength * min(1.0, silent_days / p.neglect_full_days))
+            total = a["fatigue"].copy() if mech.fatigue else np.zeros(n, F32)
+            # Content and ignored hazards touch few followers: compute them only there.
+            for rows, hazard in (self._content_hazard(a, t), self._ignored_hazard(a, t)):
+                total[rows] += hazard
+            total += F32(self._neglect_hazard(t))
             if mech.churn:
-                new_tie = a["tie_start"] > F32(t - p.new_tie_days * HOURS)
-                hazards[4] = a["churn"] * np.where(new_tie, F32(p.new_tie_ratio), F32(1))
-            total = hazards[0] + hazards[1] + hazards[2] + hazards[3] + hazards[4] + np.zeros(n, F32)
-            total[a["bonded_until"] > t] *= F32(p.bond_hazard_ratio)
+                total += a["churn"]
+                young = self._young_ties(a, t)
+                total[young:] += a["churn"][young:] * F32(p.new_tie_ratio - 1)
+            if self.bonded_until_max > t:
+                total[a["bonded_until"] > t] *= F32(p.bond_hazard_ratio)
             a["spent"] += total
             leaving = a["spent"] >= a["budget"]
             if leaving.any():
                 rows = np.flatnonzero(leaving)
-                self._count_reasons(hazards, rows, day)
+                self._count_reasons(self._hazards_of(a, rows, t), day)
                 crowd.retire(rows)
             crowd.arrays["fatigue"][: crowd.n] = 0.0
         self._rebase(t)
@@ -417,13 +415,58 @@ class World:
         self.recent_posts = keep * self.recent_posts + (1 - keep) * d["posts"][day]
         self.recent_answers = keep * self.recent_answers + (1 - keep) * d["replies_answered"][day]
 
-    def _count_reasons(self, hazards: list, rows: np.ndarray, day: int) -> None:
+    def _content_hazard(self, a: dict[str, np.ndarray], t: float) -> tuple[np.ndarray, np.ndarray]:
+        """Rows whose dissatisfaction passes the threshold, and their "not for me" hazard."""
+        p = self.params
+        if not self.mechanisms.content:
+            return np.empty(0, np.int64), np.empty(0, F32)
+        scale = F32(self._sat_scale(t))
+        rows = np.flatnonzero(a["sat"] < F32(-p.content_threshold) / scale)
+        return rows, F32(p.content_strength) * (-a["sat"][rows] * scale - F32(p.content_threshold))
+
+    def _ignored_hazard(self, a: dict[str, np.ndarray], t: float) -> tuple[np.ndarray, np.ndarray]:
+        """Rows that remember ignored replies, and their hazard (fading with the memory)."""
+        p = self.params
+        if not self.mechanisms.conversation:
+            return np.empty(0, np.int64), np.empty(0, F32)
+        rows = np.flatnonzero(a["ignored"] > 0)
+        decay = math.exp(-(t - self.t_ref) / (p.ignored_memory_days * HOURS))
+        return rows, a["ignored"][rows] * a["chat"][rows] * F32(p.ignored_strength * decay)
+
+    def _neglect_hazard(self, t: float) -> float:
+        """The same small hazard for everyone while the account is silent (E:A14)."""
+        silent_days = (t - self.last_post) / HOURS
+        if not self.mechanisms.neglect or silent_days <= 1:
+            return 0.0
+        return self.params.neglect_strength * min(1.0, silent_days / self.params.neglect_full_days)
+
+    def _young_ties(self, a: dict[str, np.ndarray], t: float) -> int:
+        """First row whose tie is still new (tie starts never decrease along the rows)."""
+        return int(np.searchsorted(a["tie_start"], F32(t - self.params.new_tie_days * HOURS), side="right"))
+
+    def _hazards_of(self, a: dict[str, np.ndarray], rows: np.ndarray, t: float) -> np.ndarray:
+        """Each reason's hazard today for the given rows (reasons x rows), for attribution."""
+        p, mech = self.params, self.mechanisms
+        out = np.zeros((len(REASONS), len(rows)), dtype=F32)
+        sub = {name: a[name][rows] for name in ("fatigue", "sat", "ignored", "chat", "churn", "tie_start")}
+        if mech.fatigue:
+            out[0] = sub["fatigue"]
+        if mech.content:
+            dissatisfaction = -sub["sat"] * F32(self._sat_scale(t)) - F32(p.content_threshold)
+            out[1] = F32(p.content_strength) * np.maximum(dissatisfaction, F32(0))
+        if mech.conversation:
+            decay = math.exp(-(t - self.t_ref) / (p.ignored_memory_days * HOURS))
+            out[2] = sub["ignored"] * sub["chat"] * F32(p.ignored_strength * decay)
+        out[3] = self._neglect_hazard(t)
+        if mech.churn:
+            young = sub["tie_start"] > F32(t - p.new_tie_days * HOURS)
+            out[4] = sub["churn"] * np.where(young, F32(p.new_tie_ratio), F32(1))
+        return out
+
+    def _count_reasons(self, hazards: np.ndarray, day: int) -> None:
         """One reason per leaver, drawn in proportion to that day's competing hazards."""
-        k = len(rows)
-        stacked = np.empty((len(REASONS), k), dtype=F32)
-        for i, h in enumerate(hazards):
-            stacked[i] = h[rows] if isinstance(h, np.ndarray) else h
-        cum = np.cumsum(stacked, axis=0)
+        k = hazards.shape[1]
+        cum = np.cumsum(hazards, axis=0)
         draw = self.rng["unfollow"].random(k, dtype=F32) * cum[-1]
         reason = np.minimum((cum < draw).sum(axis=0), len(REASONS) - 1)
         reason[cum[-1] <= 0] = REASON_CHURN
