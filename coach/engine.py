@@ -120,7 +120,8 @@ class World:
         self._seed_followers(audience.followers)
 
         # Account state. Leaky load of posts in followers' feeds (scalar: every follower's
-        # feed receives the same posts), and the recent-profile summaries prospects see.
+        # feed receives the same posts; felt posts/day = load x 24 h / memory), and the
+        # recent-profile summaries prospects see.
         self.tau_load = p.fatigue_memory_hours
         self.load = 0.0
         self.load_t = 0.0
@@ -216,6 +217,16 @@ class World:
 
     # -- events ----------------------------------------------------------------------------
 
+    def begin_sitting(self, posts: int, t: float) -> None:
+        """A sitting starts: its posts enter followers' feeds together.
+
+        Followers meet a burst as a wall of posts (they open the app minutes to hours later,
+        E:E1), so the whole sitting counts toward the felt rate of each of its posts. A ranked
+        feed ranks a burst's later posts lower (fewer see them) but does not hide them.
+        """
+        self.load = self.load * math.exp(-(t - self.load_t) / self.tau_load) + posts
+        self.load_t = t
+
     def publish(self, kind: int, t: float) -> np.ndarray:
         """One post at hour ``t``: expose the crowd; return the uids of followers who reply."""
         p, mech, crowd, day = self.params, self.mechanisms, self.crowd, self.day
@@ -227,9 +238,7 @@ class World:
             self.feed_t = t
             feed = p.feed_floor + (1 - p.feed_floor) * p.feed_decay**self.feed_count
             self.feed_count += 1.0
-        self.load = self.load * math.exp(-(t - self.load_t) / self.tau_load) + feed
-        self.load_t = t
-        felt = self.load * HOURS / self.tau_load  # posts/day the follower feels in the feed
+        felt = self.load * math.exp(-(t - self.load_t) / self.tau_load) * HOURS / self.tau_load
         self.profile = 0.95 * self.profile + 0.05 * self.value[kind]  # ~ the last 20 posts
         self.last_post = t
         reach = self.platform.link_reach if kind == LINK else 1.0

@@ -47,6 +47,7 @@ def posting_day(env: simpy.Environment, world: World, day: int) -> Generator[sim
     for start in starts:
         # A sitting squeezed in before midnight may start before the last one ended: go on.
         yield env.timeout(max(0.0, start - env.now))
+        world.begin_sitting(habits.posts_per_session, env.now)
         for j in range(habits.posts_per_session):
             if j:
                 yield env.timeout(gap)

@@ -114,3 +114,13 @@ def test_f9_daily_follows_are_over_dispersed():
         follows = simulate(steady(), 21, replicate).daily["follows"][10:]
         ratios.append(follows.var() / follows.mean())
     assert np.median(ratios) > 1.3
+
+
+def test_f3_bursts_also_cost_growth_on_a_ranked_feed():
+    # On X the later posts of a burst are ranked lower (fewer see them) but still fill the
+    # feed, so bursts must not become a way to dodge fatigue.
+    spread, burst = (steady(posts_per_day=8, posts_per_session=k).model_copy(update={"platform": PRESETS["x"]}) for k in (1, 8))
+    net = medians([spread, burst], "net")
+    impressions = medians([spread, burst], "impressions_per_post")
+    assert impressions[1] < 0.7 * impressions[0]
+    assert net[1] < net[0] - 50
