@@ -9,12 +9,12 @@ The public API, used by the command line, the app and the README:
 
 __version__ = "0.1.0"
 
-from coach.engine import simulate  # noqa: E402
-from coach.experiments import compare, run_many  # noqa: E402
-from coach.parameters import Mechanisms, ModelParams  # noqa: E402
-from coach.platforms import PRESETS, Platform  # noqa: E402
-from coach.results import CHANNELS, REASONS, Ensemble, Results, paired_difference  # noqa: E402
-from coach.scenario import (  # noqa: E402
+from coach.engine import simulate
+from coach.experiments import compare, run_many
+from coach.parameters import Mechanisms, ModelParams
+from coach.platforms import PRESETS, Platform
+from coach.results import CHANNELS, REASONS, Ensemble, Results, paired_difference
+from coach.scenario import (
     Audience,
     Habits,
     Scenario,

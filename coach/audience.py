@@ -136,16 +136,19 @@ class Crowd:
         self.n = k
         self.retired = int(np.count_nonzero(~np.isfinite(self.arrays["budget"][:k])))
 
+    def locate(self, uids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Rows of the uids still following, and a mask over ``uids`` of those found."""
+        found = np.zeros(len(uids), dtype=bool)
+        if len(uids) == 0 or self.n == 0:
+            return np.empty(0, dtype=np.int64), found
+        live = self.arrays["uid"][: self.n]
+        rows = np.minimum(np.searchsorted(live, uids), self.n - 1)
+        found = (live[rows] == uids) & np.isfinite(self.arrays["budget"][rows])
+        return rows[found], found
+
     def rows_of(self, uids: np.ndarray) -> np.ndarray:
         """Current row of each uid still following (uids that left are dropped)."""
-        if len(uids) == 0 or self.n == 0:
-            return np.empty(0, dtype=np.int64)
-        live = self.arrays["uid"][: self.n]
-        rows = np.searchsorted(live, uids)
-        inside = rows < self.n
-        rows, uids = rows[inside], uids[inside]
-        rows = rows[live[rows] == uids]
-        return rows[np.isfinite(self.arrays["budget"][rows])]
+        return self.locate(uids)[0]
 
     def rebase(self, factors: dict[str, float]) -> None:
         """Fold elapsed decay into scaled accumulators: ``arrays[name] *= factor``."""

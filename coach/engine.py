@@ -129,6 +129,7 @@ class World:
         self.feed_t = 0.0
         self.t_ref = 0.0  # time the scaled crowd accumulators were last rebased
         self.bonded_until_max = 0.0  # no follower is bonded after this hour
+        self.bonds_made: list[float] = []  # expiry hours of recent bonds: a cheap upper bound on the bonded count
         self.profile = self._expected_profile(self.habits)
         self.recent_posts = self.habits.posts_per_day
         self.recent_answers = self._expected_answers(self.habits)
@@ -281,32 +282,49 @@ class World:
         d["replies_received"][day] += len(repliers)
         return a["uid"][repliers]
 
-    def answer(self, uids: np.ndarray, t: float) -> None:
-        """The account answers these repliers: satisfaction up, bonded for weeks, onlookers."""
-        p, crowd = self.params, self.crowd
-        self.daily["replies_answered"][self.day] += len(uids)
-        rows = crowd.rows_of(uids)
-        if len(rows):
-            a = crowd.arrays
-            a["sat"][rows] += F32(p.answer_boost * self._sat_scale(t))
-            a["reply_will"][rows] = 1.0
-            bonded = int(np.count_nonzero(crowd.bonded_until > t))
-            free = max(0, p.conversation_capacity - bonded)
-            a["bonded_until"][rows[:free]] = t + p.bond_days * HOURS
-            if free and len(rows):
-                self.bonded_until_max = t + p.bond_days * HOURS
-        self.pending[CONVERSATION] += self.rng["conversation"].poisson(p.onlookers_per_answer * len(uids) * self.room)
+    def respond(self, uids: np.ndarray, answered: np.ndarray, t: float) -> None:
+        """The account goes through the replies to one post: answers some, skips the rest.
 
-    def ignore(self, uids: np.ndarray, t: float) -> None:
-        """These repliers got no answer: satisfaction down, remembered, fewer replies later."""
-        p, crowd = self.params, self.crowd
-        self.daily["replies_ignored"][self.day] += len(uids)
-        rows = crowd.rows_of(uids)
+        Answered followers gain satisfaction and are bonded for weeks (E:A5), up to the
+        account's conversational capacity (E:C5); their answers are public, so onlookers
+        see the account. Skipped ones lose satisfaction, remember it, and reply less.
+        """
+        p, crowd, d = self.params, self.crowd, self.daily
+        n_answered = int(answered.sum())
+        d["replies_answered"][self.day] += n_answered
+        d["replies_ignored"][self.day] += len(uids) - n_answered
+        rows, found = crowd.locate(uids)
         if len(rows):
-            a = crowd.arrays
-            a["sat"][rows] -= F32(p.ignore_penalty * self._sat_scale(t))
-            a["ignored"][rows] += F32(math.exp((t - self.t_ref) / (p.ignored_memory_days * HOURS)))
-            a["reply_will"][rows] *= F32(0.6)
+            a, scale = crowd.arrays, self._sat_scale(t)
+            yes, no = rows[answered[found]], rows[~answered[found]]
+            if len(yes):
+                a["sat"][yes] += F32(p.answer_boost * scale)
+                a["reply_will"][yes] = 1.0
+                free = self._bond_room(t, len(yes))
+                if free:
+                    a["bonded_until"][yes[:free]] = t + p.bond_days * HOURS
+                    self.bonded_until_max = t + p.bond_days * HOURS
+            if len(no):
+                a["sat"][no] -= F32(p.ignore_penalty * scale)
+                a["ignored"][no] += F32(math.exp((t - self.t_ref) / (p.ignored_memory_days * HOURS)))
+                a["reply_will"][no] *= F32(0.6)
+        if n_answered:
+            self.pending[CONVERSATION] += self.rng["conversation"].poisson(p.onlookers_per_answer * n_answered * self.room)
+
+    def _bond_room(self, t: float, wanted: int) -> int:
+        """How many more followers can be bonded now, within the conversational capacity."""
+        capacity = self.params.conversation_capacity
+        # The expiries of bonds made and still running bound the bonded count from above
+        # (re-bonded followers appear twice); count exactly, a pass over the crowd, only
+        # when that bound comes near the capacity.
+        self.bonds_made = [x for x in self.bonds_made if x > t]
+        if len(self.bonds_made) + wanted <= capacity:
+            granted = wanted
+        else:
+            bonded = int(np.count_nonzero(self.crowd.bonded_until > t))
+            granted = max(0, min(wanted, capacity - bonded))
+        self.bonds_made.extend([t + self.params.bond_days * HOURS] * granted)
+        return granted
 
     def outreach(self, t: float) -> None:
         """One reply on someone else's post: that person and some onlookers see the account."""

@@ -58,18 +58,15 @@ def posting_day(env: simpy.Environment, world: World, day: int) -> Generator[sim
 
 
 def conversation(env: simpy.Environment, world: World, repliers: np.ndarray) -> Generator[simpy.Event, None, None]:
-    """Replies to one post: some are answered after a delay in active hours, the rest ignored."""
+    """Replies to one post: the account goes through them after a delay in its active hours.
+
+    It answers a share ``reply_rate`` of them and skips the rest; when it answers none,
+    a reply left for a day counts as ignored.
+    """
     rng = world.rng["conversation"]
     answered = rng.random(len(repliers)) < world.habits.reply_rate
-    delay = world.answer_delay(env.now, rng)
-    if answered.any():
-        yield env.timeout(delay)
-        world.answer(repliers[answered], env.now)
-    ignored = repliers[~answered]
-    if len(ignored):
-        # A reply left unanswered for a day counts as ignored.
-        yield env.timeout(max(0.0, HOURS_PER_DAY - (delay if answered.any() else 0.0)))
-        world.ignore(ignored, env.now)
+    yield env.timeout(world.answer_delay(env.now, rng) if answered.any() else HOURS_PER_DAY)
+    world.respond(repliers, answered, env.now)
 
 
 def outreach_day(env: simpy.Environment, world: World, day: int) -> Generator[simpy.Event, None, None]:

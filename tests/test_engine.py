@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import simpy
 from engine_helpers import scenario
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -23,6 +24,8 @@ from coach import (
     simulate,
 )
 from coach.cli import bundled_scenarios
+from coach.engine import World
+from coach.processes import day_cycle
 from coach.rng import make_streams
 from coach.scenario import load_scenario
 
@@ -216,3 +219,20 @@ def test_every_bundled_persona_runs_with_reasons_and_bands(path):
     summary = e.summary()
     assert summary["followers_end"]["p10"] <= summary["followers_end"]["median"] <= summary["followers_end"]["p90"]
     assert set(summary["unfollows_by_reason"]) == set(REASONS)
+
+
+def test_bonds_never_exceed_the_conversational_capacity():
+    # A chatty crowd answered every time: far more answers than the capacity allows.
+    capacity = 40
+    s = scenario(followers=3000, days=30, posts_per_day=6, question_share=0.5, reply_rate=1.0).model_copy(
+        update={"model": ModelParams(conversation_capacity=capacity)}
+    )
+    world = World(s, make_streams(3, 0))
+    env = simpy.Environment()
+    env.process(day_cycle(env, world))
+    peak = 0
+    for hour in range(24, 24 * 30, 6):
+        env.run(until=hour)
+        peak = max(peak, int(np.count_nonzero(world.crowd.bonded_until > env.now)))
+    assert world.daily["replies_answered"].sum() > 10 * capacity
+    assert 0.8 * capacity <= peak <= capacity
