@@ -10,10 +10,10 @@ The public API, used by the command line, the app and the README:
 __version__ = "0.1.0"
 
 from coach.engine import simulate
-from coach.experiments import compare, run_many
+from coach.experiments import compare, estimated_seconds, run_many, worker_count
 from coach.parameters import Mechanisms, ModelParams
 from coach.platforms import PRESETS, Platform
-from coach.results import CHANNELS, REASONS, Ensemble, Results, paired_difference
+from coach.results import CHANNEL_WORDS, CHANNELS, REASON_WORDS, REASONS, Ensemble, Results, paired_difference
 from coach.scenario import (
     Audience,
     Habits,
@@ -21,15 +21,19 @@ from coach.scenario import (
     ScenarioError,
     Segment,
     TimelineStep,
+    bundled_scenarios,
     dump_scenario,
     load_scenario,
     parse_scenario,
+    scenario_from_data,
 )
 
 __all__ = [
     "CHANNELS",
+    "CHANNEL_WORDS",
     "PRESETS",
     "REASONS",
+    "REASON_WORDS",
     "Audience",
     "Ensemble",
     "Habits",
@@ -42,11 +46,15 @@ __all__ = [
     "Segment",
     "TimelineStep",
     "__version__",
+    "bundled_scenarios",
     "compare",
     "dump_scenario",
+    "estimated_seconds",
     "load_scenario",
     "paired_difference",
     "parse_scenario",
     "run_many",
+    "scenario_from_data",
     "simulate",
+    "worker_count",
 ]

@@ -1,5 +1,8 @@
+"""``python -m coach``: the command line."""
+
 import sys
 
 from coach.cli import main
 
-sys.exit(main())
+if __name__ == "__main__":  # worker processes import this module too; they must not run it
+    sys.exit(main())

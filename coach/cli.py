@@ -17,9 +17,8 @@ from typing import Any, TextIO
 from coach import __version__
 from coach.experiments import Progress, compare, run_many
 from coach.results import CHANNELS, REASONS, Ensemble, paired_difference
-from coach.scenario import Scenario, ScenarioError, load_scenario
+from coach.scenario import SCENARIO_DIR, Scenario, ScenarioError, bundled_scenarios, load_scenario
 
-SCENARIO_DIR = Path(__file__).resolve().parent.parent / "scenarios"
 EXIT_OK, EXIT_INVALID, EXIT_USAGE = 0, 1, 2
 
 
@@ -36,11 +35,6 @@ class _Parser(argparse.ArgumentParser):
 # --------------------------------------------------------------------------------------
 # Helpers shared by commands
 # --------------------------------------------------------------------------------------
-
-
-def bundled_scenarios() -> list[Path]:
-    """The persona library shipped with the package, sorted by file name."""
-    return sorted(SCENARIO_DIR.glob("*.yaml"))
 
 
 def resolve_scenario_path(name: str) -> Path:

@@ -11,6 +11,8 @@ from __future__ import annotations
 import atexit
 import multiprocessing
 import os
+import sys
+import warnings
 from collections.abc import Callable, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor, as_completed
 
@@ -25,15 +27,46 @@ PARALLEL_ABOVE_SECONDS = 1.0  # estimated serial time above which the pool is us
 _pool: ProcessPoolExecutor | None = None
 
 
+# Costs measured on this project's two-core machines (benchmarks/bench_engine.py), seconds.
+COST_PER_DAY = 2.5e-4  # the day's processes and its close
+COST_PER_POST = 2.0e-4  # a post's events, its replies and the answers
+COST_PER_EXPOSURE = 1.0e-8  # one follower offered one post
+COST_PER_FOLLOWER_DAY = 1.0e-8  # one follower at the day's close
+
+
 def estimated_seconds(scenario: Scenario, replicates: int) -> float:
-    """A rough serial run time, from measured costs per exposure and per simulated day."""
-    h = scenario.habits
-    exposures = scenario.audience.followers * max(h.posts_per_day, 0.1) * scenario.days
-    return replicates * (exposures * 1.5e-8 + scenario.days * 1.5e-4)
+    """A rough serial run time (within about 2x), from measured unit costs."""
+    followers = scenario.audience.followers
+    posts = max(habits.posts_per_day for _, habits in scenario.habit_schedule())
+    per_day = COST_PER_DAY + posts * (COST_PER_POST + followers * COST_PER_EXPOSURE) + followers * COST_PER_FOLLOWER_DAY
+    return replicates * scenario.days * per_day
 
 
 def worker_count() -> int:
     return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)
+
+
+def workers_can_start() -> bool:
+    """Whether pool workers can start without re-running the caller's script.
+
+    Worker processes re-import the ``__main__`` module unless it was started with
+    ``python -m`` (multiprocessing skips ``*.__main__`` modules). A script is safe only if it
+    guards its entry point with ``if __name__ == "__main__":``; code typed at a prompt or
+    piped on stdin cannot be re-imported at all. Anywhere else, runs stay in this process.
+    """
+    main = sys.modules.get("__main__")
+    spec_name = getattr(getattr(main, "__spec__", None), "name", None) or ""
+    if spec_name == "__main__" or spec_name.endswith(".__main__"):
+        return True
+    path = getattr(main, "__file__", None)
+    if not path or not os.path.isfile(path):
+        return False
+    try:
+        with open(path, encoding="utf-8", errors="replace") as source:
+            text = source.read()
+    except OSError:
+        return False
+    return "__name__" in text and "__main__" in text
 
 
 def _get_pool() -> ProcessPoolExecutor:
@@ -60,15 +93,30 @@ def run_many(
 ) -> Ensemble:
     """Run ``replicates`` (default: the scenario's) replicates from ``seed`` (default: its own).
 
-    ``parallel=None`` decides by the estimated run time; True or False forces it.
+    ``parallel=None`` uses the worker pool when the estimated run time makes it worth it and
+    workers can start safely (:func:`workers_can_start`); True asks for the pool, False
+    refuses it. Results are identical either way.
     """
     replicates = scenario.replicates if replicates is None else replicates
     seed = scenario.seed if seed is None else seed
     if replicates < 1:
         raise ValueError("replicates must be at least 1")
-    use_pool = parallel if parallel is not None else (
-        worker_count() > 1 and estimated_seconds(scenario, replicates) > PARALLEL_ABOVE_SECONDS
-    )
+    if parallel is None:
+        use_pool = (
+            worker_count() > 1
+            and estimated_seconds(scenario, replicates) > PARALLEL_ABOVE_SECONDS
+            and workers_can_start()
+        )
+    elif parallel and not workers_can_start():
+        warnings.warn(
+            "run_many(parallel=True) ran serially: worker processes would re-run this script. "
+            'Put the calling code under `if __name__ == "__main__":` (or run it with python -m).',
+            RuntimeWarning,
+            stacklevel=2,
+        )
+        use_pool = False
+    else:
+        use_pool = parallel
     if use_pool and replicates > 1:
         runs = _run_pool(_get_pool(), scenario, seed, replicates, progress)
     else:

@@ -109,6 +109,7 @@ class Ensemble:
     runs: Sequence[Results]
     version: str = ""
     _stack: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
+    _totals: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
         if not self.runs:
@@ -134,12 +135,14 @@ class Ensemble:
 
     def values(self, name: str) -> np.ndarray:
         """One summary figure (see :meth:`Results.totals`) for every replicate."""
-        return np.array([r.totals()[name] for r in self.runs])
+        return self.totals()[name]
 
     def totals(self) -> dict[str, np.ndarray]:
-        """Every summary figure, one value per replicate."""
-        per_run = [r.totals() for r in self.runs]
-        return {k: np.array([t[k] for t in per_run]) for k in per_run[0]}
+        """Every summary figure, one value per replicate (computed once)."""
+        if not self._totals:
+            per_run = [r.totals() for r in self.runs]
+            self._totals.update({k: np.array([t[k] for t in per_run]) for k in per_run[0]})
+        return self._totals
 
     def summary(self) -> dict[str, Any]:
         """The ``summary`` object of ``coach run --format json`` (CONTRACTS.md)."""

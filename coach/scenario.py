@@ -37,6 +37,8 @@ Num = Annotated[float, Strict()]
 Int = Annotated[int, Strict()]
 
 MAX_FILE_BYTES = 1_000_000
+SCENARIO_DIR = Path(__file__).resolve().parent.parent / "scenarios"
+"""The persona library shipped beside the package (present in a checkout or editable install)."""
 SHARE_TOLERANCE = 0.01
 
 
@@ -247,6 +249,11 @@ class Scenario(BaseModel):
 # --------------------------------------------------------------------------------------
 # Reading and writing
 # --------------------------------------------------------------------------------------
+
+
+def bundled_scenarios() -> list[Path]:
+    """The persona library's files, sorted by name."""
+    return sorted(SCENARIO_DIR.glob("*.yaml"))
 
 
 def load_scenario(path: str | Path, overrides: Iterable[str] = ()) -> Scenario:

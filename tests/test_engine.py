@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 import simpy
@@ -20,10 +23,10 @@ from coach import (
     Scenario,
     Segment,
     TimelineStep,
+    bundled_scenarios,
     run_many,
     simulate,
 )
-from coach.cli import bundled_scenarios
 from coach.engine import World
 from coach.processes import day_cycle
 from coach.rng import make_streams
@@ -236,3 +239,16 @@ def test_bonds_never_exceed_the_conversational_capacity():
         peak = max(peak, int(np.count_nonzero(world.crowd.bonded_until > env.now)))
     assert world.daily["replies_answered"].sum() > 10 * capacity
     assert 0.8 * capacity <= peak <= capacity
+
+
+def test_code_that_workers_cannot_reimport_runs_serially_with_a_warning():
+    # Code piped on stdin cannot be re-imported by pool workers: it must not crash the pool.
+    code = (
+        "from coach import Scenario, run_many\n"
+        "e = run_many(Scenario(days=5), replicates=3, parallel=True)\n"
+        "print(len(e.runs), e.summary()['followers_end']['median'] > 0)\n"
+    )
+    out = subprocess.run([sys.executable, "-"], input=code, capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["3", "True"]
+    assert "ran serially" in out.stderr and "__main__" in out.stderr

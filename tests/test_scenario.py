@@ -8,8 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from coach import Habits, Scenario, ScenarioError, dump_scenario, load_scenario, parse_scenario
-from coach.cli import bundled_scenarios
+from coach import Habits, Scenario, ScenarioError, bundled_scenarios, dump_scenario, load_scenario, parse_scenario
 
 
 def problems(text: str | bytes, source: str = "f.yaml") -> list[str]:
