@@ -15,7 +15,7 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
-from coach.results import CHANNEL_WORDS, CHANNELS, REASON_WORDS, REASONS, Ensemble, paired_difference
+from coach.results import CHANNEL_WORDS, CHANNELS, REASON_WORDS, REASONS, Ensemble, quantiles
 
 # Okabe-Ito: distinguishable with the common colour-vision deficiencies and on projectors.
 PALETTE = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#F0E442", "#000000"]
@@ -27,12 +27,24 @@ FONT_SIZE = 15
 TITLE_SIZE = 18
 
 
-def _style(chart: alt.TopLevelMixin, height: int = 320) -> alt.TopLevelMixin:
+def _style(chart: alt.TopLevelMixin, height: int = 320, legend_columns: int = 2) -> alt.TopLevelMixin:
     """Projector-friendly fonts and a white background (also for PNG export)."""
     return (
-        chart.properties(height=height, background="white")
+        # fit-x: the width follows the page, ``height`` is the plotting area (legend and title
+        # come on top), so a legend below never squeezes the plot.
+        chart.properties(
+            height=height, background="white", autosize=alt.AutoSizeParams(type="fit-x", contains="padding")
+        )
         .configure_axis(labelFontSize=FONT_SIZE - 1, titleFontSize=FONT_SIZE, grid=True, gridOpacity=0.4)
-        .configure_legend(labelFontSize=FONT_SIZE - 1, titleFontSize=FONT_SIZE, labelLimit=320, orient="bottom", columns=2, symbolSize=260, symbolStrokeWidth=4)
+        .configure_legend(
+            labelFontSize=FONT_SIZE - 1,
+            titleFontSize=FONT_SIZE,
+            labelLimit=320,
+            orient="bottom",
+            columns=legend_columns,
+            symbolSize=260,
+            symbolStrokeWidth=4,
+        )
         .configure_title(fontSize=TITLE_SIZE, anchor="start")
         .configure_view(strokeWidth=0)
     )
@@ -80,13 +92,23 @@ def daily_mix_frame(ensemble: Ensemble, kind: str, window: int | None = None) ->
     for order, key in enumerate(keys):
         mean = pd.Series(ensemble.series(prefix + key).mean(axis=0)).rolling(window, min_periods=1).mean().to_numpy()
         frames.append(
-            pd.DataFrame({"day": np.arange(1, len(mean) + 1), "group": words[key], "key": key, "order": order, "per_day": mean})
+            pd.DataFrame(
+                {"day": np.arange(1, len(mean) + 1), "group": words[key], "key": key, "order": order, "per_day": mean}
+            )
         )
     return pd.concat(frames, ignore_index=True)
 
 
-def _q(values: np.ndarray) -> dict[str, float]:
-    return {"median": float(np.median(values)), "p10": float(np.percentile(values, 10)), "p90": float(np.percentile(values, 90))}
+def paired_changes(reference: Ensemble, other: Ensemble) -> dict[str, dict[str, float]]:
+    """Median, p10 and p90 of ``other − reference`` for every summary figure, run by run.
+
+    The same numbers as :func:`coach.results.paired_difference`, for all figures at once
+    (each run's totals are computed once, which keeps the page's reruns fast).
+    """
+    if [r.replicate for r in reference.runs] != [r.replicate for r in other.runs] or reference.seed != other.seed:
+        raise ValueError("paired differences need ensembles run on the same seeds")
+    a, b = reference.totals(), other.totals()
+    return {name: quantiles(b[name] - a[name]) for name in a}
 
 
 def fmt_interval(q: Mapping[str, float], signed: bool = False, digits: int = 0) -> str:
@@ -101,15 +123,17 @@ def reason_table(current: Ensemble, baseline: Ensemble | None = None, baseline_l
 
     With a baseline run on the same seeds, adds the paired change (current − baseline).
     """
+    totals = current.totals()
+    changes = paired_changes(baseline, current) if baseline is not None else {}
     rows = []
     for reason in REASONS:
         name = f"unfollows_{reason}"
         row: dict[str, Any] = {"why they left": REASON_WORDS[reason], "reason": reason}
-        q = _q(current.values(name))
+        q = quantiles(totals[name])
         row["people (median)"] = q["median"]
         row["80% of runs"] = f"{q['p10']:,.0f} to {q['p90']:,.0f}"
         if baseline is not None:
-            row[f"change vs {baseline_label}"] = paired_difference(baseline, current, name)["median"]
+            row[f"change vs {baseline_label}"] = changes[name]["median"]
         rows.append(row)
     return pd.DataFrame(rows)
 
@@ -135,17 +159,20 @@ def compare_table(ensembles: Sequence[Ensemble], labels: Sequence[str]) -> pd.Da
     if len(ensembles) != len(labels):
         raise ValueError("one label per ensemble")
     ref = ensembles[0]
+    totals = [e.totals() for e in ensembles]
+    changes = [None] + [paired_changes(ref, e) for e in ensembles[1:]]
     digits = {"minutes_per_day": 0, "engagement_per_post": 1}
     rows = []
     for key, words in SUMMARY_ROWS.items():
         row: dict[str, str] = {"measure": words}
-        for i, (ens, label) in enumerate(zip(ensembles, labels, strict=True)):
+        for i, label in enumerate(labels):
             d = digits.get(key, 0)
-            med = round(float(np.median(ens.values(key))), d) + 0.0  # + 0.0: no "-0"
-            if i == 0:
+            med = round(float(np.median(totals[i][key])), d) + 0.0  # + 0.0: no "-0"
+            change = changes[i]
+            if change is None:
                 row[label] = f"{med:,.{d}f}"
             else:
-                diff = {k: round(v, d) + 0.0 for k, v in paired_difference(ref, ens, key).items()}
+                diff = {k: round(v, d) + 0.0 for k, v in change[key].items()}
                 row[label] = f"{med:,.{d}f} ({diff['median']:+,.{d}f}; {diff['p10']:+,.{d}f} to {diff['p90']:+,.{d}f})"
         rows.append(row)
     return pd.DataFrame(rows).set_index("measure")
@@ -198,7 +225,11 @@ def followers_chart(
     chart = alt.layer(band, lines)
     if title:
         chart = chart.properties(
-            title=alt.TitleParams(title, subtitle="line: median of the runs; shaded: 80% of runs (10th to 90th percentile)", subtitleFontSize=FONT_SIZE - 2)
+            title=alt.TitleParams(
+                title,
+                subtitle="line: median of the runs; shaded: 80% of runs (10th to 90th percentile)",
+                subtitleFontSize=FONT_SIZE - 2,
+            )
         )
     return _style(chart, height=340)
 
@@ -221,86 +252,142 @@ def daily_mix_chart(ensemble: Ensemble, kind: str, title: str | None = None) -> 
         .encode(
             x=alt.X("day:Q", title="day", scale=alt.Scale(nice=False)),
             y=alt.Y("sum(per_day):Q", title=y_title, stack="zero"),
-            color=alt.Color("group:N", title=None, scale=alt.Scale(domain=domain, range=[colors[k] for k in keys]), sort=domain),
+            color=alt.Color(
+                "group:N", title=None, scale=alt.Scale(domain=domain, range=[colors[k] for k in keys]), sort=domain
+            ),
             order=alt.Order("order:Q"),
-            tooltip=[alt.Tooltip("group:N", title="who"), alt.Tooltip("day:Q"), alt.Tooltip("per_day:Q", format=".2f", title="per day (mean of runs)")],
+            tooltip=[
+                alt.Tooltip("group:N", title="who"),
+                alt.Tooltip("day:Q"),
+                alt.Tooltip("per_day:Q", format=".2f", title="per day (mean of runs)"),
+            ],
         )
         .properties(title=alt.TitleParams(title, subtitle=subtitle, subtitleFontSize=FONT_SIZE - 2))
     )
-    return _style(chart, height=300)
+    return _style(chart, height=300, legend_columns=1)
 
 
-def compare_chart(ensembles: Sequence[Ensemble], labels: Sequence[str], title: str | None = "Followers over time") -> alt.TopLevelMixin:
+def compare_chart(
+    ensembles: Sequence[Ensemble], labels: Sequence[str], title: str | None = "Followers over time"
+) -> alt.TopLevelMixin:
     """Overlaid median curves with 10–90% bands, one colour per scenario."""
     data = pd.concat([band_frame(e, label=lab) for e, lab in zip(ensembles, labels, strict=True)], ignore_index=True)
-    color = alt.Color("scenario:N", title=None, scale=alt.Scale(domain=list(labels), range=PALETTE[: len(labels)]), sort=list(labels))
+    color = alt.Color(
+        "scenario:N", title=None, scale=alt.Scale(domain=list(labels), range=PALETTE[: len(labels)]), sort=list(labels)
+    )
     x = alt.X("day:Q", title="day", scale=alt.Scale(nice=False))
     base = alt.Chart(data)
-    band = base.mark_area(opacity=0.15).encode(x=x, y=alt.Y("p10:Q", title="followers", scale=alt.Scale(zero=False)), y2="p90:Q", color=color)
+    # The band takes its colour from a column (no scale, so no legend of its own): the legend
+    # shows only the lines, at full strength.
+    data["band_color"] = data["scenario"].map(dict(zip(labels, PALETTE, strict=False)))
+    base = alt.Chart(data)
+    band = base.mark_area(opacity=0.15).encode(
+        x=x,
+        y=alt.Y("p10:Q", title="followers", scale=alt.Scale(zero=False)),
+        y2="p90:Q",
+        fill=alt.Fill("band_color:N", scale=None),
+        detail="scenario:N",
+    )
     lines = base.mark_line(strokeWidth=3.5).encode(
         x=x,
         y="median:Q",
         color=color,
-        tooltip=[alt.Tooltip("scenario:N"), alt.Tooltip("day:Q"), alt.Tooltip("median:Q", format=",.0f"), alt.Tooltip("p10:Q", format=",.0f"), alt.Tooltip("p90:Q", format=",.0f")],
+        tooltip=[
+            alt.Tooltip("scenario:N"),
+            alt.Tooltip("day:Q"),
+            alt.Tooltip("median:Q", format=",.0f"),
+            alt.Tooltip("p10:Q", format=",.0f"),
+            alt.Tooltip("p90:Q", format=",.0f"),
+        ],
     )
     chart = alt.layer(band, lines)
     if title:
         chart = chart.properties(
-            title=alt.TitleParams(title, subtitle="same random seeds for every scenario; shaded: 80% of runs", subtitleFontSize=FONT_SIZE - 2)
+            title=alt.TitleParams(
+                title,
+                subtitle="same random seeds for every scenario; shaded: 80% of runs",
+                subtitleFontSize=FONT_SIZE - 2,
+            )
         )
     return _style(chart, height=380)
 
 
-def tornado_chart(sensitivity: Sequence[Mapping[str, Any]], labels: Mapping[str, str] | None = None, title: str | None = None) -> alt.TopLevelMixin:
-    """Which habit matters most: the change in followers when each habit moves down or up.
+def tornado_chart(
+    sensitivity: Sequence[Mapping[str, Any]],
+    labels: Mapping[str, str] | None = None,
+    title: str | None = "What matters most",
+) -> alt.TopLevelMixin:
+    """Which habit matters most: the change in followers when each habit moves one step down or up.
 
-    ``sensitivity`` items look like ``{"habit": h, "low": {"value", "gain"}, "high": {"value", "gain"}}``
-    where ``gain`` is a number or a ``{median, p10, p90}`` mapping. Bars are sorted by their
-    total swing, the biggest on top.
+    ``sensitivity`` items look like ``{"habit": h, "current": v, "low": {"value", "gain"} | None,
+    "high": {...} | None}`` (as in ``Advice.to_dict()``), where ``gain`` is a number or a
+    ``{median, p10, p90}`` mapping. A side that could not move (already at its bound) is
+    left out. Bars are sorted by their largest swing, the biggest on top.
     """
     labels = labels or {}
     rows = []
     for item in sensitivity:
         habit = str(item["habit"])
-        swing = 0.0
+        name = labels.get(habit, habit.replace("_", " "))
+        current = item.get("current")
+        if isinstance(current, int | float):
+            name = f"{name} (now {current:g})"
+        sides = []
         for side in ("low", "high"):
-            end = item.get(side) or {}
+            end = item.get(side)
+            if not end:
+                continue
             gain = end.get("gain", 0.0)
             median = float(gain["median"]) if isinstance(gain, Mapping) else float(gain or 0.0)
             value = end.get("value")
-            swing += abs(median)
-            rows.append(
+            sides.append(
                 {
-                    "habit": labels.get(habit, habit.replace("_", " ")),
+                    "habit": name,
                     "side": "lower" if side == "low" else "higher",
                     "setting": f"{value:g}" if isinstance(value, int | float) else str(value),
                     "gain": median,
                 }
             )
-        for row in rows[-2:]:
-            row["swing"] = swing
+        swing = max((abs(r["gain"]) for r in sides), default=0.0)
+        rows += [{**r, "swing": swing} for r in sides]
     data = pd.DataFrame(rows, columns=["habit", "side", "setting", "gain", "swing"])
     order = data.drop_duplicates("habit").sort_values("swing", ascending=False)["habit"].tolist()
+    y = alt.Y("habit:N", sort=order, title=None, axis=alt.Axis(labelLimit=320))
     bars = (
         alt.Chart(data)
         .mark_bar(height={"band": 0.7})
         .encode(
-            y=alt.Y("habit:N", sort=order, title=None, axis=alt.Axis(labelLimit=260)),
-            x=alt.X("gain:Q", title="change in followers at the end (median)"),
-            color=alt.Color("side:N", title="habit set", scale=alt.Scale(domain=["lower", "higher"], range=[PALETTE[1], PALETTE[0]])),
-            tooltip=[alt.Tooltip("habit:N"), alt.Tooltip("side:N", title="habit set"), alt.Tooltip("setting:N", title="to"), alt.Tooltip("gain:Q", format="+,.0f")],
+            y=y,
+            x=alt.X("gain:Q", title="change in followers at the end (median, same seeds)"),
+            color=alt.Color(
+                "side:N", title="habit set", scale=alt.Scale(domain=["lower", "higher"], range=[PALETTE[1], PALETTE[0]])
+            ),
+            tooltip=[
+                alt.Tooltip("habit:N"),
+                alt.Tooltip("side:N", title="habit set"),
+                alt.Tooltip("setting:N", title="to"),
+                alt.Tooltip("gain:Q", format="+,.0f", title="followers"),
+            ],
         )
     )
+    # Label a bar with its setting only where the bar is long enough to hold it.
+    labelled = data[data["gain"].abs() >= 0.12 * max(1.0, float(data["gain"].abs().max() or 0))] if len(data) else data
     text = (
-        alt.Chart(data)
-        .mark_text(fontSize=FONT_SIZE - 2, dx=0, dy=0, align="center", baseline="middle", color="white", fontWeight="bold")
-        .encode(y=alt.Y("habit:N", sort=order), x=alt.X("gain:Q"), text="setting:N", detail="side:N")
-        .transform_calculate(gain="datum.gain / 2")
+        alt.Chart(labelled)
+        .transform_calculate(mid="datum.gain / 2")
+        .mark_text(fontSize=FONT_SIZE - 2, align="center", baseline="middle", color="white", fontWeight="bold")
+        .encode(y=y, x=alt.X("mid:Q"), text="setting:N", detail="side:N")
     )
     rule = alt.Chart(pd.DataFrame({"x": [0]})).mark_rule(color="black", strokeWidth=1.5).encode(x="x:Q")
     chart = alt.layer(bars, text, rule)
     if title:
-        chart = chart.properties(title=alt.TitleParams(title, subtitle="bars labelled with the setting tried", subtitleFontSize=FONT_SIZE - 2))
+        chart = chart.properties(
+            title=alt.TitleParams(
+                title,
+                subtitle="one step down and up for each habit; bars labelled with the setting tried",
+                subtitleFontSize=FONT_SIZE - 2,
+            )
+        )
     return _style(chart, height=max(160, 48 * len(order)))
 
 

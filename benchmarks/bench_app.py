@@ -1,0 +1,111 @@
+"""How fast the app answers: a cold first load and a warm slider change on the default persona.
+
+Drives ``streamlit_app.py`` with ``streamlit.testing.v1.AppTest`` (the same script runner
+as ``streamlit run``, without a browser) and prints wall-clock figures; nothing is
+asserted. The warm figure is what a person feels after moving "Posts per day": the
+persona's reference run is cached, so only the new setting is simulated and drawn.
+
+    python benchmarks/bench_app.py [--repeat 5]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import time
+from pathlib import Path
+
+APP = Path(__file__).resolve().parent.parent / "streamlit_app.py"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=5, help="slider changes to time (each a new value)")
+    args = parser.parse_args()
+
+    t0 = time.perf_counter()
+    import streamlit as st
+    from streamlit.testing.v1 import AppTest
+
+    from coach.experiments import worker_count
+
+    imports = time.perf_counter() - t0
+    st.cache_data.clear()
+
+    at = AppTest.from_file(str(APP), default_timeout=300)
+    t = time.perf_counter()
+    at.run()
+    cold = time.perf_counter() - t
+    if at.exception:
+        raise SystemExit(f"the app raised: {at.exception[0].value}")
+    runs = at.session_state["replicates"]
+    persona = at.session_state["base_label"]
+
+    start = float(at.session_state["posts_per_day"])
+    warm, noop = [], []
+    for i in range(1, args.repeat + 1):
+        value = start + 0.5 * i
+        t = time.perf_counter()
+        at.slider(key="posts_per_day").set_value(value).run()
+        warm.append(time.perf_counter() - t)
+        if at.exception:
+            raise SystemExit(f"the app raised: {at.exception[0].value}")
+        t = time.perf_counter()
+        at.run()  # the same settings again: everything from the cache
+        noop.append(time.perf_counter() - t)
+
+    # The same slider values again: the page is drawn from cached runs only.
+    cached = []
+    for i in range(1, args.repeat + 1):
+        t = time.perf_counter()
+        at.slider(key="posts_per_day").set_value(start + 0.5 * i).run()
+        cached.append(time.perf_counter() - t)
+
+    # The simulation alone for one new value, as the page calls it (warm worker pool).
+    from coach import Scenario, run_many
+
+    scenario = Scenario.model_validate_json(at.session_state["results"]["scenario"])
+    sim = []
+    for i in range(1, args.repeat + 1):
+        variant = scenario.with_habits(posts_per_day=start + 0.25 + 0.5 * i)  # values the page never ran
+        t = time.perf_counter()
+        run_many(variant, runs, scenario.seed, parallel=worker_count() > 1)
+        sim.append(time.perf_counter() - t)
+
+    # CPU seconds, which a busy machine does not inflate: one run in this process, and a
+    # cached rerun of the page. Their sum over the workers estimates an idle machine.
+    cpu_run = []
+    for i in range(3):
+        t = time.process_time()
+        run_many(scenario.with_habits(posts_per_day=start + 0.3 + 0.5 * i), 1, scenario.seed, parallel=False)
+        cpu_run.append(time.process_time() - t)
+    t = time.process_time()
+    at.run()
+    cpu_page = time.process_time() - t
+    idle = runs * statistics.median(cpu_run) / min(worker_count(), runs) + cpu_page
+
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    print(f"persona: {persona}; {runs} runs per setting; {worker_count()} worker processes; load average {load:.1f}")
+    print(f"imports (streamlit, coach):           {imports:6.2f} s")
+    print(f"cold first load (pool start + 1 run): {cold:6.2f} s")
+    print(
+        f"slider change, new value (1 run):     median {statistics.median(warm):5.2f} s  (min {min(warm):.2f}, max {max(warm):.2f}, n={len(warm)})"
+    )
+    print(
+        f"  of which the simulation ({runs} runs):  median {statistics.median(sim):5.2f} s  (min {min(sim):.2f}, max {max(sim):.2f})"
+    )
+    print(
+        f"slider back to a seen value (cached): median {statistics.median(cached):5.2f} s  (min {min(cached):.2f}, max {max(cached):.2f})"
+    )
+    print(
+        f"rerun, nothing changed (cached):      median {statistics.median(noop):5.2f} s  (min {min(noop):.2f}, max {max(noop):.2f})"
+    )
+    print(f"CPU time: one run {statistics.median(cpu_run):.3f} s; a cached page rerun {cpu_page:.3f} s")
+    print(
+        f"=> a slider change on an idle machine: about {idle:.2f} s ({runs} runs on {min(worker_count(), runs)} cores + the page)"
+    )
+
+
+if __name__ == "__main__":  # the process pool re-imports this module in its workers
+    main()

@@ -1,0 +1,560 @@
+"""The Streamlit app, driven headless by ``streamlit.testing.v1.AppTest``.
+
+Every test reads what the page shows or keeps in ``st.session_state["results"]`` (the
+summaries it displayed). Direction checks move one slider on a persona and compare the two
+predictions, which ran on the same seed and replicate indices (paired, common random
+numbers), so a difference comes from the habit, not from luck. No expected numbers are
+hard-coded: the model is being recalibrated; directions and shapes are the specification.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import streamlit as st
+import yaml
+from streamlit.dataframe_util import convert_arrow_bytes_to_pandas_df
+from streamlit.testing.v1 import AppTest
+
+from coach import Scenario, bundled_scenarios, parse_scenario
+
+APP = Path(__file__).resolve().parent.parent / "streamlit_app.py"
+TIMEOUT = 240  # seconds per script run: generous for a loaded CI machine, never a speed assertion
+PERSONAS = [p.stem for p in bundled_scenarios()]
+
+SMALL_BILLBOARD = b"""version: 1
+name: Small billboard
+description: A tiny shop that only broadcasts links and promotion.
+days: 45
+replicates: 6
+seed: 11
+platform: x
+habits: {posts_per_day: 6, link_share: 0.6, promo_share: 0.3, question_share: 0, reply_rate: 0.0, outreach_per_day: 0}
+audience: {followers: 200, prospects_per_day: 20}
+"""
+
+
+@pytest.fixture(scope="module", autouse=True)
+def fresh_cache():
+    """Start this module from an empty st.cache_data (other modules may have filled it)."""
+    st.cache_data.clear()
+    yield
+    st.cache_data.clear()
+
+
+def new_app(query: dict[str, str] | None = None) -> AppTest:
+    at = AppTest.from_file(str(APP), default_timeout=TIMEOUT)
+    for key, value in (query or {}).items():
+        at.query_params[key] = value
+    return at.run()
+
+
+def assert_clean(at: AppTest) -> None:
+    """No exception element and no error box on the page."""
+    assert not at.exception, [e.value for e in at.exception]
+    assert not at.error, [e.value for e in at.error]
+
+
+def summary(at: AppTest) -> dict:
+    return at.session_state["results"]["summary"]
+
+
+def figure(at: AppTest, path: tuple[str, ...]) -> float:
+    node = summary(at)
+    for part in path:
+        node = node[part]
+    return float(node)
+
+
+def metric_values(at: AppTest) -> dict[str, str]:
+    return {m.label: m.value for m in at.metric}
+
+
+def chart_data(chart) -> pd.DataFrame:
+    """All rows of the datasets a vega-lite chart element carries (Arrow bytes in the proto)."""
+    frames = [convert_arrow_bytes_to_pandas_df(d.data.data) for d in chart.proto.datasets]
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+
+
+def error_text(at: AppTest) -> str:
+    return "\n".join(e.value for e in at.error)
+
+
+# --------------------------------------------------------------------------------------
+# Loading and the persona library
+# --------------------------------------------------------------------------------------
+
+
+def test_library_is_bundled():
+    assert "steady_professional" in PERSONAS, PERSONAS
+    assert len(PERSONAS) >= 2
+
+
+def test_loads_default_persona_with_metrics_and_charts():
+    at = new_app()
+    assert_clean(at)
+    assert at.session_state["persona"] == "steady_professional"
+    assert at.session_state["base_key"] == "persona:steady_professional"
+    # the persona's story is shown as a card
+    story = parse_scenario(Path(bundled_scenarios()[PERSONAS.index("steady_professional")]).read_bytes())
+    assert any(story.name in m.value for m in at.markdown)
+    assert any(story.description.split(".")[0] in m.value for m in at.markdown)
+    # five metrics; the followers figure is the median the page computed, with its 80% interval
+    values = metric_values(at)
+    assert len(values) == 5, values
+    s = summary(at)
+    assert values[f"Followers at day {story.days}"] == f"{s['followers_end']['median']:,.0f}"
+    assert any(f"{s['followers_end']['p10']:,.0f} to {s['followers_end']['p90']:,.0f}" in c.value for c in at.caption)
+    # followers over time, follows by channel, unfollows by reason
+    charts = at.get("vega_lite_chart")
+    assert len(charts) == 3
+    spec = json.loads(charts[0].proto.spec)
+    assert "layer" in spec  # band + median line
+    data = chart_data(charts[0])
+    assert set(data["scenario"]) == {"your settings"} and len(data) == story.days
+    assert (data["p10"] <= data["median"]).all() and (data["median"] <= data["p90"]).all()
+    # unmoved sliders: no delta against the persona
+    assert all(not m.delta for m in at.metric)
+    # the link reproduces the view
+    assert at.query_params["persona"] == "steady_professional"
+
+
+@pytest.mark.parametrize("persona", PERSONAS)
+def test_every_persona_renders(persona):
+    at = new_app()
+    at.selectbox(key="persona").set_value(persona).run()
+    assert_clean(at)
+    assert not at.warning, [w.value for w in at.warning]
+    assert at.session_state["base_key"] == f"persona:{persona}"
+    scenario = Scenario.model_validate_json(at.session_state["results"]["scenario"])
+    library = parse_scenario(Path(bundled_scenarios()[PERSONAS.index(persona)]).read_bytes())
+    assert scenario.habits == library.habits and scenario.audience == library.audience
+    assert len(at.metric) == 5 and len(at.get("vega_lite_chart")) == 3
+    s = summary(at)
+    assert s["followers_end"]["p10"] <= s["followers_end"]["median"] <= s["followers_end"]["p90"]
+    assert at.query_params["persona"] == persona
+
+
+# --------------------------------------------------------------------------------------
+# Sliders move predictions in the expected direction (paired seeds)
+# --------------------------------------------------------------------------------------
+
+# (persona, widget key, low, high, summary path, expected sign of high − low); room for the
+# link share is made by moving the conversationalist's questions (0.3) to 0.2 in both runs.
+DIRECTIONS = [
+    ("conversationalist", "posts_per_day", 2.0, 15.0, ("unfollows_by_reason", "fatigue", "median"), +1),
+    ("conversationalist", "reply_rate", 0.05, 0.95, ("followers_end", "median"), +1),
+    ("conversationalist", "link_share", 0.0, 0.8, ("unfollows_by_reason", "content", "median"), +1),  # chatty audience
+    ("steady_professional", "posts_per_session", 1, 6, ("unfollows_by_reason", "fatigue", "median"), +1),
+    ("steady_professional", "promo_share", 0.0, 0.6, ("unfollows_by_reason", "content", "median"), +1),
+    ("steady_professional", "question_share", 0.0, 0.6, ("replies_per_day", "received", "median"), +1),
+    ("steady_professional", "outreach_per_day", 0.0, 20.0, ("follows_by_channel", "outreach", "median"), +1),
+    ("steady_professional", "minutes_per_post", 1.0, 20.0, ("minutes_per_day",), +1),
+    ("steady_professional", "followers", 500, 5000, ("impressions_per_day", "median"), +1),
+]
+
+
+def set_widget(at: AppTest, key: str, value) -> None:
+    if key == "followers":
+        at.number_input(key=key).set_value(value)
+    else:
+        at.slider(key=key).set_value(value)
+
+
+@pytest.mark.parametrize(("persona", "key", "low", "high", "path", "sign"), DIRECTIONS, ids=[d[1] for d in DIRECTIONS])
+def test_slider_moves_prediction_in_expected_direction(persona, key, low, high, path, sign):
+    at = new_app()
+    at.selectbox(key="persona").set_value(persona).run()
+    at.slider(key="replicates").set_value(16)
+    at.slider(key="days").set_value(60)
+    seed = at.session_state["seed"]
+    if key == "link_share":
+        at.slider(key="question_share").set_value(0.2)
+    set_widget(at, key, low)
+    at.run()
+    assert_clean(at)
+    at_low = figure(at, path)
+    set_widget(at, key, high)
+    at.run()
+    assert_clean(at)
+    assert at.session_state["seed"] == seed  # the same seeds: a paired comparison
+    at_high = figure(at, path)
+    assert (at_high - at_low) * sign > 0, f"{key} {low} -> {high}: {'/'.join(path)} went {at_low} -> {at_high}"
+
+
+def test_platform_x_buries_links_compared_with_mastodon():
+    at = new_app()
+    at.selectbox(key="persona").set_value("news_curator").run()
+    at.slider(key="days").set_value(30)
+    at.selectbox(key="platform").set_value("mastodon").run()
+    assert_clean(at)
+    on_mastodon = figure(at, ("impressions_per_day", "median"))
+    at.selectbox(key="platform").set_value("x").run()
+    assert_clean(at)
+    assert figure(at, ("impressions_per_day", "median")) < on_mastodon
+
+
+def test_moving_a_slider_shows_the_change_against_the_persona():
+    at = new_app()
+    label = f"Followers at day {at.session_state['days']}"
+    before = metric_values(at)
+    at.slider(key="posts_per_day").set_value(at.session_state["posts_per_day"] + 6).run()
+    assert_clean(at)
+    after = metric_values(at)
+    assert after != before
+    results = at.session_state["results"]
+    assert results["changed"]
+    # each delta is the paired median change, labelled against the persona
+    deltas = {m.label: m.delta for m in at.metric}
+    change = results["changes"]["followers_end"]["median"]
+    assert deltas[label] == f"{round(change) + 0.0:+,.0f} vs persona"
+    assert deltas["Unfollows"].endswith("vs persona")
+    # the persona's own curve is drawn for reference (dashed): two scenarios in the chart's data
+    data = chart_data(at.get("vega_lite_chart")[0])
+    assert set(data["scenario"]) == {"your settings", "persona: The Steady Professional"}
+    assert at.query_params["posts_per_day"] == f"{at.session_state['posts_per_day']:.6g}"
+
+
+def test_reset_to_persona_restores_every_control():
+    at = new_app()
+    start = {k: at.session_state[k] for k in ("posts_per_day", "reply_rate", "link_share", "followers", "days")}
+    at.slider(key="posts_per_day").set_value(9.0)
+    at.slider(key="reply_rate").set_value(0.95)
+    at.number_input(key="followers").set_value(123)
+    at.run()
+    at.button(key="reset").click().run()
+    assert_clean(at)
+    assert {k: at.session_state[k] for k in start} == start
+    assert not at.session_state["results"]["changed"]
+
+
+# --------------------------------------------------------------------------------------
+# Scenario files: upload, download, bad uploads
+# --------------------------------------------------------------------------------------
+
+
+def upload(at: AppTest, name: str, data: bytes) -> AppTest:
+    return at.file_uploader(key="upload").set_value((name, data, "application/x-yaml")).run()
+
+
+def test_upload_loads_the_scenario_and_moves_the_sliders():
+    at = upload(new_app(), "small.yaml", SMALL_BILLBOARD)
+    assert_clean(at)
+    assert at.session_state["base_label"] == "Small billboard"
+    assert at.session_state["posts_per_day"] == 6.0 and at.session_state["reply_rate"] == 0.0
+    ran = Scenario.model_validate_json(at.session_state["results"]["scenario"])
+    assert ran == parse_scenario(SMALL_BILLBOARD)
+    # a link to an uploaded scenario carries the scenario itself
+    link = new_app(dict(at.query_params))
+    assert_clean(link)
+    assert link.session_state["results"]["scenario"] == at.session_state["results"]["scenario"]
+
+
+def test_downloaded_settings_load_back_to_the_same_scenario():
+    at = new_app()
+    at.selectbox(key="persona").set_value("turnaround").run()
+    at.slider(key="posts_per_day").set_value(4.5)
+    at.slider(key="link_share").set_value(0.35)
+    at.slider(key="mix_0").set_value(0.8)
+    at.slider(key="days").set_value(100)
+    at.run()
+    assert_clean(at)
+    shown = at.session_state["results"]["scenario"]
+    yaml_text = at.code[0].value  # the "Settings as YAML" view, the same text as the download
+    assert parse_scenario(yaml_text) == Scenario.model_validate_json(shown)
+    assert yaml.safe_load(yaml_text)["habits"]["posts_per_day"] == 4.5
+    again = upload(new_app(), "settings.yaml", yaml_text.encode())
+    assert_clean(again)
+    assert again.session_state["results"]["scenario"] == shown
+
+
+BAD_UPLOADS = {
+    "out_of_range_and_typo.yaml": (
+        b"version: 1\nhabits:\n  posts_per_day: 500\n  reply_rat: 0.5\n",
+        ["habits.posts_per_day", "500", "from 0 to 100", "habits.reply_rat", "reply_rate"],
+    ),
+    "shares.yaml": (
+        b"version: 1\nhabits: {link_share: 0.7, promo_share: 0.2, question_share: 0.3}\n",
+        ["link_share + promo_share + question_share", "at most 1"],
+    ),
+    "syntax.yaml": (b"version: 1\nhabits: [posts_per_day: 3\n", ["not valid YAML", "line"]),
+    "binary.yaml": (b"\x00\x01\x02\xff", ["binary data"]),
+    "empty.yaml": (b"", ["empty"]),
+    "list.yaml": (b"- 1\n- 2\n", ["expected a mapping"]),
+    "version.yaml": (b"version: 2\n", ["version", "allowed: 1"]),
+    "python_tag.yaml": (b"version: 1\nname: !!python/object/apply:os.system ['echo hi']\n", ["plain data only"]),
+}
+
+
+@pytest.mark.parametrize("name", list(BAD_UPLOADS))
+def test_bad_upload_names_each_problem_and_keeps_the_settings(name):
+    data, expected = BAD_UPLOADS[name]
+    at = new_app()
+    at.slider(key="posts_per_day").set_value(5.0).run()
+    before = (at.session_state["base_key"], at.session_state["results"]["scenario"], dict(at.query_params))
+    upload(at, name, data)
+    assert not at.exception, [e.value for e in at.exception]
+    message = error_text(at)
+    assert "can't be used as a scenario" in message and name in message
+    for part in expected:
+        assert part in message, (part, message)
+    assert "Traceback" not in message
+    # nothing changed: same reference, same settings, same predictions, same link
+    assert (at.session_state["base_key"], at.session_state["results"]["scenario"], dict(at.query_params)) == before
+    assert at.session_state["posts_per_day"] == 5.0
+
+
+def test_invalid_combination_of_sliders_is_explained_not_run():
+    at = new_app()
+    link_before = dict(at.query_params)
+    at.slider(key="link_share").set_value(0.7)
+    at.slider(key="promo_share").set_value(0.3)
+    at.slider(key="question_share").set_value(0.3)
+    at.run()
+    assert not at.exception
+    message = error_text(at)
+    assert "not valid" in message and "link_share + promo_share + question_share" in message
+    assert dict(at.query_params) == link_before  # the link keeps the last valid settings
+
+
+def test_very_large_settings_are_refused_with_a_clear_message():
+    at = new_app()
+    results_before = at.session_state["results"]
+    at.number_input(key="followers").set_value(10_000_000)
+    at.slider(key="replicates").set_value(200)
+    at.slider(key="days").set_value(730)
+    at.run()
+    assert_clean(at)
+    warning = "\n".join(w.value for w in at.warning)
+    assert "would take" in warning and "10,000,000 followers" in warning and "coach run" in warning
+    assert at.session_state["results"] is results_before or at.session_state["results"] == results_before
+    assert not at.get("vega_lite_chart")
+
+
+# --------------------------------------------------------------------------------------
+# The URL: a link reproduces the view; bad parameters are explained
+# --------------------------------------------------------------------------------------
+
+
+def test_url_round_trip_reproduces_settings_and_predictions():
+    at = new_app()
+    at.selectbox(key="persona").set_value("conversationalist").run()
+    at.slider(key="posts_per_day").set_value(6.0)
+    at.slider(key="reply_rate").set_value(0.25)
+    at.slider(key="active_from").set_value(6)
+    at.number_input(key="followers").set_value(800)
+    at.selectbox(key="platform").set_value("x")
+    at.number_input(key="seed").set_value(3)
+    at.run()
+    assert_clean(at)
+    params = dict(at.query_params)
+    assert params["persona"] == "conversationalist"
+    assert params["posts_per_day"] == "6" and params["reply_rate"] == "0.25" and params["platform"] == "x"
+    assert params["active_hours"].startswith("6-") and params["followers"] == "800" and params["seed"] == "3"
+    assert "link_share" not in params  # only what differs from the persona
+    shared = new_app(params)
+    assert_clean(shared)
+    assert not shared.warning
+    assert shared.session_state["results"]["scenario"] == at.session_state["results"]["scenario"]
+    assert summary(shared) == summary(at)
+    assert metric_values(shared) == metric_values(at)
+
+
+def test_bad_query_parameters_are_named_and_fall_back():
+    at = new_app(
+        {
+            "persona": "nobody",
+            "posts_per_day": "lots",
+            "reply_rate": "7",
+            "days": "2.5",
+            "platform": "myspace",
+            "active_hours": "25-3",
+            "mix": "a,b",
+            "scenario_x": "1",
+            "tab": "Nope",
+        }
+    )
+    assert_clean(at)
+    warnings = "\n".join(w.value for w in at.warning)
+    for name in (
+        "persona",
+        "posts_per_day",
+        "reply_rate",
+        "days",
+        "platform",
+        "active_hours",
+        "mix",
+        "scenario_x",
+        "tab",
+    ):
+        assert f"URL parameter {name}" in warnings, name
+    assert "allowed" in warnings
+    # fell back to the default persona's own values, and ran
+    assert at.session_state["base_key"] == "persona:steady_professional"
+    default = parse_scenario(Path(bundled_scenarios()[PERSONAS.index("steady_professional")]).read_bytes())
+    assert at.session_state["posts_per_day"] == default.habits.posts_per_day
+    assert at.session_state["reply_rate"] == default.habits.reply_rate
+    assert len(at.metric) == 5
+
+
+def test_bad_scenario_parameter_is_explained():
+    at = new_app({"scenario": "not-a-scenario!!"})
+    assert_clean(at)
+    assert any("URL parameter scenario" in w.value for w in at.warning)
+    assert at.session_state["base_key"] == "persona:steady_professional"
+
+
+# --------------------------------------------------------------------------------------
+# Compare tab
+# --------------------------------------------------------------------------------------
+
+
+def open_tab(at: AppTest, name: str) -> AppTest:
+    at.session_state["tab"] = name
+    return at.run()
+
+
+def test_compare_same_settings_on_same_seeds_differ_by_exactly_zero():
+    at = open_tab(new_app(), "Compare")
+    assert_clean(at)
+    # it opens with your settings beside the workshop's classic pair
+    assert at.multiselect(key="compare_pick").value == ["current", "persona:billboard", "persona:conversationalist"]
+    assert len(at.dataframe[0].value.columns) == 3
+    at.multiselect(key="compare_pick").set_value(["current", "persona:steady_professional"]).run()
+    table = at.dataframe[0].value
+    assert list(table.columns) == ["Your current settings", "The Steady Professional"]
+    # the same scenario on the same seeds: every paired change is exactly zero
+    for cell in table["The Steady Professional"]:
+        change = cell.split("(")[1].split(";")[0]
+        assert change.lstrip("+-").replace(".", "").strip("0") == "", cell
+    assert len(at.get("vega_lite_chart")) == 1
+
+
+def test_compare_personas_and_a_saved_variant_side_by_side():
+    at = new_app()
+    at.slider(key="posts_per_day").set_value(12.0)
+    at.text_input(key="variant_name").set_value("busy day")
+    at.run()
+    at.button(key="save_variant").click().run()
+    assert_clean(at)
+    at = open_tab(at, "Compare")
+    assert "busy day (saved)" in at.multiselect(key="compare_pick").options
+    at.multiselect(key="compare_pick").set_value(
+        ["persona:billboard", "persona:conversationalist", "variant:busy day"]
+    ).run()
+    assert_clean(at)
+    table = at.dataframe[0].value
+    assert list(table.columns) == ["The Billboard", "The Conversationalist", "busy day (saved)"]
+    assert "followers at the end" in table.index and "left: too many posts at once or per day" in table.index
+    data = chart_data(at.get("vega_lite_chart")[0])
+    assert set(data["scenario"]) == {"The Billboard", "The Conversationalist", "busy day (saved)"}
+    assert (data["p10"] <= data["median"]).all() and (data["median"] <= data["p90"]).all()
+    # the picks survive a visit to another tab
+    at = open_tab(open_tab(at, "Predictions"), "Compare")
+    assert at.multiselect(key="compare_pick").value == [
+        "persona:billboard",
+        "persona:conversationalist",
+        "variant:busy day",
+    ]
+
+
+def test_about_tab_lists_mechanisms_and_evidence():
+    at = open_tab(new_app(), "About the model")
+    assert_clean(at)
+    text = "\n".join(m.value for m in at.markdown)
+    for heading in ("What is it?", "How it works", "Things to notice", "Things to try", "Limits"):
+        assert heading in text
+    constants = at.dataframe[0].value
+    assert {"number", "value", "basis", "sources"} <= set(constants.columns)
+    assert set(constants["number"]) >= {"fatigue_gamma", "followed_odds", "tolerance_posts_per_day", "link_reach"}
+    assert any(b.startswith("evidence") for b in constants["basis"]) and any(
+        b.startswith("assumption") for b in constants["basis"]
+    )
+
+
+# --------------------------------------------------------------------------------------
+# Coach and import panels
+# --------------------------------------------------------------------------------------
+
+
+def test_coach_diagnoses_suggests_and_apply_moves_the_sliders():
+    at = upload(new_app(), "small.yaml", SMALL_BILLBOARD)
+    at = open_tab(at, "Coach")
+    assert_clean(at)
+    at.button(key="coach_me").click().run()
+    assert_clean(at)
+    advice = at.session_state["advice"]["result"]
+    assert advice["diagnosis"] and advice["sensitivity"]
+    assert any(advice["diagnosis"][0]["finding"] in m.value for m in at.markdown)
+    assert at.get("vega_lite_chart"), "the tornado chart is drawn"
+    assert advice["suggestions"], "a broadcast-only billboard should be improvable"
+    changes = advice["suggestions"][0]["changes"]
+    at.button(key="apply_0").click().run()
+    assert_clean(at)
+    for habit, value in changes.items():
+        assert at.session_state[habit] == pytest.approx(value), habit
+    # the advice stays, and says it was for the settings before the change
+    assert at.session_state["advice"]["result"] == advice
+    assert any("before the latest change" in i.value for i in at.info)
+
+
+def history_csv(days: int = 20) -> bytes:
+    lines = ["timestamp,is_reply,has_link,text"]
+    for d in range(days):
+        for k in range(4):  # four posts a day, two hours apart; every other one a link
+            lines.append(
+                f"2024-03-{d + 1:02d}T{9 + 2 * k:02d}:00:00+00:00,false,{'yes' if k % 2 == 0 else 'no'},post {d}-{k}"
+            )
+        lines.append(f"2024-03-{d + 1:02d}T18:00:00+00:00,true,no,@someone a reply")
+    return ("\n".join(lines) + "\n").encode()
+
+
+def test_import_moves_sliders_to_you_and_shows_the_evidence():
+    at = open_tab(new_app(), "Your history")
+    assert_clean(at)
+    assert any("Nothing leaves this machine" in s.value for s in at.success)
+    at.file_uploader(key="import_upload").set_value(("history.csv", history_csv(), "text/csv")).run()
+    assert_clean(at)
+    found = at.session_state["import_result"]
+    assert at.session_state["base_key"] == "import"
+    assert at.session_state["posts_per_day"] == pytest.approx(found["habits"]["posts_per_day"])
+    assert at.session_state["link_share"] == pytest.approx(found["habits"]["link_share"])
+    # what the file holds: four original posts a day, half of them with a link
+    assert found["habits"]["posts_per_day"] == pytest.approx(4.0)
+    assert found["habits"]["link_share"] == pytest.approx(0.5)
+    assert at.dataframe, "the derived habits are listed"
+    assert found["assumed"] and any("kept as they were" in m.value for m in at.markdown)
+
+
+def test_bad_archive_is_explained_and_changes_nothing():
+    at = open_tab(new_app(), "Your history")
+    before = at.session_state["posts_per_day"]
+    at.file_uploader(key="import_upload").set_value(
+        ("junk.zip", b"PK\x03\x04 not really a zip", "application/zip")
+    ).run()
+    assert not at.exception
+    message = error_text(at)
+    assert "could not be imported" in message and "junk.zip" in message
+    assert at.session_state["posts_per_day"] == before and at.session_state["base_key"] == "persona:steady_professional"
+
+
+BIG = b"""version: 1
+name: Big audience
+days: 30
+replicates: 4
+habits: {posts_per_day: 3}
+audience: {followers: 200000, prospects_per_day: 200}
+"""
+
+
+def test_long_run_with_progress_bar_replays_cleanly_from_the_cache():
+    at = upload(new_app(), "big.yaml", BIG)  # long enough to show a progress bar while it runs
+    assert_clean(at)
+    first = summary(at)
+    at.run()  # the same settings: served from the cache, the bar replayed as an empty slot
+    assert_clean(at)
+    assert summary(at) == first
+    assert not at.get("progress"), "no progress bar is left behind"
