@@ -27,6 +27,13 @@ FONT_SIZE = 15
 TITLE_SIZE = 18
 
 
+def _titled(chart: alt.LayerChart, title: str | None, subtitle: str, height: int) -> alt.LayerChart:
+    """A banded chart with its title and the subtitle that says what the band means."""
+    if title:
+        chart = chart.properties(title=alt.TitleParams(title, subtitle=subtitle, subtitleFontSize=FONT_SIZE - 2))
+    return _style(chart, height=height)
+
+
 def _style(chart: alt.TopLevelMixin, height: int = 320, legend_columns: int = 2) -> alt.TopLevelMixin:
     """Projector-friendly fonts and a white background (also for PNG export)."""
     return (
@@ -222,16 +229,7 @@ def followers_chart(
         ),
         tooltip=tooltip,
     )
-    chart = alt.layer(band, lines)
-    if title:
-        chart = chart.properties(
-            title=alt.TitleParams(
-                title,
-                subtitle="line: median of the runs; shaded: 80% of runs (10th to 90th percentile)",
-                subtitleFontSize=FONT_SIZE - 2,
-            )
-        )
-    return _style(chart, height=340)
+    return _titled(alt.layer(band, lines), title, "line: median of the runs; shaded: 80% of runs (10th to 90th percentile)", 340)
 
 
 def daily_mix_chart(ensemble: Ensemble, kind: str, title: str | None = None) -> alt.TopLevelMixin:
@@ -300,16 +298,7 @@ def compare_chart(
             alt.Tooltip("p90:Q", format=",.0f"),
         ],
     )
-    chart = alt.layer(band, lines)
-    if title:
-        chart = chart.properties(
-            title=alt.TitleParams(
-                title,
-                subtitle="same random seeds for every scenario; shaded: 80% of runs",
-                subtitleFontSize=FONT_SIZE - 2,
-            )
-        )
-    return _style(chart, height=380)
+    return _titled(alt.layer(band, lines), title, "same random seeds for every scenario; shaded: 80% of runs", 380)
 
 
 def tornado_chart(
