@@ -33,7 +33,7 @@ import simpy
 from coach.audience import F32, Crowd
 from coach.processes import day_cycle
 from coach.results import CHANNELS, REASONS, Results
-from coach.rng import make_streams
+from coach.rng import Streams, make_streams
 from coach.scenario import Habits, Scenario
 
 POST_KINDS = ("plain", "link", "promo", "question")
@@ -68,7 +68,7 @@ def visibility_by_hour(activity: np.ndarray, half_life_minutes: float) -> np.nda
 class World:
     """The state of one run: the account, its crowd of followers, and the day's tallies."""
 
-    def __init__(self, scenario: Scenario, streams: dict[str, np.random.Generator]):
+    def __init__(self, scenario: Scenario, streams: Streams):
         self.scenario = scenario
         self.params = p = scenario.model
         self.mechanisms = p.mechanisms
@@ -177,6 +177,8 @@ class World:
     def begin_day(self, day: int) -> Habits:
         """Set the habits in force on ``day`` (0-based) and return them."""
         self.day = day
+        if day:  # day 0 starts where the streams start; the set-up drew from "crowd" only
+            self.rng.start_day(day)
         for first_day, habits in self.schedule:
             if first_day - 1 <= day:
                 self.habits = habits
@@ -273,7 +275,8 @@ class World:
         if mech.reshare and reshares:
             mean = p.prospects_per_reshare * self.platform.out_of_network * reach * self.room
             shape = p.reshare_dispersion * reshares
-            self.pending[RESHARE] += rng.poisson(rng.gamma(shape, mean / p.reshare_dispersion))
+            cascade = self.rng["reshare"]
+            self.pending[RESHARE] += cascade.poisson(cascade.gamma(shape, mean / p.reshare_dispersion))
         if not mech.conversation:
             return np.empty(0, dtype=np.int64)
         boost = p.question_reply_boost if kind == QUESTION else 1.0
@@ -338,7 +341,7 @@ class World:
         p, h = self.params, self.scenario.audience.prospects_per_day
         x, ref, w = self.recent_posts, p.discovery_reference_posts, p.discovery_activity_weight
         rate = h * ((1 - w) + w * 2 * x / (x + ref)) * self.room
-        rng = self.rng["prospects"]
+        rng = self.rng["discovery"]
         # Recommendation systems favour an account on some days more than others (E:B6).
         self.pending[DISCOVERY] += rng.poisson(rng.gamma(p.discovery_dispersion, rate / p.discovery_dispersion))
 
@@ -383,7 +386,9 @@ class World:
         k = int(follows.sum())
         if k == 0:
             return
-        reciprocal = followed[follows] | (rng.random(k) < self.habits.follow_back_rate)
+        followed_back = rng.random(k) < self.habits.follow_back_rate
+        self.daily["follow_backs"][self.day] += int(np.count_nonzero(followed_back & ~followed[follows]))
+        reciprocal = followed[follows] | followed_back
         self.crowd.add(segs[follows], t, reciprocal, self.rng["crowd"], p.tolerance_spread, p.reciprocal_ratio)
         idx = np.flatnonzero(follows)
         by_channel = np.bincount(np.searchsorted(ends, idx, side="right"), minlength=len(CHANNELS))
@@ -434,6 +439,7 @@ class World:
         d["minutes"][day] = (
             d["posts"][day] * habits.minutes_per_post
             + (d["replies_answered"][day] + d["outreach"][day]) * habits.minutes_per_reply
+            + d["follow_backs"][day] * p.minutes_per_follow_back
         )
         d["likes"][day] = self.rng["exposure"].poisson(self.expected_likes)
         self.expected_likes = 0.0

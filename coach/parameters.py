@@ -43,7 +43,7 @@ class ModelParams(BaseModel):
     sitting_gap_minutes: float = Field(2.0, ge=0, le=60, description="minutes between posts published in one sitting (assumed)")
 
     # --- fatigue --------------------------------------------------------------------------
-    fatigue_memory_hours: float = Field(12.0, gt=0, le=72, description="hours; time constant of a follower's leaky count of posts seen (assumed, E:A3)")
+    fatigue_memory_hours: float = Field(24.0, gt=0, le=72, description="hours; memory of the leaky count of the account's posts in a follower's feed (assumed, E:A3)")
     tolerance_spread: float = Field(0.5, ge=0, le=2, description="log-normal sigma of follower tolerance around the segment median (assumed, E:A9)")
     fatigue_gamma: float = Field(1.5, ge=1, le=4, description="steepness of the fatigue hazard above tolerance (assumed, MODEL.md 1.5-2)")
     fatigue_strength: float = Field(0.0045, ge=0, le=1, description="unfollow hazard per seen post at twice the tolerance (assumed)")
@@ -95,6 +95,7 @@ class ModelParams(BaseModel):
     extra_exposures_per_post: float = Field(0.05, ge=0, le=10, description="mean extra posts a prospect has seen, per post/day of the account (assumed)")
     volume_odds: float = Field(0.989, gt=0, le=1, description="follow odds multiplier per post/day (E:B4, OR 0.989)")
     followed_odds: float = Field(27.3, ge=1, le=100, description="follow odds multiplier when the account already follows the prospect (E:B4)")
+    minutes_per_follow_back: float = Field(0.5, ge=0, le=60, description="minutes a follow-back costs: a look at the profile, a click (assumed)")
     silent_days_dead: float = Field(10.0, gt=0, le=365, description="days without a post after which the profile looks abandoned (assumed, E:A14)")
 
     # --- neglect and churn ----------------------------------------------------------------

@@ -25,7 +25,7 @@ account went quiet, or ordinary churn."""
 
 ACTIVITY = (
     "impressions", "replies_received", "replies_answered", "replies_ignored",
-    "reshares", "likes", "engagements", "posts", "outreach", "minutes",
+    "reshares", "likes", "engagements", "posts", "outreach", "follow_backs", "minutes",
 )  # fmt: skip
 
 REASON_WORDS = {

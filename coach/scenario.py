@@ -100,11 +100,6 @@ class Habits(BaseModel):
         length = (end - start) % 24 or 24
         return [(start + k) % 24 for k in range(length)]
 
-    def minutes_per_day(self, replies_answered_per_day: float) -> float:
-        """Minutes a day these habits cost, given how many incoming replies get answered."""
-        replies = replies_answered_per_day + self.outreach_per_day
-        return self.posts_per_day * self.minutes_per_post + replies * self.minutes_per_reply
-
 
 def _optional(info: FieldInfo) -> tuple[Any, FieldInfo]:
     """The same field, optional and defaulting to None, for partial habit changes."""

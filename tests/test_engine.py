@@ -165,13 +165,15 @@ def mechanisms(**off: bool) -> ModelParams:
     ],
 )
 def test_each_mechanism_can_be_switched_off(switch, series):
-    # Habits that make every mechanism active: many links to link-haters, silence late on.
+    # Habits that make every mechanism fire: bursts of links to link-haters who like to chat,
+    # few answers, then silence. Reshares need readers who share: a news audience.
+    hostile = Audience(followers=2000, segments=(Segment(name="a", share=1, link_appetite=-0.6, chat_appetite=0.9, tolerance_posts_per_day=5),))
+    readers = Audience(followers=3000, segments=(Segment(name="r", share=1, link_appetite=0.8, tolerance_posts_per_day=30),))
     base = Scenario(
         days=40,
-        platform="x",
-        habits=Habits(posts_per_day=14, posts_per_session=4, link_share=0.8, reply_rate=0.2, outreach_per_day=5),
-        audience=Audience(followers=2000, segments=(Segment(name="a", share=1, link_appetite=-0.8, chat_appetite=0.9, tolerance_posts_per_day=5),)),
-        timeline=({"day": 20, "habits": {"posts_per_day": 0}},),
+        habits=Habits(posts_per_day=8, posts_per_session=4, link_share=0.5, reply_rate=0.2, outreach_per_day=5),
+        audience=readers if switch == "reshare" else hostile,
+        timeline=(TimelineStep(day=20, habits={"posts_per_day": 0}),),
     )
     on = simulate(base, 9).daily[series].sum()
     off = simulate(base.model_copy(update={"model": mechanisms(**{switch: False})}), 9).daily[series].sum()
@@ -210,7 +212,9 @@ def test_timeline_changes_habits_from_its_day():
 def test_minutes_follow_the_time_costs():
     r = simulate(scenario(followers=0, days=10, posts_per_day=4, outreach_per_day=3, minutes_per_post=5, minutes_per_reply=2), 1)
     d = r.daily
-    np.testing.assert_allclose(d["minutes"], d["posts"] * 5 + (d["replies_answered"] + d["outreach"]) * 2)
+    follow_back = ModelParams().minutes_per_follow_back
+    np.testing.assert_allclose(d["minutes"], d["posts"] * 5 + (d["replies_answered"] + d["outreach"]) * 2 + d["follow_backs"] * follow_back)
+    assert d["follow_backs"].sum() > 0
 
 
 @pytest.mark.parametrize("path", bundled_scenarios(), ids=lambda p: p.stem)
