@@ -152,11 +152,11 @@ def _fatigue(sc: Scenario, share: float, t: dict[str, np.ndarray]) -> tuple[str,
     h = sc.habits
     felt = felt_peak_posts_per_day(sc)
     over = share_below(sc, felt)
-    who = "most of your audience tolerates" if over >= 0.5 else f"{_pct(over)} of your audience tolerates"
+    who = "more than most of your audience tolerates" if over >= 0.5 else f"more than {_pct(over)} of your followers can take"
     tolerances = ", ".join(f"{s.name} {s.tolerance_posts_per_day:g}" for s in sc.audience.segments)
     sittings = f"in sittings of {h.posts_per_session}" if h.posts_per_session > 1 else "one at a time"
     return (
-        f"{_pct(share)} of your unfollows are fatigue: your busiest hours feel like {felt:.0f} posts a day, more than {who}.",
+        f"{_pct(share)} of your unfollows are fatigue: your busiest hours feel like {felt:.0f} posts a day, {who}.",
         f"You post {h.posts_per_day:g} times a day {sittings}; {_pct(over)} of your followers tolerate fewer than "
         f"{felt:.0f} posts a day (median tolerance by segment, posts/day: {tolerances}).",
     )

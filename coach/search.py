@@ -1,7 +1,8 @@
-"""The coach's search: which habits it may change (declared as data) and how it looks for better ones.
+"""The coach's search: how it looks for better habits in a space declared as data.
 
-The search space is a tuple of :class:`Dimension` — habit, range, steps, and the words to say
-a change in — so it can be read, printed, tested and replaced without touching the code.
+The space (:mod:`coach.space`) is a tuple of :class:`~coach.space.Dimension` — habit, grid,
+and the words to say a change in — so it can be read, printed, tested and replaced without
+touching this code.
 
 :func:`search` is deterministic and knows nothing about the simulation. It asks an
 ``objective`` to score *batches* of candidate habit sets (so a simulator can fan every run
@@ -9,7 +10,8 @@ of a batch out at once) and compares each candidate with the starting habits *pe
 replicate*: the objective returns one value per replicate, computed on the same seeds for
 every candidate, and the gain is the paired difference. In order it tries
 
-1. **probes**: one grid step down and up for every habit (the tornado chart's data);
+1. **probes**: one grid step down and up for every habit (the tornado chart's data), and
+   a far probe a few steps out on the more promising side (small first steps drown in noise);
 2. **lines**: along every direction whose probe improved, steps of 1, 2, 4 … grid positions
    until the gain stops rising, then bisection back to the best grid value;
 3. **pairs**: the best single changes combined two at a time (and a change that does not
@@ -23,7 +25,6 @@ or other optimiser can replace this function behind the same arguments later.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import combinations
@@ -31,126 +32,15 @@ from typing import Any
 
 import numpy as np
 
+from coach.space import DEFAULT_SPACE, FORMATS, Dimension, SearchSpace
+
+__all__ = [
+    "DEFAULT_SPACE", "FORMATS", "Candidate", "Dimension", "Objective", "Outcome", "Point",
+    "SearchResult", "SearchSpace", "best_by_habits", "pointwise", "rank_key", "search",
+]  # fmt: skip
+
 Point = dict[str, float]
 """A full set of values for the habits of a search space."""
-
-
-# --------------------------------------------------------------------------------------
-# The space, as data
-# --------------------------------------------------------------------------------------
-
-
-def _times_a_day(v: float) -> str:
-    words = {0.5: "every other day", 1.0: "once a day", 2.0: "twice a day"}
-    return words.get(float(v), f"{v:g} times a day")
-
-
-def _in_ten(v: float) -> str:
-    tenths = v * 10
-    return f"{tenths:.0f} in 10" if abs(tenths - round(tenths)) < 1e-9 else f"{v:.0%}"
-
-
-def _plural(singular: str, plural: str) -> Callable[[float], str]:
-    return lambda v: f"{v:g} {singular if v == 1 else plural}"
-
-
-FORMATS: dict[str, Callable[[float], str]] = {
-    "times_a_day": _times_a_day,
-    "posts": _plural("post", "posts"),
-    "in_ten": _in_ten,
-    "percent": lambda v: f"{v:.0%}",
-    "hours": _plural("hour", "hours"),
-    "replies_a_day": lambda v: f"{_plural('reply', 'replies')(v)} a day",
-}
-"""How a value reads in a sentence, by the name a :class:`Dimension` gives in ``style``."""
-
-
-@dataclass(frozen=True)
-class Dimension:
-    """One habit the coach may change, the grid it moves on, and how to say a change.
-
-    The grid is ``low, low + step, … high``, or an explicit ``ladder`` of values when
-    equal steps would be wrong (going from 1 to 2 posts a day is as big a change as from 10
-    to 20). One grid step is the *realistic step* of the sensitivity analysis.
-    """
-
-    habit: str
-    low: float = 0.0
-    high: float = 1.0
-    step: float = 0.1
-    ladder: tuple[float, ...] = ()
-    integer: bool = False
-    style: str = "percent"  # a key of FORMATS
-    say: str = "Change {habit} to {new} instead of {old}"  # fields: {new}, {old}, {habit}
-
-    def __post_init__(self) -> None:
-        if self.ladder:
-            if list(self.ladder) != sorted(set(self.ladder)):
-                raise ValueError(f"{self.habit}: ladder must be strictly increasing")
-        elif not (self.step > 0 and self.high > self.low):
-            raise ValueError(f"{self.habit}: need low < high and step > 0, or a ladder")
-        if self.style not in FORMATS:
-            raise ValueError(f"{self.habit}: style {self.style!r} is not one of {', '.join(FORMATS)}")
-
-    def grid(self) -> tuple[float, ...]:
-        """Every value the search may give this habit, ascending."""
-        if self.ladder:
-            values = self.ladder
-        else:
-            count = math.floor((self.high - self.low) / self.step + 1e-9)
-            values = tuple(round(self.low + k * self.step, 10) for k in range(count + 1))
-        return tuple(self.coerce(v) for v in values)
-
-    def coerce(self, value: float) -> float:
-        """The value in the habit's own type (posts per sitting are whole numbers)."""
-        return round(value) if self.integer else float(value)
-
-    def moves(self, current: float, direction: int) -> tuple[float, ...]:
-        """Grid values beyond ``current`` in ``direction`` (-1 or +1), nearest first.
-
-        When ``current`` is off the grid, a grid value closer than half the local spacing is
-        skipped, so the first move is always a real step (0.37 moves to 0.5 or 0.3, not 0.4).
-        """
-        grid = self.grid()
-        ahead = [v for v in grid if (v - current) * direction > 1e-9]
-        if direction < 0:
-            ahead.reverse()
-        if not ahead:
-            return ()
-        behind = [v for v in grid if (v - current) * direction <= 1e-9]
-        last = behind[-1] if direction > 0 and behind else (behind[0] if behind else None)
-        if last is not None and abs(ahead[0] - current) < 0.5 * abs(ahead[0] - last) - 1e-9:
-            ahead = ahead[1:]
-        return tuple(ahead)
-
-    def phrase(self, old: float, new: float) -> str:
-        """The change as an instruction, e.g. "Answer 6 in 10 replies instead of 1 in 10"."""
-        fmt = FORMATS[self.style]
-        return self.say.format(new=fmt(new), old=fmt(old), habit=self.habit.replace("_", " "))
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"habit": self.habit, "grid": list(self.grid()), "style": self.style, "say": self.say}
-
-
-SearchSpace = tuple[Dimension, ...]
-
-POSTS_LADDER = (0.5, 1, 1.5, 2, 3, 4, 5, 6, 8, 10, 12, 15, 20, 25, 30, 40)
-DEFAULT_SPACE: SearchSpace = (
-    Dimension("posts_per_day", ladder=POSTS_LADDER, style="times_a_day", say="Post {new} instead of {old}"),
-    Dimension("posts_per_session", ladder=(1, 2, 3, 4, 6, 8, 10, 15, 20, 30), integer=True, style="posts",
-              say="Publish {new} per sitting instead of {old}"),
-    Dimension("link_share", 0.0, 1.0, 0.1, say="Put a link in {new} of your posts instead of {old}"),
-    Dimension("promo_share", 0.0, 0.5, 0.05, say="Promote yourself in {new} of your posts instead of {old}"),
-    Dimension("question_share", 0.0, 0.6, 0.1, say="Ask a question in {new} of your posts instead of {old}"),
-    Dimension("reply_rate", 0.0, 1.0, 0.1, style="in_ten", say="Answer {new} replies instead of {old}"),
-    Dimension("reply_delay_hours", ladder=(0.5, 1, 2, 3, 4, 6, 8, 12, 24, 48), style="hours",
-              say="Answer within about {new} instead of {old}"),
-    Dimension("outreach_per_day", ladder=(0, 1, 2, 3, 5, 8, 10, 15, 20, 30, 40), style="replies_a_day",
-              say="Leave {new} on other people's posts instead of {old}"),
-    Dimension("follow_back_rate", 0.0, 1.0, 0.1, say="Follow back {new} of your new followers instead of {old}"),
-)  # fmt: skip
-"""The habits the coach tunes. Not here: active hours (a pair of hours, not a number) and
-the minutes a post or reply costs (facts about the person, not habits to change)."""
 
 
 # --------------------------------------------------------------------------------------
@@ -205,6 +95,11 @@ class Candidate:
         return float(np.median(self.gain))
 
     @property
+    def wins(self) -> float:
+        """Share of paired replicates in which this candidate beat the start."""
+        return float(np.mean(self.gain > 0))
+
+    @property
     def habits_changed(self) -> frozenset[str]:
         return frozenset(self.changes)
 
@@ -223,12 +118,17 @@ class SearchResult:
     probes: dict[str, tuple[Candidate | None, Candidate | None]]
 
     def best_by_habits(self) -> list[Candidate]:
-        """The best candidate for each set of changed habits, best first (ties: fewer changes, then order)."""
-        best: dict[frozenset[str], Candidate] = {}
-        for c in self.evaluated:
-            if c.changes and (c.habits_changed not in best or rank_key(c) > rank_key(best[c.habits_changed])):
-                best[c.habits_changed] = c
-        return sorted(best.values(), key=lambda c: (rank_key(c), -len(c.changes)), reverse=True)
+        """The best candidate for each set of changed habits, best first."""
+        return best_by_habits(self.evaluated)
+
+
+def best_by_habits(candidates: Sequence[Candidate]) -> list[Candidate]:
+    """The best candidate for each set of changed habits, best first (ties: fewer changes, then order)."""
+    best: dict[frozenset[str], Candidate] = {}
+    for c in candidates:
+        if c.changes and (c.habits_changed not in best or rank_key(c) > rank_key(best[c.habits_changed])):
+            best[c.habits_changed] = c
+    return sorted(best.values(), key=lambda c: (rank_key(c), -len(c.changes)), reverse=True)
 
 
 # --------------------------------------------------------------------------------------
@@ -239,10 +139,17 @@ class SearchResult:
 class _Book:
     """Evaluates candidates in batches, once each, and keeps them in evaluation order."""
 
-    def __init__(self, space: SearchSpace, start: Point, objective: Objective, budget: float | None,
-                 admissible: Callable[[Point], bool] | None, progress: Callable[[int, int], None] | None):
-        self.space, self.start_point, self.objective = space, dict(start), objective
-        self.budget, self.admissible, self.progress = budget, admissible, progress
+    def __init__(
+        self,
+        start: Point,
+        objective: Objective,
+        budget: float | None,
+        valid: Callable[[Point], bool] | None,
+        worth_trying: Callable[[Point], bool] | None,
+        progress: Callable[[int, int], None] | None,
+    ):
+        self.start_point, self.objective, self.budget = dict(start), objective, budget
+        self.valid, self.worth_trying, self.progress = valid, worth_trying, progress
         self.seen: dict[tuple[tuple[str, float], ...], Candidate | None] = {}
         self.order: list[Candidate] = []
         self.start: Candidate | None = None
@@ -251,14 +158,20 @@ class _Book:
     def key(point: Point) -> tuple[tuple[str, float], ...]:
         return tuple(sorted((k, round(float(v), 9)) for k, v in point.items()))
 
-    def evaluate(self, points: Sequence[Point], planned: int = 0) -> list[Candidate | None]:
-        """Score the new points of ``points`` in one batch; None for those ruled out beforehand."""
+    def evaluate(self, points: Sequence[Point], planned: int = 0, screen: bool = True) -> list[Candidate | None]:
+        """Score the new points of ``points`` in one batch; None for those ruled out beforehand.
+
+        Invalid points are never scored; with ``screen``, neither are those not worth trying.
+        """
         fresh: dict[tuple[tuple[str, float], ...], Point] = {}
         for p in points:
             k = self.key(p)
-            if k in self.seen or k in fresh:
+            if k in fresh or (k in self.seen and (self.seen[k] is not None or screen)):
                 continue
-            if self.admissible is not None and self.start is not None and not self.admissible(p):
+            ruled_out = self.valid is not None and not self.valid(p)
+            if screen and self.worth_trying is not None and not ruled_out:
+                ruled_out = not self.worth_trying(p)
+            if ruled_out and self.start is not None:
                 self.seen[k] = None
                 continue
             fresh[k] = p
@@ -287,7 +200,12 @@ def search(
     objective: Objective,
     *,
     budget: float | None = None,
-    admissible: Callable[[Point], bool] | None = None,
+    valid: Callable[[Point], bool] | None = None,
+    worth_trying: Callable[[Point], bool] | None = None,
+    min_improvement: float = 0.0,
+    min_wins: float = 0.0,
+    far_probe: int = 4,
+    max_lines: int = 4,
     pair_pool: int = 3,
     climb_rounds: int = 2,
     max_rounds: int = 8,
@@ -300,15 +218,21 @@ def search(
         start: the current value of every habit in ``space`` (extra keys are kept as they are).
         objective: scores batches of candidates (see :data:`Objective`, :func:`pointwise`).
         budget: the highest admissible ``Outcome.cost``; None for no limit.
-        admissible: a cheap check run before evaluating a candidate (validity, an estimated
-            cost far over budget); candidates it rejects are never evaluated.
+        valid: whether a candidate can be evaluated at all (e.g. shares summing above 1).
+        worth_trying: a cheap screen (e.g. an estimated cost far over budget); candidates it
+            rejects are not evaluated, except the probes, which the sensitivity needs.
+        min_improvement: the median gain a probe (one step) must show to start a line search,
+            and a single change to join the pairs; above 0 it keeps noise from being chased.
+        min_wins: likewise, the share of paired replicates it must win.
+        far_probe: grid steps out of the far probe of each habit (0: none).
+        max_lines: most line searches followed (the most promising, by median gain).
         pair_pool: how many of the best single changes are combined in pairs.
         climb_rounds: rounds of the coordinate climb around the best pair.
         max_rounds: most rounds of the line searches.
         progress: called as ``progress(candidates evaluated, candidates expected)``.
     """
-    book = _Book(space, dict(start), objective, budget, admissible, progress)
     start_point = {**start, **{d.habit: d.coerce(start[d.habit]) for d in space}}
+    book = _Book(start_point, objective, budget, valid, worth_trying, progress)
     base = book.evaluate([start_point], planned=2 * len(space))[0]
     assert base is not None
 
@@ -322,17 +246,58 @@ def search(
             steps = d.moves(start_point[d.habit], direction)
             if steps:
                 probe_points[(d.habit, direction)] = moved(start_point, d.habit, steps[0])
-    got = book.evaluate(list(probe_points.values()), planned=2 * len(space) + pair_pool * 2)
+    got = book.evaluate(list(probe_points.values()), planned=2 * len(space) + pair_pool * 2, screen=False)
     by_probe = dict(zip(probe_points, got, strict=True))
     probes = {d.habit: (by_probe.get((d.habit, -1)), by_probe.get((d.habit, 1))) for d in space}
 
-    # 2. Lines: expand by doubling while better, then bisect back towards the best grid value.
+    def promising(c: Candidate | None) -> bool:
+        if c is None or rank_key(c) <= rank_key(base):
+            return False
+        return not (c.admissible and base.admissible) or (c.median_gain >= min_improvement and c.wins >= min_wins)
+
+    # 2. Far probes: a first step may be too small to show above the noise (answering 1 in
+    # 10 replies instead of none), so each habit also tries ``far_probe`` steps out, in the
+    # direction of its better probe.
+    far: dict[tuple[str, int], tuple[int, Point]] = {}
+    if max_rounds > 0 and far_probe > 1:
+        for d in space:
+            sides = [s for s in (-1, 1) if by_probe.get((d.habit, s)) is not None]
+            if not sides:
+                continue
+            side = max(sides, key=lambda s: rank_key(by_probe[(d.habit, s)]))  # type: ignore[arg-type]
+            steps = d.moves(start_point[d.habit], side)
+            k = min(far_probe, len(steps))
+            if k > 1:
+                far[(d.habit, side)] = (k, moved(start_point, d.habit, steps[k - 1]))
+    got = book.evaluate([p for _, p in far.values()], planned=len(far) + 4 + pair_pool * 2)
+    by_far = {key: (k, cand) for (key, (k, _)), cand in zip(far.items(), got, strict=True)}
+
+    # 3. Lines: expand by doubling while better, then bisect back towards the best grid value.
+    def gains_but_costs_too_much(c: Candidate | None) -> bool:
+        return (
+            c is not None and not c.admissible and base.admissible
+            and c.median_gain > 0 and c.median_gain >= min_improvement and c.wins >= min_wins
+        )  # fmt: skip
+
     lines = []
     for (habit, direction), cand in by_probe.items():
-        if cand is not None and rank_key(cand) > rank_key(base):
-            dim = next(d for d in space if d.habit == habit)
-            steps = dim.moves(start_point[habit], direction)
-            lines.append({"habit": habit, "steps": steps, "done": {0: base, 1: cand}, "best": 1, "expanding": True})
+        k_far, far_cand = by_far.get((habit, direction), (0, None))
+        dim = next(d for d in space if d.habit == habit)
+        steps = dim.moves(start_point[habit], direction)
+        if promising(cand) or promising(far_cand):
+            done = {0: base, 1: cand} | ({k_far: far_cand} if k_far else {})
+        elif gains_but_costs_too_much(far_cand):
+            # The far probe pays but does not fit: bisect towards the start for what does.
+            # (The near probe is left out of the line: next to the far one's gain it is noise.)
+            done = {0: base, k_far: far_cand}
+        else:
+            continue
+        line = {"habit": habit, "steps": steps, "done": done, "best": 1, "expanding": True}
+        _update_line(line)
+        lines.append(line)
+    # Follow the most promising lines only: under noise many probes look a little better.
+    lines.sort(key=lambda line: -max(c.median_gain for k, c in line["done"].items() if k and c is not None))
+    lines = lines[:max_lines]
     for _ in range(max_rounds):
         wanted: list[tuple[dict[str, Any], int]] = []
         for line in lines:
@@ -345,9 +310,9 @@ def search(
         for line in lines:
             _update_line(line)
 
-    # 3. Pairs of the best single changes, then a small climb around the best pair.
-    singles = [c for c in book.best_by_habits() if len(c.changes) == 1]
-    pool = [c for c in singles if c.admissible and rank_key(c) > rank_key(base)][:pair_pool]
+    # 4. Pairs of the best single changes, then a small climb around the best pair.
+    singles = [c for c in best_by_habits(book.order) if len(c.changes) == 1]
+    pool = [c for c in singles if c.admissible and promising(c)][:pair_pool]
     combos = [{**a.point, **b.changes} for a, b in combinations(pool, 2)]
     # A change too costly alone may fit together with one that saves time.
     best_gain = max((c.median_gain for c in pool), default=0.0)
@@ -356,7 +321,7 @@ def search(
         savers = [c for c in singles if c.admissible and c.outcome.cost < base.outcome.cost and c.habits_changed != over[0].habits_changed]
         combos += [{**over[0].point, **s.changes} for s in savers[:pair_pool]]
     book.evaluate(combos, planned=4 * climb_rounds)
-    pairs = [c for c in book.best_by_habits() if len(c.changes) == 2]
+    pairs = [c for c in best_by_habits(book.order) if len(c.changes) == 2]
     if pairs:
         best = pairs[0]
         dims = [d for d in space if d.habit in best.changes]

@@ -1,0 +1,58 @@
+"""Wall time of ``advise`` for the default persona (issue 4 asks for under 10 s on two cores).
+
+Run: ``python benchmarks/bench_advisor.py [--replicates R] [--budget-minutes M]``. Uses
+``scenarios/steady_professional.yaml`` when it exists, else ``Scenario()`` as a stand-in.
+Prints the cold time (the worker pool starts inside it, as for a one-off ``coach advise``)
+and the warm time (pool already running, as in the app), plus runs per second. On a shared
+machine wall times swing with other load, so it also prints the load average and an idle
+estimate: runs x (CPU seconds of one run, measured here serially) / workers.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import time
+from pathlib import Path
+
+from coach import Scenario, load_scenario, simulate
+from coach.advisor import advise
+from coach.experiments import worker_count
+
+PERSONA = Path(__file__).resolve().parent.parent / "scenarios" / "steady_professional.yaml"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--replicates", type=int, default=None)
+    parser.add_argument("--budget-minutes", type=float, default=None)
+    args = parser.parse_args()
+    scenario = load_scenario(PERSONA) if PERSONA.exists() else Scenario(name="Scenario() stand-in")
+    print(f"scenario: {scenario.name} ({scenario.audience.followers} followers, {scenario.days} days); workers: {worker_count()}")
+
+    started = time.process_time()
+    for r in range(3):
+        simulate(scenario, scenario.seed, r)
+    cpu_per_run = (time.process_time() - started) / 3
+    print(f"one run: {cpu_per_run * 1000:.0f} ms CPU; load average now {os.getloadavg()[0]:.1f}")
+
+    runs = {"n": 0}
+
+    def progress(done: int, total: int) -> None:
+        runs["n"] = done
+
+    for label in ("cold (pool starts)", "warm (pool running)"):
+        start = time.perf_counter()
+        advice = advise(scenario, args.budget_minutes, args.replicates, progress=progress)
+        seconds = time.perf_counter() - start
+        print(f"{label:<22} {seconds:6.2f} s  {runs['n']} runs  {runs['n'] / seconds:5.1f} runs/s  "
+              f"{advice.candidates_evaluated} candidates x {advice.replicates} replicates (+ fresh replicates for finalists)")  # fmt: skip
+    print(f"idle estimate: {runs['n']} runs x {cpu_per_run * 1000:.0f} ms / {worker_count()} workers = {runs['n'] * cpu_per_run / worker_count():.1f} s")
+    for s in advice.suggestions:
+        print(" ", s.text)
+    if not advice.suggestions:
+        print(" ", advice.message)
+
+
+if __name__ == "__main__":  # the forkserver pool re-imports this module in its workers
+    main()

@@ -1,0 +1,80 @@
+"""``coach advise FILE``: the coach on the command line (registered in ``coach.cli.EXTRA_COMMANDS``).
+
+Options: ``--budget-minutes M`` (default: see :func:`coach.advisor.default_budget`),
+``--replicates R`` (runs per candidate; default ``ADVICE_REPLICATES``), ``--seed S``,
+``--days N``, ``--set FIELD=VALUE``, ``--format table|json``, ``--out PATH``.
+Exit codes as for every command: 0 ok, 1 invalid scenario, 2 usage error — a negative or
+non-numeric ``--budget-minutes`` is a usage error (2), reported by argparse.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+
+from coach.advisor import ADVICE_REPLICATES, Advice, advise
+from coach.cli import EXIT_OK, EXTRA_COMMANDS, load_for_cli, progress_bar, write_output
+
+
+def _minutes(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected minutes per day (a number >= 0), got {text!r}") from None
+    if not math.isfinite(value) or value < 0:
+        raise argparse.ArgumentTypeError(f"expected minutes per day (a number >= 0), got {text!r}")
+    return value
+
+
+def configure(p: argparse.ArgumentParser) -> None:
+    p.add_argument("file", help="scenario YAML file, or the name of a bundled persona")
+    p.add_argument("--budget-minutes", type=_minutes, metavar="M",
+                   help="minutes a day you can spend (default: your current minutes x 1.25 or + 10, whichever is more)")
+    p.add_argument("--replicates", type=int, help=f"runs per candidate habit set (default: {ADVICE_REPLICATES})")
+    p.add_argument("--seed", type=int, help="random seed; overrides the file")
+    p.add_argument("--days", type=int, help="horizon in days (1..730); overrides the file")
+    p.add_argument("--set", action="append", metavar="FIELD=VALUE", help="override a field, e.g. habits.posts_per_day=8 (repeatable)")
+    p.add_argument("--format", choices=("table", "json"), default="table", help="output format (default: table)")
+    p.add_argument("--out", metavar="PATH", help="write to a file instead of stdout")  # fmt: skip
+
+
+def handle(args: argparse.Namespace) -> int:
+    scenario = load_for_cli(args.file, args)  # validates --replicates/--seed/--days/--set too (exit 1)
+    advice = advise(scenario, args.budget_minutes, args.replicates, scenario.seed, progress=progress_bar())
+    text = json.dumps(advice.to_dict(), indent=2) if args.format == "json" else advice_table(advice)
+    write_output(text, args.out)
+    return EXIT_OK
+
+
+def _q(q: dict[str, float]) -> str:
+    return f"{q['median']:+,.0f} ({q['p10']:+,.0f} to {q['p90']:+,.0f})"
+
+
+def advice_table(advice: Advice) -> str:
+    """The advice as text: the verdict, findings with evidence, suggestions, sensitivity."""
+    b = advice.baseline
+    s = b.summary()
+    sc = b.scenario
+    lines = [
+        f"Advice for {sc.name}  ({sc.platform.name}, {b.days} days, seed {b.seed}, "
+        f"{advice.replicates} runs per candidate, {advice.candidates_evaluated} candidates)",
+        f"Now: {s['followers_start']:,} -> {s['followers_end']['median']:,.0f} followers "
+        f"(80%: {s['followers_end']['p10']:,.0f} to {s['followers_end']['p90']:,.0f}), "
+        f"{s['minutes_per_day']:.0f} minutes a day; budget {advice.budget_minutes_per_day:.0f} minutes a day.",
+        "",
+        "What is going on",
+    ]
+    for f in advice.diagnosis:
+        lines += [f"  - {f.finding}", f"      {f.evidence}"]
+    lines += ["", "What to change", f"  {advice.message}"]
+    lines += [f"  {i}. {sug.text}" for i, sug in enumerate(advice.suggestions, start=1)]
+    lines += ["", f"How much each habit matters: followers at day {b.days} after one step down / up, median (80% interval)"]
+    for row in advice.sensitivity:
+        low = f"{row.low['value']:g}: {_q(row.low['gain'])}" if row.low else "-"
+        high = f"{row.high['value']:g}: {_q(row.high['gain'])}" if row.high else "-"
+        lines.append(f"  {row.habit:<18} now {row.current:<5g} down {low:<26} up {high}")
+    return "\n".join(lines)
+
+
+EXTRA_COMMANDS["advise"] = (configure, handle, "the coach: what goes wrong, what to change and what it buys, within a time budget")
