@@ -1,0 +1,109 @@
+"""The Coach tab: what the coach sees in your settings, and changes worth trying."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from app.state import HABIT_LABELS, MAX_SECONDS, keep, on_apply, remember
+from coach import Scenario, estimated_seconds, plots, worker_count
+
+
+def coach_tab(current: Scenario | None) -> None:
+    ss = st.session_state
+    try:
+        from coach.advisor import ADVICE_REPLICATES, advise
+    except ImportError as exc:
+        st.info(f"The coach is not available in this installation ({exc}).")
+        return
+    st.markdown(
+        "The coach runs your current settings, says what it sees, then tries realistic changes of one "
+        "or two habits — every candidate on the same seeds — and keeps those that gain followers "
+        "within your time budget. It checks its favourites again on fresh runs before suggesting them."
+    )
+    if current is None:
+        st.error("Your current settings are not valid; fix them in the sidebar first.")
+        return
+    keep("budget", None)
+    st.number_input(
+        "Time budget (minutes per day)",
+        min_value=0.0,
+        max_value=1440.0,
+        step=5.0,
+        key="budget",
+        on_change=remember,
+        args=("budget",),
+        placeholder="empty: a little more than now",
+        help="The most time a day you want to spend. Empty: your current minutes × 1.25 or + 10 minutes, whichever is more.",
+    )
+    # About 40 candidate habit sets of ADVICE_REPLICATES runs each, plus fresh runs for the finalists.
+    expected = 40 * estimated_seconds(current, ADVICE_REPLICATES) / max(1, worker_count())
+    too_long = expected > 15 * MAX_SECONDS
+    if too_long:
+        st.warning(
+            f"Coaching these settings would take about {expected / 60:.0f} minutes, too long for this page. "
+            "Reduce the starting followers or the horizon, or run `coach advise` from the command line."
+        )
+    if st.button("Coach me", key="coach_me", type="primary", disabled=too_long):
+        bar = st.progress(0.0, text="Running your settings…")
+
+        def progress(done: int, total: int) -> None:
+            bar.progress(min(1.0, done / max(total, 1)), text=f"Trying changes: {done} of about {total} runs…")
+
+        try:
+            advice = advise(current, budget_minutes=ss.get("budget"), progress=progress)
+        except Exception as exc:  # never a traceback
+            bar.empty()
+            st.error(f"The coach could not finish ({type(exc).__name__}: {exc}).")
+            return
+        bar.empty()
+        ss["advice"] = {"scenario": current.model_dump_json(), "result": advice.to_dict()}
+    stored = ss.get("advice")
+    if not stored:
+        st.caption("Coaching takes a few seconds to a minute; the result stays here while you try its suggestions.")
+        return
+    result = stored["result"]
+    if stored["scenario"] != current.model_dump_json():
+        st.info(
+            "This advice was worked out for your settings before the latest change (an applied suggestion counts). Press “Coach me” again to coach the new settings."
+        )
+    st.subheader("What the coach sees")
+    for finding in result.get("diagnosis", []):
+        st.markdown(f"**{finding['finding']}**")
+        st.caption(finding["evidence"])
+    st.subheader("What to try")
+    budget = result.get("budget_minutes_per_day")
+    if result.get("message"):
+        st.markdown(result["message"])
+    for i, suggestion in enumerate(result.get("suggestions", [])):
+        with st.container(border=True):
+            st.markdown(f"**{suggestion['text']}**")
+            c1, c2, c3, c4 = st.columns([1, 1, 1, 1])
+            gain = suggestion["gain"]
+            c1.metric("Followers at the end", f"{suggestion['followers_end']['median']:,.0f}")
+            c2.metric("Gain", f"{gain['median']:+,.0f}", help="Median over fresh paired runs.")
+            c2.caption(f"80% of runs: {gain['p10']:+,.0f} to {gain['p90']:+,.0f}")
+            c3.metric(
+                "Minutes per day",
+                f"{suggestion['minutes_per_day']:,.0f}",
+                help=f"Your budget: {budget:,.0f} minutes a day." if budget else None,
+            )
+            c4.button(
+                "Apply",
+                key=f"apply_{i}",
+                on_click=on_apply,
+                args=(dict(suggestion["changes"]),),
+                width="stretch",
+                help="Move the sliders to this suggestion (the predictions then show the change).",
+            )
+    if result.get("sensitivity"):
+        st.subheader("Which habit matters most")
+        chart = plots.tornado_chart(result["sensitivity"], labels=HABIT_LABELS)
+        st.altair_chart(chart, width="stretch", theme=None)
+        st.download_button(
+            "Chart (PNG)",
+            data=lambda: plots.chart_png(chart),
+            file_name="what-matters-most.png",
+            mime="image/png",
+            key="dl_tornado_png",
+            on_click="ignore",
+        )

@@ -1,0 +1,102 @@
+"""The Your history tab: import an archive and move the sliders to your own habits."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from app.state import HABIT_LABELS, current_scenario, keep, load_base, remember
+
+
+def on_import() -> None:
+    ss = st.session_state
+    uploaded = ss.get("import_upload")
+    if uploaded is None:
+        return
+    try:
+        from coach.importers import import_history
+
+        result = import_history(uploaded.getvalue(), filename=uploaded.name, tz=ss.get("import_tz", "UTC"))
+        base, _ = current_scenario(ss["base"])
+        scenario = result.to_scenario(base or ss["base"])
+    except ValueError as exc:  # ArchiveError (a ValueError) and bad time zones carry readable messages
+        ss["import_problem"] = getattr(exc, "message", None) or str(exc)
+        return
+    except Exception as exc:  # never a traceback
+        ss["import_problem"] = f"{uploaded.name}: could not be read ({type(exc).__name__}: {exc})."
+        return
+    ss["import_problem"] = None
+    ss["import_result"] = {
+        "file": uploaded.name,
+        "habits": dict(result.habits),
+        "evidence": dict(result.evidence),
+        "assumed": list(result.assumed),
+        "best_hours": result.best_hours,
+        "warnings": list(getattr(result, "warnings", [])),
+    }
+    load_base(scenario, "import", "you")
+    ss["notices"] = [*ss.get("notices", []), f"The sliders now show your habits from {uploaded.name}."]
+
+
+def history_tab() -> None:
+    import zoneinfo
+
+    ss = st.session_state
+    st.markdown(
+        "Upload the archive you downloaded from your platform — an **X archive** (.zip), a "
+        "**Mastodon archive** (.zip or outbox.json), a **Bluesky repository** (.car) or a **CSV** "
+        "(`timestamp, is_reply, has_link, text`) — and the sliders move to *you*: your posts per day, "
+        "replies, links, questions and hours, measured from what you actually did."
+    )
+    st.success(
+        "**Nothing leaves this machine.** The file is read in memory by this app, on the computer that runs it; "
+        "only the derived habit numbers are kept for this session, and nothing is stored or sent anywhere. "
+        "(On a copy of the app hosted by someone else, the file goes to their server: run "
+        "`streamlit run streamlit_app.py` on your own computer for full privacy.)"
+    )
+    keep("import_tz", "UTC")
+    st.selectbox(
+        "Your time zone",
+        sorted(zoneinfo.available_timezones()),
+        key="import_tz",
+        on_change=remember,
+        args=("import_tz",),
+        help="Hours and days are counted in this zone (for your active hours).",
+    )
+    st.file_uploader("Your archive", type=["zip", "json", "js", "car", "csv"], key="import_upload", on_change=on_import)
+    if ss.get("import_problem"):
+        st.error(f"That archive could not be imported, so nothing was changed: {ss['import_problem']}")
+    found = ss.get("import_result")
+    if not found:
+        return
+    st.subheader(f"What {found['file']} shows")
+    ev = found["evidence"]
+    if ev.get("first") and ev.get("last"):
+        st.caption(
+            f"{ev.get('posts', '?')} posts from {str(ev['first'])[:10]} to {str(ev['last'])[:10]} ({ev.get('days', '?')} days), hours in {ev.get('tz', 'UTC')}."
+        )
+    rows = [
+        {
+            "habit": HABIT_LABELS.get(k, k),
+            "from your archive": ", ".join(str(x) for x in v)
+            if isinstance(v, list | tuple)
+            else f"{v:g}"
+            if isinstance(v, float)
+            else str(v),
+        }
+        for k, v in found["habits"].items()
+    ]
+    st.dataframe(rows, hide_index=True, width="stretch")
+    if found["assumed"]:
+        st.markdown(
+            "**Not in the archive, so kept as they were:** "
+            + ", ".join(HABIT_LABELS.get(k, k).lower() for k in found["assumed"])
+            + ". Set them in the sidebar."
+        )
+    if found.get("best_hours"):
+        st.markdown(
+            "**Your best hours** (most engagement per post): " + ", ".join(f"{h}:00" for h in found["best_hours"])
+        )
+    for warning in found.get("warnings", []):
+        st.warning(warning)
+    with st.expander("All the evidence (counts, dates, exact values)"):
+        st.json(ev, expanded=False)

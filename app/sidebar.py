@@ -1,0 +1,166 @@
+"""The sidebar: persona, habit sliders, audience and platform, horizon and runs, files."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from app.state import (
+    APP_RUNS,
+    INT_HABITS,
+    MAIN_HABITS,
+    MORE_HABITS,
+    PLATFORM_WORDS,
+    RUN_FIELDS,
+    bounds,
+    current_scenario,
+    help_text,
+    on_persona,
+    on_reset,
+    on_save_variant,
+    on_upload,
+    slug,
+)
+from coach import PRESETS, Audience, Habits, Scenario, __version__, dump_scenario
+
+
+def slider_for(model: type, key: str, label: str, step: float) -> None:
+    lo, hi, _ = bounds(model, key)
+    if key in INT_HABITS:
+        st.slider(label, int(lo), int(hi), step=int(step), key=key, help=help_text(model, key))
+    else:
+        st.slider(label, float(lo), float(hi), step=float(step), key=key, help=help_text(model, key))
+
+
+def sidebar(personas: dict[str, Scenario], library_problems: list[str]) -> None:
+    ss = st.session_state
+    base: Scenario = ss["base"]
+    with st.sidebar:
+        st.header("Persona")
+        if personas:
+            st.selectbox(
+                "Start from a persona",
+                list(personas),
+                format_func=lambda k: personas[k].name,
+                key="persona",
+                on_change=on_persona,
+                placeholder=f"Your own: {ss['base_label']}",
+                help="A bundled scenario with a story. Moving the sliders below changes your copy; the persona stays as the reference.",
+            )
+        else:
+            st.info("No bundled personas were found; using the default account.")
+        for problem in library_problems:
+            st.warning(problem)
+        reset_label = "Reset to persona" if ss["base_key"].startswith("persona:") else f"Reset to “{ss['base_label']}”"
+        st.button(
+            reset_label,
+            key="reset",
+            on_click=on_reset,
+            width="stretch",
+            help=f"Move every control back to “{ss['base_label']}”.",
+        )
+
+        st.header("Your habits")
+        if base.timeline:
+            days = ", ".join(str(step.day) for step in base.timeline)
+            st.caption(
+                f"This scenario changes its habits on day {days} (see its story); the sliders set the habits before that."
+            )
+        for key, label, step in MAIN_HABITS:
+            slider_for(Habits, key, label, step)
+        with st.expander("More habits"):
+            for key, label, step in MORE_HABITS:
+                slider_for(Habits, key, label, step)
+            st.slider(
+                "Active from (hour)",
+                0,
+                23,
+                step=1,
+                key="active_from",
+                help="Local hour your day starts; you post and answer only in active hours (they may wrap midnight).",
+            )
+            st.slider(
+                "Active until (hour)",
+                1,
+                24,
+                step=1,
+                key="active_until",
+                help="Local hour your day ends (exclusive): 22 means you stop at 10 p.m.",
+            )
+
+        st.header("Audience and platform")
+        lo, hi, _ = bounds(Audience, "followers")
+        st.number_input(
+            "Starting followers", int(lo), int(hi), step=100, key="followers", help=help_text(Audience, "followers")
+        )
+        segments = base.audience.segments
+        if len(segments) > 1:
+            st.caption("Who follows you now (relative weights; they are scaled to add up to 100%).")
+            for i, seg in enumerate(segments):
+                st.slider(
+                    f"Share: {seg.name.replace('_', ' ')}",
+                    0.0,
+                    1.0,
+                    step=0.05,
+                    key=f"mix_{i}",
+                    help=f"{seg.name}: link appetite {seg.link_appetite:+g}, chat appetite {seg.chat_appetite:g}, tolerates about {seg.tolerance_posts_per_day:g} posts/day.",
+                )
+        else:
+            st.caption(f"One kind of follower: {segments[0].name.replace('_', ' ')}.")
+        options = list(PRESETS) + (["custom"] if ss["platform"] == "custom" else [])
+        st.selectbox(
+            "Platform",
+            options,
+            key="platform",
+            format_func=lambda p: PLATFORM_WORDS.get(p, f"{base.platform.name} (from the file)"),
+            help="How the feed treats your posts: link reach, ranking and reach to non-followers.",
+        )
+
+        st.header("Horizon and runs")
+        lo, hi, _ = bounds(Scenario, "days")
+        st.slider(RUN_FIELDS["days"], int(lo), int(hi), step=1, key="days", help=help_text(Scenario, "days"))
+        lo, hi, _ = bounds(Scenario, "replicates")
+        st.slider(
+            RUN_FIELDS["replicates"],
+            int(lo),
+            min(int(hi), 200),
+            step=1,
+            key="replicates",
+            help=help_text(Scenario, "replicates")
+            + f" Personas open with {APP_RUNS} so the page answers quickly; more runs give smoother bands but take longer.",
+        )
+        lo, hi, _ = bounds(Scenario, "seed")
+        st.number_input(
+            RUN_FIELDS["seed"],
+            int(lo),
+            int(hi),
+            step=1,
+            key="seed",
+            help=help_text(Scenario, "seed")
+            + " The persona reference uses the same seed, so differences come from your changes, not luck.",
+        )
+
+        st.header("Scenario files")
+        st.file_uploader(
+            "Upload a scenario (YAML)",
+            type=["yaml", "yml"],
+            key="upload",
+            on_change=on_upload,
+            help="A scenario file as written by “Download settings” or `coach`; see README for the format.",
+        )
+        scenario, _ = current_scenario(base)
+        if scenario is not None:
+            yaml_text = dump_scenario(scenario)
+            st.download_button(
+                "Download settings (YAML)",
+                data=yaml_text,
+                file_name=f"{slug(scenario.name)}.yaml",
+                mime="application/x-yaml",
+                key="download_yaml",
+                on_click="ignore",
+                width="stretch",
+            )
+            with st.expander("Settings as YAML"):
+                st.code(yaml_text, language="yaml")
+        st.text_input("Name for a saved variant", key="variant_name", placeholder="e.g. fewer links")
+        st.button("Save as variant for Compare", key="save_variant", on_click=on_save_variant, width="stretch")
+        st.caption(f"Cadence Coach {__version__}")

@@ -1,0 +1,343 @@
+"""The page's state: constants, field bounds, the persona library, cached runs, the widgets.
+
+State lives in ``st.session_state``:
+
+- ``base`` / ``base_key`` / ``base_label``: the loaded scenario (a persona, an uploaded
+  file, a saved variant or your imported history) that deltas are measured against.
+- one key per widget (``posts_per_day``, ``reply_rate`` ...), loaded from ``base`` by
+  callbacks (persona change, reset, upload, "Apply" on a suggestion, import).
+- ``variants``: saved settings for the Compare tab; ``notices``: messages to show once.
+
+The ``st.cache_data`` functions live here only, so every module shares their caches.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import streamlit as st
+
+from coach import (
+    PRESETS,
+    Ensemble,
+    Scenario,
+    ScenarioError,
+    bundled_scenarios,
+    estimated_seconds,
+    parse_scenario,
+    run_many,
+    scenario_from_data,
+    worker_count,
+)
+
+DEFAULT_PERSONA = "steady_professional"
+COMPARE_PERSONAS = ("billboard", "conversationalist")  # the Compare tab opens with these beside your settings
+MAX_SECONDS = 20.0  # runs estimated longer than this (on all cores) are refused, like Covasim's web app
+PROGRESS_SECONDS = 0.25  # runs estimated longer than this (engine estimate, seconds) show a progress bar
+APP_RUNS = 10  # personas open with at most this many runs so a slider answers within a second
+
+# Habit sliders: key (= Habits field), label, step. Bounds and help come from the field.
+MAIN_HABITS = [
+    ("posts_per_day", "Posts per day", 0.5),
+    ("reply_rate", "Reply rate", 0.05),
+    ("link_share", "Link share", 0.05),
+]
+MORE_HABITS = [
+    ("posts_per_session", "Posts per sitting", 1),
+    ("promo_share", "Promotion share", 0.05),
+    ("question_share", "Question share", 0.05),
+    ("outreach_per_day", "Outreach replies per day", 1.0),
+    ("follow_back_rate", "Follow-back rate", 0.05),
+    ("reply_delay_hours", "Reply delay (hours)", 0.5),
+    ("minutes_per_post", "Minutes per post", 0.5),
+    ("minutes_per_reply", "Minutes per reply", 0.5),
+]
+HABIT_LABELS = {key: label for key, label, _ in MAIN_HABITS + MORE_HABITS} | {"active_hours": "Active hours"}
+INT_HABITS = {"posts_per_session"}
+RUN_FIELDS = {"days": "Horizon (days)", "replicates": "Runs (replicates)", "seed": "Random seed"}
+PLATFORM_WORDS = {
+    "x": "X (ranked feed; links reach far less)",
+    "mastodon": "Mastodon (chronological; boosts only)",
+    "bluesky": "Bluesky (chronological Following feed)",
+}
+URL_KEYS = (
+    ["persona", "scenario", "active_hours", "followers", "mix", "platform"]
+    + [k for k, _, _ in MAIN_HABITS + MORE_HABITS]
+    + list(RUN_FIELDS)
+)
+TABS = ["Predictions", "Compare", "Coach", "Your history", "About the model"]
+
+
+# ======================================================================================
+# Field bounds → widget ranges (so UI and validation cannot disagree)
+# ======================================================================================
+
+
+def bounds(model: type, name: str) -> tuple[float | None, float | None, str]:
+    """Lower and upper bound and description of a pydantic field."""
+    info = model.model_fields[name]
+    lo = hi = None
+    for m in info.metadata:
+        lo = getattr(m, "ge", getattr(m, "gt", lo))
+        hi = getattr(m, "le", getattr(m, "lt", hi))
+    return lo, hi, info.description or ""
+
+
+def help_text(model: type, name: str) -> str:
+    lo, hi, desc = bounds(model, name)
+    allowed = f" Allowed: {lo:g} to {hi:,g}." if lo is not None and hi is not None else ""
+    return f"{desc[:1].upper()}{desc[1:]}.{allowed}"
+
+
+# ======================================================================================
+# Library, cache and runs
+# ======================================================================================
+
+
+@st.cache_data(show_spinner=False)
+def _load_library(stamp: tuple[tuple[str, float], ...]) -> tuple[dict[str, Scenario], list[str]]:
+    personas, problems = {}, []
+    for path_text, _ in stamp:
+        path = Path(path_text)
+        try:
+            personas[path.stem] = parse_scenario(path.read_bytes(), source=f"scenarios/{path.name}")
+        except ScenarioError as exc:
+            problems.extend(exc.problems)
+        except OSError as exc:
+            problems.append(f"scenarios/{path.name}: cannot be read ({exc.strerror})")
+    return personas, problems
+
+
+def persona_library() -> tuple[dict[str, Scenario], list[str]]:
+    """The bundled personas by file stem (re-read when a file changes) and any problems."""
+    stamp = tuple((str(p), p.stat().st_mtime) for p in bundled_scenarios())
+    return _load_library(stamp)
+
+
+def as_opened(persona: Scenario) -> Scenario:
+    """A bundled persona as the page opens it: at most APP_RUNS runs (raise them in the sidebar)."""
+    return persona.model_copy(update={"replicates": min(persona.replicates, APP_RUNS)})
+
+
+def default_persona(personas: dict[str, Scenario]) -> str | None:
+    if DEFAULT_PERSONA in personas:
+        return DEFAULT_PERSONA
+    return next(iter(personas), None)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def run_ensemble(scenario_json: str, replicates: int, seed: int) -> Ensemble:
+    """Replicates of one scenario, cached on its JSON, the replicates and the seed.
+
+    A progress bar appears (and is removed) for runs expected to take a while; Streamlit
+    replays it as an empty slot on cache hits.
+    """
+    scenario = Scenario.model_validate_json(scenario_json)
+    workers = worker_count()
+    expected = estimated_seconds(scenario, replicates) / max(1, min(workers, replicates))
+    bar = st.progress(0.0, text=f"Simulating {replicates} runs…") if expected > PROGRESS_SECONDS else None
+
+    def progress(done: int, total: int) -> None:
+        if bar is not None:
+            bar.progress(done / total, text=f"Simulating run {done} of {total}…")
+
+    ensemble = run_many(scenario, replicates, seed, parallel=workers > 1 and replicates > 1, progress=progress)
+    if bar is not None:
+        bar.empty()
+    return ensemble
+
+
+def refusal(scenario: Scenario, runs_needed: int = 1) -> str | None:
+    """A clear message when a run would take too long for a web page, else None."""
+    reps = scenario.replicates
+    seconds = runs_needed * estimated_seconds(scenario, reps) / max(1, min(worker_count(), reps))
+    if seconds <= MAX_SECONDS:
+        return None
+    a = scenario.audience
+    shown = f"about {seconds / 60:.0f} minutes" if seconds >= 90 else f"about {seconds:.0f} seconds"
+    return (
+        f"These settings would take {shown} to simulate ({a.followers:,} followers × "
+        f"{scenario.habits.posts_per_day:g} posts a day × {scenario.days} days × {reps} runs). "
+        f"This page stops at about {MAX_SECONDS:.0f} seconds so it stays responsive. "
+        "Reduce the starting followers, the horizon or the number of runs, "
+        "or download the settings as YAML and run them from the command line: "
+        "`coach run my-settings.yaml`."
+    )
+
+
+def simulate(scenario: Scenario) -> Ensemble | None:
+    """Run (or fetch from the cache); show a readable message instead of any traceback."""
+    try:
+        return run_ensemble(scenario.model_dump_json(), scenario.replicates, scenario.seed)
+    except Exception as exc:  # the page must never show a traceback
+        st.error(
+            f"The simulation could not run these settings ({type(exc).__name__}: {exc}). "
+            "This is a fault in the model, not in your settings: please report it together with "
+            "the YAML from “Download settings”."
+        )
+        return None
+
+
+def with_run_settings(scenario: Scenario, days: int, replicates: int, seed: int) -> Scenario:
+    """The scenario on a given horizon, runs and seed (timeline steps past the horizon dropped)."""
+    data = scenario.model_dump(mode="json")
+    data.update(days=days, replicates=replicates, seed=seed)
+    data["timeline"] = [step for step in data.get("timeline", []) if step["day"] <= days]
+    return Scenario.model_validate(data)
+
+
+# ======================================================================================
+# Session state: widgets ⇄ scenario
+# ======================================================================================
+
+
+def widget_values(s: Scenario) -> dict[str, Any]:
+    """Widget key → value for a scenario (what the sidebar shows)."""
+    h = s.habits
+    values: dict[str, Any] = {}
+    for key, _, _ in MAIN_HABITS + MORE_HABITS:
+        values[key] = int(getattr(h, key)) if key in INT_HABITS else float(getattr(h, key))
+    values["active_from"], values["active_until"] = int(h.active_hours[0]), int(h.active_hours[1])
+    values["followers"] = int(s.audience.followers)
+    values["platform"] = s.platform.name if PRESETS.get(s.platform.name) == s.platform else "custom"
+    for i, seg in enumerate(s.audience.segments):
+        values[f"mix_{i}"] = float(seg.share)
+    values["days"], values["replicates"], values["seed"] = int(s.days), int(s.replicates), int(s.seed)
+    return values
+
+
+def load_base(scenario: Scenario, key: str, label: str) -> None:
+    """Make ``scenario`` the reference and move every widget to it (call from callbacks)."""
+    st.session_state["base"] = scenario
+    st.session_state["base_key"] = key
+    st.session_state["base_label"] = label
+    st.session_state["persona"] = key.split(":", 1)[1] if key.startswith("persona:") else None
+    for name, value in widget_values(scenario).items():
+        st.session_state[name] = value
+
+
+def settings_data(base: Scenario) -> dict[str, Any]:
+    """Raw scenario data from the base and the current widget values (not yet validated)."""
+    ss = st.session_state
+    data = base.model_dump(mode="json")
+    habits = data["habits"]
+    for key, _, _ in MAIN_HABITS + MORE_HABITS:
+        habits[key] = ss[key]
+    habits["active_hours"] = [ss["active_from"], ss["active_until"]]
+    audience = data["audience"]
+    audience["followers"] = ss["followers"]
+    weights = [max(0.0, float(ss.get(f"mix_{i}", seg["share"]))) for i, seg in enumerate(audience["segments"])]
+    total = sum(weights)
+    if total > 0 and abs(total - 1) > 1e-9:  # sliders are relative weights; the scenario wants shares
+        weights = [round(w / total, 4) for w in weights]
+    for seg, w in zip(audience["segments"], weights, strict=True):
+        seg["share"] = w
+    if ss["platform"] != "custom":
+        data["platform"] = ss["platform"]
+    data["days"], data["replicates"], data["seed"] = ss["days"], ss["replicates"], ss["seed"]
+    data["timeline"] = [step for step in data.get("timeline", []) if step["day"] <= ss["days"]]
+    return data
+
+
+def current_scenario(base: Scenario) -> tuple[Scenario | None, list[str]]:
+    """The validated scenario the widgets describe, or the problems with it."""
+    try:
+        return scenario_from_data(settings_data(base), source="your settings"), []
+    except ScenarioError as exc:
+        return None, exc.problems
+
+
+# ---- callbacks ----------------------------------------------------------------------
+
+
+def on_persona() -> None:
+    personas, _ = persona_library()
+    ss = st.session_state
+    key = ss["persona"]
+    if key in personas:  # None: the placeholder shown while your own scenario is loaded
+        load_base(as_opened(personas[key]), f"persona:{key}", personas[key].name)
+        st.session_state["upload_problems"] = []
+
+
+def on_reset() -> None:
+    ss = st.session_state
+    load_base(ss["base"], ss["base_key"], ss["base_label"])
+    ss["upload_problems"] = []
+
+
+def on_upload() -> None:
+    ss = st.session_state
+    uploaded = ss.get("upload")
+    if uploaded is None:
+        return
+    try:
+        scenario = parse_scenario(uploaded.getvalue(), source=uploaded.name)
+    except ScenarioError as exc:
+        ss["upload_problems"] = [
+            f"{uploaded.name}: {p}" if not p.startswith(uploaded.name) else p for p in exc.problems
+        ]
+        return
+    except Exception as exc:  # never a traceback
+        ss["upload_problems"] = [f"{uploaded.name}: cannot be read as a scenario ({exc})"]
+        return
+    ss["upload_problems"] = []
+    load_base(scenario, f"file:{uploaded.name}", scenario.name)
+    ss["notices"] = [*ss.get("notices", []), f"Loaded {uploaded.name}: “{scenario.name}”."]
+
+
+def on_save_variant() -> None:
+    ss = st.session_state
+    scenario, _ = current_scenario(ss["base"])
+    if scenario is None:
+        ss["notices"] = [*ss.get("notices", []), "Fix the settings first: they are not valid, so they were not saved."]
+        return
+    name = (ss.get("variant_name") or "").strip() or f"Variant {len(ss['variants']) + 1}"
+    ss["variants"][name] = scenario.model_copy(update={"name": name[:80]})
+    picks = ss.get("_compare_pick", [])
+    if f"variant:{name}" not in picks and len(picks) < 4:
+        ss["_compare_pick"] = [*picks, f"variant:{name}"]
+    ss["variant_name"] = ""
+    ss["notices"] = [*ss.get("notices", []), f"Saved “{name}”; pick it in the Compare tab."]
+
+
+def on_apply(changes: dict[str, Any]) -> None:
+    """Move the sliders to a suggestion (the reference stays, so deltas show the gain)."""
+    ss = st.session_state
+    for habit, value in changes.items():
+        if habit == "active_hours":
+            ss["active_from"], ss["active_until"] = int(value[0]), int(value[1])
+        elif habit in ss:
+            ss[habit] = int(value) if habit in INT_HABITS else float(value)
+    words = ", ".join(
+        f"{HABIT_LABELS.get(h, h).lower()} → {v:g}" if isinstance(v, int | float) else f"{h} → {v}"
+        for h, v in changes.items()
+    )
+    ss["notices"] = [*ss.get("notices", []), f"Applied: {words}."]
+
+
+# ---- shared by the sidebar and the tabs ----------------------------------------------
+
+
+def keep(key: str, default: Any) -> None:
+    """Restore a widget's value that Streamlit dropped while its tab was hidden."""
+    ss = st.session_state
+    if key not in ss:
+        ss[key] = ss.get(f"_{key}", default)
+
+
+def remember(key: str) -> None:
+    st.session_state[f"_{key}"] = st.session_state[key]
+
+
+def reference_words() -> tuple[str, str]:
+    """('persona', 'The Steady Professional') style words for the reference scenario."""
+    key = st.session_state["base_key"]
+    kinds = {"persona": "persona", "file": "your file", "import": "you (imported)", "link": "the linked scenario"}
+    kind = kinds.get(key.split(":", 1)[0], "the reference")
+    return kind, st.session_state["base_label"]
+
+
+def slug(text: str) -> str:
+    out = "".join(c.lower() if c.isalnum() else "-" for c in text).strip("-")
+    return "-".join(part for part in out.split("-") if part) or "scenario"
