@@ -1,7 +1,7 @@
 """The crowd: every follower as one row of a struct of numpy arrays.
 
-Never one Python object per follower. Arrays are over-allocated (``capacity``) so new
-followers append cheaply; a leaver's row is *retired* in place (it can no longer see posts, feel
+Never one Python object per follower. Arrays are over-allocated (``capacity``) and rows
+past ``n`` are kept zeroed, so new followers append cheaply; a leaver's row is *retired* in place (it can no longer see posts, feel
 hazards or leave again) and retired rows are compacted away in bulk once they pass a tenth of
 the crowd. Compaction keeps join order, so ``uid`` stays sorted and :meth:`Crowd.rows_of` is
 a binary search.
@@ -101,8 +101,7 @@ class Crowd:
         a["attention"][s] = traits["attention"][segments]
         a["chat"][s] = traits["chat"][segments]
         a["reply_will"][s] = 1.0
-        for name in ("sat", "ignored", "fatigue", "bonded_until", "spent"):
-            a[name][s] = 0.0
+        # sat, ignored, fatigue, bonded_until and spent start at zero: spare rows are kept zeroed.
         a["tie_start"][s] = hour
         a["reciprocal"][s] = reciprocal
         a["churn"][s] = traits["churn"][segments] * np.where(reciprocal, F32(reciprocal_ratio), F32(1))
@@ -133,6 +132,7 @@ class Crowd:
         if k != self.n:
             for arr in self.arrays.values():
                 arr[:k] = arr[: self.n][mask]
+                arr[k : self.n] = 0  # spare rows stay zeroed, so add() need not clear them
         self.n = k
         self.retired = int(np.count_nonzero(~np.isfinite(self.arrays["budget"][:k])))
 

@@ -26,6 +26,7 @@ Every random draw comes from a named stream (:mod:`coach.rng`).
 from __future__ import annotations
 
 import math
+from collections import deque
 
 import numpy as np
 import simpy
@@ -129,7 +130,7 @@ class World:
         self.feed_t = 0.0
         self.t_ref = 0.0  # time the scaled crowd accumulators were last rebased
         self.bonded_until_max = 0.0  # no follower is bonded after this hour
-        self.bonds_made: list[float] = []  # expiry hours of recent bonds: a cheap upper bound on the bonded count
+        self.bonds_made: deque[float] = deque()  # expiry hours of running bonds, oldest first
         self.profile = self._expected_profile(self.habits)
         self.recent_posts = self.habits.posts_per_day
         self.recent_answers = self._expected_answers(self.habits)
@@ -317,16 +318,18 @@ class World:
     def _bond_room(self, t: float, wanted: int) -> int:
         """How many more followers can be bonded now, within the conversational capacity."""
         capacity = self.params.conversation_capacity
-        # The expiries of bonds made and still running bound the bonded count from above
-        # (re-bonded followers appear twice); count exactly, a pass over the crowd, only
-        # when that bound comes near the capacity.
-        self.bonds_made = [x for x in self.bonds_made if x > t]
-        if len(self.bonds_made) + wanted <= capacity:
+        # Expiries of the bonds made and still running bound the bonded count from above
+        # (re-bonded followers appear twice). They are appended in time order, so the expired
+        # ones sit at the left. Count exactly, a pass over the crowd, only near the capacity.
+        made = self.bonds_made
+        while made and made[0] <= t:
+            made.popleft()
+        if len(made) + wanted <= capacity:
             granted = wanted
         else:
             bonded = int(np.count_nonzero(self.crowd.bonded_until > t))
             granted = max(0, min(wanted, capacity - bonded))
-        self.bonds_made.extend([t + self.params.bond_days * HOURS] * granted)
+        made.extend([t + self.params.bond_days * HOURS] * granted)
         return granted
 
     def outreach(self, t: float) -> None:

@@ -23,7 +23,8 @@ from coach.scenario import Scenario
 Progress = Callable[[int, int], None]
 """Called as ``progress(done, total)`` after each finished replicate."""
 
-PARALLEL_ABOVE_SECONDS = 1.0  # estimated serial time above which the pool is used
+PARALLEL_ABOVE_SECONDS = 1.0  # estimated serial time above which the pool is started
+PARALLEL_WARM_ABOVE_SECONDS = 0.2  # ... and above which a pool already running is used
 _pool: ProcessPoolExecutor | None = None
 
 
@@ -104,7 +105,8 @@ def run_many(
     if parallel is None:
         use_pool = (
             worker_count() > 1
-            and estimated_seconds(scenario, replicates) > PARALLEL_ABOVE_SECONDS
+            and estimated_seconds(scenario, replicates)
+            > (PARALLEL_WARM_ABOVE_SECONDS if _pool is not None else PARALLEL_ABOVE_SECONDS)
             and workers_can_start()
         )
     elif parallel and not workers_can_start():
