@@ -9,8 +9,10 @@ The public API, used by the command line, the app and the README:
 
 __version__ = "0.1.0"
 
+from coach.advisor import Advice, advise
 from coach.engine import simulate
 from coach.experiments import compare, estimated_seconds, run_many, worker_count
+from coach.importers import ArchiveError, ImportResult, import_history
 from coach.parameters import Mechanisms, ModelParams
 from coach.platforms import PRESETS, Platform
 from coach.results import CHANNEL_WORDS, CHANNELS, REASON_WORDS, REASONS, Ensemble, Results, paired_difference
@@ -34,9 +36,12 @@ __all__ = [
     "PRESETS",
     "REASONS",
     "REASON_WORDS",
+    "Advice",
+    "ArchiveError",
     "Audience",
     "Ensemble",
     "Habits",
+    "ImportResult",
     "Mechanisms",
     "ModelParams",
     "Platform",
@@ -46,10 +51,12 @@ __all__ = [
     "Segment",
     "TimelineStep",
     "__version__",
+    "advise",
     "bundled_scenarios",
     "compare",
     "dump_scenario",
     "estimated_seconds",
+    "import_history",
     "load_scenario",
     "paired_difference",
     "parse_scenario",

@@ -260,7 +260,7 @@ class World:
         if mech.fatigue:
             over = np.flatnonzero(ratio > 1)  # usually few: the power is costly, skip the rest
             if len(over):
-                excess = ratio[over] - F32(1)
+                excess = np.minimum(ratio[over], F32(p.fatigue_cap)) - F32(1)
                 a["fatigue"][seen[over]] += F32(p.fatigue_strength) * excess ** F32(p.fatigue_gamma)
         k = p.engagement_fatigue_power
         engage = F32(1) / (F32(1) + (ratio * ratio if k == 2 else ratio ** F32(k)))

@@ -44,9 +44,10 @@ class ModelParams(BaseModel):
 
     # --- fatigue --------------------------------------------------------------------------
     fatigue_memory_hours: float = Field(24.0, gt=0, le=72, description="hours; memory of the leaky count of the account's posts in a follower's feed (assumed, E:A3)")
-    tolerance_spread: float = Field(0.5, ge=0, le=2, description="log-normal sigma of follower tolerance around the segment median (assumed, E:A9)")
+    tolerance_spread: float = Field(0.7, ge=0, le=2, description="log-normal sigma of follower tolerance around the segment median (assumed, E:A9)")
     fatigue_gamma: float = Field(1.5, ge=1, le=4, description="steepness of the fatigue hazard above tolerance (assumed, MODEL.md 1.5-2)")
-    fatigue_strength: float = Field(0.0045, ge=0, le=1, description="unfollow hazard per seen post at twice the tolerance (assumed)")
+    fatigue_cap: float = Field(2.5, gt=1, le=100, description="felt rate over tolerance beyond which fatigue grows no further: the rest already skim past (assumed)")
+    fatigue_strength: float = Field(0.0025, ge=0, le=1, description="unfollow hazard per seen post at twice the tolerance (assumed)")
     engagement_fatigue_power: float = Field(2.0, ge=0, le=6, description="engagement falls as 1/(1+(felt rate/tolerance)^k) (assumed, E:D1-D4)")
 
     # --- content fit ----------------------------------------------------------------------
