@@ -60,16 +60,16 @@ def main() -> None:
     personas, library_problems = persona_library()
     init_session(personas)
     ss = st.session_state
-    sidebar(personas, library_problems)
+    base: Scenario = ss["base"]
+    current, problems = current_scenario(base)  # once per rerun: the callbacks have already moved the widgets
+    sidebar(personas, library_problems, current)
 
     st.title("Cadence Coach")
     st.caption("How your posting habits win and lose followers — a simulation with honest uncertainty.")
     show_notices()
-    base: Scenario = ss["base"]
     kind, _ = reference_words()
     story_card(base, kind.capitalize())
 
-    current, problems = current_scenario(base)
     if current is not None:
         write_url(url_params(ss["base_key"], base, current))
 

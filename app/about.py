@@ -149,7 +149,8 @@ can say *why* people left.
         "Every constant of the model, its value and its basis: **evidence** (a published figure), or an **assumption** "
         "(our calibrated guess, sometimes with its direction from evidence). Codes refer to the sources listed below."
     )
-    st.dataframe(parameter_rows(), hide_index=True, width="stretch")
+    rows = parameter_rows()
+    st.dataframe(rows, hide_index=True, width="stretch")
     st.markdown("**Mechanisms** (each can be switched off in a scenario's `model.mechanisms` for experiments)")
     st.dataframe(
         [{"mechanism": k, "what it does": v.description} for k, v in Mechanisms.model_fields.items()],
@@ -171,7 +172,7 @@ can say *why* people left.
         width="stretch",
     )
     st.markdown("**Sources** (evidence codes in the table)")
-    used = {code[2:] for row in parameter_rows() for code in row["sources"].split(", ") if code}
+    used = {code[2:] for row in rows for code in row["sources"].split(", ") if code}
     st.markdown("\n".join(f"- **E:{code}** — {text}" for code, text in SOURCES.items() if code in used or not used))
     model_doc = ROOT / "docs" / "model.md"
     if model_doc.exists():

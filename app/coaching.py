@@ -7,6 +7,13 @@ import streamlit as st
 from app.state import HABIT_LABELS, MAX_SECONDS, keep, on_apply, remember
 from coach import Scenario, estimated_seconds, plots, worker_count
 
+# A coaching run simulates about this many candidate habit sets of ADVICE_REPLICATES runs each
+# (the search plus fresh runs for the finalists): the page's estimate of its cost.
+COACH_CANDIDATES = 40
+# The coach is refused when that estimate (seconds, on all cores) exceeds this: it is pressed
+# on purpose and shows its progress, so it may take longer than one simulation (MAX_SECONDS).
+COACH_MAX_SECONDS = 15 * MAX_SECONDS
+
 
 def coach_tab(current: Scenario | None) -> None:
     ss = st.session_state
@@ -35,9 +42,8 @@ def coach_tab(current: Scenario | None) -> None:
         placeholder="empty: a little more than now",
         help="The most time a day you want to spend. Empty: your current minutes × 1.25 or + 10 minutes, whichever is more.",
     )
-    # About 40 candidate habit sets of ADVICE_REPLICATES runs each, plus fresh runs for the finalists.
-    expected = 40 * estimated_seconds(current, ADVICE_REPLICATES) / max(1, worker_count())
-    too_long = expected > 15 * MAX_SECONDS
+    expected = COACH_CANDIDATES * estimated_seconds(current, ADVICE_REPLICATES) / max(1, worker_count())
+    too_long = expected > COACH_MAX_SECONDS
     if too_long:
         st.warning(
             f"Coaching these settings would take about {expected / 60:.0f} minutes, too long for this page. "

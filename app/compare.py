@@ -43,7 +43,11 @@ def compare_tab(personas: dict[str, Scenario], current: Scenario | None) -> None
     if current is None and "current" in picks:
         st.error("Your current settings are not valid; fix them in the sidebar or remove them from the comparison.")
         return
-    days, reps, seed = (current.days, current.replicates, current.seed) if current is not None else (90, APP_RUNS, 7)
+    if current is not None:
+        days, reps, seed = current.days, current.replicates, current.seed
+    else:  # the scenario format's defaults, with runs capped as when a persona opens
+        fields = Scenario.model_fields
+        days, reps, seed = fields["days"].default, min(fields["replicates"].default, APP_RUNS), fields["seed"].default
     scenarios, labels = [], []
     for key in picks:
         label, scenario = options[key]

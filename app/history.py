@@ -5,6 +5,13 @@ from __future__ import annotations
 import streamlit as st
 
 from app.state import HABIT_LABELS, current_scenario, keep, load_base, remember
+from coach import ScenarioError
+from coach.importers import ArchiveError, import_history
+
+
+def _problem_text(problems: list[str]) -> str:
+    """One problem inline; several as a list (shown after “could not be imported …:”)."""
+    return problems[0] if len(problems) == 1 else "\n\n" + "\n".join(f"- {p}" for p in problems)
 
 
 def on_import() -> None:
@@ -13,13 +20,17 @@ def on_import() -> None:
     if uploaded is None:
         return
     try:
-        from coach.importers import import_history
-
         result = import_history(uploaded.getvalue(), filename=uploaded.name, tz=ss.get("import_tz", "UTC"))
         base, _ = current_scenario(ss["base"])
         scenario = result.to_scenario(base or ss["base"])
-    except ValueError as exc:  # ArchiveError (a ValueError) and bad time zones carry readable messages
-        ss["import_problem"] = getattr(exc, "message", None) or str(exc)
+    except ArchiveError as exc:  # names the file and what was expected
+        ss["import_problem"] = exc.message
+        return
+    except ScenarioError as exc:  # the derived scenario is not valid: one sentence per problem
+        ss["import_problem"] = _problem_text(exc.problems)
+        return
+    except ValueError as exc:  # a bad time zone says so in plain words
+        ss["import_problem"] = str(exc)
         return
     except Exception as exc:  # never a traceback
         ss["import_problem"] = f"{uploaded.name}: could not be read ({type(exc).__name__}: {exc})."

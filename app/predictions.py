@@ -19,7 +19,7 @@ def metric(
     ref: str,
     digits: int = 0,
     inverse: bool = False,
-    help: str = "",
+    help_text: str = "",
 ) -> None:
     fmt = f"{{:,.{digits}f}}"
     delta_text = None if delta is None else f"{round(delta, digits) + 0.0:+,.{digits}f} vs {ref}"
@@ -28,7 +28,7 @@ def metric(
         fmt.format(q["median"]),
         delta_text,
         delta_color="inverse" if inverse else "normal",
-        help=help,
+        help=help_text,
         border=True,
     )
     if "p10" in q:
@@ -82,7 +82,7 @@ def predictions_tab(current: Scenario | None, problems: list[str]) -> None:
         summary["followers_end"],
         delta("followers_end"),
         ref=kind,
-        help=f"Started with {summary['followers_start']:,}.",
+        help_text=f"Started with {summary['followers_start']:,}.",
     )
     metric(
         c2,
@@ -90,7 +90,7 @@ def predictions_tab(current: Scenario | None, problems: list[str]) -> None:
         summary["follows"],
         delta("follows"),
         ref=kind,
-        help="People who followed during the horizon.",
+        help_text="People who followed during the horizon.",
     )
     metric(
         c3,
@@ -99,7 +99,7 @@ def predictions_tab(current: Scenario | None, problems: list[str]) -> None:
         delta("unfollows"),
         ref=kind,
         inverse=True,
-        help="People who left during the horizon (see why below).",
+        help_text="People who left during the horizon (see why below).",
     )
     metric(
         c4,
@@ -108,7 +108,7 @@ def predictions_tab(current: Scenario | None, problems: list[str]) -> None:
         delta("minutes_per_day"),
         ref=kind,
         inverse=True,
-        help="Time your habits cost: posts × minutes per post + replies and outreach × minutes per reply.",
+        help_text="Time your habits cost: posts × minutes per post + replies and outreach × minutes per reply.",
     )
     c4.caption("what these habits cost you")
     metric(
@@ -118,7 +118,7 @@ def predictions_tab(current: Scenario | None, problems: list[str]) -> None:
         delta("engagement_per_post"),
         ref=kind,
         digits=1,
-        help="Replies, reshares and likes per post.",
+        help_text="Replies, reshares and likes per post.",
     )
 
     followers = plots.followers_chart(

@@ -12,7 +12,6 @@ from app.state import (
     PLATFORM_WORDS,
     RUN_FIELDS,
     bounds,
-    current_scenario,
     help_text,
     on_persona,
     on_reset,
@@ -31,7 +30,8 @@ def slider_for(model: type, key: str, label: str, step: float) -> None:
         st.slider(label, float(lo), float(hi), step=float(step), key=key, help=help_text(model, key))
 
 
-def sidebar(personas: dict[str, Scenario], library_problems: list[str]) -> None:
+def sidebar(personas: dict[str, Scenario], library_problems: list[str], current: Scenario | None) -> None:
+    """The controls; ``current`` is the scenario they describe (None while they are not valid)."""
     ss = st.session_state
     base: Scenario = ss["base"]
     with st.sidebar:
@@ -147,13 +147,12 @@ def sidebar(personas: dict[str, Scenario], library_problems: list[str]) -> None:
             on_change=on_upload,
             help="A scenario file as written by “Download settings” or `coach`; see README for the format.",
         )
-        scenario, _ = current_scenario(base)
-        if scenario is not None:
-            yaml_text = dump_scenario(scenario)
+        if current is not None:
+            yaml_text = dump_scenario(current)
             st.download_button(
                 "Download settings (YAML)",
                 data=yaml_text,
-                file_name=f"{slug(scenario.name)}.yaml",
+                file_name=f"{slug(current.name)}.yaml",
                 mime="application/x-yaml",
                 key="download_yaml",
                 on_click="ignore",

@@ -3,7 +3,7 @@
 State lives in ``st.session_state``:
 
 - ``base`` / ``base_key`` / ``base_label``: the loaded scenario (a persona, an uploaded
-  file, a saved variant or your imported history) that deltas are measured against.
+  file, a shared link's scenario or your imported history) that deltas are measured against.
 - one key per widget (``posts_per_day``, ``reply_rate`` ...), loaded from ``base`` by
   callbacks (persona change, reset, upload, "Apply" on a suggestion, import).
 - ``variants``: saved settings for the Compare tab; ``notices``: messages to show once.
@@ -127,13 +127,14 @@ def default_persona(personas: dict[str, Scenario]) -> str | None:
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
-def run_ensemble(scenario_json: str, replicates: int, seed: int) -> Ensemble:
-    """Replicates of one scenario, cached on its JSON, the replicates and the seed.
+def run_ensemble(scenario_json: str) -> Ensemble:
+    """The scenario's replicates on its seed, cached on its JSON (which holds both).
 
     A progress bar appears (and is removed) for runs expected to take a while; Streamlit
     replays it as an empty slot on cache hits.
     """
     scenario = Scenario.model_validate_json(scenario_json)
+    replicates, seed = scenario.replicates, scenario.seed
     workers = worker_count()
     expected = estimated_seconds(scenario, replicates) / max(1, min(workers, replicates))
     bar = st.progress(0.0, text=f"Simulating {replicates} runs…") if expected > PROGRESS_SECONDS else None
@@ -169,7 +170,7 @@ def refusal(scenario: Scenario, runs_needed: int = 1) -> str | None:
 def simulate(scenario: Scenario) -> Ensemble | None:
     """Run (or fetch from the cache); show a readable message instead of any traceback."""
     try:
-        return run_ensemble(scenario.model_dump_json(), scenario.replicates, scenario.seed)
+        return run_ensemble(scenario.model_dump_json())
     except Exception as exc:  # the page must never show a traceback
         st.error(
             f"The simulation could not run these settings ({type(exc).__name__}: {exc}). "
@@ -179,12 +180,16 @@ def simulate(scenario: Scenario) -> Ensemble | None:
         return None
 
 
-def with_run_settings(scenario: Scenario, days: int, replicates: int, seed: int) -> Scenario:
-    """The scenario on a given horizon, runs and seed (timeline steps past the horizon dropped)."""
-    data = scenario.model_dump(mode="json")
+def set_run_settings(data: dict[str, Any], days: int, replicates: int, seed: int) -> dict[str, Any]:
+    """Put a horizon, runs and seed into raw scenario data, dropping timeline steps past the horizon."""
     data.update(days=days, replicates=replicates, seed=seed)
     data["timeline"] = [step for step in data.get("timeline", []) if step["day"] <= days]
-    return Scenario.model_validate(data)
+    return data
+
+
+def with_run_settings(scenario: Scenario, days: int, replicates: int, seed: int) -> Scenario:
+    """The scenario on a given horizon, runs and seed (timeline steps past the horizon dropped)."""
+    return Scenario.model_validate(set_run_settings(scenario.model_dump(mode="json"), days, replicates, seed))
 
 
 # ======================================================================================
@@ -235,9 +240,7 @@ def settings_data(base: Scenario) -> dict[str, Any]:
         seg["share"] = w
     if ss["platform"] != "custom":
         data["platform"] = ss["platform"]
-    data["days"], data["replicates"], data["seed"] = ss["days"], ss["replicates"], ss["seed"]
-    data["timeline"] = [step for step in data.get("timeline", []) if step["day"] <= ss["days"]]
-    return data
+    return set_run_settings(data, ss["days"], ss["replicates"], ss["seed"])
 
 
 def current_scenario(base: Scenario) -> tuple[Scenario | None, list[str]]:
@@ -304,16 +307,24 @@ def on_save_variant() -> None:
 def on_apply(changes: dict[str, Any]) -> None:
     """Move the sliders to a suggestion (the reference stays, so deltas show the gain)."""
     ss = st.session_state
+    applied, skipped = {}, []
     for habit, value in changes.items():
         if habit == "active_hours":
             ss["active_from"], ss["active_until"] = int(value[0]), int(value[1])
         elif habit in ss:
             ss[habit] = int(value) if habit in INT_HABITS else float(value)
+        else:  # no control for it on this page
+            skipped.append(HABIT_LABELS.get(habit, habit).lower())
+            continue
+        applied[habit] = value
     words = ", ".join(
         f"{HABIT_LABELS.get(h, h).lower()} → {v:g}" if isinstance(v, int | float) else f"{h} → {v}"
-        for h, v in changes.items()
+        for h, v in applied.items()
     )
-    ss["notices"] = [*ss.get("notices", []), f"Applied: {words}."]
+    notice = f"Applied: {words}." if applied else "Nothing was applied."
+    if skipped:
+        notice += f" Not applied (this page has no control for it): {', '.join(skipped)}."
+    ss["notices"] = [*ss.get("notices", []), notice]
 
 
 # ---- shared by the sidebar and the tabs ----------------------------------------------

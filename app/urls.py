@@ -105,25 +105,22 @@ def read_url(personas: dict[str, Scenario]) -> list[str]:
         if default
         else (Scenario(name="Default account"), "default", "Default account")
     )
+    fallback = f"Showing the default persona “{label}” instead." if default else "Showing the default account instead."
     if "scenario" in qp:
         try:
             base = decode_scenario(qp["scenario"])
             key, label = "link", base.name
         except ScenarioError as exc:
-            problems.append(
-                "URL parameter scenario: " + "; ".join(exc.problems) + " Showing the default persona instead."
-            )
+            problems.append("URL parameter scenario: " + "; ".join(exc.problems) + f" {fallback}")
         except (binascii.Error, zlib.error, ValueError):
-            problems.append(
-                "URL parameter scenario could not be decoded (the link may be cut short). Showing the default persona instead."
-            )
+            problems.append(f"URL parameter scenario could not be decoded (the link may be cut short). {fallback}")
     elif "persona" in qp:
         name = qp["persona"]
         if name in personas:
             base, key, label = as_opened(personas[name]), f"persona:{name}", personas[name].name
         else:
             problems.append(
-                f"URL parameter persona={name!r} is not a bundled persona; allowed: {', '.join(personas) or 'none'}. Showing {label} instead."
+                f"URL parameter persona={name!r} is not a bundled persona; allowed: {', '.join(personas) or 'none'}. {fallback}"
             )
     load_base(base, key, label)
     ss = st.session_state

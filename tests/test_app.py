@@ -19,7 +19,7 @@ import yaml
 from streamlit.dataframe_util import convert_arrow_bytes_to_pandas_df
 from streamlit.testing.v1 import AppTest
 
-from coach import Scenario, bundled_scenarios, parse_scenario
+from coach import Scenario, bundled_scenarios, parse_scenario, scenario_from_data
 
 APP = Path(__file__).resolve().parent.parent / "streamlit_app.py"
 TIMEOUT = 240  # seconds per script run: generous for a loaded CI machine, never a speed assertion
@@ -539,6 +539,27 @@ def test_bad_archive_is_explained_and_changes_nothing():
     message = error_text(at)
     assert "could not be imported" in message and "junk.zip" in message
     assert at.session_state["posts_per_day"] == before and at.session_state["base_key"] == "persona:steady_professional"
+
+
+def test_invalid_imported_habits_are_explained_in_words_and_change_nothing(monkeypatch):
+    """Derived habits that fail validation read as field, value and what is allowed."""
+    from coach.importers import ImportResult
+
+    def invalid(self, base=None):  # the importer's real validation, on a value it should never derive
+        return scenario_from_data({"version": 1, "habits": {"posts_per_day": -1.0}}, source="history.csv")
+
+    monkeypatch.setattr(ImportResult, "to_scenario", invalid)
+    at = open_tab(new_app(), "Your history")
+    before = {key: at.session_state[key] for key in ("posts_per_day", "reply_rate", "link_share")}
+    at.file_uploader(key="import_upload").set_value(("history.csv", history_csv(), "text/csv")).run()
+    assert not at.exception
+    message = error_text(at)
+    assert "could not be imported" in message
+    assert "history.csv: habits.posts_per_day: -1.0 is not allowed; allowed: a number from 0 to 100" in message, message
+    assert "validation error" not in message.lower() and "pydantic" not in message.lower(), message
+    assert {key: at.session_state[key] for key in before} == before
+    assert at.session_state["base_key"] == "persona:steady_professional"
+    assert "import_result" not in at.session_state
 
 
 BIG = b"""version: 1

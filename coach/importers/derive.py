@@ -364,7 +364,9 @@ def derive(history: History, tz: str = "UTC", since: date | None = None) -> Impo
     promo = min(
         Habits.model_fields["promo_share"].default, 1 - habits.get("link_share", 0) - habits.get("question_share", 0)
     )
-    Habits(**{"promo_share": max(0.0, promo), **habits})  # valid on their own (caps and fits applied above)
+    # Caps and fits above keep the derived habits valid; should one slip through, say so in
+    # words (field, value, what is allowed) rather than let pydantic's text reach a person.
+    scenario_from_data({"version": 1, "habits": {"promo_share": max(0.0, promo), **habits}}, source=history.source)
     return ImportResult(history.platform, habits, evidence, assumed, best, warnings)
 
 
