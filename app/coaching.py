@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from app.state import HABIT_LABELS, MAX_SECONDS, keep, on_apply, remember
+from app.state import HABIT_LABELS, MAX_SECONDS, keep, on_apply, png_download, remember
 from coach import Scenario, estimated_seconds, plots, worker_count
 
 # A coaching run simulates about this many candidate habit sets of ADVICE_REPLICATES runs each
@@ -105,11 +105,4 @@ def coach_tab(current: Scenario | None) -> None:
         st.subheader("Which habit matters most")
         chart = plots.tornado_chart(result["sensitivity"], labels=HABIT_LABELS)
         st.altair_chart(chart, width="stretch", theme=None)
-        st.download_button(
-            "Chart (PNG)",
-            data=lambda: plots.chart_png(chart),
-            file_name="what-matters-most.png",
-            mime="image/png",
-            key="dl_tornado_png",
-            on_click="ignore",
-        )
+        png_download(st, "Chart (PNG)", chart, "what-matters-most.png", "dl_tornado_png")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from app.state import APP_RUNS, refusal, simulate, with_run_settings
+from app.state import APP_RUNS, png_download, refusal, simulate, with_run_settings
 from coach import Scenario, plots
 
 
@@ -83,12 +83,4 @@ def compare_tab(personas: dict[str, Scenario], current: Scenario | None) -> None
         on_click="ignore",
         width="stretch",
     )
-    d2.download_button(
-        "Comparison chart (PNG)",
-        data=lambda: plots.chart_png(chart),
-        file_name="comparison.png",
-        mime="image/png",
-        key="dl_compare_png",
-        on_click="ignore",
-        width="stretch",
-    )
+    png_download(d2, "Comparison chart (PNG)", chart, "comparison.png", "dl_compare_png", width="stretch")

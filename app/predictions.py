@@ -6,7 +6,7 @@ from typing import Any
 
 import streamlit as st
 
-from app.state import reference_words, refusal, simulate, slug, with_run_settings
+from app.state import png_download, reference_words, refusal, simulate, slug, with_run_settings
 from coach import CHANNEL_WORDS, CHANNELS, REASON_WORDS, REASONS, Scenario, plots
 
 
@@ -157,31 +157,7 @@ def predictions_tab(current: Scenario | None, problems: list[str]) -> None:
         on_click="ignore",
         width="stretch",
     )
-    d2.download_button(
-        "Followers chart (PNG)",
-        data=lambda: plots.chart_png(followers),
-        file_name=f"{stem}-followers.png",
-        mime="image/png",
-        key="dl_png_followers",
-        on_click="ignore",
-        width="stretch",
-    )
-    d3.download_button(
-        "Follows chart (PNG)",
-        data=lambda: plots.chart_png(channels),
-        file_name=f"{stem}-follows.png",
-        mime="image/png",
-        key="dl_png_channels",
-        on_click="ignore",
-        width="stretch",
-    )
-    d4.download_button(
-        "Unfollows chart (PNG)",
-        data=lambda: plots.chart_png(reasons),
-        file_name=f"{stem}-unfollows.png",
-        mime="image/png",
-        key="dl_png_reasons",
-        on_click="ignore",
-        width="stretch",
-    )
+    png_download(d2, "Followers chart (PNG)", followers, f"{stem}-followers.png", "dl_png_followers", width="stretch")
+    png_download(d3, "Follows chart (PNG)", channels, f"{stem}-follows.png", "dl_png_channels", width="stretch")
+    png_download(d4, "Unfollows chart (PNG)", reasons, f"{stem}-unfollows.png", "dl_png_reasons", width="stretch")
     st.caption("The page address holds these settings: copy it to share exactly this view.")

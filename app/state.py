@@ -26,6 +26,7 @@ from coach import (
     bundled_scenarios,
     estimated_seconds,
     parse_scenario,
+    plots,
     run_many,
     scenario_from_data,
     worker_count,
@@ -352,3 +353,16 @@ def reference_words() -> tuple[str, str]:
 def slug(text: str) -> str:
     out = "".join(c.lower() if c.isalnum() else "-" for c in text).strip("-")
     return "-".join(part for part in out.split("-") if part) or "scenario"
+
+
+def png_download(where: Any, label: str, chart: Any, file_name: str, key: str, **options: Any) -> None:
+    """A button that exports a chart as PNG for slides (rendered only when clicked)."""
+    where.download_button(
+        label,
+        data=lambda: plots.chart_png(chart),
+        file_name=file_name,
+        mime="image/png",
+        key=key,
+        on_click="ignore",
+        **options,
+    )
