@@ -106,7 +106,10 @@ class World:
             np.full(self.n_seg, p.promo_reshare_factor),
             np.full(self.n_seg, 0.8),
         ], dtype=F32)  # fmt: skip
+        self.reshare_p = (p.reshare_probability * self.reshare_mult).astype(F32)  # per seen post, before fatigue
         self.chat_app = chat_app
+        self._draw = self._threshold = np.empty(0, F32)  # exposure buffers, see _exposed()
+        self._hit = np.empty(0, bool)
 
         self.crowd = Crowd.empty(
             int(audience.followers * 1.3) + 64,
@@ -221,6 +224,22 @@ class World:
 
     # -- events ----------------------------------------------------------------------------
 
+    def _exposed(self, rng: np.random.Generator, p_see: np.float32) -> np.ndarray:
+        """Rows of the followers who see a post offered with probability ``attention x p_see``.
+
+        The hottest loop of the model: one uniform per follower per post, drawn into buffers
+        reused from post to post rather than allocated each time.
+        """
+        n = self.crowd.n
+        if len(self._draw) < n:
+            size = self.crowd.capacity
+            self._draw, self._threshold, self._hit = np.empty(size, F32), np.empty(size, F32), np.empty(size, bool)
+        draw, threshold, hit = self._draw[:n], self._threshold[:n], self._hit[:n]
+        rng.random(out=draw, dtype=F32)
+        np.multiply(self.crowd.arrays["attention"][:n], p_see, out=threshold)
+        np.less(draw, threshold, out=hit)
+        return np.flatnonzero(hit)
+
     def begin_sitting(self, posts: int, t: float) -> None:
         """A sitting starts: its posts enter followers' feeds together.
 
@@ -251,7 +270,7 @@ class World:
             return np.empty(0, dtype=np.int64)
 
         rng = self.rng["exposure"]
-        seen = np.flatnonzero(rng.random(crowd.n, dtype=F32) < crowd.attention * F32(p_see))
+        seen = self._exposed(rng, F32(p_see))
         d["impressions"][day] += len(seen)
         if len(seen) == 0:
             return np.empty(0, dtype=np.int64)
@@ -269,7 +288,7 @@ class World:
             a["sat"][seen] += self.value[kind][segs] * F32(self._sat_scale(t))
 
         u = rng.random((2, len(seen)), dtype=F32)
-        reshare_p = F32(p.reshare_probability) * self.reshare_mult[kind][segs] * engage
+        reshare_p = self.reshare_p[kind][segs] * engage
         reshares = int(np.count_nonzero(u[1] < reshare_p))
         d["reshares"][day] += reshares
         self.expected_likes += p.like_probability * float(engage.sum())
