@@ -16,6 +16,7 @@ import streamlit as st
 
 from app.state import (
     COMPARE_PERSONAS,
+    DEFAULT_PERSONA,
     INT_HABITS,
     MAIN_HABITS,
     MORE_HABITS,
@@ -192,5 +193,8 @@ def init_session(personas: dict[str, Scenario]) -> None:
     ss["upload_problems"] = []
     ss["notices"] = []
     ss["url_problems"] = read_url(personas)
-    contrast = [f"persona:{p}" for p in COMPARE_PERSONAS if p in personas]  # the workshop's classic pair
+    # The workshop's classic pair, without the persona already loaded (it would hide under
+    # "your current settings"); the default persona stands in for it.
+    pair = [f"persona:{p}" for p in (*COMPARE_PERSONAS, DEFAULT_PERSONA) if p in personas]
+    contrast = [key for key in pair if key != ss["base_key"]][:2]
     ss["_compare_pick"] = ["current", *contrast] if contrast else ["current", ss["base_key"]]

@@ -237,8 +237,8 @@ def _sources(sc: Scenario, t: dict[str, np.ndarray]) -> list[Finding]:
     if social < SOCIAL_FLAG_SHARE and _chat(sc) >= CHATTY:
         out.append(Finding(
             "conversation",
-            f"Only {_pct(social)} of your new followers found you through conversation, though your audience is chatty: "
-            "answering and replying to others would bring more.",
+            f"{'None' if social == 0 else 'Only ' + _pct(social)} of your new followers found you through conversation, "
+            "though your audience is chatty: answering and replying to others would bring more.",
             f"You answer {h.reply_rate:.0%} of replies and leave {h.outreach_per_day:g} replies a day on other people's posts; "
             f"your audience's chat appetite averages {_chat(sc):.1f} (0..1); accounts that mostly broadcast grow markedly less (E:B1).",
         ))  # fmt: skip

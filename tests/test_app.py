@@ -461,6 +461,14 @@ def test_compare_personas_and_a_saved_variant_side_by_side():
     ]
 
 
+def test_compare_opens_without_repeating_the_loaded_persona():
+    at = open_tab(new_app({"persona": "billboard"}), "Compare")
+    assert_clean(at)
+    picks = at.multiselect(key="compare_pick").value
+    assert picks[0] == "current" and "persona:billboard" not in picks
+    assert len(picks) == 3 and len(set(picks)) == 3
+
+
 def test_about_tab_lists_mechanisms_and_evidence():
     at = open_tab(new_app(), "About the model")
     assert_clean(at)
