@@ -6,13 +6,16 @@ Time
     local time, the same clock as ``active_hours`` and ``activity_by_hour``.
 
 Order of events
-    1. At ``24 d`` the day cycle sets the day's habits (timeline) and starts that day's
-       posting, outreach and discovery processes.
-    2. During the day, in time order: posts (each one exposes the crowd, updates fatigue and
-       satisfaction, draws replies and reshares and the prospects reshares reach), answers
-       and ignored replies (conversation, with onlookers), outreach replies (the person
-       answered and onlookers), and at noon the day's discovery prospects. Sittings are placed so that a whole burst ends before midnight, and
-       answers are placed at random minutes, so no event shares the instant of a close.
+    1. At ``24 d`` the day cycle re-aligns every random stream to day ``d`` (:mod:`coach.rng`),
+       sets the day's habits (timeline), and starts that day's posting, outreach and
+       discovery processes.
+    2. During the day, in time order: sittings (each enters followers' feeds whole, then its
+       posts expose the crowd one by one, updating fatigue and satisfaction and drawing
+       replies, reshares and the prospects reshares reach); the account going through a
+       post's replies (answers and skips, with onlookers); outreach replies (the person
+       answered and onlookers); and at noon the day's discovery prospects. Sittings are
+       placed so that a whole burst ends before midnight, and answers fall at random
+       minutes, so no event shares the instant of a close.
     3. At ``24 (d + 1)`` the day closes: each follower's hazards for the day are summed,
        followers whose cumulative hazard reaches their budget leave (each with one reason,
        drawn in proportion to that day's hazards); then the day's prospects decide in one
