@@ -3,7 +3,7 @@
 Never one Python object per follower. Arrays are over-allocated (``capacity``) and rows
 past ``n`` are kept zeroed, so new followers append cheaply; a leaver's row is *retired* in place (it can no longer see posts, feel
 hazards or leave again) and retired rows are compacted away in bulk once they pass a tenth of
-the crowd. Compaction keeps join order, so ``uid`` stays sorted and :meth:`Crowd.rows_of` is
+the crowd. Compaction keeps join order, so ``uid`` stays sorted and :meth:`Crowd.locate` is
 a binary search.
 
 Accumulators that decay exponentially (satisfaction, remembered ignored replies) are stored
@@ -145,10 +145,6 @@ class Crowd:
         rows = np.minimum(np.searchsorted(live, uids), self.n - 1)
         found = (live[rows] == uids) & np.isfinite(self.arrays["budget"][rows])
         return rows[found], found
-
-    def rows_of(self, uids: np.ndarray) -> np.ndarray:
-        """Current row of each uid still following (uids that left are dropped)."""
-        return self.locate(uids)[0]
 
     def rebase(self, factors: dict[str, float]) -> None:
         """Fold elapsed decay into scaled accumulators: ``arrays[name] *= factor``."""

@@ -43,7 +43,9 @@ from coach.scenario import Habits, Scenario
 POST_KINDS = ("plain", "link", "promo", "question")
 PLAIN, LINK, PROMO, QUESTION = range(4)
 REASON_CHURN = REASONS.index("churn")
-RESHARE, CONVERSATION, OUTREACH, DISCOVERY = (CHANNELS.index(c) for c in ("reshare", "conversation", "outreach", "discovery"))
+RESHARE, CONVERSATION, OUTREACH, DISCOVERY = (
+    CHANNELS.index(c) for c in ("reshare", "conversation", "outreach", "discovery")
+)
 
 DEFAULT_ACTIVITY = (
     0.15, 0.08, 0.05, 0.04, 0.04, 0.08, 0.2, 0.45, 0.7, 0.9, 1.0, 1.0,
@@ -54,6 +56,8 @@ DEFAULT_ACTIVITY = (
 HOURS = 24.0  # the SimPy clock unit is the hour
 DEAD_PENALTY = 4.0  # log-odds lost by an abandoned-looking profile (assumed, E:A14)
 QUIET_GRACE_DAYS = 3.0  # days of silence before the profile starts to look abandoned
+QUESTION_RESHARE = 0.8  # questions are reshared a little less than plain posts (assumed)
+TYPICAL_ENGAGEMENT = 0.7  # 1 / (1 + (felt / tolerance)^2) at everyday posting, to seed the profile
 
 
 def visibility_by_hour(activity: np.ndarray, half_life_minutes: float) -> np.ndarray:
@@ -102,14 +106,14 @@ class World:
             np.full(self.n_seg, p.value_promo),
             p.value_question * chat_app,
         ], dtype=F32)  # fmt: skip
-        # Reshare multiplier of each kind for each segment (E:C4: links reshare more).
-        self.reshare_mult = np.array([
+        # Chance a follower who sees a post reshares it, by kind and segment, before fatigue
+        # (E:C4: links reshare more, the more so for readers who came for links).
+        self.reshare_p = (p.reshare_probability * np.array([
             np.ones(self.n_seg),
             p.link_reshare_boost * (1 + link_app) / 2,
             np.full(self.n_seg, p.promo_reshare_factor),
-            np.full(self.n_seg, 0.8),
-        ], dtype=F32)  # fmt: skip
-        self.reshare_p = (p.reshare_probability * self.reshare_mult).astype(F32)  # per seen post, before fatigue
+            np.full(self.n_seg, QUESTION_RESHARE),
+        ])).astype(F32)  # fmt: skip
         self.chat_app = chat_app
         self._draw = self._threshold = np.empty(0, F32)  # exposure buffers, see _exposed()
         self._hit = np.empty(0, bool)
@@ -174,9 +178,18 @@ class World:
     def _expected_answers(self, habits: Habits) -> float:
         """Answers per day the starting habits would give, to start the recent-profile memory."""
         p = self.params
-        seen = self.crowd.n * float(np.mean(self.crowd.attention)) * float(self.visibility.mean()) if self.crowd.n else 0.0
+        seen = (
+            self.crowd.n * float(np.mean(self.crowd.attention)) * float(self.visibility.mean()) if self.crowd.n else 0.0
+        )
         boost = 1 + (p.question_reply_boost - 1) * habits.question_share
-        replies = habits.posts_per_day * seen * p.reply_probability * float(np.mean(self.chat_app)) * boost * 0.7
+        replies = (
+            habits.posts_per_day
+            * seen
+            * p.reply_probability
+            * float(np.mean(self.chat_app))
+            * boost
+            * TYPICAL_ENGAGEMENT
+        )
         return replies * habits.reply_rate if self.mechanisms.conversation else 0.0
 
     # -- the day ---------------------------------------------------------------------------
@@ -197,10 +210,10 @@ class World:
         self.room = max(0.0, 1.0 - self.crowd.followers / self.reachable)
         return self.habits
 
-    def times_in_active_hours(self, day: int, count: int, rng: np.random.Generator, room: float = 0.0) -> np.ndarray:
+    def times_in_active_hours(self, day: int, count: int, rng: np.random.Generator, margin: float = 0.0) -> np.ndarray:
         """``count`` sorted times on ``day``, one in each equal slice of the active hours.
 
-        ``room`` hours are kept free before midnight so a burst ends within the day.
+        ``margin`` hours are kept free before midnight so a burst ends within the day.
         """
         if count == 0:
             return np.empty(0)
@@ -208,7 +221,7 @@ class World:
         length = float(len(self.active_hours))
         offsets = (np.arange(count) + rng.random(count)) * (length / count)
         hours = (start + offsets) % HOURS
-        hours = np.minimum(hours, HOURS - room - 1 / 60)
+        hours = np.minimum(hours, HOURS - margin - 1 / 60)
         return np.sort(HOURS * day + hours)
 
     def draw_kinds(self, count: int, rng: np.random.Generator) -> np.ndarray:
@@ -335,7 +348,9 @@ class World:
                 a["ignored"][no] += F32(math.exp((t - self.t_ref) / (p.ignored_memory_days * HOURS)))
                 a["reply_will"][no] *= F32(0.6)
         if n_answered:
-            self.pending[CONVERSATION] += self.rng["conversation"].poisson(p.onlookers_per_answer * n_answered * self.room)
+            self.pending[CONVERSATION] += self.rng["conversation"].poisson(
+                p.onlookers_per_answer * n_answered * self.room
+            )
 
     def _bond_room(self, t: float, wanted: int) -> int:
         """How many more followers can be bonded now, within the conversational capacity."""
@@ -440,13 +455,17 @@ class World:
             a = {name: arr[:n] for name, arr in crowd.arrays.items()}
             total = a["fatigue"].copy() if mech.fatigue else np.zeros(n, F32)
             # Content and ignored hazards touch few followers: compute them only there.
-            for rows, hazard in (self._content_hazard(a, t), self._ignored_hazard(a, t)):
-                total[rows] += hazard
+            if mech.content:
+                rows = np.flatnonzero(a["sat"] < F32(-p.content_threshold / self._sat_scale(t)))
+                total[rows] += self._content_of(a["sat"][rows], t)
+            if mech.conversation:
+                rows = np.flatnonzero(a["ignored"] > 0)
+                total[rows] += self._ignored_of(a["ignored"][rows], a["chat"][rows], t)
             total += F32(self._neglect_hazard(t))
             if mech.churn:
-                total += a["churn"]
-                young = self._young_ties(a, t)
-                total[young:] += a["churn"][young:] * F32(p.new_tie_ratio - 1)
+                young = self._young_ties(a, t)  # rows from here on hold new ties
+                total[:young] += self._churn_of(a["churn"][:young], young=False)
+                total[young:] += self._churn_of(a["churn"][young:], young=True)
             if self.bonded_until_max > t:
                 total[a["bonded_until"] > t] *= F32(p.bond_hazard_ratio)
             a["spent"] += total
@@ -473,23 +492,21 @@ class World:
         self.recent_posts = keep * self.recent_posts + (1 - keep) * d["posts"][day]
         self.recent_answers = keep * self.recent_answers + (1 - keep) * d["replies_answered"][day]
 
-    def _content_hazard(self, a: dict[str, np.ndarray], t: float) -> tuple[np.ndarray, np.ndarray]:
-        """Rows whose dissatisfaction passes the threshold, and their "not for me" hazard."""
+    def _content_of(self, sat: np.ndarray, t: float) -> np.ndarray:
+        """The "not for me" hazard per day of followers with these (scaled) satisfactions."""
         p = self.params
-        if not self.mechanisms.content:
-            return np.empty(0, np.int64), np.empty(0, F32)
-        scale = F32(self._sat_scale(t))
-        rows = np.flatnonzero(a["sat"] < F32(-p.content_threshold) / scale)
-        return rows, F32(p.content_strength) * (-a["sat"][rows] * scale - F32(p.content_threshold))
+        dissatisfaction = -sat * F32(self._sat_scale(t)) - F32(p.content_threshold)
+        return F32(p.content_strength) * np.maximum(dissatisfaction, F32(0))
 
-    def _ignored_hazard(self, a: dict[str, np.ndarray], t: float) -> tuple[np.ndarray, np.ndarray]:
-        """Rows that remember ignored replies, and their hazard (fading with the memory)."""
+    def _ignored_of(self, ignored: np.ndarray, chat: np.ndarray, t: float) -> np.ndarray:
+        """The hazard per day of followers remembering these (scaled) ignored replies."""
         p = self.params
-        if not self.mechanisms.conversation:
-            return np.empty(0, np.int64), np.empty(0, F32)
-        rows = np.flatnonzero(a["ignored"] > 0)
         decay = math.exp(-(t - self.t_ref) / (p.ignored_memory_days * HOURS))
-        return rows, a["ignored"][rows] * a["chat"][rows] * F32(p.ignored_strength * decay)
+        return ignored * chat * F32(p.ignored_strength * decay)
+
+    def _churn_of(self, churn: np.ndarray, young: bool | np.ndarray) -> np.ndarray:
+        """Background churn per day, higher for new ties (E:A3)."""
+        return churn * np.where(young, F32(self.params.new_tie_ratio), F32(1))
 
     def _neglect_hazard(self, t: float) -> float:
         """The same small hazard for everyone while the account is silent (E:A14)."""
@@ -504,21 +521,17 @@ class World:
 
     def _hazards_of(self, a: dict[str, np.ndarray], rows: np.ndarray, t: float) -> np.ndarray:
         """Each reason's hazard today for the given rows (reasons x rows), for attribution."""
-        p, mech = self.params, self.mechanisms
+        mech = self.mechanisms
         out = np.zeros((len(REASONS), len(rows)), dtype=F32)
-        sub = {name: a[name][rows] for name in ("fatigue", "sat", "ignored", "chat", "churn", "tie_start")}
         if mech.fatigue:
-            out[0] = sub["fatigue"]
+            out[0] = a["fatigue"][rows]
         if mech.content:
-            dissatisfaction = -sub["sat"] * F32(self._sat_scale(t)) - F32(p.content_threshold)
-            out[1] = F32(p.content_strength) * np.maximum(dissatisfaction, F32(0))
+            out[1] = self._content_of(a["sat"][rows], t)
         if mech.conversation:
-            decay = math.exp(-(t - self.t_ref) / (p.ignored_memory_days * HOURS))
-            out[2] = sub["ignored"] * sub["chat"] * F32(p.ignored_strength * decay)
+            out[2] = self._ignored_of(a["ignored"][rows], a["chat"][rows], t)
         out[3] = self._neglect_hazard(t)
         if mech.churn:
-            young = sub["tie_start"] > F32(t - p.new_tie_days * HOURS)
-            out[4] = sub["churn"] * np.where(young, F32(p.new_tie_ratio), F32(1))
+            out[4] = self._churn_of(a["churn"][rows], rows >= self._young_ties(a, t))
         return out
 
     def _count_reasons(self, hazards: np.ndarray, day: int) -> None:

@@ -41,7 +41,7 @@ def posting_day(env: simpy.Environment, world: World, day: int) -> Generator[sim
         return
     gap = world.params.sitting_gap_minutes / 60.0
     burst_hours = habits.posts_per_session * gap
-    starts = world.times_in_active_hours(day, sittings, rng, room=burst_hours)
+    starts = world.times_in_active_hours(day, sittings, rng, margin=burst_hours)
     kinds = world.draw_kinds(sittings * habits.posts_per_session, rng)
     k = 0
     for start in starts:

@@ -43,7 +43,9 @@ def assert_invariants(results, followers_start: int) -> None:
     for name, series in d.items():
         assert np.all(np.isfinite(series)), name
         assert np.all(series >= 0), name
-    np.testing.assert_array_equal(d["replies_answered"] + d["replies_ignored"] <= d["replies_received"] + 1e9, True)
+    # Replies are handled up to a day after they arrive: never more than have arrived so far.
+    handled = np.cumsum(d["replies_answered"] + d["replies_ignored"])
+    assert np.all(handled <= np.cumsum(d["replies_received"]))
 
 
 def test_same_seed_same_results_and_different_seed_differs():
