@@ -15,6 +15,7 @@ import math
 
 from coach.advisor import ADVICE_REPLICATES, Advice, advise
 from coach.cli import EXIT_OK, EXTRA_COMMANDS, load_for_cli, progress_bar, write_output
+from coach.results import fmt_interval
 
 
 def _minutes(text: str) -> float:
@@ -29,12 +30,21 @@ def _minutes(text: str) -> float:
 
 def configure(p: argparse.ArgumentParser) -> None:
     p.add_argument("file", help="scenario YAML file, or the name of a bundled persona")
-    p.add_argument("--budget-minutes", type=_minutes, metavar="M",
-                   help="minutes a day you can spend (default: your current minutes x 1.25 or + 10, whichever is more)")
+    p.add_argument(
+        "--budget-minutes",
+        type=_minutes,
+        metavar="M",
+        help="minutes a day you can spend (default: your current minutes x 1.25 or + 10, whichever is more)",
+    )
     p.add_argument("--replicates", type=int, help=f"runs per candidate habit set (default: {ADVICE_REPLICATES})")
     p.add_argument("--seed", type=int, help="random seed; overrides the file")
     p.add_argument("--days", type=int, help="horizon in days (1..730); overrides the file")
-    p.add_argument("--set", action="append", metavar="FIELD=VALUE", help="override a field, e.g. habits.posts_per_day=8 (repeatable)")
+    p.add_argument(
+        "--set",
+        action="append",
+        metavar="FIELD=VALUE",
+        help="override a field, e.g. habits.posts_per_day=8 (repeatable)",
+    )
     p.add_argument("--format", choices=("table", "json"), default="table", help="output format (default: table)")
     p.add_argument("--out", metavar="PATH", help="write to a file instead of stdout")  # fmt: skip
 
@@ -45,10 +55,6 @@ def handle(args: argparse.Namespace) -> int:
     text = json.dumps(advice.to_dict(), indent=2) if args.format == "json" else advice_table(advice)
     write_output(text, args.out)
     return EXIT_OK
-
-
-def _q(q: dict[str, float]) -> str:
-    return f"{q['median']:+,.0f} ({q['p10']:+,.0f} to {q['p90']:+,.0f})"
 
 
 def advice_table(advice: Advice) -> str:
@@ -69,12 +75,19 @@ def advice_table(advice: Advice) -> str:
         lines += [f"  - {f.finding}", f"      {f.evidence}"]
     lines += ["", "What to change", f"  {advice.message}"]
     lines += [f"  {i}. {sug.text}" for i, sug in enumerate(advice.suggestions, start=1)]
-    lines += ["", f"How much each habit matters: followers at day {b.days} after one step down / up, median (80% interval)"]
+    lines += [
+        "",
+        f"How much each habit matters: followers at day {b.days} after one step down / up, median (80% interval)",
+    ]
     for row in advice.sensitivity:
-        low = f"{row.low['value']:g}: {_q(row.low['gain'])}" if row.low else "-"
-        high = f"{row.high['value']:g}: {_q(row.high['gain'])}" if row.high else "-"
+        low = f"{row.low['value']:g}: {fmt_interval(row.low['gain'], signed=True)}" if row.low else "-"
+        high = f"{row.high['value']:g}: {fmt_interval(row.high['gain'], signed=True)}" if row.high else "-"
         lines.append(f"  {row.habit:<18} now {row.current:<5g} down {low:<26} up {high}")
     return "\n".join(lines)
 
 
-EXTRA_COMMANDS["advise"] = (configure, handle, "the coach: what goes wrong, what to change and what it buys, within a time budget")
+EXTRA_COMMANDS["advise"] = (
+    configure,
+    handle,
+    "the coach: what goes wrong, what to change and what it buys, within a time budget",
+)

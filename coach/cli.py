@@ -16,7 +16,7 @@ from typing import Any, TextIO
 
 from coach import __version__
 from coach.experiments import Progress, compare, run_many
-from coach.results import CHANNELS, REASONS, Ensemble, paired_difference
+from coach.results import CHANNELS, REASONS, Ensemble, fmt_interval, paired_difference
 from coach.scenario import SCENARIO_DIR, Scenario, ScenarioError, bundled_scenarios, load_scenario
 
 EXIT_OK, EXIT_INVALID, EXIT_USAGE = 0, 1, 2
@@ -64,9 +64,7 @@ def progress_bar(stream: TextIO = sys.stderr, after_seconds: float = 1.0) -> Pro
     def update(done: int, total: int) -> None:
         nonlocal shown
         elapsed = time.perf_counter() - start
-        if not shown and elapsed < after_seconds and done < total:
-            return
-        if not shown and done == total and elapsed < after_seconds:
+        if not shown and elapsed < after_seconds:
             return
         shown = True
         width = 30
@@ -90,11 +88,6 @@ def write_output(text: str, out: str | None) -> None:
         sys.stdout.write(text if text.endswith("\n") else text + "\n")
 
 
-def _fmt(q: dict[str, float], signed: bool = False) -> str:
-    sign = "+" if signed else ""
-    return f"{q['median']:{sign},.0f} ({q['p10']:{sign},.0f} to {q['p90']:{sign},.0f})"
-
-
 def table(ensemble: Ensemble) -> str:
     """A readable summary of one ensemble."""
     s = ensemble.summary()
@@ -103,13 +96,13 @@ def table(ensemble: Ensemble) -> str:
         f"{sc.name}  ({sc.platform.name}, {ensemble.days} days, {ensemble.replicates} runs, seed {ensemble.seed})",
         "median (10th to 90th percentile)",
         "",
-        f"  followers   {s['followers_start']:>8,} -> {_fmt(s['followers_end'])}",
-        f"  net change  {_fmt(s['net'], signed=True)}",
-        f"  follows     {_fmt(s['follows'])}",
+        f"  followers   {s['followers_start']:>8,} -> {fmt_interval(s['followers_end'])}",
+        f"  net change  {fmt_interval(s['net'], signed=True)}",
+        f"  follows     {fmt_interval(s['follows'])}",
     ]
-    lines += [f"    {c:<13} {_fmt(s['follows_by_channel'][c])}" for c in CHANNELS]
-    lines.append(f"  unfollows   {_fmt(s['unfollows'])}")
-    lines += [f"    {r:<13} {_fmt(s['unfollows_by_reason'][r])}" for r in REASONS]
+    lines += [f"    {c:<13} {fmt_interval(s['follows_by_channel'][c])}" for c in CHANNELS]
+    lines.append(f"  unfollows   {fmt_interval(s['unfollows'])}")
+    lines += [f"    {r:<13} {fmt_interval(s['unfollows_by_reason'][r])}" for r in REASONS]
     lines += [
         f"  engagement per post  {s['engagement_per_post']['median']:.1f}",
         f"  minutes per day      {s['minutes_per_day']:.0f}",
@@ -139,7 +132,7 @@ def compare_table(ensembles: Sequence[Ensemble]) -> str:
     for row in compare_rows(ensembles):
         lines.append(f"  {row['scenario']}")
         for name, q in row["difference"].items():
-            lines.append(f"    {name:<18} {_fmt(q, signed=True)}")
+            lines.append(f"    {name:<18} {fmt_interval(q, signed=True)}")
     return "\n\n".join(parts) + "\n" + "\n".join(lines)
 
 
@@ -217,14 +210,21 @@ def cmd_scenarios(args: argparse.Namespace) -> int:
 
 
 # Commands other modules add: name -> (configure parser, handler). See advisor and importers.
-EXTRA_COMMANDS: dict[str, tuple[Callable[[argparse.ArgumentParser], None], Callable[[argparse.Namespace], int], str]] = {}
+EXTRA_COMMANDS: dict[
+    str, tuple[Callable[[argparse.ArgumentParser], None], Callable[[argparse.Namespace], int], str]
+] = {}
 
 
 def _run_options(p: argparse.ArgumentParser, formats: Sequence[str] = ("table", "json", "csv")) -> None:
     p.add_argument("--days", type=int, help="horizon in days (1..730); overrides the file")
     p.add_argument("--replicates", type=int, help="number of runs (1..500); overrides the file")
     p.add_argument("--seed", type=int, help="random seed; overrides the file")
-    p.add_argument("--set", action="append", metavar="FIELD=VALUE", help="override a field, e.g. habits.posts_per_day=8 (repeatable)")
+    p.add_argument(
+        "--set",
+        action="append",
+        metavar="FIELD=VALUE",
+        help="override a field, e.g. habits.posts_per_day=8 (repeatable)",
+    )
     p.add_argument("--format", choices=formats, default="table", help="output format (default: table)")
     p.add_argument("--out", metavar="PATH", help="write to a file instead of stdout")
 

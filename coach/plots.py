@@ -118,13 +118,6 @@ def paired_changes(reference: Ensemble, other: Ensemble) -> dict[str, dict[str, 
     return {name: quantiles(b[name] - a[name]) for name in a}
 
 
-def fmt_interval(q: Mapping[str, float], signed: bool = False, digits: int = 0) -> str:
-    """``829 (796 to 850)``: a median with its 80% interval."""
-    sign = "+" if signed else ""
-    f = f"{{:{sign},.{digits}f}}"
-    return f"{f.format(q['median'])} ({f.format(q['p10'])} to {f.format(q['p90'])})"
-
-
 def reason_table(current: Ensemble, baseline: Ensemble | None = None, baseline_label: str = "persona") -> pd.DataFrame:
     """Why people left, in words: total unfollows per reason over the horizon.
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -52,6 +52,13 @@ def quantiles(values: np.ndarray, axis: int = 0, digits: int = 2) -> dict[str, A
         v = np.percentile(values, q, axis=axis)
         out[name] = np.round(v, digits).tolist() if np.ndim(v) else round(float(v), digits)
     return out
+
+
+def fmt_interval(q: Mapping[str, float], signed: bool = False, digits: int = 0) -> str:
+    """``829 (796 to 850)``: a median with its 80% interval, as tables print it."""
+    sign = "+" if signed else ""
+    f = f"{{:{sign},.{digits}f}}"
+    return f"{f.format(q['median'])} ({f.format(q['p10'])} to {f.format(q['p90'])})"
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ naming the file, the field path, the bad value and what is allowed.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -63,15 +64,21 @@ class Habits(BaseModel):
     model_config = _FROZEN
 
     posts_per_day: Num = Field(2.0, ge=0, le=100, description="original posts per day (not replies)")
-    posts_per_session: Int = Field(1, ge=1, le=50, description="posts published minutes apart in one sitting (burst size)")
+    posts_per_session: Int = Field(
+        1, ge=1, le=50, description="posts published minutes apart in one sitting (burst size)"
+    )
     link_share: Num = Field(0.2, ge=0, le=1, description="share of posts with an external link")
     promo_share: Num = Field(0.05, ge=0, le=1, description="share of posts promoting yourself")
     question_share: Num = Field(0.1, ge=0, le=1, description="share of posts that ask something")
     reply_rate: Num = Field(0.5, ge=0, le=1, description="share of incoming replies and mentions answered")
-    reply_delay_hours: Num = Field(3.0, ge=0, le=168, description="typical hours until you answer (within active hours)")
+    reply_delay_hours: Num = Field(
+        3.0, ge=0, le=168, description="typical hours until you answer (within active hours)"
+    )
     outreach_per_day: Num = Field(2.0, ge=0, le=200, description="replies you leave on other people's posts, per day")
     follow_back_rate: Num = Field(0.2, ge=0, le=1, description="share of new followers you follow back")
-    active_hours: tuple[Int, Int] = Field((8, 22), description="local hours [start, end) when you post and answer; may wrap midnight")
+    active_hours: tuple[Int, Int] = Field(
+        (8, 22), description="local hours [start, end) when you post and answer; may wrap midnight"
+    )
     minutes_per_post: Num = Field(3.0, ge=0, le=120, description="minutes one post costs you")
     minutes_per_reply: Num = Field(2.0, ge=0, le=120, description="minutes one reply costs you")
 
@@ -80,7 +87,9 @@ class Habits(BaseModel):
     def _hours_in_day(cls, value: tuple[int, int]) -> tuple[int, int]:
         start, end = value
         if not (0 <= start <= 23 and 1 <= end <= 24) or start == end % 24:
-            raise ValueError(f"{list(value)} is not allowed; allowed: [start, end) with start 0..23, end 1..24, start != end")
+            raise ValueError(
+                f"{list(value)} is not allowed; allowed: [start, end) with start 0..23, end 1..24, start != end"
+            )
         return value
 
     @model_validator(mode="after")
@@ -88,8 +97,7 @@ class Habits(BaseModel):
         total = self.link_share + self.promo_share + self.question_share
         if total > 1 + 1e-9:
             raise ValueError(
-                f"link_share + promo_share + question_share = {total:g}; allowed: at most 1 "
-                "(the rest are plain posts)"
+                f"link_share + promo_share + question_share = {total:g}; allowed: at most 1 (the rest are plain posts)"
             )
         return self
 
@@ -148,11 +156,28 @@ class Audience(BaseModel):
     model_config = _FROZEN
 
     followers: Int = Field(500, ge=0, le=10_000_000, description="followers at day 0")
-    prospects_per_day: Num = Field(40.0, ge=0, le=1_000_000, description="people who come across the account per day by search or recommendation")
-    reachable: Int | None = Field(None, ge=1, le=1_000_000_000, description="people who could ever follow the account (default: 20 x starting followers, at least 20,000)")
-    segments: tuple[Segment, ...] = Field(default_factory=_default_segments, min_length=1, max_length=12, description="kinds of followers; shares sum to 1")
+    prospects_per_day: Num = Field(
+        40.0, ge=0, le=1_000_000, description="people who come across the account per day by search or recommendation"
+    )
+    reachable: Int | None = Field(
+        None,
+        ge=1,
+        le=1_000_000_000,
+        description="people who could ever follow the account (default: 20 x starting followers, at least 20,000)",
+    )
+    segments: tuple[Segment, ...] = Field(
+        default_factory=_default_segments,
+        min_length=1,
+        max_length=12,
+        description="kinds of followers; shares sum to 1",
+    )
     market: dict[str, Num] | None = Field(None, description="prospects' segment mix (default: the followers' mix)")
-    activity_by_hour: tuple[Num, ...] | None = Field(None, min_length=24, max_length=24, description="24 non-negative weights: when the audience is online (default: a daytime curve)")
+    activity_by_hour: tuple[Num, ...] | None = Field(
+        None,
+        min_length=24,
+        max_length=24,
+        description="24 non-negative weights: when the audience is online (default: a daytime curve)",
+    )
 
     @model_validator(mode="after")
     def _consistent(self) -> Audience:
@@ -195,7 +220,9 @@ class Scenario(BaseModel):
     days: Int = Field(90, ge=1, le=730, description="horizon in days")
     replicates: Int = Field(30, ge=1, le=500, description="runs for the median and bands")
     seed: Int = Field(7, ge=0, le=2**32 - 1, description="default random seed")
-    platform: Platform = Field(default_factory=lambda: PRESETS["mastodon"], description="x, mastodon, bluesky, or a mapping of values")
+    platform: Platform = Field(
+        default_factory=lambda: PRESETS["mastodon"], description="x, mastodon, bluesky, or a mapping of values"
+    )
     habits: Habits = Field(default_factory=Habits)
     audience: Audience = Field(default_factory=Audience)
     timeline: tuple[TimelineStep, ...] = Field((), max_length=50, description="habit changes from a given day on")
@@ -276,19 +303,29 @@ def read_yaml(text: str | bytes, source: str) -> dict[str, Any]:
     """Safe-load YAML into a mapping, turning every failure into a ScenarioError."""
     if isinstance(text, bytes):
         if len(text) > MAX_FILE_BYTES:
-            raise ScenarioError([f"{source}: {len(text):,} bytes is too large for a scenario; allowed: up to {MAX_FILE_BYTES:,} bytes"])
+            raise ScenarioError(
+                [f"{source}: {len(text):,} bytes is too large for a scenario; allowed: up to {MAX_FILE_BYTES:,} bytes"]
+            )
         if b"\x00" in text:
-            raise ScenarioError([f"{source}: this is binary data, not a YAML scenario (a text file with keys like version, name, habits)"])
+            raise ScenarioError(
+                [
+                    f"{source}: this is binary data, not a YAML scenario (a text file with keys like version, name, habits)"
+                ]
+            )
         try:
             text = text.decode("utf-8-sig")
         except UnicodeDecodeError as exc:
-            raise ScenarioError([f"{source}: not UTF-8 text (bad byte at position {exc.start}); save the scenario as UTF-8 YAML"]) from None
+            raise ScenarioError(
+                [f"{source}: not UTF-8 text (bad byte at position {exc.start}); save the scenario as UTF-8 YAML"]
+            ) from None
     try:
         data = yaml.safe_load(text)
     except yaml.constructor.ConstructorError as exc:
         tag = getattr(exc, "problem", "") or ""
         where = _mark(exc.problem_mark)
-        raise ScenarioError([f"{source}{where}: {tag.strip()}; scenario files may hold plain data only (no !!python or other tags)"]) from None
+        raise ScenarioError(
+            [f"{source}{where}: {tag.strip()}; scenario files may hold plain data only (no !!python or other tags)"]
+        ) from None
     except yaml.YAMLError as exc:
         where = _mark(getattr(exc, "problem_mark", None))
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
@@ -310,7 +347,7 @@ def apply_overrides(data: dict[str, Any], assignments: Iterable[str], source: st
 
     Values are parsed as YAML scalars or flow collections (``8``, ``0.5``, ``[7, 23]``, ``x``).
     """
-    result = _deep_copy(data)
+    result = copy.deepcopy(data)
     for assignment in assignments:
         key, sep, value_text = assignment.partition("=")
         key = key.strip()
@@ -327,18 +364,12 @@ def apply_overrides(data: dict[str, Any], assignments: Iterable[str], source: st
             if child is None:
                 child = node[part] = {}
             if not isinstance(child, dict):
-                raise ScenarioError([f"--set {key}: {'.'.join(parts[: i + 1])} is not a mapping, so it has no field {parts[i + 1]!r}"])
+                raise ScenarioError(
+                    [f"--set {key}: {'.'.join(parts[: i + 1])} is not a mapping, so it has no field {parts[i + 1]!r}"]
+                )
             node = child
         node[parts[-1]] = value
     return result
-
-
-def _deep_copy(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {k: _deep_copy(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_deep_copy(v) for v in value]
-    return value
 
 
 def scenario_from_data(data: Mapping[str, Any], source: str = "<scenario>") -> Scenario:
@@ -347,7 +378,9 @@ def scenario_from_data(data: Mapping[str, Any], source: str = "<scenario>") -> S
     if version is None:
         raise ScenarioError([f"{source}: version: missing; allowed: 1 (start the file with `version: 1`)"])
     if version != 1 or isinstance(version, bool):
-        raise ScenarioError([f"{source}: version: {version!r} is not supported by this version of Cadence Coach; allowed: 1"])
+        raise ScenarioError(
+            [f"{source}: version: {version!r} is not supported by this version of Cadence Coach; allowed: 1"]
+        )
     try:
         return Scenario.model_validate(data)
     except ValidationError as exc:
@@ -358,7 +391,9 @@ def dump_scenario(scenario: Scenario) -> str:
     """YAML text for a scenario; loading it back gives an equal scenario."""
     data = scenario.model_dump(mode="json", exclude={"model", "platform", "timeline"})
     preset = PRESETS.get(scenario.platform.name)
-    data["platform"] = scenario.platform.name if preset == scenario.platform else scenario.platform.model_dump(mode="json")
+    data["platform"] = (
+        scenario.platform.name if preset == scenario.platform else scenario.platform.model_dump(mode="json")
+    )
     audience = data["audience"]
     for key in ("reachable", "market", "activity_by_hour"):
         if audience[key] is None:
@@ -370,6 +405,18 @@ def dump_scenario(scenario: Scenario) -> str:
     model = scenario.model.model_dump(mode="json", exclude_defaults=True)
     if model:
         data["model"] = model
-    order = ["version", "name", "description", "days", "replicates", "seed", "platform", "habits", "audience", "timeline", "model"]
+    order = [
+        "version",
+        "name",
+        "description",
+        "days",
+        "replicates",
+        "seed",
+        "platform",
+        "habits",
+        "audience",
+        "timeline",
+        "model",
+    ]
     ordered = {key: data[key] for key in order if key in data}
     return yaml.safe_dump(ordered, sort_keys=False, allow_unicode=True, width=100)

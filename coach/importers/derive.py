@@ -48,10 +48,6 @@ RATE_DECIMALS = 3  # posts/day and replies/day likewise
 
 _PROMO_WARNING = "link_share + question_share = "  # starts the warning about the default promo_share
 
-DERIVED = ("posts_per_day", "posts_per_session", "link_share", "question_share", "outreach_per_day", "active_hours")
-"""Habits an archive can reveal; every other Habits field is reported as assumed."""
-
-
 class ArchiveError(ValueError):
     """An export that cannot be imported; ``message`` is one sentence naming the file and what is expected."""
 
