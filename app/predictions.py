@@ -7,7 +7,7 @@ from typing import Any
 import streamlit as st
 
 from app.state import png_download, reference_words, refusal, simulate, slug, with_run_settings
-from coach import CHANNEL_WORDS, CHANNELS, REASON_WORDS, REASONS, Scenario, plots
+from coach import CHANNEL_WORDS, CHANNELS, REASON_WORDS, REASONS, Scenario, paired_differences, plots
 
 
 def metric(
@@ -55,7 +55,7 @@ def predictions_tab(current: Scenario | None, problems: list[str]) -> None:
         return
     kind, name = reference_words()
     summary, ref_summary = ensemble.summary(), reference.summary()
-    changes = plots.paired_changes(reference, ensemble) if changed else {}
+    changes = paired_differences(reference, ensemble) if changed else {}
     ss["results"] = {
         "scenario": current.model_dump_json(),
         "summary": summary,

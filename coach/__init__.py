@@ -15,7 +15,16 @@ from coach.experiments import compare, estimated_seconds, run_many, worker_count
 from coach.importers import ArchiveError, ImportResult, import_history
 from coach.parameters import Mechanisms, ModelParams
 from coach.platforms import PRESETS, Platform
-from coach.results import CHANNEL_WORDS, CHANNELS, REASON_WORDS, REASONS, Ensemble, Results, paired_difference
+from coach.results import (
+    CHANNEL_WORDS,
+    CHANNELS,
+    REASON_WORDS,
+    REASONS,
+    Ensemble,
+    Results,
+    paired_difference,
+    paired_differences,
+)
 from coach.scenario import (
     Audience,
     Habits,
@@ -59,6 +68,7 @@ __all__ = [
     "import_history",
     "load_scenario",
     "paired_difference",
+    "paired_differences",
     "parse_scenario",
     "run_many",
     "scenario_from_data",

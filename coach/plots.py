@@ -15,7 +15,7 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
-from coach.results import CHANNEL_WORDS, CHANNELS, REASON_WORDS, REASONS, Ensemble, quantiles
+from coach.results import CHANNEL_WORDS, CHANNELS, REASON_WORDS, REASONS, Ensemble, paired_differences, quantiles
 
 # Okabe-Ito: distinguishable with the common colour-vision deficiencies and on projectors.
 PALETTE = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#F0E442", "#000000"]
@@ -106,25 +106,13 @@ def daily_mix_frame(ensemble: Ensemble, kind: str, window: int | None = None) ->
     return pd.concat(frames, ignore_index=True)
 
 
-def paired_changes(reference: Ensemble, other: Ensemble) -> dict[str, dict[str, float]]:
-    """Median, p10 and p90 of ``other − reference`` for every summary figure, run by run.
-
-    The same numbers as :func:`coach.results.paired_difference`, for all figures at once
-    (each run's totals are computed once, which keeps the page's reruns fast).
-    """
-    if [r.replicate for r in reference.runs] != [r.replicate for r in other.runs] or reference.seed != other.seed:
-        raise ValueError("paired differences need ensembles run on the same seeds")
-    a, b = reference.totals(), other.totals()
-    return {name: quantiles(b[name] - a[name]) for name in a}
-
-
 def reason_table(current: Ensemble, baseline: Ensemble | None = None, baseline_label: str = "persona") -> pd.DataFrame:
     """Why people left, in words: total unfollows per reason over the horizon.
 
     With a baseline run on the same seeds, adds the paired change (current − baseline).
     """
     totals = current.totals()
-    changes = paired_changes(baseline, current) if baseline is not None else {}
+    changes = paired_differences(baseline, current) if baseline is not None else {}
     rows = []
     for reason in REASONS:
         name = f"unfollows_{reason}"
@@ -160,7 +148,7 @@ def compare_table(ensembles: Sequence[Ensemble], labels: Sequence[str]) -> pd.Da
         raise ValueError("one label per ensemble")
     ref = ensembles[0]
     totals = [e.totals() for e in ensembles]
-    changes = [None] + [paired_changes(ref, e) for e in ensembles[1:]]
+    changes = [None] + [paired_differences(ref, e) for e in ensembles[1:]]
     digits = {"minutes_per_day": 0, "engagement_per_post": 1}
     rows = []
     for key, words in SUMMARY_ROWS.items():

@@ -219,8 +219,14 @@ class Ensemble:
         return buffer.getvalue()
 
 
-def paired_difference(a: Ensemble, b: Ensemble, name: str) -> dict[str, Any]:
-    """Quantiles of ``b - a`` for one summary figure, replicate by replicate (same seeds)."""
+def paired_differences(a: Ensemble, b: Ensemble) -> dict[str, dict[str, Any]]:
+    """Quantiles of ``b - a`` for every summary figure, replicate by replicate (same seeds)."""
     if [r.replicate for r in a.runs] != [r.replicate for r in b.runs] or a.seed != b.seed:
         raise ValueError("paired differences need ensembles run on the same seeds")
-    return quantiles(b.values(name) - a.values(name))
+    x, y = a.totals(), b.totals()
+    return {name: quantiles(y[name] - x[name]) for name in x}
+
+
+def paired_difference(a: Ensemble, b: Ensemble, name: str) -> dict[str, Any]:
+    """Quantiles of ``b - a`` for one summary figure (see :func:`paired_differences`)."""
+    return paired_differences(a, b)[name]
