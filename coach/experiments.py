@@ -14,7 +14,7 @@ import os
 import sys
 import warnings
 from collections.abc import Callable, Sequence
-from concurrent.futures import Executor, ProcessPoolExecutor, as_completed
+from concurrent.futures import ProcessPoolExecutor, as_completed
 
 from coach.engine import simulate
 from coach.results import Ensemble, Results
@@ -100,85 +100,7 @@ def run_many(
     """
     replicates = scenario.replicates if replicates is None else replicates
     seed = scenario.seed if seed is None else seed
-    if replicates < 1:
-        raise ValueError("replicates must be at least 1")
-    if parallel is None:
-        use_pool = (
-            worker_count() > 1
-            and estimated_seconds(scenario, replicates)
-            > (PARALLEL_WARM_ABOVE_SECONDS if _pool is not None else PARALLEL_ABOVE_SECONDS)
-            and workers_can_start()
-        )
-    elif parallel and not workers_can_start():
-        warnings.warn(
-            "run_many(parallel=True) ran serially: worker processes would re-run this script. "
-            'Put the calling code under `if __name__ == "__main__":` (or run it with python -m).',
-            RuntimeWarning,
-            stacklevel=2,
-        )
-        use_pool = False
-    else:
-        use_pool = parallel
-    if use_pool and replicates > 1:
-        runs = _run_pool(_get_pool(), scenario, seed, replicates, progress)
-    else:
-        runs = []
-        for r in range(replicates):
-            runs.append(simulate(scenario, seed, r))
-            if progress:
-                progress(r + 1, replicates)
-    return Ensemble(scenario=scenario, seed=seed, runs=runs)
-
-
-def _run_pool(pool: Executor, scenario: Scenario, seed: int, replicates: int, progress: Progress | None) -> list[Results]:
-    text = scenario.model_dump_json()
-    futures = {pool.submit(_run_one, text, seed, r): r for r in range(replicates)}
-    runs: list[Results | None] = [None] * replicates
-    for done, future in enumerate(as_completed(futures), start=1):
-        runs[futures[future]] = future.result()
-        if progress:
-            progress(done, replicates)
-    return [r for r in runs if r is not None]
-
-
-def run_batch(
-    scenarios: Sequence[Scenario],
-    replicates: int | Sequence[int],
-    seed: int,
-    *,
-    parallel: bool | None = None,
-    progress: Progress | None = None,
-) -> list[Ensemble]:
-    """Run every scenario on the same seed and replicate indices, all runs submitted at once.
-
-    For the coach, which evaluates many variants: one pool submission keeps both cores busy
-    where one ``run_many`` per variant would idle at each variant's end. ``replicates`` is a
-    count (indices 0..n-1) or the indices themselves (fresh replicates for a second look).
-    """
-    indices = list(range(replicates)) if isinstance(replicates, int) else list(replicates)
-    if not indices:
-        raise ValueError("replicates must be at least 1")
-    total = len(scenarios) * len(indices)
-    use_pool = parallel if parallel is not None else (
-        worker_count() > 1 and sum(estimated_seconds(s, len(indices)) for s in scenarios) > PARALLEL_ABOVE_SECONDS
-    )
-    runs: list[list[Results | None]] = [[None] * len(indices) for _ in scenarios]
-    if use_pool and total > 1:
-        texts = [s.model_dump_json() for s in scenarios]
-        pool = _get_pool()
-        futures = {pool.submit(_run_one, texts[i], seed, r): (i, j) for i in range(len(scenarios)) for j, r in enumerate(indices)}
-        for done, future in enumerate(as_completed(futures), start=1):
-            i, j = futures[future]
-            runs[i][j] = future.result()
-            if progress:
-                progress(done, total)
-    else:
-        for i, scenario in enumerate(scenarios):
-            for j, r in enumerate(indices):
-                runs[i][j] = simulate(scenario, seed, r)
-                if progress:
-                    progress(i * len(indices) + j + 1, total)
-    return [Ensemble(scenario=s, seed=seed, runs=[r for r in rs if r is not None]) for s, rs in zip(scenarios, runs, strict=True)]
+    return run_batch([scenario], replicates, seed, parallel=parallel, progress=progress)[0]
 
 
 def compare(
@@ -197,9 +119,59 @@ def compare(
         raise ValueError("compare needs at least one scenario")
     replicates = scenarios[0].replicates if replicates is None else replicates
     seed = scenarios[0].seed if seed is None else seed
-    total = replicates * len(scenarios)
-    out = []
-    for i, scenario in enumerate(scenarios):
-        step = (lambda d, _t, i=i: progress(i * replicates + d, total)) if progress else None
-        out.append(run_many(scenario, replicates, seed, parallel=parallel, progress=step))
-    return out
+    return run_batch(scenarios, replicates, seed, parallel=parallel, progress=progress)
+
+
+def run_batch(
+    scenarios: Sequence[Scenario],
+    replicates: int | Sequence[int],
+    seed: int,
+    *,
+    parallel: bool | None = None,
+    progress: Progress | None = None,
+) -> list[Ensemble]:
+    """Run every scenario on the same seed and replicate indices, all runs submitted at once.
+
+    The one place runs are executed: :func:`run_many` and :func:`compare` call it, and the
+    coach evaluates many variants with it (one pool submission keeps both cores busy where one
+    submission per variant would idle at each variant's end). ``replicates`` is a count
+    (indices 0..n-1) or the indices themselves (fresh replicates for a second look).
+    """
+    indices = list(range(replicates)) if isinstance(replicates, int) else list(replicates)
+    if not indices:
+        raise ValueError("replicates must be at least 1")
+    total = len(scenarios) * len(indices)
+    estimate = sum(estimated_seconds(s, len(indices)) for s in scenarios)
+    runs: list[list[Results | None]] = [[None] * len(indices) for _ in scenarios]
+    if total > 1 and _use_pool(parallel, estimate):
+        texts = [s.model_dump_json() for s in scenarios]
+        pool = _get_pool()
+        futures = {pool.submit(_run_one, texts[i], seed, r): (i, j) for i in range(len(scenarios)) for j, r in enumerate(indices)}
+        for done, future in enumerate(as_completed(futures), start=1):
+            i, j = futures[future]
+            runs[i][j] = future.result()
+            if progress:
+                progress(done, total)
+    else:
+        for i, scenario in enumerate(scenarios):
+            for j, r in enumerate(indices):
+                runs[i][j] = simulate(scenario, seed, r)
+                if progress:
+                    progress(i * len(indices) + j + 1, total)
+    return [Ensemble(scenario=s, seed=seed, runs=[r for r in rs if r is not None]) for s, rs in zip(scenarios, runs, strict=True)]
+
+
+def _use_pool(parallel: bool | None, estimated: float) -> bool:
+    """Whether to spread runs over the worker pool (see :func:`run_many`)."""
+    if parallel is None:
+        threshold = PARALLEL_WARM_ABOVE_SECONDS if _pool is not None else PARALLEL_ABOVE_SECONDS
+        return worker_count() > 1 and estimated > threshold and workers_can_start()
+    if parallel and not workers_can_start():
+        warnings.warn(
+            "parallel=True, but the runs ran serially: worker processes would re-run this script. "
+            'Put the calling code under `if __name__ == "__main__":` (or run it with python -m).',
+            RuntimeWarning,
+            stacklevel=4,  # the caller of run_many, compare or run_batch
+        )
+        return False
+    return parallel
