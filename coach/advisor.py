@@ -35,7 +35,7 @@ from typing import Any
 import numpy as np
 
 from coach.diagnosis import Finding, diagnose
-from coach.experiments import PARALLEL_ABOVE_SECONDS, Progress, run_batch, worker_count
+from coach.experiments import PARALLEL_ABOVE_SECONDS, Progress, run_batch, worker_count, workers_can_start
 from coach.results import Ensemble, quantiles
 from coach.scenario import Scenario
 from coach.search import Candidate, Outcome, Point, SearchResult, pointwise, rank_key, search
@@ -176,14 +176,16 @@ class _Trial:
         self.fresh_reps = range(replicates, 2 * replicates)
         self.progress = progress
         self.done = 0
-        # A typical count (probes and far probes, a few line steps and pairs, the verdict), raised if exceeded.
-        self.total = replicates * (1 + 3 * len(space) + 8 + 1 + FINALISTS)
+        # A typical count (probes and far probes, a few line steps and pairs, the verdict),
+        # raised whenever a batch would pass it; exact once the last batch (the verdict) starts.
+        self.reserve = replicates * (1 + FINALISTS)  # runs kept for the verdict on fresh replicates
+        self.total = replicates * (1 + 3 * len(space) + 8) + self.reserve
         self.cache: dict[tuple[tuple[str, float], ...], Ensemble] = {}
         self.parallel: bool | None = None  # decided after the first batch, from its measured time
 
     def _tick(self) -> None:
         self.done += 1
-        self.total = max(self.total, self.done + 1)
+        self.total = max(self.total, self.done)
         if self.progress:
             self.progress(self.done, self.total)
 
@@ -194,11 +196,16 @@ class _Trial:
     def run(self, points: Sequence[Point], reps: range) -> list[Ensemble]:
         """Every run of every point in one batch; the pool is used once the whole advice looks long enough."""
         scenarios = [variant(self.scenario, point) for point in points]
+        batch = len(scenarios) * len(reps)
+        if reps == self.fresh_reps:  # the verdict: the last batch, so the total is now known
+            self.total = self.done + batch
+        else:
+            self.total = max(self.total, self.done + batch + self.reserve)
         started = time.perf_counter()
         out = run_batch(scenarios, reps, self.seed, parallel=self.parallel, progress=lambda _d, _t: self._tick())
         if self.parallel is None:
             per_run = (time.perf_counter() - started) / (len(scenarios) * len(reps))
-            self.parallel = worker_count() > 1 and per_run * self.total > PARALLEL_ABOVE_SECONDS
+            self.parallel = worker_count() > 1 and per_run * self.total > PARALLEL_ABOVE_SECONDS and workers_can_start()
         return out
 
     def objective(self, points: Sequence[Point]) -> list[Outcome]:
@@ -357,7 +364,7 @@ def sensitivity(
     replicates = ADVICE_REPLICATES if replicates is None else int(replicates)
     seed = scenario.seed if seed is None else seed
     trial = _Trial(scenario, space, replicates, seed, progress)
-    trial.total = replicates * (1 + 2 * len(space))
+    trial.reserve, trial.total = 0, replicates * (1 + 2 * len(space))
     start = _start_point(scenario, space)
     result = search(space, start, trial.objective, valid=_valid(scenario), max_rounds=0, pair_pool=0)
     trial.finish()

@@ -192,6 +192,20 @@ def test_same_inputs_give_identical_advice_and_the_seed_matters():
     assert a != c
 
 
+def test_progress_counts_every_run_and_ends_at_its_total():
+    calls: list[tuple[int, int]] = []
+    advice = advise(OVER_POSTER, replicates=2, seed=11, progress=lambda done, total: calls.append((done, total)))
+    done = [d for d, _ in calls]
+    assert done == sorted(done) and all(d <= t for d, t in calls)
+    assert calls[-1][0] == calls[-1][1] == done[-1]
+    # every run is counted once: 2 per candidate searched, then 2 fresh ones per finalist and baseline
+    searched = advice.candidates_evaluated * 2
+    assert done[-1] > searched and (done[-1] - searched) % 2 == 0
+    # the total is exact from the verdict's first run on: it does not creep up run by run
+    fresh = done[-1] - searched
+    assert {t for _, t in calls[-fresh:]} == {done[-1]}
+
+
 def test_run_batch_is_the_same_in_the_pool_and_in_process():
     variants = [TINY, TINY.with_habits(posts_per_day=5)]
     serial = run_batch(variants, range(2, 5), 3, parallel=False)
