@@ -296,7 +296,12 @@ class World:
             over = np.flatnonzero(ratio > 1)  # usually few: the power is costly, skip the rest
             if len(over):
                 excess = np.minimum(ratio[over], F32(p.fatigue_cap)) - F32(1)
-                a["fatigue"][seen[over]] += F32(p.fatigue_strength) * excess ** F32(p.fatigue_gamma)
+                # The ranking (link reach, a burst's later posts) decides who engages with a
+                # post, not whose feed it fills: followers scroll past the posts ranked low
+                # too. Each follower who sees this post stands for 1 / (reach x feed) who
+                # meet it, so in expectation the crowd tires as if nothing were ranked down.
+                strength = p.fatigue_strength / (reach * feed)
+                a["fatigue"][seen[over]] += F32(strength) * excess ** F32(p.fatigue_gamma)
         k = p.engagement_fatigue_power
         engage = F32(1) / (F32(1) + (ratio * ratio if k == 2 else ratio ** F32(k)))
         segs = a["segment"][seen]

@@ -124,3 +124,19 @@ def test_f3_bursts_also_cost_growth_on_a_ranked_feed():
     impressions = medians([spread, burst], "impressions_per_post")
     assert impressions[1] < 0.7 * impressions[0]
     assert net[1] < net[0] - 50
+
+
+
+def test_ranking_a_post_down_does_not_spare_followers_from_fatigue():
+    # A heavy poster on X: a ranked feed shows a burst's later posts and link posts to fewer
+    # followers, but they still fill everyone's feed. Neither bursts nor links may become a
+    # way to dodge fatigue (the coach once told an over-poster to post 30 at a time).
+    heavy = [
+        steady(posts_per_day=20, posts_per_session=k, link_share=links).model_copy(update={"platform": PRESETS["x"]})
+        for k, links in ((1, 0.1), (10, 0.1), (1, 0.8))
+    ]
+    fatigue = medians(heavy, "unfollows_fatigue")
+    net = medians(heavy, "net")
+    assert fatigue[1] > 0.95 * fatigue[0] and fatigue[2] > 0.85 * fatigue[0]
+    assert net[1] < net[0] - 50  # the burst still costs growth
+    assert net[2] < net[0] - 25  # and links, seen by fewer, buy nothing back
