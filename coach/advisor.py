@@ -170,22 +170,25 @@ def min_gain(followers_start: int) -> float:
 class _Trial:
     """Runs habit variants of one scenario on shared seeds and counts runs for one progress bar."""
 
-    def __init__(self, scenario: Scenario, space: SearchSpace, replicates: int, seed: int, progress: Progress | None):
+    def __init__(
+        self, scenario: Scenario, space: SearchSpace, replicates: int, seed: int, progress: Progress | None, *, verdict: bool = True
+    ):
         self.scenario, self.replicates, self.seed = scenario, replicates, seed
         self.search_reps = range(replicates)
         self.fresh_reps = range(replicates, 2 * replicates)
         self.progress = progress
         self.done = 0
-        # A typical count (probes and far probes, a few line steps and pairs, the verdict),
-        # raised whenever a batch would pass it; exact once the last batch (the verdict) starts.
-        self.reserve = replicates * (1 + FINALISTS)  # runs kept for the verdict on fresh replicates
-        self.total = replicates * (1 + 3 * len(space) + 8) + self.reserve
+        # A typical count, raised whenever a batch would pass it and exact once the verdict
+        # (the last batch, on fresh replicates) starts. Advice: the baseline, probes and far
+        # probes, a few line steps and pairs, then the verdict; sensitivity: the probes only.
+        self.reserve = replicates * (1 + FINALISTS) if verdict else 0  # runs kept for the verdict
+        searched = 1 + 3 * len(space) + 8 if verdict else 1 + 2 * len(space)
+        self.total = replicates * searched + self.reserve
         self.cache: dict[tuple[tuple[str, float], ...], Ensemble] = {}
         self.parallel: bool | None = None  # decided after the first batch, from its measured time
 
     def _tick(self) -> None:
         self.done += 1
-        self.total = max(self.total, self.done)
         if self.progress:
             self.progress(self.done, self.total)
 
@@ -204,7 +207,7 @@ class _Trial:
         started = time.perf_counter()
         out = run_batch(scenarios, reps, self.seed, parallel=self.parallel, progress=lambda _d, _t: self._tick())
         if self.parallel is None:
-            per_run = (time.perf_counter() - started) / (len(scenarios) * len(reps))
+            per_run = (time.perf_counter() - started) / batch
             self.parallel = worker_count() > 1 and per_run * self.total > PARALLEL_ABOVE_SECONDS and workers_can_start()
         return out
 
@@ -363,8 +366,7 @@ def sensitivity(
     """For each habit, the paired effect of one realistic step down and up, largest swing first."""
     replicates = ADVICE_REPLICATES if replicates is None else int(replicates)
     seed = scenario.seed if seed is None else seed
-    trial = _Trial(scenario, space, replicates, seed, progress)
-    trial.reserve, trial.total = 0, replicates * (1 + 2 * len(space))
+    trial = _Trial(scenario, space, replicates, seed, progress, verdict=False)
     start = _start_point(scenario, space)
     result = search(space, start, trial.objective, valid=_valid(scenario), max_rounds=0, pair_pool=0)
     trial.finish()

@@ -126,7 +126,6 @@ def test_f3_bursts_also_cost_growth_on_a_ranked_feed():
     assert net[1] < net[0] - 50
 
 
-
 def test_ranking_a_post_down_does_not_spare_followers_from_fatigue():
     # A heavy poster on X: a ranked feed shows a burst's later posts and link posts to fewer
     # followers, but they still fill everyone's feed. Neither bursts nor links may become a
