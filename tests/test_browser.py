@@ -102,6 +102,23 @@ def app_url():
             process.wait(timeout=5)
 
 
+def wait_until_idle(page, **url_params: str) -> None:
+    """Until the script run in flight has finished (and, with ``url_params``, it is the run that
+    wrote them to the URL). Streamlit keeps the previous run's elements on screen while a rerun
+    computes, so figures read earlier are old ones. One check inside the page, so the URL and
+    the run state are seen at the same instant."""
+    page.wait_for_function(
+        """wanted => {
+            const query = new URLSearchParams(location.search);
+            const app = document.querySelector('[data-testid="stApp"]');
+            return Object.entries(wanted).every(([k, v]) => query.get(k) === v)
+                && app?.getAttribute("data-test-script-state") === "notRunning";
+        }""",
+        arg=url_params,
+        timeout=90_000,
+    )
+
+
 def test_page_loads_slider_changes_metrics_bad_upload_explained(request, tmp_path):
     chromium = find_chromium()  # before the server starts: no server for a skipped test
     app_url = request.getfixturevalue("app_url")
@@ -123,6 +140,7 @@ def test_page_loads_slider_changes_metrics_bad_upload_explained(request, tmp_pat
             )
             expect(followers).to_be_visible(timeout=90_000)
             expect(page.locator('[data-testid="stVegaLiteChart"]').first).to_be_visible(timeout=60_000)
+            wait_until_idle(page)
             before = followers.inner_text()
             unfollows = (
                 page.locator('[data-testid="stMetric"]')
@@ -139,13 +157,16 @@ def test_page_loads_slider_changes_metrics_bad_upload_explained(request, tmp_pat
             slider.press("ArrowRight")
             expect(slider).to_have_value(f"{start + 1:g}", timeout=10_000)
 
-            # the predictions follow: a change against the persona appears, the figures move
+            # the predictions follow: a change against the persona appears, the figures move.
+            # The app writes the URL as the run for the final value starts, so once the URL
+            # shows that value and the app is idle, the figures on screen are that run's.
             expect(page.locator('[data-testid="stMetricDelta"]').first).to_contain_text("vs persona", timeout=90_000)
-            changed = followers.inner_text() != before or unfollows.inner_text() != unfollows_before
-            assert changed, (before, unfollows_before)
             expect(page).to_have_url(
                 re.compile(rf"[?&]posts_per_day={start + 1:g}(&|$)"), timeout=10_000
             )  # a shareable link
+            wait_until_idle(page, posts_per_day=f"{start + 1:g}")
+            changed = followers.inner_text() != before or unfollows.inner_text() != unfollows_before
+            assert changed, (before, unfollows_before)
             after = followers.inner_text()
 
             # a bad scenario: a readable message naming each field; the settings stay
@@ -154,6 +175,7 @@ def test_page_loads_slider_changes_metrics_bad_upload_explained(request, tmp_pat
             expect(alert).to_be_visible(timeout=30_000)
             expect(alert).to_contain_text("habits.posts_per_day")
             expect(alert).to_contain_text("Did you mean 'reply_rate'?")
+            wait_until_idle(page)
             expect(page.locator('[data-testid="stException"]')).to_have_count(0)
             assert float(slider.input_value()) == start + 1
             assert followers.inner_text() == after
