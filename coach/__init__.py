@@ -7,8 +7,7 @@ The public API, used by the command line, the app and the README:
 >>> ensemble.summary()["followers_end"]["median"]  # doctest: +SKIP
 """
 
-__version__ = "0.1.0"
-
+from coach._version import __version__
 from coach.advisor import Advice, advise
 from coach.engine import simulate
 from coach.experiments import compare, estimated_seconds, run_many, worker_count

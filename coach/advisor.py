@@ -41,7 +41,9 @@ from coach.scenario import Scenario
 from coach.search import Candidate, Outcome, Point, SearchResult, pointwise, rank_key, search
 from coach.space import DEFAULT_SPACE, Dimension, SearchSpace
 
-ADVICE_REPLICATES = 6  # runs per candidate in the search (and as many fresh ones for the verdict); paired on common seeds
+ADVICE_REPLICATES = (
+    6  # runs per candidate in the search (and as many fresh ones for the verdict); paired on common seeds
+)
 BUDGET_FACTOR, BUDGET_EXTRA_MINUTES = 1.25, 10.0
 BUDGET_HEADROOM_SHARE, BUDGET_HEADROOM_MINUTES = 0.02, 0.5  # kept free in the search (see _headroom)
 MIN_GAIN_FOLLOWERS, MIN_GAIN_SHARE = 5.0, 0.01
@@ -171,7 +173,14 @@ class _Trial:
     """Runs habit variants of one scenario on shared seeds and counts runs for one progress bar."""
 
     def __init__(
-        self, scenario: Scenario, space: SearchSpace, replicates: int, seed: int, progress: Progress | None, *, verdict: bool = True
+        self,
+        scenario: Scenario,
+        space: SearchSpace,
+        replicates: int,
+        seed: int,
+        progress: Progress | None,
+        *,
+        verdict: bool = True,
     ):
         self.scenario, self.replicates, self.seed = scenario, replicates, seed
         self.search_reps = range(replicates)
@@ -270,7 +279,9 @@ def _worth_trying(scenario: Scenario, baseline: Ensemble, budget: float) -> Call
         c = {**h.model_dump(), **point}
         mix = (1 + boost * c["question_share"]) / (1 + boost * h.question_share)
         answered = per_post * c["posts_per_day"] * mix * c["reply_rate"]
-        minutes = c["posts_per_day"] * c["minutes_per_post"] + (answered + c["outreach_per_day"]) * c["minutes_per_reply"]
+        minutes = (
+            c["posts_per_day"] * c["minutes_per_post"] + (answered + c["outreach_per_day"]) * c["minutes_per_reply"]
+        )
         return minutes <= budget * ESTIMATE_SLACK + 1.0
 
     return worth
@@ -387,7 +398,10 @@ def _finalists(result: SearchResult, threshold: float, over_budget: bool) -> lis
     for c in ranked:
         if c.median_gain < threshold or c.wins < SEARCH_WIN_SHARE:
             continue
-        if len(c.changes) > 1 and c.median_gain < max(singles[h].median_gain if h in singles else 0.0 for h in c.changes) + threshold:
+        if (
+            len(c.changes) > 1
+            and c.median_gain < max(singles[h].median_gain if h in singles else 0.0 for h in c.changes) + threshold
+        ):
             continue
         top.append(c)
     top = top[:FINALISTS]
@@ -447,7 +461,11 @@ def _verdicts(
         if over_budget:
             return ""
         if s.gain["median"] < threshold or s.wins < WIN_SHARE:
-            return f"it won only {s.wins:.0%} of the paired runs there" if s.wins < WIN_SHARE else "its gain there was too small"
+            return (
+                f"it won only {s.wins:.0%} of the paired runs there"
+                if s.wins < WIN_SHARE
+                else "its gain there was too small"
+            )
         if len(s.changes) > 1 and s.gain["median"] < max(single_gain.get(h, 0.0) for h in s.changes) + threshold:
             return "one of its two changes alone did as well"
         return ""
@@ -469,7 +487,10 @@ def _sensitivity_rows(
             return None
         return {"value": c.point[habit], "gain": quantiles(c.gain), "minutes_per_day": round(c.outcome.cost, 1)}
 
-    rows = [SensitivityRow(d.habit, start[d.habit], side(probes[d.habit][0], d.habit), side(probes[d.habit][1], d.habit)) for d in space]
+    rows = [
+        SensitivityRow(d.habit, start[d.habit], side(probes[d.habit][0], d.habit), side(probes[d.habit][1], d.habit))
+        for d in space
+    ]
     return sorted(rows, key=lambda r: -r.swing)
 
 
@@ -490,7 +511,13 @@ def _minutes_phrase(delta: float) -> str:
     return f"{m} {'more' if delta > 0 else 'fewer'} {unit} a day"
 
 
-def _sentence(scenario: Scenario, dims: Mapping[str, Dimension], changes: Mapping[str, float], gain: Mapping[str, float], delta: float) -> str:
+def _sentence(
+    scenario: Scenario,
+    dims: Mapping[str, Dimension],
+    changes: Mapping[str, float],
+    gain: Mapping[str, float],
+    delta: float,
+) -> str:
     """E.g. "Answer 6 in 10 replies instead of 1 in 10: +38 followers over 90 days (80%: +25 to +51), 12 more minutes a day." """
     parts = [dims[h].phrase(getattr(scenario.habits, h), v) for h, v in changes.items()]
     what = parts[0] + "".join(f", and {p[0].lower()}{p[1:]}" for p in parts[1:])

@@ -76,7 +76,13 @@ def diagnose(baseline: Ensemble) -> list[Finding]:
         for reason in sorted(REASONS, key=lambda r: -shares[r]):
             if reason != "churn" and shares[reason] >= REASON_FLAG_SHARE:
                 finding, evidence = _REASON_TEXT[reason](sc, shares[reason], t)
-                findings.append(Finding(reason, finding, f"{evidence} {reason.capitalize()} unfollows over {days} days: {_q(t[f'unfollows_{reason}'])}."))
+                findings.append(
+                    Finding(
+                        reason,
+                        finding,
+                        f"{evidence} {reason.capitalize()} unfollows over {days} days: {_q(t[f'unfollows_{reason}'])}.",
+                    )
+                )
         if shares["churn"] >= 0.5:
             rates = ", ".join(f"{s.name} {s.churn_per_month:.1%}" for s in sc.audience.segments)
             findings.append(Finding(
@@ -104,12 +110,16 @@ def _loss_rate(monthly: float, t: dict[str, np.ndarray], days: int) -> Finding:
     low, high = HEALTHY_UNFOLLOWS_PER_MONTH
     healthy = f"a healthy account loses {low:.0%}–{high:.0%} a month"
     if monthly > high:
-        text = f"You lose {monthly:.1%} of your followers a month to unfollows, more than a healthy account ({healthy})."
+        text = (
+            f"You lose {monthly:.1%} of your followers a month to unfollows, more than a healthy account ({healthy})."
+        )
     elif monthly >= low:
         text = f"You lose {monthly:.1%} of your followers a month to unfollows, as a healthy account does ({healthy})."
     else:
         text = f"You lose only {monthly:.1%} of your followers a month to unfollows ({healthy})."
-    evidence = f"Unfollows over {days} days: {_q(t['unfollows'])}, against the larger of your starting and average followers."
+    evidence = (
+        f"Unfollows over {days} days: {_q(t['unfollows'])}, against the larger of your starting and average followers."
+    )
     return Finding("loss_rate", text, evidence)
 
 
@@ -152,7 +162,11 @@ def _fatigue(sc: Scenario, share: float, t: dict[str, np.ndarray]) -> tuple[str,
     h = sc.habits
     felt = felt_peak_posts_per_day(sc)
     over = share_below(sc, felt)
-    who = "more than most of your audience tolerates" if over >= 0.5 else f"more than {_pct(over)} of your followers can take"
+    who = (
+        "more than most of your audience tolerates"
+        if over >= 0.5
+        else f"more than {_pct(over)} of your followers can take"
+    )
     tolerances = ", ".join(f"{s.name} {s.tolerance_posts_per_day:g}" for s in sc.audience.segments)
     sittings = f"in sittings of {h.posts_per_session}" if h.posts_per_session > 1 else "one at a time"
     return (

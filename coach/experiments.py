@@ -146,7 +146,11 @@ def run_batch(
     if total > 1 and _use_pool(parallel, estimate):
         texts = [s.model_dump_json() for s in scenarios]
         pool = _get_pool()
-        futures = {pool.submit(_run_one, texts[i], seed, r): (i, j) for i in range(len(scenarios)) for j, r in enumerate(indices)}
+        futures = {
+            pool.submit(_run_one, texts[i], seed, r): (i, j)
+            for i in range(len(scenarios))
+            for j, r in enumerate(indices)
+        }
         for done, future in enumerate(as_completed(futures), start=1):
             i, j = futures[future]
             runs[i][j] = future.result()
@@ -158,7 +162,10 @@ def run_batch(
                 runs[i][j] = simulate(scenario, seed, r)
                 if progress:
                     progress(i * len(indices) + j + 1, total)
-    return [Ensemble(scenario=s, seed=seed, runs=[r for r in rs if r is not None]) for s, rs in zip(scenarios, runs, strict=True)]
+    return [
+        Ensemble(scenario=s, seed=seed, runs=[r for r in rs if r is not None])
+        for s, rs in zip(scenarios, runs, strict=True)
+    ]
 
 
 def _use_pool(parallel: bool | None, estimated: float) -> bool:

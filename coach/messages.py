@@ -150,5 +150,3 @@ def _unknown_key(source: str, loc: tuple[Any, ...], root: type[BaseModel], alias
     hint = f" Did you mean {close[0]!r}?" if close else ""
     listed = ", ".join(names) if names else "none"
     return f"{source}: {where}: unknown key.{hint} Allowed keys here: {listed}"
-
-

@@ -16,8 +16,12 @@ class Platform(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     name: str = Field("custom", min_length=1, max_length=40, description="label shown in results")
-    link_reach: float = Field(1.0, ge=0, le=1, description="reach of a link post relative to a text post (X non-Premium 0.1-0.3, E:F5)")
-    ranked_feed: bool = Field(False, description="ranked feed with an author-diversity discount (E:F2); false = chronological")
+    link_reach: float = Field(
+        1.0, ge=0, le=1, description="reach of a link post relative to a text post (X non-Premium 0.1-0.3, E:F5)"
+    )
+    ranked_feed: bool = Field(
+        False, description="ranked feed with an author-diversity discount (E:F2); false = chronological"
+    )
     out_of_network: float = Field(1.0, ge=0, le=1, description="multiplier on reach to non-followers (X 0.75, E:F3)")
 
 

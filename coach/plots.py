@@ -210,7 +210,9 @@ def followers_chart(
         ),
         tooltip=tooltip,
     )
-    return _titled(alt.layer(band, lines), title, "line: median of the runs; shaded: 80% of runs (10th to 90th percentile)", 340)
+    return _titled(
+        alt.layer(band, lines), title, "line: median of the runs; shaded: 80% of runs (10th to 90th percentile)", 340
+    )
 
 
 def daily_mix_chart(ensemble: Ensemble, kind: str, title: str | None = None) -> alt.TopLevelMixin:

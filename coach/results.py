@@ -16,6 +16,8 @@ from typing import Any
 
 import numpy as np
 
+from coach._version import __version__
+
 CHANNELS = ("reshare", "conversation", "outreach", "discovery")
 """How a new follower came: a reshared post, a public answer, an outreach reply, or search."""
 
@@ -122,8 +124,6 @@ class Ensemble:
         if not self.runs:
             raise ValueError("an ensemble needs at least one run")
         if not self.version:
-            from coach import __version__
-
             self.version = __version__
 
     @property

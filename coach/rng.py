@@ -43,7 +43,9 @@ class Streams(dict[str, np.random.Generator]):
         super().__init__()
         self._start: dict[str, dict] = {}
         for name in STREAMS:
-            bit_generator = np.random.PCG64(np.random.SeedSequence(entropy=seed, spawn_key=(replicate, stream_key(name))))
+            bit_generator = np.random.PCG64(
+                np.random.SeedSequence(entropy=seed, spawn_key=(replicate, stream_key(name)))
+            )
             self[name] = np.random.Generator(bit_generator)
             self._start[name] = bit_generator.state
 

@@ -318,7 +318,11 @@ def search(
     best_gain = max((c.median_gain for c in pool), default=0.0)
     over = sorted((c for c in singles if not c.admissible and c.median_gain > best_gain), key=lambda c: -c.median_gain)
     if over:
-        savers = [c for c in singles if c.admissible and c.outcome.cost < base.outcome.cost and c.habits_changed != over[0].habits_changed]
+        savers = [
+            c
+            for c in singles
+            if c.admissible and c.outcome.cost < base.outcome.cost and c.habits_changed != over[0].habits_changed
+        ]
         combos += [{**over[0].point, **s.changes} for s in savers[:pair_pool]]
     book.evaluate(combos, planned=4 * climb_rounds)
     pairs = [c for c in best_by_habits(book.order) if len(c.changes) == 2]
@@ -326,7 +330,12 @@ def search(
         best = pairs[0]
         dims = [d for d in space if d.habit in best.changes]
         for _ in range(climb_rounds):
-            around = [moved(best.point, d.habit, v) for d in dims for sgn in (-1, 1) for v in d.moves(best.point[d.habit], sgn)[:1]]
+            around = [
+                moved(best.point, d.habit, v)
+                for d in dims
+                for sgn in (-1, 1)
+                for v in d.moves(best.point[d.habit], sgn)[:1]
+            ]
             around = [p for p in around if _changed(p, start_point) == 2]
             top = max((c for c in book.evaluate(around, planned=4) if c is not None), key=rank_key, default=None)
             if top is None or rank_key(top) <= rank_key(best):
@@ -354,7 +363,9 @@ def _next_positions(line: dict[str, Any]) -> list[int]:
         line["expanding"] = False
     lower = max((k for k in done if k < best), default=None)
     upper = min((k for k in done if k > best), default=None)
-    return [(k + best) // 2 for k in (lower, upper) if k is not None and abs(k - best) > 1 and (k + best) // 2 not in done]
+    return [
+        (k + best) // 2 for k in (lower, upper) if k is not None and abs(k - best) > 1 and (k + best) // 2 not in done
+    ]
 
 
 def _update_line(line: dict[str, Any]) -> None:

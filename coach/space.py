@@ -107,7 +107,13 @@ class Dimension:
         return template.format(new=fmt(new), old=fmt(old), habit=self.habit.replace("_", " "))
 
     def to_dict(self) -> dict[str, Any]:
-        return {"habit": self.habit, "grid": list(self.grid()), "style": self.style, "say": self.say, "say_zero": self.say_zero}
+        return {
+            "habit": self.habit,
+            "grid": list(self.grid()),
+            "style": self.style,
+            "say": self.say,
+            "say_zero": self.say_zero,
+        }
 
 
 SearchSpace = tuple[Dimension, ...]

@@ -31,7 +31,7 @@ from coach.advisor import (
 )
 from coach.advisor import _sentence as sentence
 from coach.advisor import _valid as advise_valid
-from coach.advisor_cli import advice_table
+from coach.cli.advise import advice_table
 from coach.experiments import run_batch
 from coach.search import Outcome
 
@@ -284,7 +284,12 @@ def test_search_never_evaluates_invalid_candidates():
         seen.append(dict(h))
         return h["posts"] + h["reply"]
 
-    result = search(TOY_SPACE, {"posts": 2, "reply": 0.5, "idle": 0}, pointwise(f), valid=lambda h: h["posts"] + 10 * h["reply"] <= 12)
+    result = search(
+        TOY_SPACE,
+        {"posts": 2, "reply": 0.5, "idle": 0},
+        pointwise(f),
+        valid=lambda h: h["posts"] + 10 * h["reply"] <= 12,
+    )
     assert all(h["posts"] + 10 * h["reply"] <= 12 for h in seen[1:])
     assert result.best_by_habits()[0].point["posts"] + 10 * result.best_by_habits()[0].point["reply"] <= 12
 
@@ -315,7 +320,10 @@ def test_a_suggestion_reads_as_an_instruction_with_numbers():
     dims = {d.habit: d for d in DEFAULT_SPACE}
     sc = Scenario().with_habits(reply_rate=0.1)
     text = sentence(sc, dims, {"reply_rate": 0.6}, {"median": 38.2, "p10": 25.4, "p90": 51.0}, 12.3)
-    assert text == "Answer 6 in 10 replies instead of 1 in 10: +38 followers over 90 days (80%: +25 to +51), 12 more minutes a day."
+    assert (
+        text
+        == "Answer 6 in 10 replies instead of 1 in 10: +38 followers over 90 days (80%: +25 to +51), 12 more minutes a day."
+    )
     both = sentence(sc, dims, {"posts_per_day": 1.0, "link_share": 0.0}, {"median": -3, "p10": -9, "p90": 4}, -4)
     assert both.startswith("Post once a day instead of twice a day, and stop putting links in your posts (now in 20%)")
     assert both.endswith("-3 followers over 90 days (80%: -9 to +4), 4 fewer minutes a day.")
@@ -324,7 +332,9 @@ def test_a_suggestion_reads_as_an_instruction_with_numbers():
 def test_diagnosis_of_a_quiet_account_says_it_is_neglect():
     from coach import run_many
 
-    ghost = Scenario(name="ghost", days=60, habits={"posts_per_day": 0, "outreach_per_day": 0}, audience={"followers": 200})
+    ghost = Scenario(
+        name="ghost", days=60, habits={"posts_per_day": 0, "outreach_per_day": 0}, audience={"followers": 200}
+    )
     findings = diagnose(run_many(ghost, replicates=3, seed=1, parallel=False))
     assert findings[0].topic == "growth" and "followers" in findings[0].evidence
     assert any(f.topic == "neglect" for f in findings) or any(f.topic == "churn" for f in findings)
@@ -356,7 +366,9 @@ def test_cli_advise_json_end_to_end(tmp_path: Path):
     assert data["baseline"]["followers_start"] == 80
 
 
-@pytest.mark.parametrize(("args", "code"), [(["--budget-minutes", "-5"], 2), (["--budget-minutes", "lots"], 2), (["--replicates", "0"], 1)])
+@pytest.mark.parametrize(
+    ("args", "code"), [(["--budget-minutes", "-5"], 2), (["--budget-minutes", "lots"], 2), (["--replicates", "0"], 1)]
+)
 def test_cli_advise_bad_input(tmp_path: Path, args: list[str], code: int):
     path = tmp_path / "tiny.yaml"
     path.write_text("version: 1\ndays: 5\n")

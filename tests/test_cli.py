@@ -82,7 +82,9 @@ def test_invalid_input_exits_1_with_messages_and_no_traceback(tmp_path: Path):
     assert out.returncode == 1 and "habits.nope" in out.stderr
 
 
-@pytest.mark.parametrize("args", [(), ("run",), ("run", "x.yaml", "--replicates", "many"), ("compare", "ghost"), ("frobnicate",)])
+@pytest.mark.parametrize(
+    "args", [(), ("run",), ("run", "x.yaml", "--replicates", "many"), ("compare", "ghost"), ("frobnicate",)]
+)
 def test_usage_errors_exit_2(args):
     out = coach(*args)
     assert out.returncode == 2, (out.stdout, out.stderr)

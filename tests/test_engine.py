@@ -74,9 +74,7 @@ def test_named_streams_are_independent_of_each_other():
 
 
 segments = st.lists(
-    st.tuples(
-        st.floats(-1, 1), st.floats(0, 1), st.floats(0.5, 60), st.floats(0, 1), st.floats(0, 0.3)
-    ),
+    st.tuples(st.floats(-1, 1), st.floats(0, 1), st.floats(0.5, 60), st.floats(0, 1), st.floats(0, 0.3)),
     min_size=1,
     max_size=3,
 )
@@ -169,8 +167,13 @@ def mechanisms(**off: bool) -> ModelParams:
 def test_each_mechanism_can_be_switched_off(switch, series):
     # Habits that make every mechanism fire: bursts of links to link-haters who like to chat,
     # few answers, then silence. Reshares need readers who share: a news audience.
-    hostile = Audience(followers=2000, segments=(Segment(name="a", share=1, link_appetite=-0.6, chat_appetite=0.9, tolerance_posts_per_day=5),))
-    readers = Audience(followers=3000, segments=(Segment(name="r", share=1, link_appetite=0.8, tolerance_posts_per_day=30),))
+    hostile = Audience(
+        followers=2000,
+        segments=(Segment(name="a", share=1, link_appetite=-0.6, chat_appetite=0.9, tolerance_posts_per_day=5),),
+    )
+    readers = Audience(
+        followers=3000, segments=(Segment(name="r", share=1, link_appetite=0.8, tolerance_posts_per_day=30),)
+    )
     base = Scenario(
         days=40,
         habits=Habits(posts_per_day=8, posts_per_session=4, link_share=0.5, reply_rate=0.2, outreach_per_day=5),
@@ -188,7 +191,9 @@ def test_exposure_decay_makes_night_posts_reach_fewer():
     night = scenario(followers=2000, days=20, posts_per_day=4, active_hours=(2, 5))
     flat = mechanisms(exposure_decay=False)
     reach = [simulate(s, 3).totals()["impressions_per_post"] for s in (day, night)]
-    flat_reach = [simulate(s.model_copy(update={"model": flat}), 3).totals()["impressions_per_post"] for s in (day, night)]
+    flat_reach = [
+        simulate(s.model_copy(update={"model": flat}), 3).totals()["impressions_per_post"] for s in (day, night)
+    ]
     assert reach[1] < 0.6 * reach[0]
     assert abs(flat_reach[1] - flat_reach[0]) < 0.15 * flat_reach[0]
 
@@ -212,10 +217,14 @@ def test_timeline_changes_habits_from_its_day():
 
 
 def test_minutes_follow_the_time_costs():
-    r = simulate(scenario(followers=0, days=10, posts_per_day=4, outreach_per_day=3, minutes_per_post=5, minutes_per_reply=2), 1)
+    r = simulate(
+        scenario(followers=0, days=10, posts_per_day=4, outreach_per_day=3, minutes_per_post=5, minutes_per_reply=2), 1
+    )
     d = r.daily
     follow_back = ModelParams().minutes_per_follow_back
-    np.testing.assert_allclose(d["minutes"], d["posts"] * 5 + (d["replies_answered"] + d["outreach"]) * 2 + d["follow_backs"] * follow_back)
+    np.testing.assert_allclose(
+        d["minutes"], d["posts"] * 5 + (d["replies_answered"] + d["outreach"]) * 2 + d["follow_backs"] * follow_back
+    )
     assert d["follow_backs"].sum() > 0
 
 

@@ -92,7 +92,9 @@ def test_missing_file_and_folder(tmp_path: Path):
 
 
 def test_overrides_apply_before_validation():
-    s = parse_scenario("version: 1\n", overrides=["habits.posts_per_day=8", "habits.active_hours=[7, 23]", "platform=x"])
+    s = parse_scenario(
+        "version: 1\n", overrides=["habits.posts_per_day=8", "habits.active_hours=[7, 23]", "platform=x"]
+    )
     assert s.habits.posts_per_day == 8 and s.habits.active_hours == (7, 23) and s.platform.name == "x"
     with pytest.raises(ScenarioError, match="FIELD=VALUE"):
         parse_scenario("version: 1\n", overrides=["habits.posts_per_day"])
@@ -107,7 +109,16 @@ def test_bundled_personas_validate_and_round_trip(path: Path):
 
 def test_library_has_the_personas_the_essays_need():
     names = {p.stem for p in bundled_scenarios()}
-    assert {"billboard", "conversationalist", "over_poster", "scheduled_bot", "news_curator", "ghost", "newcomer", "steady_professional"} <= names
+    assert {
+        "billboard",
+        "conversationalist",
+        "over_poster",
+        "scheduled_bot",
+        "news_curator",
+        "ghost",
+        "newcomer",
+        "steady_professional",
+    } <= names
 
 
 shares = st.floats(0, 1, allow_nan=False).map(lambda x: round(x, 3))
@@ -134,7 +145,9 @@ def habits(draw) -> Habits:
 @settings(max_examples=40, deadline=None)
 @given(habits(), st.sampled_from(["x", "mastodon", "bluesky"]), st.integers(0, 10_000))
 def test_dump_then_load_gives_an_equal_scenario(h, platform, followers):
-    s = parse_scenario(f"version: 1\nplatform: {platform}\naudience: {{followers: {followers}}}\n").model_copy(update={"habits": h})
+    s = parse_scenario(f"version: 1\nplatform: {platform}\naudience: {{followers: {followers}}}\n").model_copy(
+        update={"habits": h}
+    )
     assert parse_scenario(dump_scenario(s)) == s
 
 

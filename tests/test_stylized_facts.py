@@ -53,7 +53,11 @@ def test_f3_bursts_cost_more_than_the_same_posts_spread_out():
 def test_f4_replies_grow_the_account_with_diminishing_returns():
     # A chatty audience (the essays' cocktail party), big enough for the effect to stand out.
     chatty = one_segment(followers=2000, link_appetite=-0.2, chat_appetite=0.8)
-    net = medians([steady(posts_per_day=3, reply_rate=r).model_copy(update={"audience": chatty}) for r in (0.0, 0.5, 1.0)], "net", replicates=10)
+    net = medians(
+        [steady(posts_per_day=3, reply_rate=r).model_copy(update={"audience": chatty}) for r in (0.0, 0.5, 1.0)],
+        "net",
+        replicates=10,
+    )
     assert net[0] < net[1] < net[2]
     assert net[1] - net[0] > 1.3 * (net[2] - net[1])  # the first answers buy the most
     assert net[0] < 0.5 * net[2]  # broadcast-only grows markedly less
@@ -102,7 +106,8 @@ def test_f8_reciprocal_and_old_ties_churn_less_than_new_one_way_ties():
     # Within a month, a crowd of week-old ties churns far more than one of old ties.
     month = scenario(followers=5000, days=30).model_copy(update={"model": only_churn})
     old, young = (
-        month.model_copy(update={"model": only_churn.model_copy(update={"initial_tie_age_days": age})}) for age in (2000.0, 5.0)
+        month.model_copy(update={"model": only_churn.model_copy(update={"initial_tie_age_days": age})})
+        for age in (2000.0, 5.0)
     )
     churn = medians([old, young], "unfollows_churn")
     assert churn[1] > 1.35 * churn[0]
@@ -119,7 +124,9 @@ def test_f9_daily_follows_are_over_dispersed():
 def test_f3_bursts_also_cost_growth_on_a_ranked_feed():
     # On X the later posts of a burst are ranked lower (fewer see them) but still fill the
     # feed, so bursts must not become a way to dodge fatigue.
-    spread, burst = (steady(posts_per_day=8, posts_per_session=k).model_copy(update={"platform": PRESETS["x"]}) for k in (1, 8))
+    spread, burst = (
+        steady(posts_per_day=8, posts_per_session=k).model_copy(update={"platform": PRESETS["x"]}) for k in (1, 8)
+    )
     net = medians([spread, burst], "net")
     impressions = medians([spread, burst], "impressions_per_post")
     assert impressions[1] < 0.7 * impressions[0]

@@ -48,6 +48,7 @@ RATE_DECIMALS = 3  # posts/day and replies/day likewise
 
 _PROMO_WARNING = "link_share + question_share = "  # starts the warning about the default promo_share
 
+
 class ArchiveError(ValueError):
     """An export that cannot be imported; ``message`` is one sentence naming the file and what is expected."""
 

@@ -1,6 +1,6 @@
 """``coach import PATH [--tz ZONE] [--since DATE] [--out FILE] [--format yaml|json]``.
 
-Registered in ``coach.cli.EXTRA_COMMANDS`` when the CLI builds its parser. Exit codes follow
+Listed in ``coach.cli.COMMANDS``. Exit codes follow
 the CLI: 0 ok; 1 for an export that cannot be imported (one message naming the file and what
 is expected, no traceback); 2 for a usage mistake, which includes an unknown ``--tz`` zone or
 a ``--since`` that is not a date, since argparse checks both before anything is read.
@@ -15,7 +15,7 @@ import json
 import sys
 from datetime import date
 
-from coach.cli import EXIT_OK, EXTRA_COMMANDS, write_output
+from coach.cli.common import EXIT_OK, write_output
 from coach.importers import ArchiveError, import_history
 from coach.importers.derive import PLATFORM_LABELS, zone_for
 from coach.scenario import ScenarioError, dump_scenario
@@ -82,6 +82,3 @@ def handler(args: argparse.Namespace) -> int:
         )
     write_output(text, args.out)
     return EXIT_OK
-
-
-EXTRA_COMMANDS["import"] = (configure, handler, "derive your habits from an X, Mastodon or Bluesky export")

@@ -1,4 +1,4 @@
-"""``coach advise FILE``: the coach on the command line (registered in ``coach.cli.EXTRA_COMMANDS``).
+"""``coach advise FILE``: the coach on the command line (listed in ``coach.cli.COMMANDS``).
 
 Options: ``--budget-minutes M`` (default: see :func:`coach.advisor.default_budget`),
 ``--replicates R`` (runs per candidate; default ``ADVICE_REPLICATES``), ``--seed S``,
@@ -14,7 +14,7 @@ import json
 import math
 
 from coach.advisor import ADVICE_REPLICATES, Advice, advise
-from coach.cli import EXIT_OK, EXTRA_COMMANDS, load_for_cli, progress_bar, write_output
+from coach.cli.common import EXIT_OK, load_for_cli, progress_bar, write_output
 from coach.results import fmt_interval
 
 
@@ -84,10 +84,3 @@ def advice_table(advice: Advice) -> str:
         high = f"{row.high['value']:g}: {fmt_interval(row.high['gain'], signed=True)}" if row.high else "-"
         lines.append(f"  {row.habit:<18} now {row.current:<5g} down {low:<26} up {high}")
     return "\n".join(lines)
-
-
-EXTRA_COMMANDS["advise"] = (
-    configure,
-    handle,
-    "the coach: what goes wrong, what to change and what it buys, within a time budget",
-)

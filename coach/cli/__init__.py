@@ -1,0 +1,73 @@
+"""The command line: ``coach run | compare | validate | scenarios | advise | import``.
+
+Parses arguments, calls the public API, prints or writes. Exit codes: 0 ok, 1 invalid
+input (one clear message per problem on stderr, never a traceback), 2 usage error.
+
+Every subcommand is listed once, in :data:`COMMANDS`: its name, its one-line help, the
+function that adds its arguments and the one that runs it. A command's module lives in this
+package; commands with heavy dependencies import them inside their handler, so that
+``coach run`` starts fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Sequence
+from typing import NamedTuple
+
+from coach._version import __version__
+from coach.cli import advise, importing, run
+from coach.cli.common import EXIT_INVALID, EXIT_OK, EXIT_USAGE, UsageError, _Parser
+from coach.scenario import ScenarioError
+
+
+class Command(NamedTuple):
+    name: str
+    help: str
+    configure: Callable[[argparse.ArgumentParser], None]
+    handle: Callable[[argparse.Namespace], int]
+
+
+COMMANDS: tuple[Command, ...] = (
+    Command("run", "simulate one scenario: followers, follows by channel, unfollows by reason", run.configure_run, run.cmd_run),
+    Command("compare", "simulate several scenarios on the same seeds and show the differences", run.configure_compare, run.cmd_compare),
+    Command("validate", "check scenario files; exit 1 if any is invalid", run.configure_validate, run.cmd_validate),
+    Command("scenarios", "list the bundled personas", run.configure_scenarios, run.cmd_scenarios),
+    Command("advise", "the coach: what goes wrong, what to change and what it buys, within a time budget", advise.configure, advise.handle),
+    Command("import", "derive your habits from an X, Mastodon or Bluesky export", importing.configure, importing.handler),
+)  # fmt: skip
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="coach", description="Cadence Coach: how posting habits win and lose followers.")
+    parser.add_argument("--version", action="version", version=f"coach {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    for command in COMMANDS:
+        p = sub.add_parser(command.name, help=command.help)
+        command.configure(p)
+        p.set_defaults(handler=command.handle)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.handler(args)
+    except UsageError as exc:
+        parser.print_usage(sys.stderr)
+        print(f"coach: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except ScenarioError as exc:
+        for problem in exc.problems:
+            print(problem, file=sys.stderr)
+        return EXIT_INVALID
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return EXIT_OK
+
+
+__all__ = ["COMMANDS", "EXIT_INVALID", "EXIT_OK", "EXIT_USAGE", "Command", "UsageError", "build_parser", "main"]
