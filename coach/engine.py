@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import math
 from collections import deque
+from collections.abc import Callable
 
 import numpy as np
 import simpy
@@ -151,6 +152,7 @@ class World:
         self.channel_keys = [f"follows_{c}" for c in CHANNELS]
         self.expected_likes = 0.0  # drawn as one Poisson count at the close
         self.day = 0
+        self.should_stop: Callable[[], bool] | None = None  # asked once per simulated day
         # Prospects met during the day, decided in one vectorised batch at the close.
         self.pending = np.zeros(len(CHANNELS), dtype=np.int64)
         self.pending_targets: list[bool] = []  # outreach targets: does the account follow them?
@@ -197,6 +199,8 @@ class World:
     def begin_day(self, day: int) -> Habits:
         """Set the habits in force on ``day`` (0-based) and return them."""
         self.day = day
+        if self.should_stop is not None and self.should_stop():
+            raise RunCancelled(f"stopped on day {day + 1} of {self.days}")
         if day:  # day 0 starts where the streams start; the set-up drew from "crowd" only
             self.rng.start_day(day)
         for first_day, habits in self.schedule:
@@ -563,10 +567,25 @@ class World:
         self.t_ref = t
 
 
-def simulate(scenario: Scenario, seed: int | None = None, replicate: int = 0) -> Results:
-    """Run one replicate of ``scenario``; the seed defaults to the scenario's."""
+class RunCancelled(RuntimeError):
+    """A run stopped before its end because its caller asked (``should_stop`` returned True)."""
+
+
+def simulate(
+    scenario: Scenario,
+    seed: int | None = None,
+    replicate: int = 0,
+    *,
+    should_stop: Callable[[], bool] | None = None,
+) -> Results:
+    """Run one replicate of ``scenario``; the seed defaults to the scenario's.
+
+    ``should_stop`` is asked once per simulated day; when it returns True the run raises
+    :class:`RunCancelled` (a time or memory budget ran out, or nobody waits any more).
+    """
     seed = scenario.seed if seed is None else seed
     world = World(scenario, make_streams(seed, replicate))
+    world.should_stop = should_stop
     env = simpy.Environment()
     env.process(day_cycle(env, world))
     env.run()
@@ -579,4 +598,4 @@ def simulate(scenario: Scenario, seed: int | None = None, replicate: int = 0) ->
     )
 
 
-__all__ = ["CHANNELS", "POST_KINDS", "REASONS", "World", "simulate", "visibility_by_hour"]
+__all__ = ["CHANNELS", "POST_KINDS", "REASONS", "RunCancelled", "World", "simulate", "visibility_by_hour"]

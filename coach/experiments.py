@@ -16,12 +16,14 @@ import warnings
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 
-from coach.engine import simulate
+from coach.engine import RunCancelled, simulate
 from coach.results import Ensemble, Results
 from coach.scenario import Scenario
 
 Progress = Callable[[int, int], None]
 """Called as ``progress(done, total)`` after each finished replicate."""
+StopCheck = Callable[[], bool]
+"""Asked between runs and once per simulated day; True cancels the work (:class:`RunCancelled`)."""
 
 PARALLEL_ABOVE_SECONDS = 1.0  # estimated serial time above which the pool is started
 PARALLEL_WARM_ABOVE_SECONDS = 0.2  # ... and above which a pool already running is used
@@ -91,6 +93,7 @@ def run_many(
     *,
     parallel: bool | None = None,
     progress: Progress | None = None,
+    should_stop: StopCheck | None = None,
 ) -> Ensemble:
     """Run ``replicates`` (default: the scenario's) replicates from ``seed`` (default: its own).
 
@@ -100,7 +103,7 @@ def run_many(
     """
     replicates = scenario.replicates if replicates is None else replicates
     seed = scenario.seed if seed is None else seed
-    return run_batch([scenario], replicates, seed, parallel=parallel, progress=progress)[0]
+    return run_batch([scenario], replicates, seed, parallel=parallel, progress=progress, should_stop=should_stop)[0]
 
 
 def compare(
@@ -110,6 +113,7 @@ def compare(
     *,
     parallel: bool | None = None,
     progress: Progress | None = None,
+    should_stop: StopCheck | None = None,
 ) -> list[Ensemble]:
     """Run every scenario on the same seed and replicate indices (paired comparison).
 
@@ -119,7 +123,7 @@ def compare(
         raise ValueError("compare needs at least one scenario")
     replicates = scenarios[0].replicates if replicates is None else replicates
     seed = scenarios[0].seed if seed is None else seed
-    return run_batch(scenarios, replicates, seed, parallel=parallel, progress=progress)
+    return run_batch(scenarios, replicates, seed, parallel=parallel, progress=progress, should_stop=should_stop)
 
 
 def run_batch(
@@ -129,6 +133,7 @@ def run_batch(
     *,
     parallel: bool | None = None,
     progress: Progress | None = None,
+    should_stop: StopCheck | None = None,
 ) -> list[Ensemble]:
     """Run every scenario on the same seed and replicate indices, all runs submitted at once.
 
@@ -136,6 +141,8 @@ def run_batch(
     coach evaluates many variants with it (one pool submission keeps both cores busy where one
     submission per variant would idle at each variant's end). ``replicates`` is a count
     (indices 0..n-1) or the indices themselves (fresh replicates for a second look).
+    ``should_stop`` is asked between runs (and once per simulated day in this process); when
+    it returns True, runs not yet started are cancelled and :class:`RunCancelled` is raised.
     """
     indices = list(range(replicates)) if isinstance(replicates, int) else list(replicates)
     if not indices:
@@ -151,15 +158,24 @@ def run_batch(
             for i in range(len(scenarios))
             for j, r in enumerate(indices)
         }
-        for done, future in enumerate(as_completed(futures), start=1):
-            i, j = futures[future]
-            runs[i][j] = future.result()
-            if progress:
-                progress(done, total)
+        try:
+            for done, future in enumerate(as_completed(futures), start=1):
+                i, j = futures[future]
+                runs[i][j] = future.result()
+                if progress:
+                    progress(done, total)
+                if should_stop is not None and done < total and should_stop():
+                    raise RunCancelled(f"stopped after {done} of {total} runs")
+        except BaseException:
+            for future in futures:
+                future.cancel()
+            raise
     else:
         for i, scenario in enumerate(scenarios):
             for j, r in enumerate(indices):
-                runs[i][j] = simulate(scenario, seed, r)
+                if should_stop is not None and should_stop():
+                    raise RunCancelled(f"stopped after {i * len(indices) + j} of {total} runs")
+                runs[i][j] = simulate(scenario, seed, r, should_stop=should_stop)
                 if progress:
                     progress(i * len(indices) + j + 1, total)
     return [

@@ -30,7 +30,7 @@ from coach import (
 from coach.engine import World
 from coach.processes import day_cycle
 from coach.rng import make_streams
-from coach.scenario import load_scenario
+from coach.scenario import SCENARIO_DIR, load_scenario
 
 
 def assert_invariants(results, followers_start: int) -> None:
@@ -267,3 +267,20 @@ def test_code_that_workers_cannot_reimport_runs_serially_with_a_warning():
     assert out.returncode == 0, out.stderr
     assert out.stdout.split() == ["3", "True"]
     assert "ran serially" in out.stderr and "__main__" in out.stderr
+
+
+def test_should_stop_cancels_a_run_between_days_and_between_runs():
+    from coach.experiments import RunCancelled, run_many
+
+    scenario = load_scenario(SCENARIO_DIR / "steady_professional.yaml").model_copy(update={"days": 30})
+    asked = []
+
+    def stop_on_day_ten() -> bool:
+        asked.append(1)
+        return len(asked) > 10
+
+    with pytest.raises(RunCancelled, match="day 11 of 30"):
+        run_many(scenario, replicates=3, parallel=False, should_stop=stop_on_day_ten)
+    assert len(asked) == 11  # asked once before the run and once per day, never after stopping
+    finished = run_many(scenario, replicates=2, parallel=False, should_stop=lambda: False)
+    assert finished.replicates == 2
