@@ -279,8 +279,8 @@ def test_should_stop_cancels_a_run_between_days_and_between_runs():
         asked.append(1)
         return len(asked) > 10
 
-    with pytest.raises(RunCancelled, match="day 11 of 30"):
+    with pytest.raises(RunCancelled, match="day 10 of 30"):
         run_many(scenario, replicates=3, parallel=False, should_stop=stop_on_day_ten)
-    assert len(asked) == 11  # asked once before the run and once per day, never after stopping
+    assert len(asked) == 11  # once before the run, then once per day: the 11th ask is day 10
     finished = run_many(scenario, replicates=2, parallel=False, should_stop=lambda: False)
     assert finished.replicates == 2
