@@ -34,7 +34,7 @@ def friendly_errors(
         # An error on a list is often only the echo of an error inside one of its items.
         if any(other != loc and other[: len(loc)] == loc for other in locs):
             continue
-        path = _path(loc)
+        path = shorten(_path(loc))
         kind = err["type"]
         if kind == "extra_forbidden":
             problems.append(_unknown_key(source, loc, root, aliases or {}))
@@ -47,9 +47,46 @@ def friendly_errors(
             limit = ctx.get("min_length") if kind == "too_short" else ctx.get("max_length")
             bound = "at least" if kind == "too_short" else "at most"
             problems.append(f"{source}: {path}: has {ctx.get('actual_length')} items; allowed: {bound} {limit}")
+        elif kind == "finite_number":
+            problems.append(f"{source}: {path}: {_show(err.get('input'))} is not allowed; allowed: a finite number")
         else:
-            problems.append(f"{source}: {path}: {_show(err.get('input'))} is not allowed; {_allowed(loc, root)}")
-    return problems or [f"{source}: invalid scenario"]
+            hint = _text_number_hint(err.get("input"), kind)
+            problems.append(f"{source}: {path}: {_show(err.get('input'))} is not allowed; {_allowed(loc, root)}{hint}")
+    # A safety net: no sentence echoes a whole 10 kB value, whichever validator wrote it.
+    return [shorten(p, MAX_SENTENCE) for p in problems] or [f"{source}: invalid scenario"]
+
+
+MAX_SHOWN = 60
+"""Characters of a bad value or key echoed in a message (the rest is summarised)."""
+MAX_SENTENCE = 1000
+"""Characters of one problem sentence at most."""
+
+
+def shorten(text: str, limit: int = MAX_SHOWN) -> str:
+    """``text`` itself, or its start and its length when it is longer than ``limit`` characters."""
+    return text if len(text) <= limit else f"{text[: limit - 1]}… ({len(text):,} characters)"
+
+
+def format_number(value: float) -> str:
+    """A bound or value for people: ``10,000,000`` and ``4,294,967,295``, never ``1e+07``."""
+    value = float(value)
+    if value.is_integer() and abs(value) < 1e18:
+        return f"{int(value):,}"
+    if 1e-4 <= abs(value) < 1e15:
+        return f"{value:,.6f}".rstrip("0").rstrip(".")
+    return f"{value:g}"
+
+
+def _text_number_hint(value: Any, kind: str) -> str:
+    """A hint when YAML read a number-looking value as text (``1e6`` needs a dot: ``1.0e+6``)."""
+    if not isinstance(value, str) or not kind.endswith(("float_type", "int_type", "bool_type")):
+        return ""
+    try:
+        number = float(value.replace("_", ""))
+    except ValueError:
+        return ""
+    plain = format_number(number).replace(",", "")
+    return f" ({shorten(repr(value))} was read as text, not a number: write it as {plain}, without quotes)"
 
 
 _RELATIVE = re.compile(r"^([A-Za-z_][\w.\[\]]*): (.*)$", re.S)
@@ -75,13 +112,11 @@ def _path(loc: tuple[Any, ...]) -> str:
 
 
 def _show(value: Any) -> str:
-    if isinstance(value, str):
-        return repr(value)
     if isinstance(value, dict):
         return "a mapping"
-    if isinstance(value, list):
+    if isinstance(value, list | tuple):
         return f"a list of {len(value)}"
-    return repr(value)
+    return shorten(repr(value))
 
 
 def _field_info(loc: tuple[Any, ...], root: type[BaseModel]) -> tuple[type[BaseModel] | None, FieldInfo | None]:
@@ -135,7 +170,7 @@ def _allowed(loc: tuple[Any, ...], root: type[BaseModel]) -> str:
 
 
 def _num(value: float) -> str:
-    return f"{value:,.0f}" if float(value).is_integer() and abs(value) >= 1000 else f"{value:g}"
+    return format_number(value)
 
 
 def _unknown_key(source: str, loc: tuple[Any, ...], root: type[BaseModel], aliases: dict) -> str:
@@ -145,8 +180,8 @@ def _unknown_key(source: str, loc: tuple[Any, ...], root: type[BaseModel], alias
         model = _model_of(info.annotation)
     model = aliases.get(model, model)
     names = list(model.model_fields) if model is not None else []
-    where = _path(loc)
-    close = difflib.get_close_matches(key, names, n=1, cutoff=0.6)
+    where = shorten(_path(loc))
+    close = difflib.get_close_matches(key[:100], names, n=1, cutoff=0.6)
     hint = f" Did you mean {close[0]!r}?" if close else ""
     listed = ", ".join(names) if names else "none"
     return f"{source}: {where}: unknown key.{hint} Allowed keys here: {listed}"

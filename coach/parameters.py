@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field
 class Mechanisms(BaseModel):
     """Switches for the eight mechanisms of the model (docs/model.md §Mechanisms)."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", strict=True)  # "no" is not false
 
     exposure_decay: bool = Field(
         True, description="Posts outside the audience's waking hours reach fewer people (visibility half-life)."
@@ -43,18 +43,23 @@ class Mechanisms(BaseModel):
 
 
 class ModelParams(BaseModel):
-    """Calibrated constants of the follower model, with units and sources."""
+    """Calibrated constants of the follower model, with units and sources.
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    Strict and finite: ``true``, ``"0.5"`` or ``.nan`` are errors, not 1.0, 0.5 or a silent NaN.
+    Lower bounds are realistic, not just positive: a memory of 0.0001 days or a half-life of
+    5e-324 minutes overflows the engine's exponentials.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid", strict=True, allow_inf_nan=False)
 
     mechanisms: Mechanisms = Field(default_factory=Mechanisms)
 
     # --- exposure -------------------------------------------------------------------------
     visibility_half_life_minutes: float = Field(
-        80.0, gt=0, le=1440, description="minutes; half of a post's impressions come within this time (E:E1)"
+        80.0, ge=5, le=1440, description="minutes; half of a post's impressions come within this time (E:E1)"
     )
     feed_window_minutes: float = Field(
-        30.0, gt=0, le=1440, description="minutes; posts this close compete in one feed refresh (assumed, E:F2)"
+        30.0, ge=1, le=1440, description="minutes; posts this close compete in one feed refresh (assumed, E:F2)"
     )
     feed_decay: float = Field(
         0.5, ge=0, le=1, description="author-diversity decay per earlier post in the refresh (E:F2)"
@@ -67,7 +72,7 @@ class ModelParams(BaseModel):
     # --- fatigue --------------------------------------------------------------------------
     fatigue_memory_hours: float = Field(
         24.0,
-        gt=0,
+        ge=1,
         le=72,
         description="hours; memory of the leaky count of the account's posts in a follower's feed (assumed, E:A3)",
     )
@@ -79,7 +84,7 @@ class ModelParams(BaseModel):
     )
     fatigue_cap: float = Field(
         2.5,
-        gt=1,
+        ge=1.1,
         le=100,
         description="felt rate over tolerance beyond which fatigue grows no further: the rest already skim past (assumed)",
     )
@@ -92,7 +97,7 @@ class ModelParams(BaseModel):
 
     # --- content fit ----------------------------------------------------------------------
     satisfaction_memory_days: float = Field(
-        10.0, gt=0, le=365, description="days; memory of the satisfaction accumulator (assumed)"
+        10.0, ge=1, le=365, description="days; memory of the satisfaction accumulator (assumed)"
     )
     value_plain: float = Field(0.05, ge=-2, le=2, description="satisfaction per seen plain post (assumed)")
     value_link: float = Field(
@@ -131,7 +136,7 @@ class ModelParams(BaseModel):
         description="unfollow hazard per day per recent ignored reply, times chat_appetite (assumed, E:A10, A11)",
     )
     ignored_memory_days: float = Field(
-        21.0, gt=0, le=365, description="days; how long an ignored reply is remembered (assumed)"
+        21.0, ge=1, le=365, description="days; how long an ignored reply is remembered (assumed)"
     )
     bond_days: float = Field(
         42.0, ge=0, le=365, description="days a follower stays bonded after an answer (assumed, E:A5)"
@@ -159,12 +164,12 @@ class ModelParams(BaseModel):
     )
     discovery_dispersion: float = Field(
         2.0,
-        gt=0,
+        ge=0.1,
         le=1000,
         description="gamma shape of the day-to-day variation of discovery; small = bursty days (assumed, E:B6)",
     )
     discovery_reference_posts: float = Field(
-        3.0, gt=0, le=100, description="posts/day at which activity-driven discovery reaches its base rate (assumed)"
+        3.0, ge=0.1, le=100, description="posts/day at which activity-driven discovery reaches its base rate (assumed)"
     )
 
     # --- reshare --------------------------------------------------------------------------
@@ -185,7 +190,7 @@ class ModelParams(BaseModel):
         description="mean non-followers per reshare who look at the profile (assumed: ~3% of the ~1,000 a reshare reaches, E:C1)",
     )
     reshare_dispersion: float = Field(
-        0.3, gt=0, le=100, description="gamma shape of prospects per reshare; small = viral bursts (assumed, E:B6)"
+        0.3, ge=0.05, le=100, description="gamma shape of prospects per reshare; small = viral bursts (assumed, E:B6)"
     )
     like_probability: float = Field(
         0.02, ge=0, le=1, description="chance a follower who sees a post likes it (assumed)"
@@ -193,7 +198,7 @@ class ModelParams(BaseModel):
 
     # --- follow decision ------------------------------------------------------------------
     follow_base_probability: float = Field(
-        0.04, gt=0, lt=1, description="chance a prospect follows a plain, fitting, active account (assumed)"
+        0.04, ge=0.0001, le=0.5, description="chance a prospect follows a plain, fitting, active account (assumed)"
     )
     fit_weight: float = Field(
         2.5, ge=0, le=20, description="log-odds per unit of content fit of the recent posts (assumed, E:B1, B3)"
@@ -210,7 +215,7 @@ class ModelParams(BaseModel):
     extra_exposures_per_post: float = Field(
         0.05, ge=0, le=10, description="mean extra posts a prospect has seen, per post/day of the account (assumed)"
     )
-    volume_odds: float = Field(0.989, gt=0, le=1, description="follow odds multiplier per post/day (E:B4, OR 0.989)")
+    volume_odds: float = Field(0.989, ge=0.5, le=1, description="follow odds multiplier per post/day (E:B4, OR 0.989)")
     followed_odds: float = Field(
         27.3, ge=1, le=100, description="follow odds multiplier when the account already follows the prospect (E:B4)"
     )
@@ -218,7 +223,7 @@ class ModelParams(BaseModel):
         0.5, ge=0, le=60, description="minutes a follow-back costs: a look at the profile, a click (assumed)"
     )
     silent_days_dead: float = Field(
-        10.0, gt=0, le=365, description="days without a post after which the profile looks abandoned (assumed, E:A14)"
+        10.0, ge=4, le=365, description="days without a post after which the profile looks abandoned (assumed, E:A14)"
     )
 
     # --- neglect and churn ----------------------------------------------------------------
@@ -229,7 +234,7 @@ class ModelParams(BaseModel):
         description="extra unfollow hazard per day once silent for neglect_full_days (assumed, E:A14)",
     )
     neglect_full_days: float = Field(
-        60.0, gt=0, le=730, description="days of silence until the neglect hazard is full (assumed)"
+        60.0, ge=1, le=730, description="days of silence until the neglect hazard is full (assumed)"
     )
     new_tie_days: float = Field(30.0, ge=0, le=365, description="days a tie counts as new (assumed, E:A3)")
     new_tie_ratio: float = Field(2.0, ge=1, le=10, description="churn multiplier for new ties (assumed, E:A3)")
@@ -237,5 +242,5 @@ class ModelParams(BaseModel):
         0.3, ge=0, le=1, description="churn multiplier for reciprocal ties (assumed 0.2-0.35, E:A2, C1)"
     )
     initial_tie_age_days: float = Field(
-        365.0, gt=0, le=5000, description="mean age of the starting followers' ties (assumed)"
+        365.0, ge=1, le=5000, description="mean age of the starting followers' ties (assumed)"
     )

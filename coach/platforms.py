@@ -13,7 +13,9 @@ from pydantic import BaseModel, ConfigDict, Field
 class Platform(BaseModel):
     """Feed mechanics of one platform. Use a preset name or give the values."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(
+        frozen=True, extra="forbid", strict=True, allow_inf_nan=False
+    )  # "0.5", true, .nan are errors
 
     name: str = Field("custom", min_length=1, max_length=40, description="label shown in results")
     link_reach: float = Field(

@@ -29,7 +29,8 @@ from pydantic import (
 )
 from pydantic.fields import FieldInfo
 
-from coach.messages import friendly_errors
+from coach import safe_yaml
+from coach.messages import friendly_errors, shorten
 from coach.parameters import ModelParams
 from coach.platforms import PRESETS, Platform
 
@@ -55,7 +56,7 @@ class ScenarioError(ValueError):
 # Models
 # --------------------------------------------------------------------------------------
 
-_FROZEN = ConfigDict(frozen=True, extra="forbid")
+_FROZEN = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)  # .nan / .inf are never data
 
 
 class Habits(BaseModel):
@@ -86,9 +87,11 @@ class Habits(BaseModel):
     @classmethod
     def _hours_in_day(cls, value: tuple[int, int]) -> tuple[int, int]:
         start, end = value
-        if not (0 <= start <= 23 and 1 <= end <= 24) or start == end % 24:
+        # [0, 24] is the whole day; [8, 8] would be an empty (or whole?) day, so it is refused.
+        if not (0 <= start <= 23 and 1 <= end <= 24) or start == end:
             raise ValueError(
-                f"{list(value)} is not allowed; allowed: [start, end) with start 0..23, end 1..24, start != end"
+                f"{list(value)} is not allowed; allowed: [start, end) with start 0..23, end 1..24, "
+                "start != end (e.g. [8, 22]; [0, 24] is the whole day; [22, 6] wraps midnight)"
             )
         return value
 
@@ -141,7 +144,7 @@ class Segment(BaseModel):
     share: Num = Field(..., ge=0, le=1, description="share of the followers in this segment")
     link_appetite: Num = Field(0.0, ge=-1, le=1, description="-1 hates links .. 1 came for links")
     chat_appetite: Num = Field(0.5, ge=0, le=1, description="how much conversation matters, 0..1")
-    tolerance_posts_per_day: Num = Field(6.0, gt=0, le=500, description="median posts/day before fatigue (E:A9)")
+    tolerance_posts_per_day: Num = Field(6.0, ge=0.1, le=500, description="median posts/day before fatigue (E:A9)")
     attention: Num = Field(0.3, ge=0, le=1, description="chance a follower online sees a given post")
     churn_per_month: Num = Field(0.015, ge=0, le=1, description="background unfollow share per month (E:A12)")
 
@@ -190,9 +193,9 @@ class Audience(BaseModel):
         if self.market is not None:
             unknown = sorted(set(self.market) - set(names))
             if unknown:
-                raise ValueError(f"market: unknown segment {unknown[0]!r}; allowed: {', '.join(names)}")
+                raise ValueError(f"market: unknown segment {shorten(repr(unknown[0]))}; allowed: {', '.join(names)}")
             if any(v < 0 for v in self.market.values()) or abs(sum(self.market.values()) - 1) > SHARE_TOLERANCE:
-                raise ValueError(f"market: shares must be >= 0 and sum to 1; got {dict(self.market)}")
+                raise ValueError(f"market: shares must be >= 0 and sum to 1; got {shorten(repr(dict(self.market)))}")
         if self.activity_by_hour is not None:
             if min(self.activity_by_hour) < 0 or max(self.activity_by_hour) <= 0:
                 raise ValueError("activity_by_hour: allowed: 24 non-negative weights, at least one positive")
@@ -319,7 +322,9 @@ def read_yaml(text: str | bytes, source: str) -> dict[str, Any]:
                 [f"{source}: not UTF-8 text (bad byte at position {exc.start}); save the scenario as UTF-8 YAML"]
             ) from None
     try:
-        data = yaml.safe_load(text)
+        data = safe_yaml.load(text)
+    except safe_yaml.YamlRefused as exc:
+        raise ScenarioError([f"{source}: {exc.problem}"]) from None
     except yaml.constructor.ConstructorError as exc:
         tag = getattr(exc, "problem", "") or ""
         where = _mark(exc.problem_mark)
@@ -352,11 +357,16 @@ def apply_overrides(data: dict[str, Any], assignments: Iterable[str], source: st
         key, sep, value_text = assignment.partition("=")
         key = key.strip()
         if not sep or not key:
-            raise ScenarioError([f"--set {assignment!r}: expected FIELD=VALUE, e.g. habits.posts_per_day=8"])
+            raise ScenarioError(
+                [f"--set {shorten(repr(assignment))}: expected FIELD=VALUE, e.g. habits.posts_per_day=8"]
+            )
+        shown = shorten(key)
         try:
-            value = yaml.safe_load(value_text) if value_text.strip() else None
+            value = safe_yaml.load(value_text) if value_text.strip() else None
+        except safe_yaml.YamlRefused as exc:
+            raise ScenarioError([f"--set {shown}: {exc.problem}"]) from None
         except yaml.YAMLError:
-            raise ScenarioError([f"--set {key}: cannot read the value {value_text!r}"]) from None
+            raise ScenarioError([f"--set {shown}: cannot read the value {shorten(repr(value_text))}"]) from None
         parts = key.split(".")
         node = result
         for i, part in enumerate(parts[:-1]):
@@ -365,7 +375,9 @@ def apply_overrides(data: dict[str, Any], assignments: Iterable[str], source: st
                 child = node[part] = {}
             if not isinstance(child, dict):
                 raise ScenarioError(
-                    [f"--set {key}: {'.'.join(parts[: i + 1])} is not a mapping, so it has no field {parts[i + 1]!r}"]
+                    [
+                        f"--set {shown}: {shorten('.'.join(parts[: i + 1]))} is not a mapping, so it has no field {shorten(repr(parts[i + 1]))}"
+                    ]
                 )
             node = child
         node[parts[-1]] = value

@@ -1,0 +1,113 @@
+"""A YAML loader for files a stranger may have written: plain data, bounded, unambiguous.
+
+PyYAML's ``SafeLoader`` builds no Python objects, but it still lets through what a scenario
+(or a sweep or workshop file) never needs and what breaks or misleads later:
+
+- nesting thousands deep, which its recursive composer turns into a ``RecursionError``
+  (a 93-character ``?scenario=`` link was enough);
+- integers of thousands of digits, which Python refuses to convert (``ValueError``, over
+  4,300 digits) or which overflow every field, and floats so long they become ``inf``;
+- duplicate keys, where the last one silently wins;
+- ``!!binary`` and ``!!set`` tags (bytes and sets are not scenario data).
+
+:func:`load` refuses each of them with a :class:`YamlRefused` naming the line. Everything
+else behaves exactly like ``yaml.safe_load``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import yaml
+
+from coach.messages import shorten
+
+MAX_DEPTH = 32
+"""Nesting levels allowed; the deepest scenario field (``timeline[].habits.active_hours``) is at 5."""
+MAX_NUMBER_CHARACTERS = 40
+"""Longest numeral accepted (characters); 2**64 has 20 digits, a float's full precision 17."""
+
+
+class YamlRefused(yaml.YAMLError):
+    """Well-formed YAML that a data file may not hold; ``problem`` is one plain sentence."""
+
+    def __init__(self, problem: str, mark: yaml.Mark | None = None):
+        self.problem = problem
+        self.problem_mark = mark
+        super().__init__(problem)
+
+
+def _line(node: yaml.Node) -> str:
+    return f"line {node.start_mark.line + 1}"
+
+
+class StrictLoader(yaml.SafeLoader):
+    """``SafeLoader`` with the limits described in the module docstring."""
+
+    _depth = 0
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        if self._depth >= MAX_DEPTH:
+            mark = self.peek_event().start_mark
+            raise YamlRefused(f"nested more than {MAX_DEPTH} levels deep; a scenario needs at most 5", mark)
+        self._depth += 1
+        try:
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: dict[Any, int] = {}
+        for key_node, _ in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                continue  # `<<: *defaults` may be overridden by explicit keys, as YAML intends
+            key = self.construct_object(key_node, deep=True)
+            try:
+                first = seen.setdefault(key, key_node.start_mark.line + 1)
+            except TypeError:
+                continue  # an unhashable key: the base constructor reports it
+            if first != key_node.start_mark.line + 1:
+                raise YamlRefused(
+                    f"duplicate key {shorten(repr(key))} ({_line(key_node)}; first given on line {first}); "
+                    "give each key once",
+                    key_node.start_mark,
+                )
+        return super().construct_mapping(node, deep=deep)
+
+    def _numeral(self, node: yaml.ScalarNode) -> None:
+        text = str(node.value)
+        if len(text) > MAX_NUMBER_CHARACTERS:
+            raise YamlRefused(
+                f"a number of {len(text):,} characters ({_line(node)}); "
+                f"allowed: numbers of up to {MAX_NUMBER_CHARACTERS} characters",
+                node.start_mark,
+            )
+
+    def construct_yaml_int(self, node: yaml.ScalarNode) -> int:
+        self._numeral(node)
+        return super().construct_yaml_int(node)
+
+    def construct_yaml_float(self, node: yaml.ScalarNode) -> float:
+        self._numeral(node)
+        return super().construct_yaml_float(node)
+
+    def refuse_tag(self, node: yaml.Node) -> None:
+        raise YamlRefused(
+            f"the tag {node.tag.replace('tag:yaml.org,2002:', '!!')} ({_line(node)}) is not allowed; "
+            "data files hold plain numbers, text, true/false, lists and mappings",
+            node.start_mark,
+        )
+
+
+StrictLoader.add_constructor("tag:yaml.org,2002:int", StrictLoader.construct_yaml_int)
+StrictLoader.add_constructor("tag:yaml.org,2002:float", StrictLoader.construct_yaml_float)
+for _tag in ("binary", "set", "omap", "pairs"):
+    StrictLoader.add_constructor(f"tag:yaml.org,2002:{_tag}", StrictLoader.refuse_tag)
+
+
+def load(text: str) -> Any:
+    """Parse YAML text like ``yaml.safe_load``, refusing what :class:`StrictLoader` refuses."""
+    try:
+        return yaml.load(text, Loader=StrictLoader)  # StrictLoader is a SafeLoader: plain data only
+    except RecursionError:  # a last resort: the depth limit above should come first
+        raise YamlRefused(f"nested too deeply; a scenario needs at most 5 levels (limit {MAX_DEPTH})") from None
