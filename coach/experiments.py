@@ -78,8 +78,34 @@ def _get_pool() -> ProcessPoolExecutor:
         # forkserver: children start from a clean interpreter, safe beside threads (Streamlit).
         context = multiprocessing.get_context("forkserver")
         _pool = ProcessPoolExecutor(max_workers=worker_count(), mp_context=context)
-        atexit.register(_pool.shutdown, wait=False, cancel_futures=True)
+        atexit.register(shutdown_pool)  # workers must not outlive this process
     return _pool
+
+
+def pool_pids() -> list[int]:
+    """Process ids of the worker pool's processes (none while no pool runs); for memory budgets."""
+    processes = getattr(_pool, "_processes", None) or {}
+    return [pid for pid in list(processes) if pid is not None]
+
+
+def shutdown_pool() -> None:
+    """Stop the worker pool now: cancel queued runs and terminate its processes.
+
+    A cancelled pooled run would otherwise keep its worker busy until the run ends (minutes
+    for a run far over budget), and workers would outlive the server. Runs waiting on the
+    pool fail (``BrokenProcessPool``); the next parallel run starts a fresh pool.
+    """
+    global _pool
+    pool, _pool = _pool, None
+    if pool is None:
+        return
+    processes = list((getattr(pool, "_processes", None) or {}).values())
+    pool.shutdown(wait=False, cancel_futures=True)
+    for process in processes:
+        if process.is_alive():
+            process.terminate()
+    for process in processes:
+        process.join(timeout=5)
 
 
 def _run_one(scenario_json: str, seed: int, replicate: int) -> Results:

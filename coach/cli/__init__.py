@@ -12,6 +12,7 @@ package; commands with heavy dependencies import them inside their handler, so t
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Callable, Sequence
 from typing import NamedTuple
@@ -19,6 +20,7 @@ from typing import NamedTuple
 from coach._version import __version__
 from coach.cli import advise, importing, run
 from coach.cli.common import EXIT_INVALID, EXIT_OK, EXIT_USAGE, UsageError, _Parser
+from coach.messages import shorten
 from coach.scenario import ScenarioError
 
 
@@ -68,6 +70,23 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return EXIT_OK
+    except MemoryError:
+        print(
+            "coach: the simulation ran out of memory; lower the starting followers, prospects per day, "
+            "the horizon or the runs (`coach validate` accepts it, but this machine cannot hold it)",
+            file=sys.stderr,
+        )
+        return EXIT_INVALID
+    except Exception as exc:  # never a traceback: say what failed and how to report it
+        if os.environ.get("COACH_DEBUG"):
+            raise
+        print(
+            f"coach: the simulation failed on these settings ({type(exc).__name__}: {shorten(str(exc), 200)}). "
+            "This is a fault in Cadence Coach, not in your file: please report it with the scenario file "
+            "(set COACH_DEBUG=1 to see the traceback).",
+            file=sys.stderr,
+        )
+        return EXIT_INVALID
 
 
 __all__ = ["COMMANDS", "EXIT_INVALID", "EXIT_OK", "EXIT_USAGE", "Command", "UsageError", "build_parser", "main"]

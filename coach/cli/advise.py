@@ -14,8 +14,10 @@ import json
 import math
 
 from coach.advisor import ADVICE_REPLICATES, Advice, advise
-from coach.cli.common import EXIT_OK, load_for_cli, progress_bar, write_output
+from coach.cli.common import EXIT_OK, check_cost, load_for_cli, progress_bar, write_output
 from coach.results import fmt_interval
+
+TYPICAL_CANDIDATES = 40  # habit sets one piece of advice evaluates, for the up-front estimate (as the app)
 
 
 def _minutes(text: str) -> float:
@@ -51,6 +53,7 @@ def configure(p: argparse.ArgumentParser) -> None:
 
 def handle(args: argparse.Namespace) -> int:
     scenario = load_for_cli(args.file, args)  # validates --replicates/--seed/--days/--set too (exit 1)
+    check_cost([scenario], args.replicates or ADVICE_REPLICATES, candidates=TYPICAL_CANDIDATES)
     advice = advise(scenario, args.budget_minutes, args.replicates, scenario.seed, progress=progress_bar())
     text = json.dumps(advice.to_dict(), indent=2) if args.format == "json" else advice_table(advice)
     write_output(text, args.out)

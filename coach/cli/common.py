@@ -51,6 +51,38 @@ def load_for_cli(name: str, args: argparse.Namespace) -> Scenario:
     return load_scenario(resolve_scenario_path(name), overrides)
 
 
+ANNOUNCE_ABOVE_SECONDS = 3.0  # runs expected to take longer than this print their estimate first, seconds
+
+
+def check_cost(scenarios: Sequence[Scenario], runs_each: int, candidates: int = 1, stream: TextIO = sys.stderr) -> None:
+    """Refuse scenarios whose projected crowd or memory is over the command line's limits
+    (ScenarioError, exit 1); announce the expected time of long jobs before they start.
+
+    ``candidates``: variants of each scenario the job runs (the coach tries dozens).
+    """
+    from coach import budget  # psutil and friends only when a run is about to start
+    from coach.experiments import worker_count
+
+    problems, seconds, peak = [], 0.0, 0.0
+    for scenario in scenarios:
+        where = f"{scenario.name!r}" if len(scenarios) > 1 else "This scenario"
+        problems += budget.check(scenario, budget.CLI_LIMITS, runs=runs_each, where=where)
+        projection = budget.project(scenario)
+        seconds += projection.seconds_per_run * runs_each * candidates
+        peak = max(peak, projection.typical_followers)
+    if problems:
+        raise ScenarioError(problems)
+    workers = worker_count()
+    runs = len(scenarios) * runs_each * candidates
+    wall = seconds / max(1, min(workers, runs))
+    if wall > ANNOUNCE_ABOVE_SECONDS:
+        stream.write(
+            f"coach: {'about ' if candidates > 1 else ''}{runs:,} runs, expected to take about {budget.describe_seconds(wall)} "
+            f"on {workers} core(s) (crowds up to about {peak:,.0f} followers); Ctrl+C stops.\n"
+        )
+        stream.flush()
+
+
 def progress_bar(stream: TextIO = sys.stderr, after_seconds: float = 1.0) -> Progress:
     """A text progress bar on stderr that appears only for runs longer than ``after_seconds``."""
     start = time.perf_counter()

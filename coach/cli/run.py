@@ -11,6 +11,7 @@ from coach.cli.common import (
     EXIT_INVALID,
     EXIT_OK,
     UsageError,
+    check_cost,
     compare_rows,
     compare_table,
     load_for_cli,
@@ -44,6 +45,7 @@ def configure_scenarios(p: argparse.ArgumentParser) -> None:
 
 def cmd_run(args: argparse.Namespace) -> int:
     scenario = load_for_cli(args.file, args)
+    check_cost([scenario], scenario.replicates)
     ensemble = run_many(scenario, progress=progress_bar())
     if args.format == "json":
         text = json.dumps(ensemble.to_dict(), indent=2)
@@ -60,6 +62,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
         raise UsageError("compare needs at least two scenario files")
     scenarios = _load_all(args.files, args)
     first = scenarios[0]
+    check_cost(scenarios, first.replicates)
     ensembles = compare(scenarios, first.replicates, first.seed, progress=progress_bar())
     if args.format == "json":
         text = json.dumps({
