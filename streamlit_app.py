@@ -23,35 +23,36 @@ from app.history import history_tab
 from app.predictions import predictions_tab
 from app.sidebar import sidebar
 from app.state import PLATFORM_WORDS, TABS, current_scenario, persona_library, reference_words
+from app.text import safe
 from app.urls import init_session, url_params, write_url
 from coach import Scenario
 
 
 def story_card(base: Scenario, label_kind: str) -> None:
     with st.container(border=True):
-        st.markdown(f"#### {base.name}")
+        st.markdown(f"#### {safe(base.name)}")  # names and stories come from files and links: text only
         platform = base.platform.name
         st.caption(
-            f"{label_kind} · {PLATFORM_WORDS.get(platform, platform)} · {base.audience.followers:,} followers · "
+            f"{label_kind} · {safe(PLATFORM_WORDS.get(platform, platform))} · {base.audience.followers:,} followers · "
             f"{len(base.audience.segments)} kind(s) of follower · {base.days} days"
             + (f" · habits change on day {', '.join(str(s.day) for s in base.timeline)}" if base.timeline else "")
         )
         if base.description:
-            st.markdown(base.description)
+            st.markdown(safe(base.description))
 
 
 def show_notices() -> None:
     ss = st.session_state
     for problem in ss.get("url_problems", []):
-        st.warning(problem)
+        st.warning(safe(problem))
     ss["url_problems"] = []
     if ss.get("upload_problems"):
         st.error(
             "That file can't be used as a scenario, so nothing was changed — your current settings stay:\n\n"
-            + "\n".join(f"- {p}" for p in ss["upload_problems"])
+            + "\n".join(f"- {safe(p)}" for p in ss["upload_problems"])
         )
     for notice in ss.get("notices", []):
-        st.toast(notice)
+        st.toast(safe(notice))
     ss["notices"] = []
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from app.state import APP_RUNS, png_download, refusal, simulate, with_run_settings
+from app.text import safe
 from coach import Scenario, plots
 
 
@@ -56,7 +57,7 @@ def compare_tab(personas: dict[str, Scenario], current: Scenario | None) -> None
         labels.append(label if label not in labels else f"{label} ({len(labels) + 1})")
     message = next((m for m in (refusal(s, len(scenarios)) for s in scenarios) if m), None)
     if message:
-        st.warning(message)
+        st.warning(safe(message))
         return
     ensembles = [simulate(s) for s in scenarios]
     if any(e is None for e in ensembles):
@@ -66,7 +67,9 @@ def compare_tab(personas: dict[str, Scenario], current: Scenario | None) -> None
     )
     chart = plots.compare_chart(ensembles, labels)
     st.altair_chart(chart, width="stretch", theme=None)
-    st.markdown(f"**Side by side** — each column after the first: median (paired change vs “{labels[0]}”; 80% of runs)")
+    st.markdown(
+        f"**Side by side** — each column after the first: median (paired change vs “{safe(labels[0])}”; 80% of runs)"
+    )
     table = plots.compare_table(ensembles, labels)
     st.dataframe(table, width="stretch", height=35 * (len(table) + 1) + 3)  # every row, no inner scrolling
     d1, d2 = st.columns(2)

@@ -7,6 +7,7 @@ from typing import Any
 import streamlit as st
 
 from app.state import png_download, reference_words, refusal, simulate, slug, with_run_settings
+from app.text import safe
 from coach import CHANNEL_WORDS, CHANNELS, REASON_WORDS, REASONS, Scenario, paired_differences, plots
 
 
@@ -40,14 +41,14 @@ def predictions_tab(current: Scenario | None, problems: list[str]) -> None:
     if current is None:
         st.error(
             "These settings are not valid, so nothing was simulated. Change the controls in the sidebar:\n\n"
-            + "\n".join(f"- {p}" for p in problems)
+            + "\n".join(f"- {safe(p)}" for p in problems)
         )
         return
     base = with_run_settings(ss["base"], current.days, current.replicates, current.seed)
     changed = base.model_dump_json() != current.model_dump_json()
     message = refusal(current, 2 if changed else 1)
     if message:
-        st.warning(message)
+        st.warning(safe(message))
         return
     ensemble = simulate(current)
     reference = simulate(base) if changed else ensemble

@@ -19,6 +19,7 @@ from app.state import (
     on_upload,
     slug,
 )
+from app.text import safe
 from coach import PRESETS, Audience, Habits, Scenario, __version__, dump_scenario
 
 
@@ -49,14 +50,16 @@ def sidebar(personas: dict[str, Scenario], library_problems: list[str], current:
         else:
             st.info("No bundled personas were found; using the default account.")
         for problem in library_problems:
-            st.warning(problem)
-        reset_label = "Reset to persona" if ss["base_key"].startswith("persona:") else f"Reset to “{ss['base_label']}”"
+            st.warning(safe(problem))
+        reset_label = (
+            "Reset to persona" if ss["base_key"].startswith("persona:") else f"Reset to “{safe(ss['base_label'])}”"
+        )
         st.button(
             reset_label,
             key="reset",
             on_click=on_reset,
             width="stretch",
-            help=f"Move every control back to “{ss['base_label']}”.",
+            help=f"Move every control back to “{safe(ss['base_label'])}”.",
         )
 
         st.header("Your habits")
@@ -97,15 +100,15 @@ def sidebar(personas: dict[str, Scenario], library_problems: list[str], current:
             st.caption("Who follows you now (relative weights; they are scaled to add up to 100%).")
             for i, seg in enumerate(segments):
                 st.slider(
-                    f"Share: {seg.name.replace('_', ' ')}",
+                    f"Share: {safe(seg.name.replace('_', ' '))}",
                     0.0,
                     1.0,
                     step=0.05,
                     key=f"mix_{i}",
-                    help=f"{seg.name}: link appetite {seg.link_appetite:+g}, chat appetite {seg.chat_appetite:g}, tolerates about {seg.tolerance_posts_per_day:g} posts/day.",
+                    help=f"{safe(seg.name)}: link appetite {seg.link_appetite:+g}, chat appetite {seg.chat_appetite:g}, tolerates about {seg.tolerance_posts_per_day:g} posts/day.",
                 )
         else:
-            st.caption(f"One kind of follower: {segments[0].name.replace('_', ' ')}.")
+            st.caption(f"One kind of follower: {safe(segments[0].name.replace('_', ' '))}.")
         options = list(PRESETS) + (["custom"] if ss["platform"] == "custom" else [])
         st.selectbox(
             "Platform",

@@ -18,6 +18,9 @@ from typing import Any
 
 import streamlit as st
 
+from app.guard import APP_LIMITS, guarded, refusal_message
+from app.guard import MAX_SECONDS as MAX_SECONDS  # re-exported: app/coaching.py reads it here
+from app.text import safe
 from coach import (
     PRESETS,
     Ensemble,
@@ -31,10 +34,13 @@ from coach import (
     scenario_from_data,
     worker_count,
 )
+from coach.budget import check
+from coach.engine import RunCancelled
+from coach.messages import format_number
+from coach.workqueue import Busy
 
 DEFAULT_PERSONA = "steady_professional"
 COMPARE_PERSONAS = ("billboard", "conversationalist")  # the Compare tab opens with these beside your settings
-MAX_SECONDS = 20.0  # runs estimated longer than this (on all cores) are refused, like Covasim's web app
 PROGRESS_SECONDS = 0.25  # runs estimated longer than this (engine estimate, seconds) show a progress bar
 APP_RUNS = 10  # personas open with at most this many runs so a slider answers within a second
 
@@ -87,7 +93,7 @@ def bounds(model: type, name: str) -> tuple[float | None, float | None, str]:
 
 def help_text(model: type, name: str) -> str:
     lo, hi, desc = bounds(model, name)
-    allowed = f" Allowed: {lo:g} to {hi:,g}." if lo is not None and hi is not None else ""
+    allowed = f" Allowed: {format_number(lo)} to {format_number(hi)}." if lo is not None and hi is not None else ""
     return f"{desc[:1].upper()}{desc[1:]}.{allowed}"
 
 
@@ -144,39 +150,37 @@ def run_ensemble(scenario_json: str) -> Ensemble:
         if bar is not None:
             bar.progress(done / total, text=f"Simulating run {done} of {total}…")
 
-    ensemble = run_many(scenario, replicates, seed, parallel=workers > 1 and replicates > 1, progress=progress)
+    ensemble = guarded(  # in the server's queue, under a time and memory budget (app/guard.py)
+        lambda stop: run_many(
+            scenario, replicates, seed, parallel=workers > 1 and replicates > 1, progress=progress, should_stop=stop
+        )
+    )
     if bar is not None:
         bar.empty()
     return ensemble
 
 
 def refusal(scenario: Scenario, runs_needed: int = 1) -> str | None:
-    """A clear message when a run would take too long for a web page, else None."""
+    """A clear message when a job is too big for a web page (time, or the projected crowd's memory), else None."""
     reps = scenario.replicates
-    seconds = runs_needed * estimated_seconds(scenario, reps) / max(1, min(worker_count(), reps))
-    if seconds <= MAX_SECONDS:
-        return None
-    a = scenario.audience
-    shown = f"about {seconds / 60:.0f} minutes" if seconds >= 90 else f"about {seconds:.0f} seconds"
-    return (
-        f"These settings would take {shown} to simulate ({a.followers:,} followers × "
-        f"{scenario.habits.posts_per_day:g} posts a day × {scenario.days} days × {reps} runs). "
-        f"This page stops at about {MAX_SECONDS:.0f} seconds so it stays responsive. "
-        "Reduce the starting followers, the horizon or the number of runs, "
-        "or download the settings as YAML and run them from the command line: "
-        "`coach run my-settings.yaml`."
-    )
+    problems = check(scenario, APP_LIMITS, runs=runs_needed * reps, workers=worker_count())
+    return refusal_message(problems) if problems else None
 
 
 def simulate(scenario: Scenario) -> Ensemble | None:
     """Run (or fetch from the cache); show a readable message instead of any traceback."""
     try:
         return run_ensemble(scenario.model_dump_json())
+    except (RunCancelled, Busy) as exc:  # over its budget, or the server's queue is full
+        st.warning(safe(str(exc)))
+        return None
     except Exception as exc:  # the page must never show a traceback
         st.error(
-            f"The simulation could not run these settings ({type(exc).__name__}: {exc}). "
-            "This is a fault in the model, not in your settings: please report it together with "
-            "the YAML from “Download settings”."
+            safe(
+                f"The simulation could not run these settings ({type(exc).__name__}: {str(exc)[:300]}). "
+                "This is a fault in the model, not in your settings: please report it together with "
+                "the YAML from “Download settings”."
+            )
         )
         return None
 

@@ -30,6 +30,7 @@ from app.state import (
     widget_values,
 )
 from coach import PRESETS, Audience, Habits, Scenario, ScenarioError, dump_scenario, parse_scenario
+from coach.messages import format_number, shorten
 
 
 def _fmt(value: Any) -> str:
@@ -81,18 +82,19 @@ def write_url(params: dict[str, str]) -> None:
 def _number_param(name: str, text: str, model: type, field: str, whole: bool) -> tuple[Any, str | None]:
     lo, hi, desc = bounds(model, field)
     kind = "a whole number" if whole else "a number"
-    allowed = f"allowed: {kind} from {lo:g} to {hi:,g} ({desc})"
+    allowed = f"allowed: {kind} from {format_number(lo)} to {format_number(hi)} ({desc})"
+    shown = shorten(repr(text))
     try:
-        value = float(text)
+        value = float(text) if len(text) <= 40 else float("nan")  # 5,000 digits are not a setting
     except ValueError:
-        return None, f"URL parameter {name}={text!r} is not a number; {allowed}."
+        return None, f"URL parameter {name}={shown} is not a number; {allowed}."
     if (
         not math.isfinite(value)
         or (whole and not value.is_integer())
         or (lo is not None and value < lo)
         or (hi is not None and value > hi)
     ):
-        return None, f"URL parameter {name}={text!r} is not allowed; {allowed}."
+        return None, f"URL parameter {name}={shown} is not allowed; {allowed}."
     return (int(value) if whole else value), None
 
 
@@ -115,13 +117,15 @@ def read_url(personas: dict[str, Scenario]) -> list[str]:
             problems.append("URL parameter scenario: " + "; ".join(exc.problems) + f" {fallback}")
         except (binascii.Error, zlib.error, ValueError):
             problems.append(f"URL parameter scenario could not be decoded (the link may be cut short). {fallback}")
+        except Exception as exc:  # a link must never break the page
+            problems.append(f"URL parameter scenario could not be read ({type(exc).__name__}). {fallback}")
     elif "persona" in qp:
         name = qp["persona"]
         if name in personas:
             base, key, label = as_opened(personas[name]), f"persona:{name}", personas[name].name
         else:
             problems.append(
-                f"URL parameter persona={name!r} is not a bundled persona; allowed: {', '.join(personas) or 'none'}. {fallback}"
+                f"URL parameter persona={shorten(repr(name))} is not a bundled persona; allowed: {', '.join(personas) or 'none'}. {fallback}"
             )
     load_base(base, key, label)
     ss = st.session_state
@@ -149,7 +153,7 @@ def read_url(personas: dict[str, Scenario]) -> list[str]:
             ss["platform"] = qp["platform"]
         else:
             problems.append(
-                f"URL parameter platform={qp['platform']!r} is not known; allowed: {', '.join(PRESETS)}. Using {ss['platform']} instead."
+                f"URL parameter platform={shorten(repr(qp['platform']))} is not known; allowed: {', '.join(PRESETS)}. Using {ss['platform']} instead."
             )
     if "active_hours" in qp:
         text = qp["active_hours"]
@@ -159,7 +163,7 @@ def read_url(personas: dict[str, Scenario]) -> list[str]:
             ss["active_from"], ss["active_until"] = start, end
         except ValueError:
             problems.append(
-                f"URL parameter active_hours={text!r} is not allowed; allowed: START-END local hours, START 0..23, END 1..24, e.g. 8-22. Using {ss['active_from']}-{ss['active_until']} instead."
+                f"URL parameter active_hours={shorten(repr(text))} is not allowed; allowed: START-END local hours, START 0..23, END 1..24, e.g. 8-22. Using {ss['active_from']}-{ss['active_until']} instead."
             )
     if "mix" in qp:
         segs = base.audience.segments
@@ -172,16 +176,18 @@ def read_url(personas: dict[str, Scenario]) -> list[str]:
         except ValueError:
             names = ", ".join(s.name for s in segs)
             problems.append(
-                f"URL parameter mix={qp['mix']!r} is not allowed; allowed: {len(segs)} shares from 0 to 1, comma-separated, for {names}. Using the scenario's mix instead."
+                f"URL parameter mix={shorten(repr(qp['mix']))} is not allowed; allowed: {len(segs)} shares from 0 to 1, comma-separated, for {names}. Using the scenario's mix instead."
             )
     known = set(URL_KEYS) | {"tab"}
     unknown = [k for k in qp if k not in known]
     if unknown:
         problems.append(
-            f"URL parameter {', '.join(unknown)} is not known and was ignored; known: {', '.join(sorted(known))}."
+            f"URL parameter {shorten(', '.join(unknown))} is not known and was ignored; known: {', '.join(sorted(known))}."
         )
     if "tab" in qp and qp["tab"] not in TABS:
-        problems.append(f"URL parameter tab={qp['tab']!r} is not a tab; allowed: {', '.join(TABS)}. Showing {TABS[0]}.")
+        problems.append(
+            f"URL parameter tab={shorten(repr(qp['tab']))} is not a tab; allowed: {', '.join(TABS)}. Showing {TABS[0]}."
+        )
     return problems
 
 

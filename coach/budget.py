@@ -235,8 +235,9 @@ def check(
         seconds = proj.seconds(runs, workers)
         if seconds > limits.max_seconds:
             problems.append(
-                f"{where} would take about {describe_seconds(seconds)} to simulate ({runs} runs, "
-                f"reaching about {_count(proj.typical_followers)} followers); allowed here: about "
+                f"{where} would take about {describe_seconds(seconds)} to simulate ({runs} runs of "
+                f"{scenario.days} days, from {format_number(scenario.audience.followers)} followers to about "
+                f"{_count(proj.typical_followers)}); allowed here: about "
                 f"{describe_seconds(limits.max_seconds)}. To fit, lower the runs (replicates), the horizon (days) "
                 f"or the starting followers, or run it from the command line."
             )

@@ -10,6 +10,7 @@ hard-coded: the model is being recalibrated; directions and shapes are the speci
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -79,8 +80,17 @@ def chart_data(chart) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
 
 
+def shown(markdown: str) -> str:
+    """The text a Markdown body shows: user-supplied parts are backslash-escaped (app/text.py)."""
+    return re.sub(r"\\(.)", r"\1", markdown)
+
+
 def error_text(at: AppTest) -> str:
-    return "\n".join(e.value for e in at.error)
+    return "\n".join(shown(e.value) for e in at.error)
+
+
+def warning_text(at: AppTest) -> str:
+    return "\n".join(shown(w.value) for w in at.warning)
 
 
 # --------------------------------------------------------------------------------------
@@ -328,7 +338,7 @@ def test_very_large_settings_are_refused_with_a_clear_message():
     at.slider(key="days").set_value(730)
     at.run()
     assert_clean(at)
-    warning = "\n".join(w.value for w in at.warning)
+    warning = warning_text(at)
     assert "would take" in warning and "10,000,000 followers" in warning and "coach run" in warning
     assert at.session_state["results"] is results_before or at.session_state["results"] == results_before
     assert not at.get("vega_lite_chart")
@@ -378,7 +388,7 @@ def test_bad_query_parameters_are_named_and_fall_back():
         }
     )
     assert_clean(at)
-    warnings = "\n".join(w.value for w in at.warning)
+    warnings = warning_text(at)
     for name in (
         "persona",
         "posts_per_day",
@@ -403,7 +413,7 @@ def test_bad_query_parameters_are_named_and_fall_back():
 def test_bad_scenario_parameter_is_explained():
     at = new_app({"scenario": "not-a-scenario!!"})
     assert_clean(at)
-    assert any("URL parameter scenario" in w.value for w in at.warning)
+    assert "URL parameter scenario" in warning_text(at)
     assert at.session_state["base_key"] == "persona:steady_professional"
 
 

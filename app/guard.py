@@ -1,0 +1,60 @@
+"""The app's side of bounded cost: refuse up front what a page cannot afford, cap the rest.
+
+Every simulation the page starts (1) is checked against :data:`APP_LIMITS` from its
+projected crowd (:mod:`coach.budget`) and refused with a message that says what to lower,
+(2) waits its turn in the server's one queue (:mod:`coach.workqueue`), so fifteen sessions
+do not split two cores fifteen ways, and (3) runs under a time and memory
+:class:`~coach.budget.Budget` that really stops it — the engine asks it once per simulated
+day, and a watchdog shuts the worker pool down for pooled runs — ending in a plain
+message, never a traceback; nothing half-done is cached.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from concurrent.futures import CancelledError
+from concurrent.futures.process import BrokenProcessPool
+from typing import TypeVar
+
+from coach import budget, workqueue
+from coach.engine import RunCancelled
+
+T = TypeVar("T")
+
+MAX_SECONDS = 20.0  # jobs expected to take longer (on all cores) are refused, like Covasim's web app
+APP_LIMITS = budget.Limits(
+    max_followers=None,  # the memory bound below covers the crowd
+    max_prospects_per_day=None,
+    max_bytes_per_run=1.0e9,  # one run of one session may need at most this, bytes (the server is shared)
+    max_seconds=MAX_SECONDS,
+)
+RUN_SECONDS = 60.0  # a job's time budget once it runs: 3x what is accepted up front, seconds
+RUN_EXTRA_BYTES = 1.5e9  # memory a job may add to the server and its workers, bytes
+
+
+def refusal_message(problems: list[str]) -> str:
+    return (
+        " ".join(problems)
+        + f" This page stops at about {MAX_SECONDS:.0f} seconds and 1 GB a run so it stays responsive for "
+        "everyone; download the settings as YAML and run them from the command line: `coach run my-settings.yaml`."
+    )
+
+
+def guarded(job: Callable[[Callable[[], bool]], T], seconds: float = RUN_SECONDS) -> T:
+    """Run ``job(should_stop)`` in the server's queue under a time and memory budget.
+
+    Raises :class:`RunCancelled` with a sentence for the page when the budget runs out, and
+    :class:`coach.workqueue.Busy` when the queue is full.
+    """
+    with workqueue.slot():
+        limit = budget.Budget(seconds, RUN_EXTRA_BYTES)
+        with limit.watch():
+            try:
+                return job(limit)
+            except (RunCancelled, CancelledError, BrokenProcessPool):
+                if limit.reason is None:
+                    raise
+        raise RunCancelled(
+            f"The simulation was stopped: {limit.reason}. Nothing was kept. Lower the runs, the horizon or the "
+            "starting followers, or run these settings from the command line (`coach run`)."
+        )
