@@ -40,14 +40,15 @@ def refusal_message(problems: list[str]) -> str:
     )
 
 
-def guarded(job: Callable[[Callable[[], bool]], T], seconds: float = RUN_SECONDS) -> T:
+def guarded(job: Callable[[Callable[[], bool]], T], seconds: float | None = None) -> T:
     """Run ``job(should_stop)`` in the server's queue under a time and memory budget.
 
-    Raises :class:`RunCancelled` with a sentence for the page when the budget runs out, and
+    ``seconds`` defaults to :data:`RUN_SECONDS`. Raises :class:`RunCancelled` with a sentence
+    for the page when the budget runs out, and
     :class:`coach.workqueue.Busy` when the queue is full.
     """
     with workqueue.slot():
-        limit = budget.Budget(seconds, RUN_EXTRA_BYTES)
+        limit = budget.Budget(RUN_SECONDS if seconds is None else seconds, RUN_EXTRA_BYTES)
         with limit.watch():
             try:
                 return job(limit)

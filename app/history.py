@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from app.state import HABIT_LABELS, current_scenario, keep, load_base, remember
+from app.text import safe
 from coach import ScenarioError
 from coach.importers import ArchiveError, import_history
 
@@ -75,11 +76,11 @@ def history_tab() -> None:
     )
     st.file_uploader("Your archive", type=["zip", "json", "js", "car", "csv"], key="import_upload", on_change=on_import)
     if ss.get("import_problem"):
-        st.error(f"That archive could not be imported, so nothing was changed: {ss['import_problem']}")
+        st.error(f"That archive could not be imported, so nothing was changed: {safe(ss['import_problem'])}")
     found = ss.get("import_result")
     if not found:
         return
-    st.subheader(f"What {found['file']} shows")
+    st.subheader(f"What {safe(found['file'])} shows")  # a file name is the uploader's text
     ev = found["evidence"]
     if ev.get("first") and ev.get("last"):
         st.caption(

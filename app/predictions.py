@@ -71,9 +71,9 @@ def predictions_tab(current: Scenario | None, problems: list[str]) -> None:
     st.markdown(
         f"**After {current.days} days**, median of {current.replicates} runs (seed {current.seed}); "
         + (
-            f"changes are against {kind} “{name}” on the same seeds."
+            f"changes are against {kind} “{safe(name)}” on the same seeds."
             if changed
-            else f"these are {kind} “{name}”'s own settings; move a slider to see what changes."
+            else f"these are {kind} “{safe(name)}”'s own settings; move a slider to see what changes."
         )
     )
     c1, c2, c3, c4, c5 = st.columns(5)

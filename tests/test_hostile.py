@@ -1,0 +1,494 @@
+"""Hostile, bad and heavy input: a clear message or a result in bounded time, never a traceback.
+
+Each case of issue 10 is a small fixture or generated here (big ones in tmp_path). The
+promise: any input gets a clear message or a result within a bounded time and memory;
+never a traceback, a hang, a silent wrong answer, or a server brought down for everyone.
+"""
+
+from __future__ import annotations
+
+import base64
+import math
+import re
+import sys
+import threading
+import zlib
+from pathlib import Path
+
+import numpy as np
+import pytest
+import streamlit as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st_h
+from streamlit.testing.v1 import AppTest
+
+from coach import budget, experiments, workqueue
+from coach.cli import main
+from coach.engine import RunCancelled, simulate
+from coach.parameters import ModelParams
+from coach.scenario import Audience, Habits, Scenario, ScenarioError, parse_scenario
+
+APP = str(Path(__file__).resolve().parent.parent / "streamlit_app.py")
+TIMEOUT = 240  # seconds per script run: generous for a loaded CI machine, never a speed assertion
+
+
+def problems_of(text: str, overrides: tuple[str, ...] = ()) -> str:
+    with pytest.raises(ScenarioError) as info:
+        parse_scenario(text, source="bad.yaml", overrides=overrides)
+    message = str(info.value)
+    assert "Traceback" not in message
+    return message
+
+
+# --------------------------------------------------------------------------------------
+# YAML that crashed or slipped through
+# --------------------------------------------------------------------------------------
+
+HOSTILE_YAML = {
+    "flow nested 5,000 deep": ("version: 1\nname: " + "[" * 5000 + "]" * 5000, ["nested more than"]),
+    "blocks nested 3,000 deep": (
+        "version: 1\nmodel:\n" + "".join("  " * (i + 1) + f"k{i}:\n" for i in range(3000)),
+        ["nested more than"],
+    ),
+    "5,000-digit integer": ("version: 1\nseed: " + "9" * 5000, ["5,000 characters", "line 2", "up to 40"]),
+    "5,000-digit float": ("version: 1\nhabits: {posts_per_day: " + "9" * 5000 + ".5}", ["5,002 characters"]),
+    "duplicate key": ("version: 1\ndays: 30\nname: x\ndays: 40\n", ["duplicate key 'days'", "line 4", "line 2"]),
+    "duplicate nested key": (
+        "version: 1\nhabits:\n  reply_rate: 0.1\n  reply_rate: 0.9\n",
+        ["duplicate key 'reply_rate'", "line 4", "line 3"],
+    ),
+    "binary tag": ("version: 1\nname: !!binary aGVsbG8=\n", ["!!binary", "line 2", "plain"]),
+    "set tag": ("version: 1\nname: !!set {a, b}\n", ["!!set"]),
+    "NaN in activity_by_hour": (
+        "version: 1\naudience:\n  activity_by_hour: [" + ", ".join([".nan"] + ["1"] * 23) + "]\n",
+        ["audience.activity_by_hour[0]", "nan", "finite"],
+    ),
+    "inf in activity_by_hour": (
+        "version: 1\naudience:\n  activity_by_hour: [" + ", ".join(["1"] * 23 + [".inf"]) + "]\n",
+        ["audience.activity_by_hour[23]", "inf", "finite"],
+    ),
+    "inf in market": (
+        "version: 1\naudience:\n  segments: [{name: a, share: 1}]\n  market: {a: .inf}\n",
+        ["audience.market.a", "finite"],
+    ),
+    "true as a model constant": ("version: 1\nmodel: {fatigue_strength: true}\n", ["model.fatigue_strength", "True"]),
+    "string as a model constant": (
+        "version: 1\nmodel: {fatigue_strength: '0.5'}\n",
+        ["model.fatigue_strength", "'0.5'", "read as text"],
+    ),
+    "string 'no' as a switch": ("version: 1\nmodel: {mechanisms: {fatigue: 'no'}}\n", ["model.mechanisms.fatigue"]),
+    "string as a platform value": ("version: 1\nplatform: {link_reach: '0.5'}\n", ["platform.link_reach", "'0.5'"]),
+    "string as a platform switch": ("version: 1\nplatform: {ranked_feed: 'yes'}\n", ["platform.ranked_feed"]),
+    "NaN as a platform value": ("version: 1\nplatform: {out_of_network: .nan}\n", ["platform.out_of_network"]),
+    "empty active hours": ("version: 1\nhabits: {active_hours: [8, 8]}\n", ["habits.active_hours", "[0, 24]"]),
+    "1e1 read as text": (
+        "version: 1\nhabits: {posts_per_day: 1e1}\n",
+        ["habits.posts_per_day", "'1e1' was read as text", "write it as 10"],
+    ),
+    "followers out of range": (
+        "version: 1\naudience: {followers: 20000000}\n",
+        ["audience.followers", "0 to 10,000,000"],
+    ),
+    "seed out of range": ("version: 1\nseed: -1\n", ["seed", "4,294,967,295"]),
+    "tolerance too small": (
+        "version: 1\naudience: {segments: [{name: a, share: 1, tolerance_posts_per_day: 1.0e-300}]}\n",
+        ["tolerance_posts_per_day", "0.1 to 500"],
+    ),
+}
+
+# Positive constants that passed validation and then crashed the engine (issue 10, item 4).
+TINY_CONSTANTS = {
+    "satisfaction_memory_days": 0.001,
+    "ignored_memory_days": 0.0001,
+    "visibility_half_life_minutes": 5e-324,
+    "discovery_dispersion": 1e-308,
+}
+
+
+@pytest.mark.parametrize("case", list(HOSTILE_YAML))
+def test_hostile_yaml_gets_a_message_naming_the_problem(case):
+    text, expected = HOSTILE_YAML[case]
+    message = problems_of(text)
+    assert message.startswith("bad.yaml"), message
+    for part in expected:
+        assert part in message, (part, message)
+    assert len(message) < 1000, "a message never echoes a whole value"
+
+
+@pytest.mark.parametrize("name", list(TINY_CONSTANTS))
+def test_tiny_model_constants_are_refused_with_their_lower_bound(name):
+    value = TINY_CONSTANTS[name]
+    message = problems_of(f"version: 1\nmodel: {{{name}: {value!r}}}\n")
+    lo = ModelParams.model_fields[name].metadata[0].ge
+    assert f"model.{name}" in message and f"from {lo:g} to" in message, message
+
+
+def test_every_positive_model_constant_has_a_realistic_lower_bound():
+    """No constant may be 'just above zero': the engine's exponentials overflow there."""
+    for name, info in ModelParams.model_fields.items():
+        if name == "mechanisms" or info.annotation is bool:
+            continue
+        strict = [m.gt for m in info.metadata if getattr(m, "gt", None) is not None]
+        assert not strict, f"{name}: an open lower bound (gt) lets 5e-324 through; give it a realistic ge"
+
+
+def test_a_full_day_of_active_hours_is_accepted():
+    habits = parse_scenario("version: 1\nhabits: {active_hours: [0, 24]}\n").habits
+    assert habits.active_hour_list == list(range(24))
+    assert Habits(active_hours=(22, 6)).active_hour_list == [22, 23, 0, 1, 2, 3, 4, 5]
+
+
+def test_a_10_kB_value_is_shortened_in_the_message():
+    message = problems_of("version: 1\nname: " + "x" * 10_000 + "\n")
+    assert "10,000 characters" in message or "10,002 characters" in message
+    assert len(message) < 400
+    market = "version: 1\naudience:\n  segments: [{name: a, share: 1}]\n  market: {" + "b" * 900 + ": 1}\n"
+    message = problems_of(market)  # YAML keys stop at 1,024 characters; values do not
+    assert len(message) < 600 and "902 characters" in message
+
+
+def test_set_overrides_are_as_strict_as_files():
+    assert "5,000 characters" in problems_of("version: 1\n", ("seed=" + "9" * 5000,))
+    assert "nested more than" in problems_of("version: 1\n", ("name=" + "[" * 3000,))
+    assert "read as text" in problems_of("version: 1\n", ("habits.posts_per_day=1e1",))
+    message = problems_of("version: 1\n", ("k" * 5000 + "=1",))
+    assert "5,000 characters" in message and len(message) < 600
+
+
+def test_the_cli_prints_messages_for_hostile_files(tmp_path, capsys):
+    deep = tmp_path / "deep.yaml"
+    deep.write_text("version: 1\nname: " + "[" * 20_000 + "]" * 20_000)
+    digits = tmp_path / "digits.yaml"
+    digits.write_text("version: 1\naudience: {followers: " + "1" * 5000 + "}\n")
+    assert main(["validate", str(deep), str(digits)]) == 1
+    err = capsys.readouterr().err
+    assert "nested more than" in err and "5,000 characters" in err and "Traceback" not in err
+    assert main(["run", "steady_professional", "--set", "seed=" + "7" * 5000]) == 1
+    assert "5,000 characters" in capsys.readouterr().err
+
+
+def test_an_engine_fault_is_a_message_at_the_cli(monkeypatch, capsys):
+    def broken(*args, **kwargs):
+        raise ZeroDivisionError("float division by zero")
+
+    monkeypatch.setattr("coach.cli.run.run_many", broken)
+    assert main(["run", "steady_professional", "--replicates", "1", "--days", "2"]) == 1
+    err = capsys.readouterr().err
+    assert "ZeroDivisionError" in err and "report" in err and "Traceback" not in err
+
+
+# --------------------------------------------------------------------------------------
+# Fuzz: any constants within their bounds run without a crash or a NaN
+# --------------------------------------------------------------------------------------
+
+
+def _bounded(info):
+    lo = hi = None
+    for m in info.metadata:
+        lo = getattr(m, "ge", lo)
+        hi = getattr(m, "le", hi)
+    if info.annotation is int:
+        return st_h.integers(int(lo), int(hi))
+    # Mostly the edges, where the engine used to break, and some values in between.
+    return st_h.one_of(st_h.sampled_from([float(lo), float(hi)]), st_h.floats(float(lo), float(hi)))
+
+
+CONSTANTS = {name: _bounded(info) for name, info in ModelParams.model_fields.items() if name != "mechanisms"}
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    constants=st_h.fixed_dictionaries({}, optional=CONSTANTS),
+    followers=st_h.integers(0, 300),
+    posts=st_h.sampled_from([0.0, 1.0, 6.0, 40.0]),
+    tolerance=st_h.sampled_from([0.1, 6.0, 500.0]),
+)
+def test_fuzz_model_constants_within_bounds_never_crash(constants, followers, posts, tolerance):
+    scenario = Scenario.model_validate({
+        "days": 12,
+        "replicates": 1,
+        "habits": {"posts_per_day": posts, "reply_rate": 1.0, "outreach_per_day": 5},
+        "audience": {
+            "followers": followers,
+            "prospects_per_day": 50,
+            "segments": [{"name": "a", "share": 1.0, "tolerance_posts_per_day": tolerance}],
+        },
+        "model": constants,
+    })  # fmt: skip
+    assert not budget.check(scenario, budget.CLI_LIMITS)
+    with np.errstate(over="raise", invalid="raise", divide="raise"):
+        results = simulate(scenario, 3, 0)
+    followers_by_day = np.asarray(results.daily["followers"])
+    assert np.all(np.isfinite(followers_by_day)) and np.all(followers_by_day >= 0)
+    for series in results.daily.values():
+        assert np.all(np.isfinite(series))
+    follows, unfollows = np.asarray(results.daily["follows"]), np.asarray(results.daily["unfollows"])
+    assert followers_by_day[-1] == followers + follows.sum() - unfollows.sum()
+    assert followers_by_day.max() <= budget.project(scenario).peak_followers
+
+
+# --------------------------------------------------------------------------------------
+# Cost: the projected crowd, refusals, budgets that cancel
+# --------------------------------------------------------------------------------------
+
+FLOOD = "version: 1\naudience: {followers: 0, prospects_per_day: 1000000, reachable: 1000000000}\n"
+STORM = (
+    "version: 1\nhabits: {posts_per_day: 20}\naudience: {followers: 100000, reachable: 1000000000}\n"
+    "model: {reshare_probability: 1.0, prospects_per_reshare: 1000}\n"
+)
+
+
+def test_the_projection_bounds_what_the_bundled_personas_reach():
+    from coach import bundled_scenarios, load_scenario
+
+    for path in bundled_scenarios():
+        scenario = load_scenario(path).model_copy(update={"replicates": 3})
+        bound = budget.project(scenario).peak_followers
+        for r in range(3):
+            reached = np.asarray(simulate(scenario, scenario.seed, r).daily["followers"]).max()
+            assert reached <= bound, (path.stem, reached, bound)
+
+
+def test_a_crowd_that_explodes_from_zero_followers_is_refused_up_front(capsys, tmp_path):
+    scenario = parse_scenario(FLOOD)
+    assert scenario.audience.followers == 0  # the old guard trusted this and estimated 1 s
+    projection = budget.project(scenario)
+    assert projection.peak_followers > 1e7 and projection.seconds_per_run > 10
+    problems = budget.check(scenario, budget.CLI_LIMITS)
+    assert problems and "prospects_per_day" in problems[0] and "followers by day" in problems[0]
+    path = tmp_path / "flood.yaml"
+    path.write_text(FLOOD)
+    assert main(["run", str(path)]) == 1  # refused before any run starts
+    err = capsys.readouterr().err
+    assert "projected upper bound" in err and "allowed: up to 20,000,000 followers" in err
+
+
+def test_a_reshare_storm_is_refused_up_front_naming_the_reshare_constants():
+    problems = budget.check(parse_scenario(STORM), budget.CLI_LIMITS)
+    assert problems and "model.reshare_probability" in problems[0]
+
+
+def test_a_budget_cancels_a_serial_run_within_its_day(monkeypatch):
+    heavy = parse_scenario("version: 1\ndays: 730\naudience: {followers: 200000}\n")
+    limit = budget.Budget(seconds=0.3)
+    with pytest.raises(RunCancelled) as info:
+        simulate(heavy, 1, 0, should_stop=limit)
+    day = int(re.search(r"stopped on day (\d+) of 730", str(info.value)).group(1))
+    assert day < 730 and "budget of 0.3 seconds" in limit.reason
+
+
+def test_a_memory_budget_stops_the_run(monkeypatch):
+    readings = iter([1_000_000_000] + [3_000_000_000] * 1000)  # the job then holds 2 GB more
+    monkeypatch.setattr(budget, "process_bytes", lambda pids=(): next(readings))
+    limit = budget.Budget(seconds=None, extra_bytes=1.5e9)
+    with pytest.raises(RunCancelled):
+        simulate(parse_scenario("version: 1\ndays: 30\n"), 1, 0, should_stop=limit)
+    assert "memory budget of 1.5 GB (about 2.0 GB)" in limit.reason
+
+
+@pytest.mark.skipif(experiments.worker_count() < 2, reason="the pool needs two cores")
+def test_a_cancelled_pooled_run_stops_its_workers():
+    from app.guard import guarded
+
+    heavy = parse_scenario("version: 1\ndays: 730\naudience: {followers: 400000}\n")
+    seen: list[int] = []
+    done = threading.Event()
+
+    def spy() -> None:  # the pool's processes, as soon as they exist
+        while not done.wait(0.05):
+            seen.extend(pid for pid in experiments.pool_pids() if pid not in seen)
+
+    thread = threading.Thread(target=spy, daemon=True)
+    thread.start()
+    try:
+        with pytest.raises(RunCancelled) as info:
+            guarded(lambda stop: experiments.run_many(heavy, 4, 1, parallel=True, should_stop=stop), seconds=2.0)
+    finally:
+        done.set()
+        thread.join()
+    assert "was stopped" in str(info.value) and "budget of 2.0 seconds" in str(info.value)
+    assert seen, "the run went through the pool"
+    import psutil
+
+    alive = [pid for pid in seen if psutil.pid_exists(pid) and psutil.Process(pid).status() != psutil.STATUS_ZOMBIE]
+    assert not alive, f"workers outlived the cancelled run: {alive}"
+    assert experiments.pool_pids() == []
+
+
+def test_the_work_queue_runs_one_job_at_a_time_and_refuses_a_flood(monkeypatch):
+    inside, most = 0, 0
+    lock = threading.Lock()
+    release = threading.Event()
+
+    def job() -> None:
+        nonlocal inside, most
+        with workqueue.slot():
+            with lock:
+                inside += 1
+                most = max(most, inside)
+            release.wait(10)
+            with lock:
+                inside -= 1
+
+    threads = [threading.Thread(target=job) for _ in range(6)]
+    for t in threads:
+        t.start()
+    # Wait until five jobs queue behind the first, then let them all through.
+    for _ in range(200):
+        if workqueue.load() == (1, 5):
+            break
+        release.wait(0.05)
+    assert workqueue.load() == (1, 5)
+    monkeypatch.setattr(workqueue, "MAX_WAITING", 5)
+    with pytest.raises(workqueue.Busy, match="busy"):
+        with workqueue.slot():
+            pass
+    release.set()
+    for t in threads:
+        t.join()
+    assert most == workqueue.SLOTS == 1 and workqueue.load() == (0, 0)
+
+
+def test_identical_requests_from_several_sessions_compute_once(monkeypatch):
+    """st.cache_data holds a lock per key: concurrent identical scenarios run once."""
+    from app import state
+
+    st.cache_data.clear()
+    calls = []
+    release = threading.Event()
+    real = state.run_many
+
+    def counting(*args, **kwargs):
+        calls.append(1)
+        release.wait(30)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(state, "run_many", counting)
+    text = Scenario(days=5, replicates=2).model_dump_json()
+    results = []
+    threads = [threading.Thread(target=lambda: results.append(state.run_ensemble(text))) for _ in range(4)]
+    for t in threads:
+        t.start()
+
+    def waiting_on_the_lock() -> int:
+        frames = sys._current_frames()
+        names = []
+        for t in threads:
+            frame, found = frames.get(t.ident), False
+            while frame is not None and not found:
+                found = frame.f_code.co_name == "_hold_compute_lock"
+                frame = frame.f_back
+            names.append(found)
+        return sum(names)
+
+    for _ in range(400):
+        if calls and waiting_on_the_lock() == 3:
+            break
+        release.wait(0.05)
+    release.set()
+    for t in threads:
+        t.join()
+    st.cache_data.clear()
+    assert len(calls) == 1 and len(results) == 4
+    assert all(r.summary() == results[0].summary() for r in results)
+
+
+# --------------------------------------------------------------------------------------
+# The app: hostile links give a message, never an exception element; text stays text
+# --------------------------------------------------------------------------------------
+
+
+def _link(yaml_text: str) -> str:
+    return base64.urlsafe_b64encode(zlib.compress(yaml_text.encode(), 9)).decode().rstrip("=")
+
+
+IMAGE = "![x](http://127.0.0.1:9/p.png)"
+HOSTILE_LINKS = {
+    "deep scenario": ({"scenario": _link("version: 1\nname: " + "[" * 30_000)}, "nested more than"),
+    "garbage scenario": ({"scenario": "!!!not-base64"}, "could not be decoded"),
+    "markdown persona": ({"persona": f"{IMAGE} <img src=http://127.0.0.1:9/q.png> [a](http://x.org)"}, "persona"),
+    "5,000-digit followers": ({"followers": "9" * 5000}, "followers"),
+    "nan posts": ({"posts_per_day": "nan"}, "posts_per_day"),
+    "inf mix": ({"mix": "inf"}, "mix"),
+    "huge unknown key": ({"k" * 3000: "1"}, "is not known"),
+    "markdown tab": ({"tab": ":red[boo] **x**"}, "is not a tab"),
+}
+
+
+def live_markup(text: str) -> list[str]:
+    """Markup that would render (links, images, HTML, directives) once escaped characters are removed."""
+    bare = re.sub(r"\\.", "", text)
+    return [m for m in ("](", "<", ":red[", "**") if m in bare]
+
+
+def _all_text(at: AppTest) -> list[str]:
+    elements = [*at.markdown, *at.caption, *at.warning, *at.error, *at.info, *at.success, *at.toast]
+    return [e.value for e in elements]
+
+
+@pytest.fixture
+def fresh_cache():
+    st.cache_data.clear()
+    yield
+    st.cache_data.clear()
+
+
+@pytest.mark.parametrize("case", list(HOSTILE_LINKS))
+def test_hostile_links_give_a_message_not_an_exception(case, fresh_cache):
+    query, expected = HOSTILE_LINKS[case]
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    for key, value in query.items():
+        at.query_params[key] = value
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    warnings = "\n".join(re.sub(r"\\(.)", r"\1", w.value) for w in at.warning)
+    assert expected in warnings, warnings
+    for text in _all_text(at):
+        assert not {"](", "<", ":red["} & set(live_markup(text)), text
+        assert len(text) < 3000
+    assert at.get("vega_lite_chart"), "the page falls back and still shows predictions"
+
+
+def test_a_linked_scenario_shows_its_name_and_story_as_text(fresh_cache):
+    story = f"Hi {IMAGE} and <b>bold</b> and **stars** and [a link](http://127.0.0.1:9/)"
+    link = _link(f"version: 1\nname: '**Loud** {IMAGE}'\ndescription: '{story}'\ndays: 20\nreplicates: 2\n")
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    at.query_params["scenario"] = link
+    at.run()
+    assert not at.exception and not at.warning, [w.value for w in at.warning]
+    texts = _all_text(at)
+    for text in texts:
+        assert not {"](", "<"} & set(live_markup(text)), text
+    shown = [re.sub(r"\\(.)", r"\1", t) for t in texts]
+    assert story in shown, "the description is shown, as typed"
+    assert any(f"**Loud** {IMAGE}" in t for t in shown)
+
+
+def test_an_app_run_over_its_budget_is_cancelled_with_a_message(monkeypatch, fresh_cache):
+    monkeypatch.setattr("app.guard.RUN_SECONDS", 0.0)
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT).run()
+    assert not at.exception, [e.value for e in at.exception]
+    warnings = "\n".join(re.sub(r"\\(.)", r"\1", w.value) for w in at.warning)
+    assert "The simulation was stopped" in warnings and "budget" in warnings
+    assert not at.get("vega_lite_chart")
+    monkeypatch.undo()
+    again = AppTest.from_file(APP, default_timeout=TIMEOUT).run()  # nothing half-done was cached
+    assert not again.warning and again.get("vega_lite_chart")
+
+
+def test_an_app_scenario_whose_crowd_explodes_is_refused(fresh_cache):
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    at.query_params["scenario"] = _link(FLOOD)
+    at.run()
+    assert not at.exception
+    warnings = "\n".join(re.sub(r"\\(.)", r"\1", w.value) for w in at.warning)
+    assert "projected upper bound" in warnings and "prospects_per_day" in warnings
+    assert not at.get("vega_lite_chart")
+
+
+def test_app_ranges_print_as_people_write_them():
+    from app.state import help_text
+
+    assert "10,000,000" in help_text(Audience, "followers") and "e+" not in help_text(Audience, "followers")
+    assert "4,294,967,295" in help_text(Scenario, "seed")
+    assert math.isclose(Habits(active_hours=(0, 24)).active_hours[1], 24)
