@@ -1,0 +1,134 @@
+"""Fifteen people open the app at once: time from opening the page to its first chart.
+
+Starts ``streamlit run streamlit_app.py`` on 127.0.0.1 (a free port), opens one Playwright
+browser context per person in Debian's Chromium (separate cookies, separate Streamlit
+sessions), navigates them all at the same moment and waits in each for the first
+``[data-testid="stVegaLiteChart"]``. Prints each session's time, the median and the
+slowest; nothing is asserted. The server is stopped by its PID at the end.
+
+    python benchmarks/bench_sessions.py [--sessions 15] [--distinct]
+
+``--distinct`` gives every session a different seed (no shared cache: the work queue alone),
+the default opens the same default page (identical requests computed once).
+Issue 10's target: 15 simultaneous first loads under 10 s on two cores.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+# Records, in the page, the moment its first chart is in the DOM (epoch milliseconds).
+FIRST_CHART = """
+new MutationObserver((_, observer) => {
+  if (document.querySelector('[data-testid="stVegaLiteChart"]')) {
+    window.__firstChart = Date.now();
+    observer.disconnect();
+  }
+}).observe(document, {subtree: true, childList: true});
+"""
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_server(port: int, log: Path) -> subprocess.Popen:
+    command = [
+        sys.executable, "-m", "streamlit", "run", "streamlit_app.py",
+        "--server.headless", "true", "--server.address", "127.0.0.1", "--server.port", str(port),
+        "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none",
+    ]  # fmt: skip
+    with open(log, "w") as out:
+        process = subprocess.Popen(command, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+    for _ in range(300):  # up to 30 s
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=1) as r:
+                if r.read().decode().strip() == "ok":
+                    return process
+        except OSError:
+            pass
+        if process.poll() is not None:
+            break
+        time.sleep(0.1)
+    process.kill()
+    raise SystemExit(f"the server did not start; see {log}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sessions", type=int, default=15)
+    parser.add_argument("--distinct", action="store_true", help="a different seed per session (no shared cache)")
+    parser.add_argument("--timeout", type=float, default=300.0, help="seconds to wait for each first chart")
+    args = parser.parse_args()
+
+    from playwright.sync_api import sync_playwright
+
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    if chromium is None:
+        raise SystemExit("Debian's chromium is not installed (apt-get install chromium)")
+    port = free_port()
+    log = Path(tempfile.gettempdir()) / f"bench-sessions-{port}.log"
+    server = start_server(port, log)
+    try:
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
+            # Warm the server's imports with one page first, as a real server has been up a while;
+            # its chart is cached only for the default page, so --distinct stays cold.
+            warm = browser.new_context().new_page()
+            warm.goto(f"http://127.0.0.1:{port}/?seed=999", timeout=args.timeout * 1000)
+            warm.locator('[data-testid="stVegaLiteChart"]').first.wait_for(timeout=args.timeout * 1000)
+            warm.context.close()
+
+            pages = []
+            for _ in range(args.sessions):
+                page = browser.new_context().new_page()
+                page.add_init_script(FIRST_CHART)
+                pages.append(page)
+            urls = [
+                f"http://127.0.0.1:{port}/" + (f"?seed={100 + i}" if args.distinct else "") for i in range(len(pages))
+            ]
+            start = time.time()  # epoch seconds: the pages record their first chart on the same clock
+            for page, url in zip(pages, urls, strict=True):  # returns at the first response byte
+                page.goto(url, wait_until="commit", timeout=args.timeout * 1000)
+            times: list[float] = []
+            for page in pages:
+                page.locator('[data-testid="stVegaLiteChart"]').first.wait_for(timeout=args.timeout * 1000)
+                page.wait_for_function("window.__firstChart !== undefined", timeout=args.timeout * 1000)
+                times.append(page.evaluate("window.__firstChart") / 1000 - start)
+            browser.close()
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    times.sort()
+    kind = "distinct seeds" if args.distinct else "the same default page"
+    print(f"{args.sessions} sessions opened at once ({kind}), seconds to the first chart:")
+    print("  " + ", ".join(f"{t:.1f}" for t in times))
+    print(f"  median {statistics.median(times):.1f} s, slowest {times[-1]:.1f} s (machine shared; noisy)")
+
+
+if __name__ == "__main__":
+    main()
