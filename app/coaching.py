@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import streamlit as st
 
+from app.guard import APP_LIMITS
 from app.state import HABIT_LABELS, MAX_SECONDS, keep, on_apply, png_download, remember
-from coach import Scenario, estimated_seconds, plots, worker_count
+from app.text import safe
+from coach import Scenario, plots, worker_count, workqueue
+from coach.budget import check
 
 # A coaching run simulates about this many candidate habit sets of ADVICE_REPLICATES runs each
 # (the search plus fresh runs for the finalists): the page's estimate of its cost.
@@ -42,12 +47,14 @@ def coach_tab(current: Scenario | None) -> None:
         placeholder="empty: a little more than now",
         help="The most time a day you want to spend. Empty: your current minutes × 1.25 or + 10 minutes, whichever is more.",
     )
-    expected = COACH_CANDIDATES * estimated_seconds(current, ADVICE_REPLICATES) / max(1, worker_count())
-    too_long = expected > COACH_MAX_SECONDS
+    # Refused on the projected crowd, not the starting one (coach/budget.py), like a simulation.
+    limits = replace(APP_LIMITS, max_seconds=COACH_MAX_SECONDS)
+    problems = check(current, limits, runs=COACH_CANDIDATES * ADVICE_REPLICATES, workers=worker_count())
+    too_long = bool(problems)
     if too_long:
         st.warning(
-            f"Coaching these settings would take about {expected / 60:.0f} minutes, too long for this page. "
-            "Reduce the starting followers or the horizon, or run `coach advise` from the command line."
+            safe(" ".join(problems).replace("These settings would take", "Coaching these settings would take"))
+            + " Run `coach advise` from the command line instead."
         )
     if st.button("Coach me", key="coach_me", type="primary", disabled=too_long):
         bar = st.progress(0.0, text="Running your settings…")
@@ -56,7 +63,12 @@ def coach_tab(current: Scenario | None) -> None:
             bar.progress(min(1.0, done / max(total, 1)), text=f"Trying changes: {done} of about {total} runs…")
 
         try:
-            advice = advise(current, budget_minutes=ss.get("budget"), progress=progress)
+            with workqueue.slot():  # one job at a time on this server, the simulations' queue
+                advice = advise(current, budget_minutes=ss.get("budget"), progress=progress)
+        except workqueue.Busy as exc:
+            bar.empty()
+            st.warning(str(exc))
+            return
         except Exception as exc:  # never a traceback
             bar.empty()
             st.error(f"The coach could not finish ({type(exc).__name__}: {exc}).")
