@@ -40,6 +40,20 @@ def refusal_message(problems: list[str]) -> str:
     )
 
 
+def server_stopping() -> str | None:
+    """Why a running job must stop now: the Streamlit server shuts down (SIGTERM, Ctrl+C).
+
+    Streamlit waits for script threads before it exits; a job blocked on the worker pool
+    would hold the server (and its workers) up for as long as the job runs.
+    """
+    from streamlit.runtime import Runtime
+    from streamlit.runtime.runtime import RuntimeState
+
+    if Runtime.exists() and Runtime.instance().state in (RuntimeState.STOPPING, RuntimeState.STOPPED):
+        return "the server is shutting down"
+    return None
+
+
 def guarded(job: Callable[[Callable[[], bool]], T], seconds: float | None = None) -> T:
     """Run ``job(should_stop)`` in the server's queue under a time and memory budget.
 
@@ -48,7 +62,7 @@ def guarded(job: Callable[[Callable[[], bool]], T], seconds: float | None = None
     :class:`coach.workqueue.Busy` when the queue is full.
     """
     with workqueue.slot():
-        limit = budget.Budget(RUN_SECONDS if seconds is None else seconds, RUN_EXTRA_BYTES)
+        limit = budget.Budget(RUN_SECONDS if seconds is None else seconds, RUN_EXTRA_BYTES, server_stopping)
         with limit.watch():
             try:
                 return job(limit)

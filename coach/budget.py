@@ -25,7 +25,7 @@ from __future__ import annotations
 import math
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
@@ -279,12 +279,19 @@ class Budget:
     """A time and memory budget for one job, usable as ``should_stop``.
 
     ``seconds`` counts from construction; ``extra_bytes`` is the memory the job may add to
-    what this process and the pool's workers hold when it starts. ``reason`` says, once
-    exceeded, which budget ran out (one sentence, for the person who waits).
+    what this process and the pool's workers hold when it starts; ``interrupt`` may give
+    another reason to stop (a server shutting down). ``reason`` says, once exceeded, why the
+    job stops (one clause, for the person who waits).
     """
 
-    def __init__(self, seconds: float | None, extra_bytes: float | None = None):
+    def __init__(
+        self,
+        seconds: float | None,
+        extra_bytes: float | None = None,
+        interrupt: Callable[[], str | None] | None = None,
+    ):
         self.seconds = seconds
+        self.interrupt = interrupt  # another reason to stop (the server shuts down), or None
         self.extra_bytes = extra_bytes
         self.started = time.monotonic()
         self.deadline = None if seconds is None else self.started + seconds
@@ -297,7 +304,9 @@ class Budget:
         """Why the budget is exhausted, or None while it lasts."""
         with self._lock:
             if self.reason is None:
-                if self.deadline is not None and time.monotonic() > self.deadline:
+                if self.interrupt is not None and (why := self.interrupt()):
+                    self.reason = why
+                elif self.deadline is not None and time.monotonic() > self.deadline:
                     self.reason = (
                         f"it ran longer than its budget of {describe_seconds(self.seconds or 0)} and was stopped"
                     )
