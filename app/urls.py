@@ -30,7 +30,7 @@ from app.state import (
     widget_values,
 )
 from coach import PRESETS, Audience, Habits, Scenario, ScenarioError, dump_scenario, parse_scenario
-from coach.messages import format_number, shorten
+from coach.messages import format_number, quote, shorten
 
 
 def _fmt(value: Any) -> str:
@@ -83,7 +83,7 @@ def _number_param(name: str, text: str, model: type, field: str, whole: bool) ->
     lo, hi, desc = bounds(model, field)
     kind = "a whole number" if whole else "a number"
     allowed = f"allowed: {kind} from {format_number(lo)} to {format_number(hi)} ({desc})"
-    shown = shorten(repr(text))
+    shown = quote(text)
     try:
         value = float(text) if len(text) <= 40 else float("nan")  # 5,000 digits are not a setting
     except ValueError:
@@ -125,7 +125,7 @@ def read_url(personas: dict[str, Scenario]) -> list[str]:
             base, key, label = as_opened(personas[name]), f"persona:{name}", personas[name].name
         else:
             problems.append(
-                f"URL parameter persona={shorten(repr(name))} is not a bundled persona; allowed: {', '.join(personas) or 'none'}. {fallback}"
+                f"URL parameter persona={quote(name)} is not a bundled persona; allowed: {', '.join(personas) or 'none'}. {fallback}"
             )
     load_base(base, key, label)
     ss = st.session_state
@@ -153,7 +153,7 @@ def read_url(personas: dict[str, Scenario]) -> list[str]:
             ss["platform"] = qp["platform"]
         else:
             problems.append(
-                f"URL parameter platform={shorten(repr(qp['platform']))} is not known; allowed: {', '.join(PRESETS)}. Using {ss['platform']} instead."
+                f"URL parameter platform={quote(qp['platform'])} is not known; allowed: {', '.join(PRESETS)}. Using {ss['platform']} instead."
             )
     if "active_hours" in qp:
         text = qp["active_hours"]
@@ -163,7 +163,7 @@ def read_url(personas: dict[str, Scenario]) -> list[str]:
             ss["active_from"], ss["active_until"] = start, end
         except ValueError:
             problems.append(
-                f"URL parameter active_hours={shorten(repr(text))} is not allowed; allowed: START-END local hours, START 0..23, END 1..24, e.g. 8-22. Using {ss['active_from']}-{ss['active_until']} instead."
+                f"URL parameter active_hours={quote(text)} is not allowed; allowed: START-END local hours, START 0..23, END 1..24, e.g. 8-22. Using {ss['active_from']}-{ss['active_until']} instead."
             )
     if "mix" in qp:
         segs = base.audience.segments
@@ -176,7 +176,7 @@ def read_url(personas: dict[str, Scenario]) -> list[str]:
         except ValueError:
             names = ", ".join(s.name for s in segs)
             problems.append(
-                f"URL parameter mix={shorten(repr(qp['mix']))} is not allowed; allowed: {len(segs)} shares from 0 to 1, comma-separated, for {names}. Using the scenario's mix instead."
+                f"URL parameter mix={quote(qp['mix'])} is not allowed; allowed: {len(segs)} shares from 0 to 1, comma-separated, for {names}. Using the scenario's mix instead."
             )
     known = set(URL_KEYS) | {"tab"}
     unknown = [k for k in qp if k not in known]
@@ -186,7 +186,7 @@ def read_url(personas: dict[str, Scenario]) -> list[str]:
         )
     if "tab" in qp and qp["tab"] not in TABS:
         problems.append(
-            f"URL parameter tab={shorten(repr(qp['tab']))} is not a tab; allowed: {', '.join(TABS)}. Showing {TABS[0]}."
+            f"URL parameter tab={quote(qp['tab'])} is not a tab; allowed: {', '.join(TABS)}. Showing {TABS[0]}."
         )
     return problems
 

@@ -67,6 +67,16 @@ def shorten(text: str, limit: int = MAX_SHOWN) -> str:
     return text if len(text) <= limit else f"{text[: limit - 1]}… ({len(text):,} characters)"
 
 
+def quote(value: object, limit: int = MAX_SHOWN) -> str:
+    """``repr(value)``, or the repr of its start and its length when it is long."""
+    text = repr(value)
+    if len(text) <= limit:
+        return text
+    if isinstance(value, str):
+        return f"{value[: limit - 3]!r}… ({len(value):,} characters)"
+    return shorten(text, limit)
+
+
 def format_number(value: float) -> str:
     """A bound or value for people: ``10,000,000`` and ``4,294,967,295``, never ``1e+07``."""
     value = float(value)
@@ -86,7 +96,7 @@ def _text_number_hint(value: Any, kind: str) -> str:
     except ValueError:
         return ""
     plain = format_number(number).replace(",", "")
-    return f" ({shorten(repr(value))} was read as text, not a number: write it as {plain}, without quotes)"
+    return f" ({quote(value)} was read as text, not a number: write it as {plain}, without quotes)"
 
 
 _RELATIVE = re.compile(r"^([A-Za-z_][\w.\[\]]*): (.*)$", re.S)
@@ -116,7 +126,7 @@ def _show(value: Any) -> str:
         return "a mapping"
     if isinstance(value, list | tuple):
         return f"a list of {len(value)}"
-    return shorten(repr(value))
+    return quote(value)
 
 
 def _field_info(loc: tuple[Any, ...], root: type[BaseModel]) -> tuple[type[BaseModel] | None, FieldInfo | None]:

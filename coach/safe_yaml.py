@@ -20,7 +20,7 @@ from typing import Any
 
 import yaml
 
-from coach.messages import shorten
+from coach.messages import quote
 
 MAX_DEPTH = 32
 """Nesting levels allowed; the deepest scenario field (``timeline[].habits.active_hours``) is at 5."""
@@ -68,8 +68,7 @@ class StrictLoader(yaml.SafeLoader):
                 continue  # an unhashable key: the base constructor reports it
             if first != key_node.start_mark.line + 1:
                 raise YamlRefused(
-                    f"duplicate key {shorten(repr(key))} ({_line(key_node)}; first given on line {first}); "
-                    "give each key once",
+                    f"duplicate key {quote(key)} ({_line(key_node)}; first given on line {first}); give each key once",
                     key_node.start_mark,
                 )
         return super().construct_mapping(node, deep=deep)

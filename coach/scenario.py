@@ -30,7 +30,7 @@ from pydantic import (
 from pydantic.fields import FieldInfo
 
 from coach import safe_yaml
-from coach.messages import friendly_errors, shorten
+from coach.messages import friendly_errors, quote, shorten
 from coach.parameters import ModelParams
 from coach.platforms import PRESETS, Platform
 
@@ -193,9 +193,9 @@ class Audience(BaseModel):
         if self.market is not None:
             unknown = sorted(set(self.market) - set(names))
             if unknown:
-                raise ValueError(f"market: unknown segment {shorten(repr(unknown[0]))}; allowed: {', '.join(names)}")
+                raise ValueError(f"market: unknown segment {quote(unknown[0])}; allowed: {', '.join(names)}")
             if any(v < 0 for v in self.market.values()) or abs(sum(self.market.values()) - 1) > SHARE_TOLERANCE:
-                raise ValueError(f"market: shares must be >= 0 and sum to 1; got {shorten(repr(dict(self.market)))}")
+                raise ValueError(f"market: shares must be >= 0 and sum to 1; got {quote(dict(self.market))}")
         if self.activity_by_hour is not None:
             if min(self.activity_by_hour) < 0 or max(self.activity_by_hour) <= 0:
                 raise ValueError("activity_by_hour: allowed: 24 non-negative weights, at least one positive")
@@ -357,16 +357,14 @@ def apply_overrides(data: dict[str, Any], assignments: Iterable[str], source: st
         key, sep, value_text = assignment.partition("=")
         key = key.strip()
         if not sep or not key:
-            raise ScenarioError(
-                [f"--set {shorten(repr(assignment))}: expected FIELD=VALUE, e.g. habits.posts_per_day=8"]
-            )
+            raise ScenarioError([f"--set {quote(assignment)}: expected FIELD=VALUE, e.g. habits.posts_per_day=8"])
         shown = shorten(key)
         try:
             value = safe_yaml.load(value_text) if value_text.strip() else None
         except safe_yaml.YamlRefused as exc:
             raise ScenarioError([f"--set {shown}: {exc.problem}"]) from None
         except yaml.YAMLError:
-            raise ScenarioError([f"--set {shown}: cannot read the value {shorten(repr(value_text))}"]) from None
+            raise ScenarioError([f"--set {shown}: cannot read the value {quote(value_text)}"]) from None
         parts = key.split(".")
         node = result
         for i, part in enumerate(parts[:-1]):
@@ -376,7 +374,7 @@ def apply_overrides(data: dict[str, Any], assignments: Iterable[str], source: st
             if not isinstance(child, dict):
                 raise ScenarioError(
                     [
-                        f"--set {shown}: {shorten('.'.join(parts[: i + 1]))} is not a mapping, so it has no field {shorten(repr(parts[i + 1]))}"
+                        f"--set {shown}: {shorten('.'.join(parts[: i + 1]))} is not a mapping, so it has no field {quote(parts[i + 1])}"
                     ]
                 )
             node = child

@@ -14,7 +14,8 @@ import json
 import math
 
 from coach.advisor import ADVICE_REPLICATES, Advice, advise
-from coach.cli.common import EXIT_OK, check_cost, load_for_cli, progress_bar, write_output
+from coach.cli.common import EXIT_OK, check_cost, load_for_cli, progress_bar, whole_number, write_output
+from coach.messages import quote
 from coach.results import fmt_interval
 
 TYPICAL_CANDIDATES = 40  # habit sets one piece of advice evaluates, for the up-front estimate (as the app)
@@ -24,9 +25,9 @@ def _minutes(text: str) -> float:
     try:
         value = float(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected minutes per day (a number >= 0), got {text!r}") from None
+        raise argparse.ArgumentTypeError(f"expected minutes per day (a number >= 0), got {quote(text)}") from None
     if not math.isfinite(value) or value < 0:
-        raise argparse.ArgumentTypeError(f"expected minutes per day (a number >= 0), got {text!r}")
+        raise argparse.ArgumentTypeError(f"expected minutes per day (a number >= 0), got {quote(text)}")
     return value
 
 
@@ -38,9 +39,11 @@ def configure(p: argparse.ArgumentParser) -> None:
         metavar="M",
         help="minutes a day you can spend (default: your current minutes x 1.25 or + 10, whichever is more)",
     )
-    p.add_argument("--replicates", type=int, help=f"runs per candidate habit set (default: {ADVICE_REPLICATES})")
-    p.add_argument("--seed", type=int, help="random seed; overrides the file")
-    p.add_argument("--days", type=int, help="horizon in days (1..730); overrides the file")
+    p.add_argument(
+        "--replicates", type=whole_number, help=f"runs per candidate habit set (default: {ADVICE_REPLICATES})"
+    )
+    p.add_argument("--seed", type=whole_number, help="random seed; overrides the file")
+    p.add_argument("--days", type=whole_number, help="horizon in days (1..730); overrides the file")
     p.add_argument(
         "--set",
         action="append",

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from coach.experiments import Progress
+from coach.messages import quote
 from coach.results import CHANNELS, REASONS, Ensemble, fmt_interval, paired_difference
 from coach.scenario import SCENARIO_DIR, Scenario, ScenarioError, load_scenario
 
@@ -163,10 +164,20 @@ def compare_table(ensembles: Sequence[Ensemble]) -> str:
     return "\n\n".join(parts) + "\n" + "\n".join(lines)
 
 
+def whole_number(text: str) -> int:
+    """An argparse type for counts: a whole number, and a short echo of anything else."""
+    try:
+        if len(text) > 40:  # Python refuses to convert 4,300+ digits; no count needs 40
+            raise ValueError
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {quote(text)}") from None
+
+
 def run_options(p: argparse.ArgumentParser, formats: Sequence[str] = ("table", "json", "csv")) -> None:
-    p.add_argument("--days", type=int, help="horizon in days (1..730); overrides the file")
-    p.add_argument("--replicates", type=int, help="number of runs (1..500); overrides the file")
-    p.add_argument("--seed", type=int, help="random seed; overrides the file")
+    p.add_argument("--days", type=whole_number, help="horizon in days (1..730); overrides the file")
+    p.add_argument("--replicates", type=whole_number, help="number of runs (1..500); overrides the file")
+    p.add_argument("--seed", type=whole_number, help="random seed; overrides the file")
     p.add_argument(
         "--set",
         action="append",
