@@ -33,10 +33,11 @@ from coach import experiments
 from coach.messages import format_number
 from coach.scenario import Scenario
 
-# Memory one follower and one prospect cost while a run holds them, bytes. A follower is 15
-# columns of 4-8 bytes, over-allocated by up to 1.5x, plus the day's close temporaries; a
-# prospect at the close is a handful of float64 columns and their temporaries (measured with
-# tracemalloc on this project's machine: benchmarks/bench_budget.py).
+# Memory one follower and one prospect may cost while a run holds them, bytes: upper bounds.
+# A follower is 15 columns of 1-8 bytes, over-allocated by up to 1.5x, plus the day's close
+# temporaries; a prospect at the close is a handful of float64 columns and temporaries.
+# benchmarks/bench_budget.py prints the projection beside real runs (tracemalloc peaks came
+# to 7-20% of the bound: 100 bytes a follower, 40 a prospect, on the first-wave engine).
 BYTES_PER_FOLLOWER = 160
 BYTES_PER_PROSPECT = 120
 BYTES_PER_RUN = 30e6  # a run's fixed overhead (the day series, SimPy, buffers), bytes
@@ -133,10 +134,11 @@ def project(scenario: Scenario) -> Projection:
         fixed += audience.prospects_per_day * (1 + p.discovery_activity_weight)
     reachable = float(audience.reachable_people())
 
-    # Day-to-day randomness: discovery is gamma-Poisson with shape discovery_dispersion per
-    # day, reshare cascades with shape reshare_dispersion per reshare. A day's bound allows
-    # SAFETY_SIGMAS of that spread; the followers' bound the spread of the running sum.
-    day_burst = 1 + SAFETY_SIGMAS / math.sqrt(min(p.discovery_dispersion, max(p.reshare_dispersion, 1e-9) * 10))
+    # Day-to-day randomness: discovery is gamma-Poisson with shape discovery_dispersion a day
+    # (coefficient of variation 1/sqrt(shape)); a day's bound allows SAFETY_SIGMAS of it, the
+    # followers' bound the same of the running sum. Cascades have shape reshare_dispersion per
+    # reshare, so they are bursty only while reshares are few, and then they cost little.
+    day_burst = 1 + SAFETY_SIGMAS / math.sqrt(p.discovery_dispersion)
 
     bound = typical = float(audience.followers)
     peak_followers = bound
@@ -150,7 +152,7 @@ def project(scenario: Scenario) -> Projection:
         mean = (fixed + per_follower * bound) * room
         peak_prospects = max(peak_prospects, mean * day_burst + SAFETY_SIGMAS * math.sqrt(mean) + outreach)
         inflow_total += mean
-        spread = SAFETY_SIGMAS * math.sqrt(inflow_total * (1 + 1 / max(p.discovery_dispersion, 1e-9)))
+        spread = SAFETY_SIGMAS * math.sqrt(inflow_total * (1 + 1 / p.discovery_dispersion))
         bound = audience.followers + follow_max * (inflow_total + spread) + outreach * (day + 1)
         if bound > peak_followers:
             peak_followers, peak_day = bound, day + 1

@@ -87,7 +87,7 @@ class Habits(BaseModel):
     @classmethod
     def _hours_in_day(cls, value: tuple[int, int]) -> tuple[int, int]:
         start, end = value
-        # [0, 24] is the whole day; [8, 8] would be an empty (or whole?) day, so it is refused.
+        # [0, 24] is the whole day; [8, 8] could mean an empty or a whole day, so it is refused.
         if not (0 <= start <= 23 and 1 <= end <= 24) or start == end:
             raise ValueError(
                 f"{list(value)} is not allowed; allowed: [start, end) with start 0..23, end 1..24, "
