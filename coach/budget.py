@@ -51,14 +51,27 @@ SAFETY_SIGMAS = 5.0  # a bound's allowance for the day-to-day randomness, in sta
 class Limits:
     """What one caller lets a scenario cost; None means no limit."""
 
-    max_followers: float | None = 20_000_000  # most followers one run may hold (bound)
-    max_prospects_per_day: float | None = 50_000_000  # most prospects one day may bring (bound)
-    max_bytes_per_run: float | None = 4e9  # memory one run may need (bound), bytes
+    max_followers: float | None = None  # most followers one run may hold (bound)
+    max_prospects_per_day: float | None = None  # most prospects one day may bring (bound)
+    max_bytes_per_run: float | None = None  # memory one run may need (bound), bytes
     max_seconds: float | None = None  # expected wall time of the whole job, seconds
 
 
-CLI_LIMITS = Limits()
-"""The command line: anything a 4 GB machine can hold; time is only announced."""
+MEMORY_SHARE = 0.8  # share of this machine's memory the command line lets its runs' bound take
+
+
+def cli_limits(workers: int = 1) -> Limits:
+    """The command line's limits: what this machine's memory can hold with ``workers`` runs at once.
+
+    Only memory is refused: a run that cannot fit would end in a MemoryError (or the kernel's
+    OOM killer) after minutes; a long one is only announced, the person at the terminal decides.
+    """
+    import psutil
+
+    total = psutil.virtual_memory().total
+    return Limits(
+        max_followers=None, max_prospects_per_day=None, max_bytes_per_run=MEMORY_SHARE * total / max(1, workers)
+    )
 
 
 @dataclass(frozen=True)
@@ -87,7 +100,8 @@ def project(scenario: Scenario) -> Projection:
     p, mech, audience = scenario.model, scenario.model.mechanisms, scenario.audience
     segments = audience.segments
     schedule = scenario.habit_schedule()
-    posts = max(h.posts_per_day for _, h in schedule)
+    # Sittings a day are the mean's floor plus one by chance: at most one sitting more than the mean.
+    posts = max(h.posts_per_day + h.posts_per_session for _, h in schedule)
     outreach = max(h.outreach_per_day for _, h in schedule) if mech.outreach else 0.0
     reply_rate = max(h.reply_rate for _, h in schedule)
     attention = max(s.attention for s in segments)
@@ -140,24 +154,40 @@ def project(scenario: Scenario) -> Projection:
     # reshare, so they are bursty only while reshares are few, and then they cost little.
     day_burst = 1 + SAFETY_SIGMAS / math.sqrt(p.discovery_dispersion)
 
+    def inflow(crowd: float) -> float:
+        """Mean prospects of a day that starts with ``crowd`` followers (thinned by the room left)."""
+        return (fixed + per_follower * crowd) * max(0.0, 1 - crowd / reachable)
+
+    def largest(f, upper: float, vertex: float) -> float:
+        """The crowd in [0, upper] where the concave f is largest: upper, or f's vertex below it."""
+        return vertex if 0 < vertex < upper and f(vertex) > f(upper) else upper
+
+    # grow(F) = F + follow_max * inflow(F) is concave in F (the room thins the inflow), so a
+    # smaller crowd than the bound can grow more in a day: take the largest growth over every
+    # crowd the bound allows, at the vertex of grow or of inflow when it lies below the bound.
+    slope = follow_max * per_follower
+    grow_vertex = reachable * (1 + slope - follow_max * fixed / reachable) / (2 * slope) if slope > 0 else math.inf
+    inflow_vertex = (reachable - fixed / per_follower) / 2 if per_follower > 0 else math.inf
+
+    def grow(crowd: float) -> float:
+        return crowd + follow_max * inflow(crowd)
+
     bound = typical = float(audience.followers)
     peak_followers = bound
     peak_prospects = 0.0
     peak_day = 0
     sum_followers = 0.0
     sum_prospects = 0.0
-    inflow_total = 0.0
     for day in range(scenario.days):
-        room = max(0.0, 1 - bound / reachable)
-        mean = (fixed + per_follower * bound) * room
-        peak_prospects = max(peak_prospects, mean * day_burst + SAFETY_SIGMAS * math.sqrt(mean) + outreach)
-        inflow_total += mean
-        spread = SAFETY_SIGMAS * math.sqrt(inflow_total * (1 + 1 / p.discovery_dispersion))
-        bound = audience.followers + follow_max * (inflow_total + spread) + outreach * (day + 1)
+        busiest = inflow(largest(inflow, bound, inflow_vertex))
+        peak_prospects = max(peak_prospects, busiest * day_burst + SAFETY_SIGMAS * math.sqrt(busiest) + outreach)
+        worst = largest(grow, bound, grow_vertex)
+        mean = inflow(worst)
+        spread = SAFETY_SIGMAS * math.sqrt(mean * (1 + 1 / p.discovery_dispersion))
+        bound = max(bound, grow(worst) + follow_max * spread + outreach)
         if bound > peak_followers:
             peak_followers, peak_day = bound, day + 1
-        typical_room = max(0.0, 1 - typical / reachable)
-        typical_mean = (fixed + per_follower * typical) * typical_room
+        typical_mean = inflow(typical)
         typical += follow_typical * typical_mean
         sum_followers += typical
         sum_prospects += typical_mean
@@ -169,7 +199,7 @@ def project(scenario: Scenario) -> Projection:
         driver = "reshare" if per_follower * peak_followers > fixed else "prospects"
     exposure_cost = experiments.COST_PER_POST + experiments.COST_PER_EXPOSURE * sum_followers / max(scenario.days, 1)
     seconds = (
-        scenario.days * (experiments.COST_PER_DAY + posts * exposure_cost)
+        scenario.days * (experiments.COST_PER_DAY + max(h.posts_per_day for _, h in schedule) * exposure_cost)
         + experiments.COST_PER_FOLLOWER_DAY * sum_followers
         + COST_PER_PROSPECT * sum_prospects
     )

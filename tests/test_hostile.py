@@ -215,7 +215,7 @@ def test_fuzz_model_constants_within_bounds_never_crash(constants, followers, po
         },
         "model": constants,
     })  # fmt: skip
-    assert not budget.check(scenario, budget.CLI_LIMITS)
+    assert not budget.check(scenario, budget.cli_limits())
     with np.errstate(over="raise", invalid="raise", divide="raise"):
         results = simulate(scenario, 3, 0)
     followers_by_day = np.asarray(results.daily["followers"])
@@ -249,22 +249,40 @@ def test_the_projection_bounds_what_the_bundled_personas_reach():
             assert reached <= bound, (path.stem, reached, bound)
 
 
-def test_a_crowd_that_explodes_from_zero_followers_is_refused_up_front(capsys, tmp_path):
+def test_a_crowd_that_explodes_from_zero_followers_is_refused_up_front():
     scenario = parse_scenario(FLOOD)
     assert scenario.audience.followers == 0  # the old guard trusted this and estimated 1 s
     projection = budget.project(scenario)
     assert projection.peak_followers > 1e7 and projection.seconds_per_run > 10
-    problems = budget.check(scenario, budget.CLI_LIMITS)
+    problems = budget.check(scenario, budget.Limits(max_bytes_per_run=1e9))
     assert problems and "prospects_per_day" in problems[0] and "followers by day" in problems[0]
-    path = tmp_path / "flood.yaml"
-    path.write_text(FLOOD)
+    assert "GB of memory" in problems[0] and "allowed: up to 1.0 GB" in problems[0]
+
+
+def test_the_cli_refuses_what_no_machine_holds_before_running_it(capsys, tmp_path):
+    path = tmp_path / "storm.yaml"
+    path.write_text(STORM)
     assert main(["run", str(path)]) == 1  # refused before any run starts
     err = capsys.readouterr().err
-    assert "projected upper bound" in err and "allowed: up to 20,000,000 followers" in err
+    assert "projected upper bound" in err and "of memory" in err and "model.reshare_probability" in err
+
+
+def test_the_cli_announces_a_long_job_before_it_starts():
+    import io
+
+    from coach.cli.common import check_cost
+
+    heavy = parse_scenario("version: 1\nreplicates: 30\naudience: {followers: 300000}\n")
+    out = io.StringIO()
+    check_cost([heavy], heavy.replicates, stream=out)
+    assert out.getvalue().startswith("coach: 30 runs, expected to take about") and "Ctrl+C" in out.getvalue()
+    quiet = io.StringIO()
+    check_cost([heavy.model_copy(update={"days": 5, "replicates": 2})], 2, stream=quiet)
+    assert quiet.getvalue() == ""
 
 
 def test_a_reshare_storm_is_refused_up_front_naming_the_reshare_constants():
-    problems = budget.check(parse_scenario(STORM), budget.CLI_LIMITS)
+    problems = budget.check(parse_scenario(STORM), budget.cli_limits())
     assert problems and "model.reshare_probability" in problems[0]
 
 
@@ -563,3 +581,39 @@ def test_cli_counts_echo_a_long_value_shortened(capsys):
     assert info.value.code == 2
     err = capsys.readouterr().err
     assert "expected a whole number" in err and "5,000 characters" in err and len(err) < 1000
+
+
+# The example the fuzz found (hypothesis' shrunk constants): public answers seen by 100
+# onlookers each and near-certain follows take 0 followers to 146,802 by day 4, past the
+# 20,000-person market, while the first bound said 142,670.
+OVERSHOOT = {
+    "ignored_memory_days": 1.0, "question_reply_boost": 1.0, "outreach_odds": 1.0, "onlookers_per_outreach": 0.0,
+    "chat_weight": 0.0, "extra_exposures_per_post": 10.0, "answer_boost": 0.0, "follow_base_probability": 0.0001,
+    "reshare_probability": 0.0, "content_threshold": 0.0, "engagement_fatigue_power": 0.0,
+    "initial_tie_age_days": 1.0, "outreach_to_followed_share": 0.0, "content_strength": 0.0,
+    "reply_probability": 1.0, "followed_odds": 1.0, "minutes_per_follow_back": 0.0, "neglect_full_days": 1.0,
+    "exposure_odds": 10.0, "conversation_capacity": 9999, "satisfaction_memory_days": 1.0, "neglect_strength": 0.0,
+    "discovery_activity_weight": 0.0, "fatigue_memory_hours": 1.0, "value_link": 0.0, "feed_window_minutes": 1.0,
+    "link_reshare_boost": 0.0, "fit_weight": 0.0, "fatigue_gamma": 1.0, "value_promo": -2.0,
+    "bond_hazard_ratio": 0.0, "silent_days_dead": 4.0, "ignored_strength": 0.0, "reshare_dispersion": 0.05,
+    "max_extra_exposures": 19, "visibility_half_life_minutes": 5.0, "value_question": 0.0, "fatigue_cap": 1.1,
+    "promo_reshare_factor": 0.0, "new_tie_days": 0.0, "fatigue_strength": 0.0, "new_tie_ratio": 1.0,
+    "reciprocal_ratio": 0.0, "tolerance_spread": 0.0, "onlookers_per_answer": 100.0, "ignore_penalty": 0.0,
+    "bond_days": 0.0, "feed_floor": 0.0, "prospects_per_reshare": 0.0, "value_plain": -2.0,
+    "discovery_dispersion": 0.1, "discovery_reference_posts": 0.1,
+}  # fmt: skip
+
+
+def test_the_bound_holds_when_a_small_crowd_overshoots_the_market_in_a_day():
+    """A crowd below the bound has more room left, so it can grow more in a day than the bound."""
+    scenario = Scenario.model_validate({
+        "days": 12,
+        "replicates": 1,
+        "habits": {"posts_per_day": 6.0, "reply_rate": 1.0, "outreach_per_day": 5},
+        "audience": {"followers": 0, "prospects_per_day": 50,
+                     "segments": [{"name": "a", "share": 1.0, "tolerance_posts_per_day": 0.1}]},
+        "model": OVERSHOOT,
+    })  # fmt: skip
+    reached = np.asarray(simulate(scenario, 3, 0).daily["followers"]).max()
+    assert reached > scenario.audience.reachable_people()  # it does overshoot the market
+    assert reached <= budget.project(scenario).peak_followers

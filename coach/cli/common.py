@@ -56,8 +56,8 @@ ANNOUNCE_ABOVE_SECONDS = 3.0  # runs expected to take longer than this print the
 
 
 def check_cost(scenarios: Sequence[Scenario], runs_each: int, candidates: int = 1, stream: TextIO = sys.stderr) -> None:
-    """Refuse scenarios whose projected crowd or memory is over the command line's limits
-    (ScenarioError, exit 1); announce the expected time of long jobs before they start.
+    """Refuse scenarios whose projected memory this machine cannot hold (ScenarioError, exit 1);
+    announce the expected time of long jobs before they start.
 
     ``candidates``: variants of each scenario the job runs (the coach tries dozens).
     """
@@ -65,15 +65,16 @@ def check_cost(scenarios: Sequence[Scenario], runs_each: int, candidates: int = 
     from coach.experiments import worker_count
 
     problems, seconds, peak = [], 0.0, 0.0
+    workers = worker_count()
+    limits = budget.cli_limits(min(workers, runs_each * candidates * len(scenarios)))
     for scenario in scenarios:
         where = f"{scenario.name!r}" if len(scenarios) > 1 else "This scenario"
-        problems += budget.check(scenario, budget.CLI_LIMITS, runs=runs_each, where=where)
+        problems += budget.check(scenario, limits, runs=runs_each, where=where)
         projection = budget.project(scenario)
         seconds += projection.seconds_per_run * runs_each * candidates
         peak = max(peak, projection.typical_followers)
     if problems:
         raise ScenarioError(problems)
-    workers = worker_count()
     runs = len(scenarios) * runs_each * candidates
     wall = seconds / max(1, min(workers, runs))
     if wall > ANNOUNCE_ABOVE_SECONDS:
