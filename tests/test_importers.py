@@ -234,6 +234,24 @@ def test_x_best_hours_from_engagement_counts():
     assert import_history(csv_history(truths), filename="h.csv").best_hours is None  # no counts in a CSV
 
 
+def test_each_post_carries_its_like_and_repost_counts_where_the_export_has_them():
+    truths = [
+        Truth(t(4, 9), "original", likes=12, shares=3),
+        Truth(t(4, 10), "original", link="external", likes=0, shares=0),
+        Truth(t(4, 11), "reply", likes=5, shares=1),
+    ]
+    history = importers.read_history(zip_bytes(x_archive(truths)), filename="x.zip")
+    counts = sorted((p.time, p.kind, p.likes, p.reposts, p.engagement) for p in history.posts)
+    assert counts == [
+        (t(4, 9), ORIGINAL, 12, 3, 15),
+        (t(4, 10), ORIGINAL, 0, 0, 0),
+        (t(4, 11), REPLY, 5, 1, 6),
+    ]
+    for label, build in (("archive.zip", lambda x: zip_bytes(mastodon_archive(x))), ("repo.car", bluesky_car)):
+        others = importers.read_history(build(truths), filename=label).posts
+        assert len(others) == 3 and all(p.likes is None and p.reposts is None for p in others), label
+
+
 # --------------------------------------------------------------------------------------
 # Mastodon
 # --------------------------------------------------------------------------------------

@@ -30,9 +30,19 @@ from contextlib import contextmanager
 from datetime import date
 from pathlib import Path, PurePosixPath
 
-from coach.importers.derive import EXPECTED, ArchiveError, History, ImportResult, derive, zone_for
+from coach.importers.derive import EXPECTED, ArchiveError, History, ImportResult, Post, derive, zone_for
 
-__all__ = ["MAX_MEMBERS", "MAX_TOTAL_BYTES", "ArchiveError", "Files", "ImportResult", "import_history"]
+__all__ = [
+    "MAX_MEMBERS",
+    "MAX_TOTAL_BYTES",
+    "ArchiveError",
+    "Files",
+    "History",
+    "ImportResult",
+    "Post",
+    "import_history",
+    "read_history",
+]
 
 MAX_TOTAL_BYTES = 2 * 1024**3  # bytes (uncompressed) read from one export, all members together
 MAX_MEMBERS = 200_000  # entries in a zip, or files looked at in a folder (X archives hold media)
@@ -309,6 +319,20 @@ def import_history(
     Raises ArchiveError (with ``.message``) for anything wrong with the export, ValueError for
     an unknown time zone.
     """
+    history = read_history(source, filename=filename, tz=tz)
+    return derive(history, tz=tz, since=since)
+
+
+def read_history(source: str | os.PathLike[str] | bytes, *, filename: str | None = None, tz: str = "UTC") -> History:
+    """The export's own posts, classified but not yet turned into habits.
+
+    Same ``source``/``filename``/``tz`` and errors as :func:`import_history` (``tz`` only
+    matters for a CSV's times without offset). ``History.posts`` is a list of
+    :class:`~coach.importers.derive.Post`: ``time`` (aware), ``kind`` (original, self_reply,
+    reply, repost), ``has_link``, ``has_question``, and the engagement counts at export time
+    where the export has them: ``likes`` and ``reposts`` (X: ``favorite_count`` and
+    ``retweet_count``; None on Mastodon, Bluesky and CSV), ``engagement`` = their sum.
+    """
     zone_for(tz)  # fail on a bad zone before reading a large archive
     with _collector_paused():
         files, platform = _open(source, filename)
@@ -318,7 +342,7 @@ def import_history(
             files.close()
         # Which files were read: member paths, or the file's own name when it came alone.
         history.files = [PurePosixPath(files.label.replace("\\", "/")).name] if files.single else list(files.read_names)
-        return derive(history, tz=tz, since=since)
+        return history
 
 
 @contextmanager

@@ -65,6 +65,8 @@ class Post(NamedTuple):
     has_link: bool = False  # at least one link to outside the platform
     has_question: bool = False
     engagement: int | None = None  # likes + reposts at export time (X only), else None
+    likes: int | None = None  # likes ("favorite_count") at export time; None where the export has none
+    reposts: int | None = None  # reposts ("retweet_count") at export time; None where the export has none
 
 
 @dataclass

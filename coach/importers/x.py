@@ -156,7 +156,9 @@ def _post(
         text = note[0] or text
         urls += note[1]
     has_link = any(url_host(u) not in X_HOSTS for u in urls if u)
-    return Post(when, kind, has_link, has_question(text), _engagement(tweet))
+    likes, reposts = _count(tweet.get("favorite_count")), _count(tweet.get("retweet_count"))
+    engagement = None if likes is None and reposts is None else (likes or 0) + (reposts or 0)
+    return Post(when, kind, has_link, has_question(text), engagement, likes, reposts)
 
 
 def _id(value: Any) -> str | None:
@@ -165,15 +167,15 @@ def _id(value: Any) -> str | None:
     return str(value)
 
 
-def _engagement(tweet: dict[str, Any]) -> int | None:
-    """Likes + reposts at export time; None if the archive does not give them."""
-    try:
-        likes, reposts = tweet.get("favorite_count"), tweet.get("retweet_count")
-        if likes is None and reposts is None:
-            return None
-        return int(likes or 0) + int(reposts or 0)
-    except (TypeError, ValueError):
+def _count(value: Any) -> int | None:
+    """A count as the archive writes it (a string of digits, sometimes a number); None if absent or not a count."""
+    if isinstance(value, bool) or value is None:
         return None
+    if isinstance(value, int):
+        return value if value >= 0 else None
+    if isinstance(value, str) and value.isdigit() and len(value) <= 12:  # no 5,000-digit "counts"
+        return int(value)
+    return None
 
 
 def _note_tweets(files: Any) -> dict[str, tuple[str, list[str]]]:
