@@ -39,6 +39,7 @@ from importer_fixtures import (
 )
 
 import coach.importers as importers
+import coach.importers.archive as archive
 from coach.cli import main
 from coach.importers import ArchiveError, import_history
 from coach.importers.derive import (
@@ -504,7 +505,7 @@ BROKEN = {
     "X without tweets.js": (
         zip_bytes({"data/account.js": b"window.YTD.account.part0 = []"}),
         "x.zip",
-        "without data/tweets.js",
+        "a valid X archive, but it holds no posts",
     ),
     "X no tweets": (_tweets_zip(b"window.YTD.tweets.part0 = []"), "x.zip", "no posts found in this X export"),
     "X cut off": (
@@ -518,7 +519,7 @@ BROKEN = {
         "'account' file, not the posts",
     ),
     "X not YTD": (b"var tweets = [];", "tweets.js", "should start with `window.YTD.tweets.part0"),
-    "Mastodon cut off": (mastodon_outbox(STANDARD)[:-50], "outbox.json", "outbox.json: not valid JSON"),
+    "Mastodon cut off": (mastodon_outbox(STANDARD)[:-50], "outbox.json", "outbox.json: the data is cut off"),
     "JSON not outbox": (b'{"a": 1}', "outbox.json", "not a Mastodon outbox"),
     "Mastodon no posts": (
         mastodon_outbox([], duplicate_key=None),
@@ -531,7 +532,7 @@ BROKEN = {
     "CAR without posts": (bluesky_car([]), "repo.car", "no posts found in this Bluesky export"),
     "CSV header only": (b"timestamp,is_reply,has_link,text\n", "h.csv", "no posts found in this CSV export"),
     "CSV not UTF-8": (b"timestamp,text\n2024-01-01,\xff\xfe\n", "h.csv", "not UTF-8 text"),
-    "gzip": (b"\x1f\x8b\x08\x00" + b"\x00" * 20, "archive.tar.gz", "unpack it"),
+    "broken gzip": (b"\x1f\x8b\x08\x00" + b"\x00" * 20, "archive.tar.gz", "not a readable .tar.gz archive"),
 }
 
 
@@ -569,22 +570,44 @@ def test_unknown_time_zone_is_a_value_error():
         import_history(csv_history(STANDARD), filename="h.csv", tz="Mars/Olympus")
 
 
-def test_zip_bomb_stops_at_the_byte_cap(monkeypatch, tmp_path):
-    # 5 MB of a repeated line compresses to a few kB; with a 1 MB cap it must be refused.
+def test_zip_bomb_is_refused_for_its_packing_ratio_before_unpacking(tmp_path):
+    # 5 MB of spaces pack into ~5 kB (1,000x); real JSON packs 5-20x.
     bomb = b"window.YTD.tweets.part0 = [" + b" " * 5_000_000 + b"]"
     data = zip_bytes({"data/tweets.js": bomb})
     assert len(data) < 20_000
-    monkeypatch.setattr(importers, "MAX_TOTAL_BYTES", 1_000_000)
-    with pytest.raises(ArchiveError, match=r"bomb.zip: more than 1,000,000 bytes"):
+    with pytest.raises(ArchiveError, match=r"bomb.zip \(data/tweets.js\): unpacks to 5,000,028 bytes .* zip bomb"):
         import_history(data, filename="bomb.zip")
     (tmp_path / "bomb.zip").write_bytes(data)
-    with pytest.raises(ArchiveError, match="more than 1,000,000 bytes"):
+    with pytest.raises(ArchiveError, match="refused as a zip bomb"):
         import_history(tmp_path / "bomb.zip")
+
+
+def test_a_posts_file_stops_at_the_byte_cap(monkeypatch, tmp_path):
+    tweets = x_archive(STANDARD)["data/tweets.js"]
+    monkeypatch.setattr(archive, "MAX_FILE_BYTES", len(tweets) - 1)
+    stored = zip_bytes({"data/tweets.js": tweets}, compression=zipfile.ZIP_STORED)
+    with pytest.raises(ArchiveError, match=rf"x.zip \(data/tweets.js\): more than {len(tweets) - 1:,} bytes"):
+        import_history(stored, filename="x.zip")
+    (tmp_path / "tweets.js").write_bytes(tweets)  # a plain file is streamed under the same cap
+    with pytest.raises(ArchiveError, match=rf"tweets.js: more than {len(tweets) - 1:,} bytes"):
+        import_history(tmp_path / "tweets.js")
+    monkeypatch.setattr(archive, "MAX_FILE_BYTES", len(tweets))
+    assert import_history(stored, filename="x.zip").evidence["posts"] == expected(STANDARD)["posts"]
+
+
+def test_a_member_whose_header_understates_its_size_is_not_read_past_it():
+    tweets = x_archive(STANDARD)["data/tweets.js"]
+    raw = bytearray(zip_bytes({"data/tweets.js": tweets}))
+    # Rewrite the declared size (central directory and local header) to 100 bytes.
+    for at in (raw.rfind(b"PK\x01\x02") + 24, 22):
+        raw[at : at + 4] = (100).to_bytes(4, "little")
+    with pytest.raises(ArchiveError, match=r"x.zip \(data/tweets.js\): (cannot be unpacked|the data is cut off)"):
+        import_history(bytes(raw), filename="x.zip")
 
 
 def test_zip_with_too_many_members_is_refused(monkeypatch, tmp_path):
     data = zip_bytes({f"data/tweets_media/{k}.jpg": b"x" for k in range(12)} | x_archive(STANDARD))
-    monkeypatch.setattr(importers, "MAX_MEMBERS", 10)
+    monkeypatch.setattr(archive, "MAX_MEMBERS", 10)
     with pytest.raises(ArchiveError, match="files in the zip; allowed: at most 10"):
         import_history(data, filename="many.zip")
     (tmp_path / "many.zip").write_bytes(data)

@@ -126,15 +126,36 @@ def find_urls(text: str) -> list[str]:
     return _URL.findall(text or "")
 
 
+FIRST_YEAR, LAST_YEAR = 1970, 2100  # years a post's date may have; outside them it is corrupt
+
+
+class OutOfRange(ValueError):
+    """A date no real post can have (year outside FIRST_YEAR..LAST_YEAR); ``str()`` says which."""
+
+
+def checked(moment: datetime, raw: Any) -> datetime:
+    """The moment, or OutOfRange when its year is outside FIRST_YEAR..LAST_YEAR.
+
+    Checked before any time-zone arithmetic: year 9999 in UTC-5, or year 1 in UTC+1, is an
+    OverflowError once converted.
+    """
+    if not FIRST_YEAR <= moment.year <= LAST_YEAR:
+        raise OutOfRange(f"date {str(raw)[:40]!r} is out of range (allowed: years {FIRST_YEAR} to {LAST_YEAR})")
+    return moment
+
+
 def parse_iso(value: Any) -> datetime | None:
-    """An ISO-8601 time as an aware datetime; naive times are taken as UTC; None if unreadable."""
+    """An ISO-8601 time as an aware datetime; naive times are taken as UTC; None if unreadable.
+
+    Raises OutOfRange for a readable date outside the years a post can have.
+    """
     if not isinstance(value, str) or not value:
         return None
     try:
         dt = datetime.fromisoformat(value.strip())
     except ValueError:
         return None
-    return dt if dt.tzinfo is not None else dt.replace(tzinfo=UTC)
+    return checked(dt if dt.tzinfo is not None else dt.replace(tzinfo=UTC), value)
 
 
 # --------------------------------------------------------------------------------------
@@ -263,8 +284,10 @@ def derive(history: History, tz: str = "UTC", since: date | None = None) -> Impo
     zone = zone_for(tz)
     source = history.source
     if not history.posts:
+        left_out = ", ".join(f"{count:,} {reason.replace('_', ' ')}" for reason, count in history.excluded.items())
         raise ArchiveError(
-            f"{source}: no posts found in this {PLATFORM_LABELS[history.platform]} export; expected {EXPECTED}"
+            f"{source}: no posts found in this {PLATFORM_LABELS[history.platform]} export: it is readable, but holds "
+            f"no posts of the account" + (f" (left out: {left_out})" if left_out else "")
         )
 
     local = sorted(((p.time.astimezone(zone), p) for p in history.posts), key=lambda pair: pair[0])

@@ -1,38 +1,51 @@
-"""X / Twitter archive reader: ``data/tweets.js`` (+ parts, ``account.js``, ``note-tweet.js``).
+"""X / Twitter archive reader: ``data/tweets.js`` (+ parts, ``community-tweet.js``, ``account.js``,
+``manifest.js``, ``note-tweet.js``).
 
-The archive's data files are JavaScript, not JSON: ``window.YTD.tweets.part0 = [...]``. We
-strip everything up to the first ``=`` and parse the rest. Each element is
+The archive's data files are JavaScript, not JSON: ``window.YTD.tweets.part0 = [...]``. The
+posts files are streamed: everything up to the first ``=`` is skipped and the array's
+elements are decoded one at a time (:func:`iter_ytd`), so memory holds one 4 MiB window of
+text and one small record per tweet, never the whole file as Python objects. Each element is
 ``{"tweet": {...}}`` with ids and counts as strings. Classification (ANCHORS.md §5.1):
 
 - repost: ``full_text`` starts with ``"RT @"`` (the archive's ``retweeted`` flag is always false);
 - reply: ``in_reply_to_status_id_str`` or ``in_reply_to_user_id_str`` is set; it is a reply to
-  yourself (a thread) when the user id is the account's (``account.js``) or when the parent
-  tweet is in the archive (which also works when ``tweets.js`` comes alone);
+  yourself (a thread) when the parent tweet is in the archive, or when the user replied to is
+  the account: its id from ``account.js``, else ``manifest.js``, else inferred from the
+  replies whose parent is in the archive (so ``tweets.js`` alone still knows its threads);
 - external link: an ``entities.urls[].expanded_url`` (or a note tweet's URL) whose host is
-  not X's own (a quote tweet links to ``x.com/…/status/…``; photos are ``entities.media``);
-- engagement: ``favorite_count + retweet_count`` as of the export, for the best hours.
+  not X's own (a quote tweet links to ``x.com/…/status/…``; photos are ``entities.media``).
+  Tweets from before mid-2011 have no ``entities.urls``: their links are read from the text,
+  again skipping X's own hosts (``t.co`` in the text of a later tweet is its photo);
+- posts in Communities (``community-tweet.js``) are posts like any other;
+- engagement: ``favorite_count`` (likes) and ``retweet_count`` (reposts) as of the export.
 """
 
 from __future__ import annotations
 
 import json
 import re
+from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import PurePosixPath
-from typing import Any
+from typing import Any, NamedTuple
 
 from coach.importers.derive import (
+    FIRST_YEAR,
+    LAST_YEAR,
     ORIGINAL,
     REPLY,
     REPOST,
     SELF_REPLY,
     ArchiveError,
     History,
+    OutOfRange,
     Post,
+    find_urls,
     has_question,
     parse_iso,
     url_host,
 )
+from coach.importers.stream import ytd_elements
 
 X_HOSTS = frozenset(
     {"twitter.com", "x.com", "mobile.twitter.com", "mobile.x.com", "t.co", "pic.twitter.com", "pic.x.com"}
@@ -41,74 +54,105 @@ _MONTHS = {
     m: i for i, m in enumerate(("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"), 1)
 }
 _PART = re.compile(r"-part(\d+)\.js$")
+POSTS_FILE = re.compile(r"^(community-)?tweets?(-part\d+)?\.js$")
+
+
+class _Pending(NamedTuple):
+    """A tweet read, before the whole archive tells whether its reply is to the account."""
+
+    post: Post  # kind is REPLY when it replies to someone; settled once every id is known
+    parent: str | None
+    user: str | None
 
 
 def read(files: Any) -> History:
     """Read the tweets of an X archive (``files``: a coach.importers.Files)."""
     tweet_names = sorted(
-        (n for n in files.names if re.match(r"^tweets?(-part\d+)?\.js$", PurePosixPath(n).name.lower())),
-        key=lambda n: (n.count("/"), int(m.group(1)) if (m := _PART.search(n.lower())) else 0, n),
+        (n for n in files.names if POSTS_FILE.match(PurePosixPath(n).name.lower())),
+        key=lambda n: (
+            "community" in n.lower(),
+            n.count("/"),
+            int(m.group(1)) if (m := _PART.search(n.lower())) else 0,
+            n,
+        ),
     )
     history = History("x", files.label)
-    account_id = None
-    account_name = files.find("account.js")
-    if account_name:
-        account = parse_ytd(files.read(account_name), files.where(account_name))
-        if account and isinstance(account[0], dict):
-            info = account[0].get("account", account[0])
-            account_id = str(info.get("accountId") or "") or None
-    else:
-        history.notes.append(
-            "no account.js: replies to yourself are recognised by their parent tweet being in the archive"
-        )
-
-    tweets: dict[str, dict[str, Any]] = {}
-    for name in tweet_names:
-        for item in parse_ytd(files.read(name), files.where(name)):
-            tweet = item.get("tweet", item) if isinstance(item, dict) else None
-            if not isinstance(tweet, dict):
-                history.exclude("unreadable")
-                continue
-            tweet_id = str(tweet.get("id_str") or tweet.get("id") or "")
-            tweets[tweet_id or f"#{len(tweets)}"] = tweet  # parts may overlap; an id counts once
-
+    account_id = _account_id(files, history)
     notes = _note_tweets(files)
-    for tweet_id, tweet in tweets.items():
-        post = _post(tweet_id, tweet, tweets, account_id, notes)
-        if post is None:
-            history.exclude("unreadable")
-        else:
-            history.posts.append(post)
+
+    pending: dict[str, _Pending] = {}
+    for name in tweet_names:
+        where = files.where(name)
+        with files.open(name) as stream:
+            for item in ytd_elements(stream, where):
+                tweet = item.get("tweet", item) if isinstance(item, dict) else None
+                if not isinstance(tweet, dict):
+                    history.exclude("unreadable")
+                    continue
+                tweet_id = str(tweet.get("id_str") or tweet.get("id") or "") or f"#{len(pending)}"
+                if tweet_id in pending:
+                    continue  # parts may overlap; an id counts once
+                try:
+                    read_one = _pending(tweet_id, tweet, notes)
+                except OutOfRange as exc:
+                    raise ArchiveError(f"{where}: tweet {tweet_id[:30]}: {exc}") from None
+                if read_one is None:
+                    history.exclude("unreadable")
+                else:
+                    pending[tweet_id] = read_one
+
+    if account_id is None:
+        account_id = _inferred_id(pending)
+        if account_id is not None:
+            history.notes.append("no account.js: the account's id was inferred from replies to its own tweets")
+    for item in pending.values():
+        post = item.post
+        if post.kind == REPLY:
+            own = (item.parent is not None and item.parent in pending) or (
+                account_id is not None and item.user == account_id
+            )
+            if own:
+                post = post._replace(kind=SELF_REPLY)
+        history.posts.append(post)
     return history
 
 
-def parse_ytd(raw: bytes, where: str) -> list[Any]:
-    """The list in an archive data file (``window.YTD.<name>.partN = [...]``)."""
-    head = raw[:256].lstrip(b"\xef\xbb\xbf \t\r\n")
-    if not head.startswith(b"window.YTD."):
-        raise ArchiveError(f"{where}: not an X archive data file (it should start with `window.YTD.tweets.part0 = [`)")
-    equals = raw.find(b"=")
-    if equals < 0:
-        raise ArchiveError(
-            f"{where}: the data is cut off or corrupt (no `=` after `window.YTD...`); download the archive again"
-        )
-    body = raw[equals + 1 :].strip()
-    if body.endswith(b";"):
-        body = body[:-1]
-    try:
-        data = json.loads(body)
-    except RecursionError:
-        raise ArchiveError(f"{where}: nested too deeply to be an X archive file") from None
-    except ValueError as exc:
-        reason = exc.msg if isinstance(exc, json.JSONDecodeError) else "not UTF-8 text"
-        raise ArchiveError(f"{where}: the data is cut off or corrupt ({reason}); download the archive again") from None
-    if not isinstance(data, list):
-        raise ArchiveError(f"{where}: expected a list after `=`, found a {type(data).__name__}")
-    return data
+def _account_id(files: Any, history: History) -> str | None:
+    """The account's id from ``account.js``, else from ``manifest.js`` (``userInfo.accountId``)."""
+    name = files.find("account.js")
+    if name:
+        with files.open(name) as stream:
+            account = list(ytd_elements(stream, files.where(name)))
+        if account and isinstance(account[0], dict):
+            info = account[0].get("account", account[0])
+            if isinstance(info, dict) and info.get("accountId"):
+                return str(info["accountId"])
+    name = files.find("manifest.js")
+    if name:
+        raw = files.read(name)
+        equals = raw.find(b"=")
+        try:
+            manifest = json.loads(raw[equals + 1 :].strip().rstrip(b";")) if equals >= 0 else None
+        except (ValueError, RecursionError):
+            manifest = None  # a damaged manifest only costs us this source of the id
+        user = manifest.get("userInfo") if isinstance(manifest, dict) else None
+        if isinstance(user, dict) and user.get("accountId"):
+            return str(user["accountId"])
+    history.notes.append("no account.js: replies to yourself are recognised by their parent tweet being in the archive")
+    return None
+
+
+def _inferred_id(pending: dict[str, _Pending]) -> str | None:
+    """The account's id as the user most often replied to where the parent is one of its own tweets."""
+    seen = Counter(p.user for p in pending.values() if p.user and p.parent is not None and p.parent in pending)
+    return seen.most_common(1)[0][0] if seen else None
 
 
 def parse_x_time(value: Any) -> datetime | None:
-    """``"Sat Feb 18 12:33:11 +0000 2023"`` as an aware datetime (by hand: 5× faster than strptime)."""
+    """``"Sat Feb 18 12:33:11 +0000 2023"`` as an aware datetime (by hand: 5× faster than strptime).
+
+    None when unreadable; OutOfRange for a readable date outside the years a post can have.
+    """
     if not isinstance(value, str):
         return None
     parts = value.split()
@@ -117,23 +161,21 @@ def parse_x_time(value: Any) -> datetime | None:
     try:
         _, month, day, clock, offset, year = parts
         hour, minute, second = clock.split(":")
+        if not FIRST_YEAR <= int(year) <= LAST_YEAR:
+            raise OutOfRange(f"date {value[:40]!r} is out of range (allowed: years {FIRST_YEAR} to {LAST_YEAR})")
         moment = datetime(int(year), _MONTHS[month], int(day), int(hour), int(minute), int(second), tzinfo=UTC)
         if offset == "+0000":  # what every archive writes; skip the arithmetic
             return moment
         sign = -1 if offset[0] == "-" else 1
         shift = timedelta(hours=int(offset[1:3]), minutes=int(offset[3:5]))
+    except OutOfRange:
+        raise
     except (KeyError, ValueError, IndexError):
         return None
     return moment - sign * shift
 
 
-def _post(
-    tweet_id: str,
-    tweet: dict[str, Any],
-    tweets: dict[str, dict[str, Any]],
-    account_id: str | None,
-    notes: dict[str, tuple[str, list[str]]],
-) -> Post | None:
+def _pending(tweet_id: str, tweet: dict[str, Any], notes: dict[str, tuple[str, list[str]]]) -> _Pending | None:
     when = parse_x_time(tweet.get("created_at"))
     if when is None:
         return None
@@ -141,24 +183,23 @@ def _post(
     if not isinstance(text, str):
         text = ""
     if text.startswith("RT @"):
-        return Post(when, REPOST)
+        return _Pending(Post(when, REPOST), None, None)
     parent = _id(tweet.get("in_reply_to_status_id_str") or tweet.get("in_reply_to_status_id"))
     user = _id(tweet.get("in_reply_to_user_id_str") or tweet.get("in_reply_to_user_id"))
-    if parent or user:
-        own = (account_id is not None and user == account_id) or (parent is not None and parent in tweets)
-        kind = SELF_REPLY if own else REPLY
-    else:
-        kind = ORIGINAL
-    entities = tweet.get("entities") or {}
-    urls = [u.get("expanded_url") or u.get("url") or "" for u in entities.get("urls") or () if isinstance(u, dict)]
+    kind = REPLY if parent or user else ORIGINAL
+    entities = tweet.get("entities")
+    listed = entities.get("urls") if isinstance(entities, dict) else None
+    urls = [u.get("expanded_url") or u.get("url") or "" for u in listed or () if isinstance(u, dict)]
     note = (notes.get(tweet_id) or notes.get(when.isoformat())) if notes else None
     if note:
         text = note[0] or text
         urls += note[1]
+    if not urls and ("://" in text or "www." in text):
+        urls = find_urls(text)  # before mid-2011 links were only in the text
     has_link = any(url_host(u) not in X_HOSTS for u in urls if u)
     likes, reposts = _count(tweet.get("favorite_count")), _count(tweet.get("retweet_count"))
     engagement = None if likes is None and reposts is None else (likes or 0) + (reposts or 0)
-    return Post(when, kind, has_link, has_question(text), engagement, likes, reposts)
+    return _Pending(Post(when, kind, has_link, has_question(text), engagement, likes, reposts), parent, user)
 
 
 def _id(value: Any) -> str | None:
@@ -188,22 +229,26 @@ def _note_tweets(files: Any) -> dict[str, tuple[str, list[str]]]:
     if not name:
         return {}
     out: dict[str, tuple[str, list[str]]] = {}
-    for item in parse_ytd(files.read(name), files.where(name)):
-        note = item.get("noteTweet") if isinstance(item, dict) else None
-        if not isinstance(note, dict):
-            continue
-        body = note.get("core") or note.get("noteTweetResults") or {}
-        if not isinstance(body, dict):
-            continue
-        text = body.get("text") if isinstance(body.get("text"), str) else ""
-        raw_urls = body.get("urls") or (body.get("entitySet") or {}).get("urls") or []
-        urls = [
-            u.get("expandedUrl") or u.get("expanded_url") or u.get("url") or "" if isinstance(u, dict) else str(u)
-            for u in raw_urls
-        ]
-        if note.get("tweetId"):
-            out[str(note["tweetId"])] = (text, urls)
-        created = parse_iso(note.get("createdAt"))
-        if created is not None:
-            out[created.replace(microsecond=0).isoformat()] = (text, urls)
+    with files.open(name) as stream:
+        for item in ytd_elements(stream, files.where(name)):
+            note = item.get("noteTweet") if isinstance(item, dict) else None
+            if not isinstance(note, dict):
+                continue
+            body = note.get("core") or note.get("noteTweetResults") or {}
+            if not isinstance(body, dict):
+                continue
+            text = body.get("text") if isinstance(body.get("text"), str) else ""
+            raw_urls = body.get("urls") or (body.get("entitySet") or {}).get("urls") or []
+            urls = [
+                u.get("expandedUrl") or u.get("expanded_url") or u.get("url") or "" if isinstance(u, dict) else str(u)
+                for u in raw_urls
+            ]
+            if note.get("tweetId"):
+                out[str(note["tweetId"])] = (text, urls)
+            try:
+                created = parse_iso(note.get("createdAt"))
+            except OutOfRange:
+                created = None  # only a key for matching; the tweet's own date is checked
+            if created is not None:
+                out[created.replace(microsecond=0).isoformat()] = (text, urls)
     return out
