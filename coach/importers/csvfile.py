@@ -17,7 +17,20 @@ from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from coach.importers.derive import ORIGINAL, REPLY, REPOST, ArchiveError, History, Post, find_urls, has_question
+from coach.importers.derive import (
+    FIRST_YEAR,
+    LAST_YEAR,
+    ORIGINAL,
+    REPLY,
+    REPOST,
+    ArchiveError,
+    History,
+    OutOfRange,
+    Post,
+    checked,
+    find_urls,
+    has_question,
+)
 
 COLUMNS = "timestamp, is_reply, has_link, text"
 _TRUE = frozenset({"true", "t", "yes", "y", "1"})
@@ -92,14 +105,22 @@ def parse_timestamp(value: str, zone: ZoneInfo) -> datetime:
         pass
     else:
         try:
-            return datetime.fromtimestamp(seconds, tz=UTC)
+            return checked(datetime.fromtimestamp(seconds, tz=UTC), value)
         except (OverflowError, OSError, ValueError):
-            raise ValueError(f"timestamp {value!r} is out of range") from None
+            raise ValueError(
+                f"timestamp {value[:40]!r} is out of range (allowed: years {FIRST_YEAR} to {LAST_YEAR})"
+            ) from None
     try:
         moment = datetime.fromisoformat(value)
     except ValueError:
         raise ValueError(
             f"timestamp {value!r} is not a date and time; allowed: ISO 8601 such as 2024-05-01T09:30:00+02:00"
+        ) from None
+    try:
+        checked(moment, value)  # before any time-zone arithmetic, which overflows near year 1 and 9999
+    except OutOfRange:
+        raise ValueError(
+            f"timestamp {value[:40]!r} is out of range (allowed: years {FIRST_YEAR} to {LAST_YEAR})"
         ) from None
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=zone)
 
