@@ -7,6 +7,7 @@ from the importer.
 
 from __future__ import annotations
 
+import importlib
 import io
 import json
 import os
@@ -46,9 +47,8 @@ from importer_fixtures import (
 )
 
 import coach.importers as importers
-import coach.importers.archive as archive
 from coach.cli import main
-from coach.importers import ArchiveError, import_history
+from coach.importers import ArchiveError, archive, import_history, mastodon, stream, x, xfast
 from coach.importers.derive import (
     ORIGINAL,
     REPLY,
@@ -895,8 +895,8 @@ def test_x_every_layout_of_tweets_js_reads_the_same(layout):
 def test_x_a_batch_cut_across_windows_is_read_whole(monkeypatch):
     # Tiny windows: every tweet straddles a window boundary somewhere.
     monkeypatch.setattr(archive, "CHUNK", 1000)
-    monkeypatch.setattr(importers.stream, "CHUNK", 1000)
-    monkeypatch.setattr(importers.xfast, "CHUNK", 1000)
+    monkeypatch.setattr(stream, "CHUNK", 1000)
+    monkeypatch.setattr(xfast, "CHUNK", 1000)
     items = [x_real_shape(item) for item in x_tweets(STANDARD)]
     check_against_truths(import_history(x_tweets_js(items), filename="tweets.js"), STANDARD)
     compact = b"window.YTD.tweets.part0 = " + json.dumps(items, separators=(",", ":")).encode()
@@ -1137,3 +1137,13 @@ def test_nesting_thousands_deep_is_a_message_not_a_crash():
     ):
         with pytest.raises(ArchiveError, match=rf"^{name}: nested too deeply"):
             import_history(data, filename=name)
+
+
+def test_more_posts_than_any_account_has_are_refused(monkeypatch):
+    # coach.importers.derive is also the name of the function, so the module comes from importlib.
+    for module in (importlib.import_module("coach.importers.derive"), x, mastodon):
+        monkeypatch.setattr(module, "MAX_POSTS", 5)
+    with pytest.raises(ArchiveError, match=r"x.zip \(data/tweets.js\): more than 5 posts; no real account"):
+        import_history(zip_bytes(x_archive(STANDARD)), filename="x.zip")
+    with pytest.raises(ArchiveError, match=r"outbox.json: more than 5 posts"):
+        import_history(mastodon_outbox(STANDARD), filename="outbox.json")

@@ -21,6 +21,7 @@ from typing import Any
 import libipld
 
 from coach.importers.derive import (
+    MAX_POSTS,
     ORIGINAL,
     QUESTION_MARKS,
     REPLY,
@@ -32,6 +33,7 @@ from coach.importers.derive import (
     Post,
     has_question,
     parse_iso,
+    too_many_posts,
     url_host,
 )
 
@@ -91,6 +93,8 @@ def read(files: Any) -> History:
             history.exclude("unreadable")
         else:
             history.posts.append(post)
+            if len(history.posts) > MAX_POSTS:
+                raise too_many_posts(where)
     return history
 
 

@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo
 from coach.importers.derive import (
     FIRST_YEAR,
     LAST_YEAR,
+    MAX_POSTS,
     ORIGINAL,
     REPLY,
     REPOST,
@@ -30,6 +31,7 @@ from coach.importers.derive import (
     checked,
     find_urls,
     has_question,
+    too_many_posts,
 )
 
 COLUMNS = "timestamp, is_reply, has_link, text"
@@ -68,6 +70,8 @@ def read(files: Any, tz: str) -> History:
                 history.posts.append(_post(row, col, zone))
             except ValueError as exc:
                 problems.append(f"line {line}: {exc}")
+            if len(history.posts) + len(problems) > MAX_POSTS:
+                raise too_many_posts(where)
     except csv.Error as exc:
         raise ArchiveError(f"{where}: not a readable CSV file (line {rows.line_num}: {exc})") from None
     if problems:

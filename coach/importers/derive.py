@@ -135,6 +135,17 @@ def find_urls(text: str) -> list[str]:
     return _URL.findall(text or "")
 
 
+MAX_POSTS = 2_000_000  # posts in one export: the most active real accounts have a few hundred thousand
+
+
+def too_many_posts(where: str) -> ArchiveError:
+    """The message for an export past MAX_POSTS (each post costs memory until the habits are derived)."""
+    return ArchiveError(
+        f"{where}: more than {MAX_POSTS:,} posts; no real account has that many, so this is refused "
+        "rather than filling memory. Use --since to import the recent ones, or split the file"
+    )
+
+
 FIRST_YEAR, LAST_YEAR = 1970, 2100  # years a post's date may have; outside them it is corrupt
 
 

@@ -31,6 +31,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from coach.importers.derive import (
+    MAX_POSTS,
     ORIGINAL,
     QUESTION_MARKS,
     REPLY,
@@ -42,6 +43,7 @@ from coach.importers.derive import (
     Post,
     has_question,
     parse_iso,
+    too_many_posts,
     url_host,
 )
 from coach.importers.stream import object_array
@@ -101,6 +103,8 @@ def read(files: Any) -> History:
                 if object_id:
                     own_ids.add(object_id)
                 pending.append((post, parent, hosts))
+                if len(pending) > MAX_POSTS:
+                    raise too_many_posts(where)
     if not fields["orderedItems"]:
         raise ArchiveError(
             f"{where}: JSON, but not a Mastodon outbox (expected an ActivityStreams OrderedCollection with orderedItems); "

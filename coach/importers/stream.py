@@ -25,6 +25,7 @@ from coach.importers.archive import CHUNK, Capped
 from coach.importers.derive import ArchiveError
 
 MAX_ITEM_CHARS = 16 * 1024**2  # one element's JSON; real posts are 1-10 kB, a long note tweet ~100 kB
+MAX_FIELDS = 64  # top-level scalars kept by object_array
 _SKIP = re.compile(r"[\s,]*")  # between elements; a stray comma is tolerated, as browsers do
 _SPACE = re.compile(r"\s*")
 _DECODE = json.JSONDecoder().raw_decode
@@ -154,5 +155,6 @@ def object_array(stream: Capped, where: str, key: str, fields: dict[str, Any]) -
             yield from window.elements()
         else:
             value = window.value()
-            if not isinstance(value, dict | list):  # keep scalars such as "type"; drop "@context" and the like
+            # Keep a few scalars such as "type"; drop "@context" and the like (and a flood of keys).
+            if not isinstance(value, dict | list) and len(fields) < MAX_FIELDS:
                 fields[name] = value

@@ -34,6 +34,7 @@ from coach.importers import xfast
 from coach.importers.derive import (
     FIRST_YEAR,
     LAST_YEAR,
+    MAX_POSTS,
     ORIGINAL,
     REPLY,
     REPOST,
@@ -45,6 +46,7 @@ from coach.importers.derive import (
     find_urls,
     has_question,
     parse_iso,
+    too_many_posts,
     url_host,
 )
 from coach.importers.stream import ytd_elements
@@ -101,6 +103,8 @@ def read(files: Any) -> History:
                     history.exclude("unreadable")
                 else:
                     pending[tweet_id] = read_one
+                    if len(pending) > MAX_POSTS:
+                        raise too_many_posts(where)
 
     if account_id is None:
         account_id = _inferred_id(pending)
