@@ -1147,3 +1147,12 @@ def test_more_posts_than_any_account_has_are_refused(monkeypatch):
         import_history(zip_bytes(x_archive(STANDARD)), filename="x.zip")
     with pytest.raises(ArchiveError, match=r"outbox.json: more than 5 posts"):
         import_history(mastodon_outbox(STANDARD), filename="outbox.json")
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.datetimes(min_value=datetime(1970, 1, 1), max_value=datetime(2100, 12, 31, 23, 59, 59)))
+def test_x_cached_clock_reads_every_time_as_the_plain_parser_does(moment):
+    text = moment.strftime("%a %b %d %H:%M:%S +0000 %Y")
+    clock = x.Clock()
+    assert clock(text) == x.parse_x_time(text) == moment.replace(microsecond=0, tzinfo=UTC)
+    assert clock(text) == x.parse_x_time(text)  # the second time from the cache

@@ -97,6 +97,7 @@ EXPECTED = (
 
 _URL = re.compile(r"(?:https?://|www\.)\S+", re.IGNORECASE)
 QUESTION_MARKS = ("?", "？", "¿", "؟")  # ASCII, full-width, Spanish opening, Arabic
+_QUESTION = re.compile("[" + "".join(QUESTION_MARKS) + "]")
 
 
 def has_question(text: str) -> bool:
@@ -104,12 +105,9 @@ def has_question(text: str) -> bool:
 
     URLs are removed first because query strings (``?utm_source=``) are not questions.
     """
-    if not text:
+    if not text or _QUESTION.search(text) is None:
         return False
-    if not any(mark in text for mark in QUESTION_MARKS):
-        return False
-    stripped = _URL.sub(" ", text)
-    return any(mark in stripped for mark in QUESTION_MARKS)
+    return _QUESTION.search(_URL.sub(" ", text)) is not None
 
 
 _HOST = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://([A-Za-z0-9.-]+)(?=[/?#:]|$)")

