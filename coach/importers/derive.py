@@ -86,7 +86,7 @@ class History:
 
 PLATFORM_LABELS = {"x": "X", "mastodon": "Mastodon", "bluesky": "Bluesky", "csv": "CSV"}
 EXPECTED = (
-    "an X archive (.zip, its unpacked folder, or data/tweets.js), a Mastodon archive (.zip or outbox.json), "
+    "an X archive (.zip, its unpacked folder, or data/tweets.js), a Mastodon archive (.zip, .tar.gz or outbox.json), "
     "a Bluesky repository export (.car) or a CSV file with columns timestamp, is_reply, has_link, text"
 )
 
