@@ -1156,3 +1156,12 @@ def test_x_cached_clock_reads_every_time_as_the_plain_parser_does(moment):
     clock = x.Clock()
     assert clock(text) == x.parse_x_time(text) == moment.replace(microsecond=0, tzinfo=UTC)
     assert clock(text) == x.parse_x_time(text)  # the second time from the cache
+
+
+def test_a_large_zip_inside_a_zip_is_read_lazily_and_a_zip_in_a_folder_from_disk(monkeypatch, tmp_path):
+    monkeypatch.setattr(archive, "INNER_IN_MEMORY", 10)  # every inner zip counts as large
+    outer = zip_bytes({"twitter-2024-03-08.zip": zip_bytes(x_archive(STANDARD))})
+    check_against_truths(import_history(outer, filename="again.zip"), STANDARD)
+    (tmp_path / "downloads").mkdir()
+    (tmp_path / "downloads" / "twitter-2024-03-08.zip").write_bytes(zip_bytes(x_archive(STANDARD)))
+    check_against_truths(import_history(tmp_path / "downloads"), STANDARD)

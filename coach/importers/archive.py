@@ -43,6 +43,8 @@ RATIO_FLOOR = 1 << 20  # bytes: members smaller than this are never refused for 
 MAX_MEMBERS = 200_000  # entries in a zip or tar, or files looked at in a folder (X archives hold media)
 MAX_FOLDER_DEPTH = 12  # folder levels searched below the given folder
 MAX_NESTING = 2  # zips deep: an archive zip inside the zip the user gave
+MAX_TAR_SCAN = 16 * 1024**3  # bytes unpacked from a .tar.gz (media included) while looking for the posts
+INNER_IN_MEMORY = 512 * 1024**2  # bytes: a zip inside a zip up to this size is read into memory
 CHUNK = 1 << 22  # bytes per read from any stream (4 MiB)
 HEAD = 4096  # bytes looked at to recognise a file
 
@@ -70,6 +72,7 @@ class Files:
         single: bool = False,
         close: Callable[[], None] | None = None,
         depth: int = 1,
+        local: Callable[[str], Path] | None = None,
     ):
         self.label = label  # the file or folder as the user named it
         self.names = names
@@ -78,7 +81,8 @@ class Files:
         self.read_names: list[str] = []
         self.used = 0  # bytes read so far, all files together
         self._close = close
-        self.depth = depth  # zips deep: 1 for the zip the user gave, 2 for a zip inside it
+        self.depth = depth  # zips deep: 0 for a folder, 1 for the zip the user gave, 2 for a zip inside it
+        self.local = local  # a member's path on disk (folders only)
 
     def close(self) -> None:
         """Release the open zip file, if any."""
@@ -88,6 +92,10 @@ class Files:
     def where(self, name: str) -> str:
         """How a message names a member: ``twitter.zip (data/tweets.js)``, or just the file."""
         return self.label if self.single else f"{self.label} ({name})"
+
+    def open_raw(self, name: str) -> tuple[BinaryIO, int | None]:
+        """The container's own stream of a member and its declared size (checks done, nothing counted)."""
+        return self._opener(name)
 
     def open(self, name: str, *, text: bool = True) -> Capped:
         """A stream of the member, counted against the caps; ``text`` refuses UTF-16 by its first bytes."""
@@ -277,8 +285,9 @@ def tar_files(raw: BinaryIO, label: str) -> Files:
     """A ``.tar.gz`` (Mastodon's archive format) read in one streaming pass, in memory.
 
     Only the members a reader needs are kept (outbox.json, actor.json, the X data files, a
-    .car or a .csv); media are skipped. The unpacked bytes are counted against
-    MAX_TOTAL_BYTES and the packed-to-unpacked ratio is checked as the stream goes.
+    .car or a .csv); media are skipped, and the scan stops once outbox.json and actor.json
+    are in. The unpacked bytes are counted against MAX_TAR_SCAN (a Mastodon archive with its
+    media can pass 4 GB) and the packed-to-unpacked ratio is checked as the stream goes.
     """
     import gzip
 
@@ -298,8 +307,10 @@ def tar_files(raw: BinaryIO, label: str) -> Files:
                         f"{label}: unpacks more than {MAX_RATIO}× its packed size; real exports pack at most ~20×, "
                         "so this is refused as a gzip bomb"
                     )
-                if unpacked > MAX_TOTAL_BYTES:
-                    raise too_big(label, MAX_TOTAL_BYTES)
+                if unpacked > MAX_TAR_SCAN:
+                    raise ArchiveError(
+                        f"{label}: more than {MAX_TAR_SCAN:,} bytes unpacked without finding the posts; {_POSTS_HINT}"
+                    )
                 name = member.name.replace("\\", "/").removeprefix("./").lstrip("/")
                 if not member.isfile() or not _WANTED.match(PurePosixPath(name).name.lower()):
                     continue
@@ -310,6 +321,8 @@ def tar_files(raw: BinaryIO, label: str) -> Files:
                     content = handle.read(member.size)
                     refuse_utf16(content[:64], f"{label} ({name})")
                     kept.setdefault(name, content)
+                    if {"outbox.json", "actor.json"} <= {PurePosixPath(n).name.lower() for n in kept}:
+                        break  # a Mastodon archive's two files: the media after them need not be unpacked
     except ArchiveError:
         raise
     except (tarfile.TarError, OSError, EOFError, zlib.error, ValueError) as exc:
@@ -350,7 +363,7 @@ def folder_files(root: Path, label: str) -> Files:
     def opener(name: str) -> tuple[BinaryIO, int | None]:
         return open_regular(root / name, f"{label} ({name})")
 
-    return Files(label, names, opener)
+    return Files(label, names, opener, depth=0, local=lambda name: root / name)
 
 
 def open_regular(path: Path, label: str) -> tuple[BinaryIO, int]:
@@ -496,7 +509,12 @@ def container_platform(files: Files) -> tuple[Files, str]:
 
 
 def _inner_zip(outer: Files, name: str) -> tuple[Files, str]:
-    """An export zipped again (a zip inside the zip): opened in memory, MAX_NESTING zips deep."""
+    """An export zipped again (a zip inside the zip), MAX_NESTING zips deep; or a zip in a given folder.
+
+    Up to INNER_IN_MEMORY it is read into memory (fast); a bigger one (an archive with its
+    media) is read lazily through the outer member's seekable stream, which costs a pass of
+    unpacking per member opened but no memory.
+    """
     depth = outer.depth + 1
     where = outer.where(name)
     if depth > MAX_NESTING:
@@ -504,8 +522,25 @@ def _inner_zip(outer: Files, name: str) -> tuple[Files, str]:
             f"{where}: zips nested more than {MAX_NESTING} deep; allowed: the export's zip, or that zip inside one "
             "more. Unpack the outer zips and give the export itself"
         )
-    data = outer.read(name, text=False)
-    outer.close()
-    if not data.startswith((b"PK\x03\x04", b"PK\x05\x06")):
-        raise ArchiveError(f"{where}: named .zip but not a zip file; expected {EXPECTED}")
-    return container_platform(zip_files(io.BytesIO(data), where, depth))
+    if outer.local is not None:  # a zip in a folder: from disk, like a zip given by its path
+        path = outer.local(name)
+        open_regular(path, where)[0].close()
+        return container_platform(zip_files(path, where, depth))
+    raw, declared = outer.open_raw(name)
+    if (declared is not None and declared <= INNER_IN_MEMORY) or not raw.seekable():
+        raw.close()
+        data = outer.read(name, text=False)
+        outer.close()
+        if not data.startswith((b"PK\x03\x04", b"PK\x05\x06")):
+            raise ArchiveError(f"{where}: named .zip but not a zip file; expected {EXPECTED}")
+        return container_platform(zip_files(io.BytesIO(data), where, depth))
+    inner = zip_files(raw, where, depth)
+    inner_close = inner._close
+
+    def close() -> None:
+        if inner_close is not None:
+            inner_close()
+        outer.close()
+
+    inner._close = close
+    return container_platform(inner)
