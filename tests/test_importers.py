@@ -1131,8 +1131,10 @@ def test_bluesky_dates_out_of_range_are_left_out():
 
 def test_nesting_thousands_deep_is_a_message_not_a_crash():
     deep = b"[" * 50_000 + b"]" * 50_000
+    tweet = b'{\n    "tweet" : {\n      "id_str" : "1",\n      "junk" : %s\n    }\n  }'
     for data, name in (
         (b"window.YTD.tweets.part0 = [" + deep + b"]", "tweets.js"),
+        (b"window.YTD.tweets.part0 = [\n  " + tweet % deep + b",\n  " + tweet % b"1" + b"\n]", "tweets.js"),
         (b'{"orderedItems": [' + deep + b"]}", "outbox.json"),
     ):
         with pytest.raises(ArchiveError, match=rf"^{name}: nested too deeply"):

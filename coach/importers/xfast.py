@@ -119,7 +119,7 @@ def _decode(batch: bytes) -> list[Any] | None:
     """The tweets of a batch, or None when msgspec refuses it (or an element is not ``{"tweet": {...}}``)."""
     try:
         items = _DECODER.decode(batch)
-    except _FAILED:
+    except (*_FAILED, RecursionError):  # the general parser then names the problem
         return None
     tweets = [item.tweet for item in items]
     return None if any(t is None for t in tweets) else tweets
