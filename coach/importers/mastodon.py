@@ -48,6 +48,7 @@ from coach.importers.derive import (
 )
 from coach.importers.stream import object_array
 
+_OUTBOX = "a Mastodon outbox (an ActivityStreams OrderedCollection with orderedItems)"
 PUBLIC = frozenset({"https://www.w3.org/ns/activitystreams#Public", "as:Public", "Public"})
 _ANCHOR = re.compile(r"<a\b([^>]*)>(.*?)</a\s*>", re.IGNORECASE | re.DOTALL)
 _QUOTE_LINE = re.compile(
@@ -85,7 +86,7 @@ def read(files: Any) -> History:
     pending: list[tuple[Post, str | None, frozenset[str]]] = []  # (post, parent URI, link hosts)
     fields: dict[str, Any] = {}
     with files.open(name) as stream:
-        for item in object_array(stream, where, "orderedItems", fields):
+        for item in object_array(stream, where, "orderedItems", fields, _OUTBOX):
             activity_id = item.get("id") if isinstance(item, dict) else None
             if isinstance(activity_id, str):
                 if activity_id in seen:
@@ -106,10 +107,7 @@ def read(files: Any) -> History:
                 if len(pending) > MAX_POSTS:
                     raise too_many_posts(where)
     if not fields["orderedItems"]:
-        raise ArchiveError(
-            f"{where}: JSON, but not a Mastodon outbox (expected an ActivityStreams OrderedCollection with orderedItems); "
-            "give outbox.json from the Mastodon archive"
-        )
+        raise ArchiveError(f"{where}: JSON, but not {_OUTBOX}; give outbox.json from the Mastodon archive")
     if actor is None and actors:
         actor = actors.most_common(1)[0][0]
     prefix = actor.rstrip("/") + "/" if actor else None

@@ -69,9 +69,10 @@ class TextWindow:
 
     def expect(self, char: str, what: str) -> None:
         found = self.next_char()
+        if found is None:
+            raise ArchiveError(f"{self.where}: the data is cut off (expected {what}); download the archive again")
         if found != char:
-            shown = "the end of the file" if found is None else repr(found)
-            raise ArchiveError(f"{self.where}: expected {what}, found {shown}; the file may be cut off or corrupt")
+            raise ArchiveError(f"{self.where}: expected {what}, found {found!r}")
         self.pos += 1
 
     def value(self) -> Any:
@@ -129,7 +130,9 @@ def ytd_elements(stream: Capped, where: str) -> Iterator[Any]:
     yield from window.elements()
 
 
-def object_array(stream: Capped, where: str, key: str, fields: dict[str, Any]) -> Iterator[Any]:
+def object_array(
+    stream: Capped, where: str, key: str, fields: dict[str, Any], what: str = "a JSON object"
+) -> Iterator[Any]:
     """The elements of ``key``'s array in a top-level JSON object, streamed.
 
     The other top-level values are decoded whole (each under MAX_ITEM_CHARS) and their
@@ -138,7 +141,7 @@ def object_array(stream: Capped, where: str, key: str, fields: dict[str, Any]) -
     occurrences, so a caller can tell "no such key" from "an empty list".
     """
     window = TextWindow(stream, where)
-    window.expect("{", "a JSON object")
+    window.expect("{", what)
     fields[key] = 0
     while True:
         char = window.next_char(_SKIP)
