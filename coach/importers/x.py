@@ -25,7 +25,6 @@ from __future__ import annotations
 import json
 import re
 from collections import Counter
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import PurePosixPath
 from typing import Any, NamedTuple
@@ -86,26 +85,48 @@ def read(files: Any) -> History:
 
     pending: dict[str, _Pending] = {}
     clock = Clock()
+
+    def from_struct(tweet: Any) -> tuple[str, _Pending | None]:
+        tweet_id = tweet.id_str or ("" if tweet.id is None else str(tweet.id))
+        entities = tweet.entities
+        listed = entities.urls if entities is not None else None
+        return tweet_id, _pending(
+            tweet_id,
+            tweet.created_at,
+            tweet.full_text or tweet.text or "",
+            _id(tweet.in_reply_to_status_id_str or tweet.in_reply_to_status_id),
+            _id(tweet.in_reply_to_user_id_str or tweet.in_reply_to_user_id),
+            [u.expanded_url or u.url or "" for u in listed] if listed else [],
+            tweet.favorite_count,
+            tweet.retweet_count,
+            notes,
+            clock,
+        )
+
+    def from_dict(item: Any) -> tuple[str, _Pending | None] | None:
+        raw = _from_dict(item)
+        if raw is None:
+            return None
+        return raw.id, _pending(raw.id, *raw[1:], notes, clock)  # type: ignore[call-arg]
+
     for name in tweet_names:
         where = files.where(name)
         with files.open(name) as stream:
-            for raw in tweet_fields(stream, where):
-                if raw is None:
-                    history.exclude("unreadable")
-                    continue
-                tweet_id = raw.id or f"#{len(pending)}"
-                if tweet_id in pending:
-                    continue  # parts may overlap; an id counts once
-                try:
-                    read_one = _pending(tweet_id, raw, notes, clock)
-                except OutOfRange as exc:
-                    raise ArchiveError(f"{where}: tweet {tweet_id[:30]}: {exc}") from None
-                if read_one is None:
-                    history.exclude("unreadable")
-                else:
-                    pending[tweet_id] = read_one
-                    if len(pending) > MAX_POSTS:
-                        raise too_many_posts(where)
+            try:
+                for read_one in xfast.tweets(stream, where, from_dict, from_struct):
+                    if read_one is None:
+                        history.exclude("unreadable")
+                        continue
+                    tweet_id, post = read_one
+                    tweet_id = tweet_id or f"#{len(pending)}"
+                    if post is None:
+                        history.exclude("unreadable")
+                    elif tweet_id not in pending:  # parts may overlap; an id counts once
+                        pending[tweet_id] = post
+                        if len(pending) > MAX_POSTS:
+                            raise too_many_posts(where)
+            except OutOfRange as exc:
+                raise ArchiveError(f"{where}: {exc}") from None
 
     if account_id is None:
         account_id = _inferred_id(pending)
@@ -247,37 +268,27 @@ def _from_dict(item: Any) -> Fields | None:
     )
 
 
-def _from_struct(tweet: Any) -> Fields:
-    """Fields of a tweet decoded by the fast path (coach.importers.xfast)."""
-    entities = tweet.entities
-    listed = entities.urls if entities is not None else None
-    return Fields(
-        tweet.id_str or ("" if tweet.id is None else str(tweet.id)),
-        tweet.created_at,
-        tweet.full_text or tweet.text or "",
-        _id(tweet.in_reply_to_status_id_str or tweet.in_reply_to_status_id),
-        _id(tweet.in_reply_to_user_id_str or tweet.in_reply_to_user_id),
-        [u.expanded_url or u.url or "" for u in listed] if listed else [],
-        tweet.favorite_count,
-        tweet.retweet_count,
-    )
-
-
-def tweet_fields(stream: Any, where: str) -> Iterator[Fields | None]:
-    """Fields of every tweet of a posts file, streamed (None for an element that is not a tweet)."""
-    return xfast.tweets(stream, where, _from_dict, _from_struct)
-
-
 def _pending(
-    tweet_id: str, raw: Fields, notes: dict[str, tuple[str, list[str]]], clock: Clock | None = None
+    tweet_id: str,
+    created_at: Any,
+    text: str,
+    parent: str | None,
+    user: str | None,
+    urls: list[str],
+    likes_raw: Any,
+    reposts_raw: Any,
+    notes: dict[str, tuple[str, list[str]]],
+    clock: Clock,
 ) -> _Pending | None:
-    when = (clock or parse_x_time)(raw.created_at)
+    """The tweet's post (kind still REPLY for any reply), or None when its time is unreadable."""
+    try:
+        when = clock(created_at)
+    except OutOfRange as exc:
+        raise OutOfRange(f"tweet {tweet_id[:30]}: {exc}") from None
     if when is None:
         return None
-    text = raw.text
     if text.startswith("RT @"):
         return _Pending(Post(when, REPOST), None, None)
-    parent, user, urls = raw.parent, raw.user, raw.urls
     kind = REPLY if parent or user else ORIGINAL
     note = (notes.get(tweet_id) or notes.get(when.isoformat())) if notes else None
     if note:
@@ -286,7 +297,7 @@ def _pending(
     if not urls and ("://" in text or "www." in text):
         urls = find_urls(text)  # before mid-2011 links were only in the text
     has_link = bool(urls) and any((host := url_host(u)) and host not in X_HOSTS for u in urls if u)
-    likes, reposts = _count(raw.likes), _count(raw.reposts)
+    likes, reposts = _count(likes_raw), _count(reposts_raw)
     engagement = None if likes is None and reposts is None else (likes or 0) + (reposts or 0)
     return _Pending(Post(when, kind, has_link, has_question(text), engagement, likes, reposts), parent, user)
 

@@ -90,32 +90,46 @@ def tweets(
     if not head_ok:  # the general parser gives the precise message (or reads an odd layout)
         yield from map(from_dict, ytd_elements(_Replay(buffer, stream), where))  # type: ignore[arg-type]
         return
-    pos = start + 1  # just after "["
+    buffer = bytearray(buffer)  # batches are decoded in place: no copy of each 4 MiB window
+    pos = start + 1  # just after "["; buffer[pos - 1] is always free to become "["
     while True:
         cut = buffer.rfind(BOUNDARY, pos)
         if cut < 0:
             chunk = stream.read(CHUNK)
             if chunk and len(buffer) - pos <= MAX_ITEM_CHARS:
-                buffer, pos = buffer[pos:] + chunk, 0
+                del buffer[: pos - 1]
+                buffer += chunk
+                pos = 1
                 continue
-            rest = _Replay(buffer[pos:] + chunk, stream)
+            rest = _Replay(bytes(buffer[pos:]) + chunk, stream)
             if not chunk:
-                tail = buffer[pos:].rstrip().rstrip(b";").rstrip()
-                items = _decode(b"[" + tail) if tail.endswith(b"]") else None
+                end = len(buffer.rstrip().rstrip(b";").rstrip())
+                items = _decode_span(buffer, pos - 1, end - 1) if buffer[end - 1 : end] == b"]" else None
                 if items is not None:
                     yield from map(from_struct, items)
                     return
             yield from _general(rest, where, from_dict)  # no boundary in 16 MiB, or a cut-off end
             return
-        items = _decode(b"[" + buffer[pos : cut + 4] + b"]")  # up to and including the "}" of "  },"
+        items = _decode_span(buffer, pos - 1, cut + 4)  # "[" + elements up to the "}" of "  }," + "]"
         if items is None:
-            yield from _general(_Replay(buffer[pos:], stream), where, from_dict)
+            yield from _general(_Replay(bytes(buffer[pos:]), stream), where, from_dict)
             return
         yield from map(from_struct, items)
         pos = cut + len(BOUNDARY) - 1  # at the next element's "{"
 
 
-def _decode(batch: bytes) -> list[Any] | None:
+def _decode_span(buffer: bytearray, first: int, last: int) -> list[Any] | None:
+    """Decode ``buffer[first:last + 1]`` as a JSON array, its first and last byte turned into brackets."""
+    kept = buffer[first], buffer[last]
+    buffer[first], buffer[last] = 0x5B, 0x5D  # "[", "]"
+    try:
+        with memoryview(buffer) as view, view[first : last + 1] as batch:
+            return _decode(batch)
+    finally:
+        buffer[first], buffer[last] = kept
+
+
+def _decode(batch: memoryview) -> list[Any] | None:
     """The tweets of a batch, or None when msgspec refuses it (or an element is not ``{"tweet": {...}}``)."""
     try:
         items = _DECODER.decode(batch)
