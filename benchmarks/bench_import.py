@@ -13,8 +13,8 @@ Builds, in a temporary folder, exports shaped like real ones:
   fields of a real export (~2.5 kB per activity), ``--others`` activities;
 - Bluesky: a ``repo.car`` with a commit and a Merkle Search Tree, ``--others`` records.
 
-Each import runs in a fresh subprocess (`python -c`), which prints its wall time (including
-``import coach``) and its peak resident memory (``VmHWM``; ``resource.getrusage`` maxrss
+Each import runs in a fresh subprocess (`python -c`), which prints its wall and CPU time
+(including ``import coach``, shown apart) and its peak resident memory (``VmHWM``; ``resource.getrusage`` maxrss
 where /proc is missing). Targets: 200,000 tweets in ≤ 5 s and
 < 1 GB. The machine may be shared: the median of ``--repeat`` runs is shown, with CPU time.
 
@@ -57,13 +57,14 @@ CHILD = """
 import re, resource, sys, time
 wall, cpu = time.perf_counter(), time.process_time()
 from coach.importers import import_history
+startup = time.process_time() - cpu
 result = import_history(sys.argv[1], tz="Europe/Berlin")
 wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
 try:
     peak = int(re.search(r"VmHWM:\\s+(\\d+) kB", open("/proc/self/status").read()).group(1)) * 1024
 except (OSError, AttributeError):
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
-print(wall, cpu, peak, result.evidence["posts"])
+print(wall, cpu, peak, result.evidence["posts"], startup)
 """
 
 
@@ -153,19 +154,20 @@ def outbox(path: Path, count: int) -> None:
     path.write_bytes(json.dumps(json.loads(raw), separators=(",", ":")).encode())  # compact, as Mastodon writes
 
 
-def measure(path: Path, repeat: int) -> tuple[float, float, float, int]:
+def measure(path: Path, repeat: int) -> tuple[float, float, float, int, float]:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     runs = []
     for _ in range(repeat):
         out = subprocess.run(
             [sys.executable, "-c", CHILD, str(path)], env=env, capture_output=True, text=True, check=True
         ).stdout.split()
-        runs.append((float(out[0]), float(out[1]), int(out[2]), int(out[3])))
+        runs.append((float(out[0]), float(out[1]), int(out[2]), int(out[3]), float(out[4])))
     return (
         statistics.median(r[0] for r in runs),
         statistics.median(r[1] for r in runs),
         max(r[2] for r in runs) / 1e6,
         runs[0][3],
+        statistics.median(r[4] for r in runs),
     )
 
 
@@ -188,10 +190,11 @@ def main() -> None:
                 continue
             path = Path(folder) / name
             build(path)
-            wall, cpu, peak, posts = measure(path, args.repeat)
+            wall, cpu, peak, posts, startup = measure(path, args.repeat)
             print(
                 f"  {label:<9} {name:<12} {count:>9,} posts  {path.stat().st_size / 1e6:7.1f} MB on disk  "
-                f"{wall:6.2f} s wall  {cpu:6.2f} s CPU  peak {peak:6.0f} MB  ({posts:,} posts read)"
+                f"{wall:6.2f} s wall  {cpu:6.2f} s CPU (of which {startup:.2f} s `import coach`)  "
+                f"peak {peak:6.0f} MB  ({posts:,} posts read)"
             )
             path.unlink()
 
