@@ -237,7 +237,7 @@ def parse_x_time(value: Any) -> datetime | None:
 
 
 class Fields(NamedTuple):
-    """What the reader needs of one tweet, however it was decoded."""
+    """What the reader needs of one tweet decoded as a dict (the general path; the fast one reads msgspec's struct)."""
 
     id: str
     created_at: Any
