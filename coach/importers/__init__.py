@@ -99,6 +99,11 @@ def read_history(source: str | os.PathLike[str] | bytes, *, filename: str | None
         return history
 
 
+# The fit branch (coach/fit/data.py) opened exports through this private name before
+# read_history existed; kept so that branch merges and runs. New code: read_history().
+_open = open_source
+
+
 @contextmanager
 def _collector_paused() -> Iterator[None]:
     """Pause the cyclic garbage collector while millions of small dicts are built.
