@@ -25,6 +25,7 @@ from importer_fixtures import (
     ACCOUNT_ID,
     ACTOR,
     BOB_DID,
+    ME_DID,
     STANDARD,
     STANDARD_SITTINGS,
     Truth,
@@ -1167,3 +1168,15 @@ def test_a_large_zip_inside_a_zip_is_read_lazily_and_a_zip_in_a_folder_from_disk
     (tmp_path / "downloads").mkdir()
     (tmp_path / "downloads" / "twitter-2024-03-08.zip").write_bytes(zip_bytes(x_archive(STANDARD)))
     check_against_truths(import_history(tmp_path / "downloads"), STANDARD)
+
+
+def test_bluesky_a_reachable_block_that_is_not_dag_cbor_is_named():
+    import libipld
+    from importer_fixtures import _as_link, car, mst_nodes
+
+    garbage = b"\xff\xfe\xfd not cbor"
+    good = libipld.encode_dag_cbor(bluesky_records(STANDARD)[0])
+    root, nodes = mst_nodes([("app.bsky.feed.post/3k000001", good), ("app.bsky.feed.post/3k000002", garbage)])
+    commit = libipld.encode_dag_cbor({"did": ME_DID, "version": 3, "data": _as_link(root), "rev": "3", "sig": b"s"})
+    with pytest.raises(ArchiveError, match=r"^repo.car: not a readable Bluesky repository export \(block at byte"):
+        import_history(car([good, garbage, *nodes], root=commit), filename="repo.car")

@@ -1,7 +1,8 @@
 """Bluesky repository export reader: ``repo.car`` (CAR v1 of DAG-CBOR blocks).
 
-Decoding is left to libipld (Rust; ``decode_car(bytes) -> (header, {cid: record})``). The
-root block is the signed commit, whose ``did`` is the account and whose ``data`` is the root
+The CAR framing (varint lengths, CIDs) is read here into an index; each block's DAG-CBOR
+is decoded by libipld only when the walk needs it, so likes, follows and other records are
+never built as objects. The root block is the signed commit, whose ``did`` is the account and whose ``data`` is the root
 of the Merkle Search Tree: only records that tree reaches under ``app.bsky.feed.post/`` and
 ``app.bsky.feed.repost/`` are counted, since a CAR can also carry leftover blocks of deleted
 records (counted as ``deleted_records`` in the evidence). Without a commit, every block of a
@@ -49,6 +50,16 @@ def read(files: Any) -> History:
     where = files.where(name)
     header, blocks = decode(files.read(name, text=False), where)
     history = History("bluesky", files.label)
+    try:
+        return _read_blocks(header, blocks, history, where)
+    except _BadBlock as exc:
+        raise ArchiveError(
+            f"{where}: not a readable Bluesky repository export (block {exc}); expected the repo.car from "
+            "Settings → Export my data, complete (it may be cut off)"
+        ) from None
+
+
+def _read_blocks(header: dict[str, Any], blocks: Blocks, history: History, where: str) -> History:
     commit = _commit(header, blocks)
     did = commit.get("did") if commit is not None and isinstance(commit.get("did"), str) else None
     if did is None:
@@ -60,8 +71,8 @@ def read(files: Any) -> History:
         missing += sum(1 for record in records if record is None)
         left_over = sum(
             1
-            for cid, block in blocks.items()
-            if cid not in wanted and isinstance(block, dict) and block.get("$type") in (POST_TYPE, REPOST_TYPE)
+            for cid in blocks.with_text(POST_TYPE, REPOST_TYPE)
+            if cid not in wanted and _type(blocks.get(cid)) in (POST_TYPE, REPOST_TYPE)
         )
         if left_over:
             history.exclude("deleted_records", left_over)  # blocks the commit no longer reaches
@@ -71,7 +82,7 @@ def read(files: Any) -> History:
             )
     else:
         # No commit to walk from: every block that looks like a post (deleted ones included).
-        records = list(blocks.values())
+        records = [blocks.get(cid) for cid in blocks.with_text(POST_TYPE, REPOST_TYPE)]
         history.notes.append("no repository commit: every post-shaped block is counted, deleted ones included")
     for record in records:
         if not isinstance(record, dict):
@@ -98,7 +109,11 @@ def read(files: Any) -> History:
     return history
 
 
-def _records(root: Any, blocks: dict[bytes, Any]) -> tuple[list[tuple[str, bytes]], int]:
+def _type(block: Any) -> Any:
+    return block.get("$type") if isinstance(block, dict) else None
+
+
+def _records(root: Any, blocks: Blocks) -> tuple[list[tuple[str, bytes]], int]:
     """(key, record CID) of every record in the Merkle Search Tree under ``root``, and the nodes missing.
 
     A node is ``{"l": left subtree, "e": [{"p": shared prefix length, "k": key suffix,
@@ -132,10 +147,92 @@ def _records(root: Any, blocks: dict[bytes, Any]) -> tuple[list[tuple[str, bytes
     return out, missing
 
 
-def decode(raw: bytes, where: str) -> tuple[dict[str, Any], dict[bytes, Any]]:
-    """libipld's decode_car, with every failure turned into an ArchiveError naming the file."""
+class _BadBlock(ValueError):
+    """A block whose DAG-CBOR libipld cannot decode; ``str()`` is its position."""
+
+
+class Blocks:
+    """The blocks of a CAR v1, indexed by CID and decoded only when asked for.
+
+    A repository holds far more likes, follows and tree nodes than posts; decoding only the
+    commit, the tree and the post records keeps memory near the size of the file (libipld's
+    decode_car builds every block as Python objects: ~5x the file).
+    """
+
+    def __init__(self, raw: bytes, spans: dict[bytes, int]):
+        self._raw = raw
+        self._spans = spans  # CID -> start << 32 | end, both byte offsets of the block's data
+
+    def __len__(self) -> int:
+        return len(self._spans)
+
+    def get(self, cid: Any) -> Any:
+        span = self._spans.get(cid) if isinstance(cid, bytes) else None
+        if span is None:
+            return None
+        start, end = span >> 32, span & 0xFFFFFFFF
+        try:
+            return libipld.decode_dag_cbor(self._raw[start:end])
+        except (KeyboardInterrupt, SystemExit):
+            raise
+        except BaseException:  # ValueError, RecursionError, or a pyo3 panic on hostile input
+            raise _BadBlock(f"at byte {start:,}") from None
+
+    def with_text(self, *needles: str) -> list[bytes]:
+        """CIDs of the blocks holding any of the strings as a whole DAG-CBOR text value.
+
+        A cheap filter before decoding: a post's ``$type`` matches, a like whose subject URI
+        merely contains ``app.bsky.feed.post/`` does not (the CBOR length byte differs).
+        """
+        wanted = [libipld.encode_dag_cbor(n) for n in needles]
+        out = []
+        for cid, span in self._spans.items():
+            block = self._raw[span >> 32 : span & 0xFFFFFFFF]
+            if any(n in block for n in wanted):
+                out.append(cid)
+        return out
+
+
+def _varint(raw: bytes, pos: int, where: str) -> tuple[int, int]:
+    value = shift = 0
+    while True:
+        if pos >= len(raw) or shift > 63:
+            raise ArchiveError(f"{where}: not a readable Bluesky repository export (cut off or corrupt at byte {pos:,})")
+        byte = raw[pos]
+        value |= (byte & 0x7F) << shift
+        pos += 1
+        if not byte & 0x80:
+            return value, pos
+        shift += 7
+
+
+def _cid_end(raw: bytes, pos: int, end: int, where: str) -> int:
+    """Where the CID starting at ``pos`` ends: CIDv0 is a bare sha2-256 multihash; v1 is
+    version, codec, then a multihash (code, length, digest)."""
+    if raw[pos : pos + 2] == b"\x12\x20":
+        return pos + 34
+    at = pos
+    for _ in range(3):  # version, codec, multihash code
+        _, at = _varint(raw, at, where)
+    length, at = _varint(raw, at, where)
+    if at + length > end:
+        raise ArchiveError(f"{where}: not a readable Bluesky repository export (a block's CID runs past it)")
+    return at + length
+
+
+def decode(raw: bytes, where: str) -> tuple[dict[str, Any], Blocks]:
+    """The CAR v1 header and its blocks (indexed, not decoded); failures name the file.
+
+    Framing: varint(header length), DAG-CBOR header ``{roots, version}``, then per block
+    varint(CID + data length), CID, data.
+    """
+    if len(raw) >= 1 << 32:
+        raise ArchiveError(f"{where}: larger than 4 GiB; no Bluesky repository is that large")
+    length, pos = _varint(raw, 0, where)
+    if pos + length > len(raw):
+        raise ArchiveError(f"{where}: not a readable Bluesky repository export (the header is cut off)")
     try:
-        header, blocks = libipld.decode_car(raw)
+        header = libipld.decode_dag_cbor(raw[pos : pos + length])
     except (KeyboardInterrupt, SystemExit):
         raise
     except BaseException as exc:  # ValueError, RecursionError, or a pyo3 panic on hostile input
@@ -143,12 +240,24 @@ def decode(raw: bytes, where: str) -> tuple[dict[str, Any], dict[bytes, Any]]:
             f"{where}: not a readable Bluesky repository export ({exc}); expected the repo.car from "
             "Settings → Export my data, complete (it may be cut off)"
         ) from None
-    if not isinstance(header, dict) or not isinstance(blocks, dict):
-        raise ArchiveError(f"{where}: not a Bluesky repository export (CAR header without blocks)")
-    return header, blocks
+    if not isinstance(header, dict) or header.get("version") != 1 or not isinstance(header.get("roots"), list):
+        raise ArchiveError(f"{where}: not a Bluesky repository export (expected a CAR v1 header with roots)")
+    pos += length
+    spans: dict[bytes, int] = {}
+    while pos < len(raw):
+        length, pos = _varint(raw, pos, where)
+        end = pos + length
+        if length == 0 or end > len(raw):
+            raise ArchiveError(
+                f"{where}: not a readable Bluesky repository export (cut off at byte {pos:,}); download it again"
+            )
+        data = _cid_end(raw, pos, end, where)
+        spans.setdefault(raw[pos:data], data << 32 | end)
+        pos = end
+    return header, Blocks(raw, spans)
 
 
-def _commit(header: dict[str, Any], blocks: dict[bytes, Any]) -> dict[str, Any] | None:
+def _commit(header: dict[str, Any], blocks: Blocks) -> dict[str, Any] | None:
     """The signed commit (``{did, version, data, rev, sig}``) the CAR's root names, or None."""
     for root in header.get("roots") or ():
         commit = blocks.get(root) if isinstance(root, bytes) else None
