@@ -197,7 +197,9 @@ def _varint(raw: bytes, pos: int, where: str) -> tuple[int, int]:
     value = shift = 0
     while True:
         if pos >= len(raw) or shift > 63:
-            raise ArchiveError(f"{where}: not a readable Bluesky repository export (cut off or corrupt at byte {pos:,})")
+            raise ArchiveError(
+                f"{where}: not a readable Bluesky repository export (cut off or corrupt at byte {pos:,})"
+            )
         byte = raw[pos]
         value |= (byte & 0x7F) << shift
         pos += 1
