@@ -581,7 +581,7 @@ def _run_dask(sweep: Sweep, start: int, address: str, progress: SweepProgress | 
         tag = sweep.fingerprint()
         cells = sweep.cells(start)
         finished: dict[int, CellResult] = {}
-        pending = as_completed()
+        pending = as_completed(loop=client.loop)
         in_flight = 0
         next_out = start
 

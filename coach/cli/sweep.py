@@ -46,8 +46,9 @@ def configure(p: argparse.ArgumentParser) -> None:
     )
 
 
-def progress_line(stream: TextIO = sys.stderr, after_seconds: float = 1.0) -> SweepProgress:
+def progress_line(stream: TextIO | None = None, after_seconds: float = 1.0) -> SweepProgress:
     """``[####....] 12/60 cells, 240/1200 runs, 14 s, about 40 s left`` on stderr (long sweeps only)."""
+    stream = stream or sys.stderr
     start = time.perf_counter()
     first: int | None = None  # runs already done when this process started (resumed cells)
     shown = False
