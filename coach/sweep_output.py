@@ -47,7 +47,7 @@ def csv_rows(sweep: Sweep, result: CellResult) -> list[list[str]]:
     return [fixed + [_text(v) for v in row] for row in result.rows]
 
 
-def _csv_text(rows: list[list[str]]) -> str:
+def csv_text(rows: list[list[str]]) -> str:
     buffer = io.StringIO()
     csv.writer(buffer, lineterminator="\n").writerows(rows)
     return buffer.getvalue()
@@ -159,7 +159,7 @@ class SweepOutput:
             self._log.flush()
             if self.fmt == "csv":
                 self._stream = self.path.open("w", encoding="utf-8", newline="")
-                self._stream.write(_csv_text([csv_header(self.sweep)]))
+                self._stream.write(csv_text([csv_header(self.sweep)]))
                 self._stream.flush()
             return 0
         header = self._check_journal()
@@ -198,7 +198,7 @@ class SweepOutput:
     def _resume_csv(self) -> int:
         """Keep the complete cells at the start of the CSV, cut anything after them, count them."""
         assert self.path is not None
-        header = _csv_text([csv_header(self.sweep)]).encode()
+        header = csv_text([csv_header(self.sweep)]).encode()
         reps, fields = self.sweep.replicates, len(self.sweep.fields)
         if not self.path.exists() or not self.path.read_bytes().startswith(header):
             self._stream = self.path.open("w", encoding="utf-8", newline="")
@@ -264,7 +264,7 @@ class SweepOutput:
 
     def _write_head(self, stream: TextIO) -> None:
         if self.fmt == "csv":
-            stream.write(_csv_text([csv_header(self.sweep)]))
+            stream.write(csv_text([csv_header(self.sweep)]))
         elif self.fmt == "json":
             head = json.dumps(json_head(self.sweep), indent=1)
             stream.write(head[: head.rindex("}")].rstrip() + ',\n "cells": [\n')
@@ -281,7 +281,7 @@ class SweepOutput:
         self.done += 1
         if self.fmt == "csv":
             assert self._stream is not None
-            self._stream.write(_csv_text(csv_rows(self.sweep, result)))
+            self._stream.write(csv_text(csv_rows(self.sweep, result)))
             self._stream.flush()
         elif self._log is not None:  # json or table to a file: the journal is the record
             self._log.write(json.dumps({"index": result.index} | cell_json(result)) + "\n")
