@@ -71,6 +71,11 @@ def cell_json(result: CellResult) -> dict[str, Any]:
     return {"values": result.values, "summary": result.summary}
 
 
+def _first_bytes(path: Path, count: int) -> bytes:
+    with path.open("rb") as f:
+        return f.read(count)
+
+
 class _Table:
     """Table lines, one per cell, and the best cell for net change."""
 
@@ -165,7 +170,7 @@ class SweepOutput:
         header = self._check_journal()
         if header["format"] != self.fmt:
             raise ScenarioError(
-                [f"--out {self.path}: this sweep is being written as {header['format']}; use --format "
+                [f"--out {self.path}: this sweep was written as {header['format']}; use --format "
                  f"{header['format']} to resume it, or --fresh to start over as {self.fmt}"]
             )  # fmt: skip
         if self.fmt == "csv":
@@ -200,7 +205,7 @@ class SweepOutput:
         assert self.path is not None
         header = csv_text([csv_header(self.sweep)]).encode()
         reps, fields = self.sweep.replicates, len(self.sweep.fields)
-        if not self.path.exists() or not self.path.read_bytes().startswith(header):
+        if not self.path.exists() or _first_bytes(self.path, len(header)) != header:
             self._stream = self.path.open("w", encoding="utf-8", newline="")
             self._stream.write(header.decode())
             self._stream.flush()

@@ -315,3 +315,16 @@ def test_end_to_end_exit_code_and_no_traceback():
 def test_the_sweep_base_matches_the_file():
     s = build_sweep("newcomer", ["habits.posts_per_day=1,2"])
     assert s.base == load_scenario(SCENARIO_DIR / "newcomer.yaml")
+
+
+def test_progress_shows_cells_runs_and_time_left():
+    from coach.cli.sweep import progress_line
+
+    stream = io.StringIO()
+    update = progress_line(stream, after_seconds=0, every_seconds=0)
+    update(2, 10, 40, 200)  # resumed: two cells were already there when this process started
+    update(3, 10, 60, 200)
+    update(10, 10, 200, 200)
+    text = stream.getvalue()
+    assert "3/10 cells, 60/200 runs" in text and "left" in text
+    assert text.endswith("\n") and "10/10 cells, 200/200 runs" in text

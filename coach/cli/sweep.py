@@ -46,7 +46,9 @@ def configure(p: argparse.ArgumentParser) -> None:
     )
 
 
-def progress_line(stream: TextIO | None = None, after_seconds: float = 1.0) -> SweepProgress:
+def progress_line(
+    stream: TextIO | None = None, after_seconds: float = 1.0, every_seconds: float = 0.2
+) -> SweepProgress:
     """``[####....] 12/60 cells, 240/1200 runs, 14 s, about 40 s left`` on stderr (long sweeps only)."""
     stream = stream or sys.stderr
     start = time.perf_counter()
@@ -61,7 +63,7 @@ def progress_line(stream: TextIO | None = None, after_seconds: float = 1.0) -> S
             first = runs
         elapsed = now - start
         finished = cells == cells_total
-        if (not shown and elapsed < after_seconds and not finished) or (now - last < 0.2 and not finished):
+        if (not shown and elapsed < after_seconds and not finished) or (now - last < every_seconds and not finished):
             return
         if not shown and finished and elapsed < after_seconds:
             return
