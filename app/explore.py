@@ -27,7 +27,8 @@ from app.state import (
 )
 from coach import Habits, Scenario, estimated_seconds, worker_count
 from coach import sweep_plots as charts
-from coach.sweep import Axis, CellResult, run_sweep, sweep_of
+from coach.sweep import Axis, sweep_of
+from coach.sweep_backends import CellResult, run_sweep
 from coach.sweep_output import csv_header, csv_rows, csv_text
 
 STEPS = {key: step for key, _, step in MAIN_HABITS + MORE_HABITS}

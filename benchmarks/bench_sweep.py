@@ -21,7 +21,8 @@ import tracemalloc
 from pathlib import Path
 
 from coach.experiments import run_many
-from coach.sweep import build_sweep, run_sweep
+from coach.sweep import build_sweep
+from coach.sweep_backends import run_sweep
 from coach.sweep_output import SweepOutput
 
 PERSONA = "steady_professional"  # the app's default persona

@@ -32,7 +32,8 @@ from typing import Any, TextIO
 from coach._version import __version__
 from coach.results import fmt_interval
 from coach.scenario import ScenarioError
-from coach.sweep import METRICS, CellResult, Sweep, _text
+from coach.sweep import METRICS, Sweep, _text
+from coach.sweep_backends import CellResult
 
 FORMATS = ("table", "json", "csv")
 JOURNAL_SUFFIX = ".sweep.jsonl"

@@ -17,7 +17,8 @@ import pandas as pd
 
 from coach.plots import PALETTE, _style
 from coach.results import REASON_WORDS, REASONS, quantiles
-from coach.sweep import METRICS, CellResult
+from coach.sweep import METRICS
+from coach.sweep_backends import CellResult
 
 OUTCOMES: dict[str, tuple[str, bool]] = {
     "net": ("Net change in followers", True),

@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-import coach.sweep as sweep_module
+import coach.sweep_backends as sweep_module
 from coach.cli import main
 from coach.results import CHANNELS, REASONS, quantiles
 from coach.scenario import SCENARIO_DIR, load_scenario

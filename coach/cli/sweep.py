@@ -14,7 +14,8 @@ import time
 from typing import TextIO
 
 from coach.cli.common import EXIT_OK
-from coach.sweep import SCHEDULER_ENV, SweepProgress, build_sweep, run_sweep, scheduler_address
+from coach.sweep import build_sweep
+from coach.sweep_backends import SCHEDULER_ENV, SweepProgress, run_sweep, scheduler_address
 from coach.sweep_output import FORMATS, JOURNAL_SUFFIX, SweepOutput
 
 
