@@ -95,3 +95,19 @@ def test_too_big_a_grid_is_refused_with_advice():
     # the sidebar's runs are part of the page's settings; a 10 x 10 grid of them is too slow here
     assert at.warning and "coach sweep" in at.warning[0].value
     assert not at.get("vega_lite_chart")
+
+
+def test_charts_export_as_png_and_mark_the_best():
+    from coach import plots, sweep_plots
+    from coach.sweep import build_sweep
+    from coach.sweep_backends import run_sweep
+
+    sweep = build_sweep("newcomer", ["habits.posts_per_day=1,3", "habits.reply_rate=0,1"], replicates=2, days=4)
+    results = list(run_sweep(sweep, parallel=False))
+    frame = sweep_plots.sweep_frame(results, "minutes_per_day")
+    frame = frame.rename(columns={"habits.posts_per_day": "posts", "habits.reply_rate": "reply"})
+    assert sweep_plots.best_row(frame, "minutes_per_day")["median"] == frame["median"].min()  # fewer minutes is better
+    line = sweep_plots.line_chart(frame[frame["reply"] == 0], "posts", "minutes_per_day", label="Posts", current=1)
+    heat = sweep_plots.heatmap(frame, ("posts", "reply"), "minutes_per_day", labels=("Posts", "Reply"), current={"posts": 3, "reply": 1})  # fmt: skip
+    for chart in (line, heat):
+        assert plots.chart_png(chart).startswith(b"\x89PNG")
