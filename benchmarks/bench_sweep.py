@@ -50,9 +50,11 @@ def bench_cell(repeats: int) -> None:
     cells = ["habits.posts_per_day=1,2,4,8", "habits.reply_rate=0.5"]
     sweep = build_sweep(PERSONA, cells, replicates=20)
     list(run_sweep(sweep))  # warm the pool, as a running app or a second command would find it
-    per_cell = [timed(lambda: list(run_sweep(sweep))) / sweep.size for _ in range(repeats)]
     scenarios = [c.scenario for c in sweep.cells()]
-    lone = [statistics.mean(timed(lambda s=s: run_many(s, 20, sweep.seed)) for s in scenarios) for _ in range(repeats)]
+    per_cell, lone = [], []
+    for _ in range(repeats):  # interleaved, so a change in the machine's load hits both alike
+        per_cell.append(timed(lambda: list(run_sweep(sweep))) / sweep.size)
+        lone.append(statistics.mean(timed(lambda s=s: run_many(s, 20, sweep.seed)) for s in scenarios))
     a, b = statistics.median(per_cell), statistics.median(lone)
     print(f"cell: per cell in a sweep {a:.2f} s, a lone run_many of the same cell {b:.2f} s (ratio {a / b:.2f})")
 
