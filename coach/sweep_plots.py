@@ -107,7 +107,7 @@ def heatmap(
     data["text"] = data["median"].map(lambda v: f"{v:,.0f}")
     best = best_row(frame, outcome)
     data["mark"] = ["★" if (x == best[fx] and y == best[fy]) else "" for x, y in zip(data["x"], data["y"], strict=True)]
-    x = alt.X("x:O", title=labels[0], sort="ascending")
+    x = alt.X("x:O", title=labels[0], sort="ascending", axis=alt.Axis(labelAngle=0))
     y = alt.Y("y:O", title=labels[1], sort="descending")
     scheme = alt.Scale(scheme="viridis", reverse=not more_is_better)
     rect = alt.Chart(data).mark_rect().encode(
@@ -116,7 +116,17 @@ def heatmap(
         color=alt.Color("median:Q", title="median", scale=scheme),
         tooltip=[alt.Tooltip("x:O", title=labels[0]), alt.Tooltip("y:O", title=labels[1]), "median:Q", "p10:Q", "p90:Q"],
     )  # fmt: skip
-    text = alt.Chart(data).mark_text(fontSize=14, dy=6).encode(x=x, y=y, text="text:N", color=alt.value("#ffffff"))
+    # viridis is light at one end: dark text there, white elsewhere, so every number stays legible
+    low, high = float(data["median"].min()), float(data["median"].max())
+    cut = low + 0.6 * (high - low) if more_is_better else high - 0.6 * (high - low)
+    data["light"] = (
+        [bool(v >= cut) if more_is_better else bool(v <= cut) for v in data["median"]] if high > low else False
+    )
+    text = (
+        alt.Chart(data)
+        .mark_text(fontSize=14, dy=6)
+        .encode(x=x, y=y, text="text:N", color=alt.condition("datum.light", alt.value("#000000"), alt.value("#ffffff")))
+    )
     star = alt.Chart(data).mark_text(fontSize=20, dy=-12, color=PALETTE[1]).encode(x=x, y=y, text="mark:N")
     layers: list[Any] = [rect, text, star]
     if current is not None:
