@@ -45,7 +45,7 @@ DEFAULT_RANGES = {  # a useful first look; any range within the field's bounds c
     "minutes_per_post": (1.0, 15.0),
     "minutes_per_reply": (0.5, 10.0),
 }
-COUNTS = {1: 6, 2: 3}  # values per habit by default: one habit 6 (+ yours), two habits 3 × 3 (+ yours)
+COUNTS = {1: 5, 2: 3}  # values per habit by default: one habit 5 (+ yours), two habits 3 × 3 (+ yours)
 
 
 def grid_values(habit: str, low: float, high: float, count: int, current: float) -> list[float | int]:
