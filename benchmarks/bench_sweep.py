@@ -69,7 +69,8 @@ def bench_dask(repeats: int) -> None:
             processes=True, n_workers=workers, threads_per_worker=1, host="127.0.0.1", dashboard_address=None
         ) as cluster:
             address = cluster.scheduler_address
-            list(run_sweep(sweep, scheduler=address))  # warm: workers import coach once
+            warm = build_sweep(PERSONA, ["habits.posts_per_day=1,2"], replicates=1, days=2)
+            list(run_sweep(warm, scheduler=address))  # warm: every worker imports coach once
             results[workers] = statistics.median(
                 timed(lambda a=address: list(run_sweep(sweep, scheduler=a))) for _ in range(repeats)
             )
