@@ -365,6 +365,9 @@ def apply_overrides(data: dict[str, Any], assignments: Iterable[str], source: st
             child = node.get(part)
             if child is None:
                 child = node[part] = {}
+            if i == 0 and part == "platform" and isinstance(child, str) and child in PRESETS:
+                # `platform.link_reach=…` on a preset: start from the preset's values
+                child = node[part] = PRESETS[child].model_dump(mode="json")
             if not isinstance(child, dict):
                 raise ScenarioError(
                     [f"--set {key}: {'.'.join(parts[: i + 1])} is not a mapping, so it has no field {parts[i + 1]!r}"]

@@ -36,7 +36,6 @@ from pydantic import BaseModel
 
 from coach._version import __version__
 from coach.messages import _model_of
-from coach.platforms import PRESETS
 from coach.results import CHANNELS, REASONS
 from coach.scenario import (
     SCENARIO_DIR,
@@ -306,8 +305,6 @@ class Sweep:
     def scenario_for(self, values: Mapping[str, Any]) -> Scenario:
         data = json.loads(self.base_json)
         for field, value in values.items():
-            if field.startswith("platform.") and isinstance(data.get("platform"), str):
-                data["platform"] = PRESETS[data["platform"]].model_dump(mode="json")
             data = assign(data, field, value)
         return scenario_from_data(data, source=self.source)
 

@@ -80,6 +80,15 @@ def test_cells_share_seed_and_replicates_and_differ_only_in_the_axes():
     assert a.with_habits(posts_per_day=5) == b
 
 
+def test_a_platform_value_cell_equals_coach_run_on_a_preset(capsys):
+    args = ["steady_professional", *SMALL, "--format", "json"]
+    code, out, err = cli(capsys, "sweep", *args, "--vary", "platform.link_reach=0.1,0.5")
+    assert code == 0, err
+    code, run, err = cli(capsys, "run", *args, "--set", "platform.link_reach=0.5")
+    assert code == 0, err
+    assert json.loads(out)["cells"][1]["summary"] == json.loads(run)["summary"]
+
+
 def test_platform_values_can_be_varied_on_a_preset():
     s = build_sweep("steady_professional", ["platform.link_reach=0.1,0.5"])  # the persona names a preset
     reaches = [c.scenario.platform.link_reach for c in s.cells()]
