@@ -337,3 +337,42 @@ def test_progress_shows_cells_runs_and_time_left():
     text = stream.getvalue()
     assert "3/10 cells, 60/200 runs" in text and "left" in text
     assert text.endswith("\n") and "10/10 cells, 200/200 runs" in text
+
+
+def test_a_real_interruption_resumes_where_it_stopped(tmp_path: Path, capsys):
+    """Ctrl-C (SIGINT) a running sweep once two cells are on disk, then run the same command."""
+    import signal
+    import time
+
+    values = "habits.posts_per_day=0.5:12:120"
+    args = [sys.executable, "-m", "coach", "sweep", "newcomer", "--vary", values, "--replicates", "1", "--days", "3"]
+    target = tmp_path / "s.csv"
+    command = [*args, "--format", "csv", "--out", str(target)]
+    proc = subprocess.Popen(command, cwd=ROOT, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 300
+        while (not target.exists() or target.read_text().count("\n") < 3) and proc.poll() is None:
+            assert time.monotonic() < deadline, "the sweep wrote nothing"
+            time.sleep(0.02)  # polling the file for progress, not waiting for a result
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=120)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 130, err
+    assert "interrupted:" in err and "Traceback" not in err
+    written = target.read_text().count("\n") - 1
+    assert 2 <= written < 120  # stopped part-way, with whole cells on disk
+    resumed = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert resumed.returncode == 0, resumed.stderr
+    assert "cells are already there" in resumed.stderr
+    rows = list(csv.DictReader(io.StringIO(target.read_text())))
+    grid = parse_vary(values).values
+    assert [float(r["habits.posts_per_day"]) for r in rows] == [float(v) for v in grid]
+    # the cells on both sides of the interruption are the ones a fresh sweep of them gives
+    picks = sorted({0, written - 1, written, len(grid) - 1})
+    listed = ",".join(json.dumps(grid[i]) for i in picks)
+    code, fresh, err = cli(capsys, "sweep", "newcomer", "--vary", f"habits.posts_per_day={listed}", "--replicates", "1", "--days", "3", "--format", "csv")  # fmt: skip
+    assert code == 0, err
+    fresh_rows = list(csv.DictReader(io.StringIO(fresh)))
+    assert [rows[i] for i in picks] == fresh_rows
