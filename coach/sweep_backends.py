@@ -24,7 +24,11 @@ from coach.results import Ensemble
 from coach.scenario import Scenario, ScenarioError
 from coach.sweep import METRICS, Sweep
 
-RUNS_PER_CHUNK_PER_WORKER = 32  # local chunk size: enough runs that the pool's tail idles < ~3% of a chunk
+# Local chunks: run_batch gives each worker one task per run (first-wave engine) or one per
+# cell's batch of replicates (batched engine); either way a chunk of at least 4 cells and 32
+# runs per worker keeps the pool's idle tail at the end of a chunk to a few per cent.
+CELLS_PER_CHUNK_PER_WORKER = 4
+RUNS_PER_CHUNK_PER_WORKER = 32
 DASK_TASKS_PER_THREAD = 4  # cells kept in flight per worker thread: busy workers, bounded memory
 SCHEDULER_ENV = "COACH_SCHEDULER"
 
@@ -65,9 +69,10 @@ def run_cell(scenario_json: str, seed: int, replicates: int, index: int, values:
 
 
 def cells_per_chunk(replicates: int, workers: int | None = None) -> int:
-    """Cells handed to run_batch at once: about RUNS_PER_CHUNK_PER_WORKER runs per core."""
+    """Cells handed to run_batch at once: a multiple of the workers, at least 4 cells and 32 runs each."""
     workers = worker_count() if workers is None else workers
-    return max(1, (RUNS_PER_CHUNK_PER_WORKER * workers) // replicates)
+    per_worker = max(CELLS_PER_CHUNK_PER_WORKER, -(-RUNS_PER_CHUNK_PER_WORKER // replicates))
+    return workers * per_worker
 
 
 def run_sweep(
