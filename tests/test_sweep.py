@@ -50,7 +50,8 @@ def test_log_range_on_a_whole_number_field():
 
 
 def test_whole_number_field_takes_whole_linear_steps():
-    assert parse_vary("habits.posts_per_session=1:5:5").values == (1, 2, 3, 4, 5)
+    axis = parse_vary("audience.followers=0:1000:5")
+    assert axis.values == (0, 250, 500, 750, 1000) and all(isinstance(v, int) for v in axis.values)
 
 
 def test_lists_mix_values_and_ranges_and_keep_brackets():
@@ -272,7 +273,7 @@ def test_a_different_sweep_on_the_same_out_is_refused_until_fresh(tmp_path: Path
         ("habits.posts_per_day=1,400", ["habits.posts_per_day=400", "allowed: a number from 0 to 100"]),
         ("habits.posts_per_day=", ["no values"]),
         ("habits.reply_rate=0:1:1", ["COUNT is 1"]),
-        ("habits.posts_per_session=1:10:3", ["whole numbers"]),
+        ("audience.followers=0:10:4", ["whole numbers", "3.33333"]),
         ("seed=1,2", ["cannot be varied", "--seed"]),
         ("habits=1,2", ["group of fields", "habits.posts_per_day"]),
         ("habits.posts_per_day=1,1", ["listed twice"]),
