@@ -174,14 +174,15 @@ def _run_dask(sweep: Sweep, start: int, address: str, progress: SweepProgress | 
                      "install the same version on every worker so results match a local run"]
                 )  # fmt: skip
             finished[result.index] = result
-            if submit():
-                in_flight += 1
             while next_out in finished:  # deliver in grid order (identical output to a local run)
                 cell_result = finished.pop(next_out)
                 next_out += 1
                 if progress:
                     progress(next_out, total, next_out * reps, total * reps)
                 yield cell_result
+            # Cells waiting for an earlier, slower one count against the window: memory stays bounded.
+            while in_flight + len(finished) < window and submit():
+                in_flight += 1
     finally:
         client.close()
 
@@ -189,7 +190,9 @@ def _run_dask(sweep: Sweep, start: int, address: str, progress: SweepProgress | 
 def scheduler_address(option: str | None, environ: Mapping[str, str]) -> str | None:
     """``--scheduler`` if given, else ``COACH_SCHEDULER``, else None (run locally)."""
     value = option if option is not None else environ.get(SCHEDULER_ENV)
-    return value.strip() or None if value is not None else None
+    if value is None:
+        return None
+    return value.strip() or None
 
 
 __all__ = [
