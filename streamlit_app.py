@@ -19,6 +19,7 @@ import streamlit as st
 from app.about import about_tab
 from app.coaching import coach_tab
 from app.compare import compare_tab
+from app.explore import explore_tab
 from app.history import history_tab
 from app.predictions import predictions_tab
 from app.sidebar import sidebar
@@ -78,6 +79,7 @@ def main() -> None:
     views: list[Callable[[], None]] = [
         lambda: predictions_tab(current, problems),
         lambda: compare_tab(personas, current),
+        lambda: explore_tab(current),
         lambda: coach_tab(current),
         history_tab,
         about_tab,

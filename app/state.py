@@ -73,7 +73,7 @@ URL_KEYS = (
     + [k for k, _, _ in MAIN_HABITS + MORE_HABITS]
     + list(RUN_FIELDS)
 )
-TABS = ["Predictions", "Compare", "Coach", "Your history", "About the model"]
+TABS = ["Predictions", "Compare", "Explore", "Coach", "Your history", "About the model"]
 
 
 # ======================================================================================

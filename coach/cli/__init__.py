@@ -1,4 +1,4 @@
-"""The command line: ``coach run | compare | validate | scenarios | advise | import``.
+"""The command line: ``coach run | compare | validate | scenarios | advise | import | sweep``.
 
 Parses arguments, calls the public API, prints or writes. Exit codes: 0 ok, 1 invalid
 input (one clear message per problem on stderr, never a traceback), 2 usage error.
@@ -18,7 +18,7 @@ from collections.abc import Callable, Sequence
 from typing import NamedTuple
 
 from coach._version import __version__
-from coach.cli import advise, importing, run
+from coach.cli import advise, importing, run, sweep
 from coach.cli.common import EXIT_INVALID, EXIT_OK, EXIT_USAGE, UsageError, _Parser
 from coach.messages import shorten
 from coach.scenario import ScenarioError
@@ -38,6 +38,7 @@ COMMANDS: tuple[Command, ...] = (
     Command("scenarios", "list the bundled personas", run.configure_scenarios, run.cmd_scenarios),
     Command("advise", "the coach: what goes wrong, what to change and what it buys, within a time budget", advise.configure, advise.handle),
     Command("import", "derive your habits from an X, Mastodon or Bluesky export", importing.configure, importing.handler),
+    Command("sweep", "a grid over habits or any field, every cell on the same seeds, locally or on Dask", sweep.configure, sweep.handle),
 )  # fmt: skip
 
 
