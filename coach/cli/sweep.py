@@ -13,7 +13,7 @@ import sys
 import time
 from typing import TextIO
 
-from coach.cli.common import EXIT_OK
+from coach.cli.common import EXIT_OK, whole_number
 from coach.sweep import build_sweep
 from coach.sweep_backends import SCHEDULER_ENV, SweepProgress, run_sweep, scheduler_address
 from coach.sweep_output import FORMATS, JOURNAL_SUFFIX, SweepOutput
@@ -28,9 +28,9 @@ def configure(p: argparse.ArgumentParser) -> None:
         help="a field and its values: habits.posts_per_day=1,2,4 or a range START:STOP:COUNT "
         "(linear) or START:STOP:COUNTlog (repeatable; every combination is run)",
     )
-    p.add_argument("--days", type=int, help="horizon in days (1..730); overrides the file")
-    p.add_argument("--replicates", type=int, help="runs per cell (1..500); overrides the file")
-    p.add_argument("--seed", type=int, help="random seed of every cell; overrides the file")
+    p.add_argument("--days", type=whole_number, help="horizon in days (1..730); overrides the file")
+    p.add_argument("--replicates", type=whole_number, help="runs per cell (1..500); overrides the file")
+    p.add_argument("--seed", type=whole_number, help="random seed of every cell; overrides the file")
     p.add_argument("--set", action="append", metavar="FIELD=VALUE", help="fix a field in every cell (repeatable)")
     p.add_argument("--format", choices=FORMATS, default="table", help="output format (default: table)")
     p.add_argument(
