@@ -34,8 +34,9 @@ import numpy as np
 import yaml
 from pydantic import BaseModel
 
+from coach import safe_yaml
 from coach._version import __version__
-from coach.messages import _model_of
+from coach.messages import _model_of, quote
 from coach.results import CHANNELS, REASONS
 from coach.scenario import (
     SCENARIO_DIR,
@@ -206,9 +207,11 @@ def parse_values(field: str, text: str | Sequence[Any], source: str = "--vary") 
                 items.extend(expanded)
                 continue
             try:
-                items.append(yaml.safe_load(item))
+                items.append(safe_yaml.load(item))  # as --set: no 5,000-digit numbers, no deep nesting
+            except safe_yaml.YamlRefused as exc:
+                raise ScenarioError([f"{source} {field}: {exc.problem}"]) from None
             except yaml.YAMLError:
-                raise ScenarioError([f"{source} {field}: cannot read the value {item!r}"]) from None
+                raise ScenarioError([f"{source} {field}: cannot read the value {quote(item)}"]) from None
     else:
         items = list(text)
     if not items:

@@ -617,3 +617,9 @@ def test_the_bound_holds_when_a_small_crowd_overshoots_the_market_in_a_day():
     reached = np.asarray(simulate(scenario, 3, 0).daily["followers"]).max()
     assert reached > scenario.audience.reachable_people()  # it does overshoot the market
     assert reached <= budget.project(scenario).peak_followers
+
+
+def test_sweep_values_are_as_strict_as_set(capsys):
+    assert main(["sweep", "steady_professional", "--vary", "habits.posts_per_day=1," + "9" * 5000]) == 1
+    err = capsys.readouterr().err
+    assert "--vary habits.posts_per_day" in err and "5,000 characters" in err and "Traceback" not in err
