@@ -66,6 +66,7 @@ URL_KEYS = (
     ["persona", "scenario", "active_hours", "followers", "mix", "platform"]
     + [k for k, _, _ in MAIN_HABITS + MORE_HABITS]
     + list(RUN_FIELDS)
+    + ["present"]
 )
 TABS = ["Predictions", "Compare", "Coach", "Your history", "About the model"]
 
@@ -342,6 +343,33 @@ def remember(key: str) -> None:
     st.session_state[f"_{key}"] = st.session_state[key]
 
 
+PLAIN_FIELDS = {
+    "link_share + promo_share + question_share": "Link share + promotion share + question share",
+    "audience.segments": "Who follows you now",
+    "audience.followers": "Starting followers",
+    "audience.": "audience: ",
+    "habits.": "",
+    "timeline": "habit changes",
+} | {key: label for key, label in HABIT_LABELS.items() if "_" in key}
+
+
+def plain_problem(problem: str) -> str:
+    """A validation message in the page's words: labels, not YAML field names.
+
+    Field names stay in the YAML editor's messages (where the learner types them); the
+    sidebar speaks of "Link share", not ``habits.link_share``.
+    """
+    text = problem.removeprefix("your settings: ")
+    if "shares sum to 0" in text:
+        return "Who follows you now: every share is 0; give at least one kind of follower a share above 0."
+    text = text.replace("habits: link_share", "link_share")
+    for field in sorted(PLAIN_FIELDS, key=len, reverse=True):
+        text = text.replace(field, PLAIN_FIELDS[field])
+    text = text.replace(" = ", " add up to ", 1) if "share + " in text else text
+    text = text.replace("[start, end) with start 0..23, end 1..24, start != end", "a start hour and a later end hour")
+    return text[:1].upper() + text[1:]
+
+
 def reference_words() -> tuple[str, str]:
     """('persona', 'The Steady Professional') style words for the reference scenario."""
     key = st.session_state["base_key"]
@@ -355,11 +383,17 @@ def slug(text: str) -> str:
     return "-".join(part for part in out.split("-") if part) or "scenario"
 
 
-def png_download(where: Any, label: str, chart: Any, file_name: str, key: str, **options: Any) -> None:
-    """A button that exports a chart as PNG for slides (rendered only when clicked)."""
+def png_download(
+    where: Any, label: str, chart: Any, file_name: str, key: str, context: list[str] | None = None, **options: Any
+) -> None:
+    """A button that exports a chart as PNG for slides (rendered only when clicked).
+
+    ``context`` lines (scenario and settings) are printed under the chart's title, so the
+    image still says what it shows once it is pasted into a slide.
+    """
     where.download_button(
         label,
-        data=lambda: plots.chart_png(chart),
+        data=lambda: plots.chart_png(chart, context=context or ()),
         file_name=file_name,
         mime="image/png",
         key=key,

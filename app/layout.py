@@ -1,0 +1,56 @@
+"""Page layout for every screen size: compact header, no truncated labels, presenter mode.
+
+Presenter mode (a toggle on the page, or ``?present=1`` in the link) is for a projector at
+1280×720: the sidebar starts collapsed, type is larger, the header shrinks to one line so
+the main chart is above the fold. The CSS below is our own constant text, never anything a
+person typed, so injecting it as HTML is safe.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+# Streamlit truncates metric labels and deltas with an ellipsis ("Followers at d…",
+# "+204 vs perso…") and data-frame cells at their column width; let them wrap instead.
+BASE_CSS = """
+<style>
+[data-testid="stMetricLabel"], [data-testid="stMetricLabel"] * {
+  white-space: normal !important; overflow: visible !important; text-overflow: clip !important;
+}
+[data-testid="stMetricDelta"], [data-testid="stMetricDelta"] * {
+  white-space: normal !important; overflow: visible !important; text-overflow: clip !important;
+}
+[data-testid="stMetricValue"] { font-size: 2rem; }
+.block-container, [data-testid="stMainBlockContainer"] { padding-top: 2.2rem; padding-bottom: 2rem; }
+</style>
+"""
+
+PRESENT_CSS = """
+<style>
+html { font-size: 19px; }
+.block-container, [data-testid="stMainBlockContainer"] {
+  padding-top: 1rem; padding-left: 1.5rem; padding-right: 1.5rem; max-width: 100%;
+}
+[data-testid="stMetricValue"] { font-size: 2.1rem; }
+[data-testid="stHeader"] { height: 2rem; }
+</style>
+"""
+
+PRESENT_VALUES = ("1", "true", "yes", "on")
+
+
+def presenting() -> bool:
+    """Whether presenter mode is on (the toggle's state, first read from ``?present=``)."""
+    ss = st.session_state
+    if "present" not in ss:
+        ss["present"] = str(st.query_params.get("present", "")).lower() in PRESENT_VALUES
+    return bool(ss["present"])
+
+
+def apply_layout(present: bool) -> None:
+    st.html(BASE_CSS + (PRESENT_CSS if present else ""))
+
+
+def present_param(present: bool) -> dict[str, str]:
+    """The URL parameter that reopens the page in presenter mode."""
+    return {"present": "1"} if present else {}
