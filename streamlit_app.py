@@ -87,14 +87,18 @@ def main() -> None:
     current, problems = current_scenario(base)  # once per rerun: the callbacks have already moved the widgets
     sidebar(personas, library_problems, current)
 
-    head, toggle = st.columns([5, 1], vertical_alignment="center")
-    if not present:
-        head.markdown("## Cadence Coach")
-        head.caption("How your posting habits win and lose followers — a simulation with honest uncertainty.")
+    head, toggle = st.columns([4, 1], vertical_alignment="top" if present else "center")
     toggle.toggle("Presenter mode", key="present", help="Large type, sidebar folded away, the main chart on screen.")
-    show_notices()
     kind, _ = reference_words()
-    story_card(base, kind.capitalize(), present)
+    with head:
+        if not present:
+            st.markdown("## Cadence Coach")
+            st.caption("How your posting habits win and lose followers — a simulation with honest uncertainty.")
+        else:
+            story_card(base, kind.capitalize(), present)
+    show_notices()
+    if not present:
+        story_card(base, kind.capitalize(), present)
 
     shown = current
     if current is None:

@@ -67,6 +67,7 @@ def compare_tab(personas: dict[str, Scenario], current: Scenario | None) -> None
     for key, default in (("compare_show", "net"), ("compare_same_audience", False)):
         if key not in ss:
             ss[key] = ss.get(f"_{key}", default)
+    present = bool(ss.get("present"))
     st.multiselect(
         "Scenarios to compare (two to four)",
         list(options),
@@ -83,10 +84,11 @@ def compare_tab(personas: dict[str, Scenario], current: Scenario | None) -> None
     if current is None and "current" in picks:
         st.error("Your current settings are not valid; fix them in the sidebar or remove them from the comparison.")
         return
-    c1, c2 = st.columns([3, 2])
+    c1, c2 = st.columns([3, 2], vertical_alignment="bottom")
     c1.segmented_control(
         "Show",
         list(SHOW),
+        label_visibility="collapsed" if present else "visible",
         format_func=SHOW.get,
         key="compare_show",
         on_change=_remember,
@@ -128,18 +130,30 @@ def compare_tab(personas: dict[str, Scenario], current: Scenario | None) -> None
         if ss["compare_same_audience"]
         else "each on its own audience"
     )
-    st.caption(
-        f"All scenarios ran {days} days, {reps} runs each, on the same seeds ({seed}), {audience}, "
-        "so differences come from the settings, not luck."
-    )
-    cols = st.columns(len(ensembles))
+    if not present:  # on a projector the chart's subtitle says it
+        st.caption(
+            f"All scenarios ran {days} days, {reps} runs each, on the same seeds ({seed}), {audience}, "
+            "so differences come from the settings, not luck."
+        )
+    first, second = st.container(), st.container()
+    chart_slot, cards_slot = (first, second) if ss.get("present") else (second, first)
+    cols = cards_slot.columns(len(ensembles))
     for col, label, ensemble in zip(cols, labels, ensembles, strict=True):
         net_card(col, label, ensemble)
     markers = []
     for label, s in zip(labels, scenarios, strict=True):
         markers += [(day, f"{label}, {what}") for day, what in plots.timeline_markers(s, HABIT_LABELS)]
-    chart = plots.compare_chart(ensembles, labels, measure=show, colors=colors, markers=markers)
-    st.altair_chart(chart, width="stretch", theme=None)
+    chart = plots.compare_chart(
+        ensembles,
+        labels,
+        measure=show,
+        colors=colors,
+        markers=markers,
+        height=250 if present else 360,
+        subtitle=f"{days} days, {reps} runs each, same seeds ({seed}), {audience}; shaded: 80% of runs",
+        legend="top" if present else "bottom",
+    )
+    chart_slot.altair_chart(chart, width="stretch", theme=None)
     reasons = plots.reasons_compare_chart(ensembles, labels, colors=colors)
     st.altair_chart(reasons, width="stretch", theme=None)
     st.markdown(

@@ -28,11 +28,14 @@ BASE_CSS = """
 PRESENT_CSS = """
 <style>
 html { font-size: 19px; }
+/* The header bar keeps only its two buttons (open the sidebar, the menu); the page's first
+   row sits between them instead of under a white bar, which saves ~70 px of a 720 px screen. */
 .block-container, [data-testid="stMainBlockContainer"] {
-  padding-top: 1rem; padding-left: 1.5rem; padding-right: 1.5rem; max-width: 100%;
+  padding-top: 0.9rem; padding-left: 4rem; padding-right: 4rem; max-width: 100%;
 }
+[data-testid="stHeader"] { background: transparent; pointer-events: none; }
+[data-testid="stHeader"] * { pointer-events: auto; }
 [data-testid="stMetricValue"] { font-size: 2.1rem; }
-[data-testid="stHeader"] { height: 2rem; }
 </style>
 """
 

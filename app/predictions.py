@@ -109,7 +109,11 @@ def predictions_tab(current: Scenario | None, problems: list[str]) -> None:
     warning = time_warning(current, summary["minutes_per_day"])
     if warning:
         st.warning(warning)
-    c1, c2, c3, c4, c5 = st.columns(5)
+    # On a projector the chart comes first, so it is on screen without scrolling.
+    first, second = st.container(), st.container()
+    chart_slot, cards_slot = (first, second) if ss.get("present") else (second, first)
+    with cards_slot:
+        c1, c2, c3, c4, c5 = st.columns(5)
     metric(
         c1,
         f"Followers, day {current.days}",
@@ -169,8 +173,10 @@ def predictions_tab(current: Scenario | None, problems: list[str]) -> None:
         current_label="your settings",
         baseline_label=f"{kind}: {name}",
         markers=markers,
+        height=300 if ss.get("present") else 340,
+        legend="top" if ss.get("present") else "bottom",
     )
-    st.altair_chart(followers, width="stretch", theme=None)
+    chart_slot.altair_chart(followers, width="stretch", theme=None)
     left, right = st.columns(2)
     channels = plots.daily_mix_chart(ensemble, "channel", markers=markers)
     reasons = plots.daily_mix_chart(ensemble, "reason", markers=markers)

@@ -70,14 +70,18 @@ FONT_SIZE = 15
 TITLE_SIZE = 18
 
 
-def _titled(chart: alt.LayerChart, title: str | None, subtitle: str, height: int) -> alt.LayerChart:
+def _titled(
+    chart: alt.LayerChart, title: str | None, subtitle: str, height: int, legend: str = "bottom"
+) -> alt.LayerChart:
     """A banded chart with its title and the subtitle that says what the band means."""
     if title:
         chart = chart.properties(title=alt.TitleParams(title, subtitle=subtitle, subtitleFontSize=FONT_SIZE - 2))
-    return _style(chart, height=height)
+    return _style(chart, height=height, legend_orient=legend, legend_columns=4 if legend == "top" else 2)
 
 
-def _style(chart: alt.TopLevelMixin, height: int = 320, legend_columns: int = 2) -> alt.TopLevelMixin:
+def _style(
+    chart: alt.TopLevelMixin, height: int = 320, legend_columns: int = 2, legend_orient: str = "bottom"
+) -> alt.TopLevelMixin:
     """Projector-friendly fonts and a white background (also for PNG export)."""
     return (
         # fit-x: the width follows the page, ``height`` is the plotting area (legend and title
@@ -90,7 +94,7 @@ def _style(chart: alt.TopLevelMixin, height: int = 320, legend_columns: int = 2)
             labelFontSize=FONT_SIZE - 1,
             titleFontSize=FONT_SIZE,
             labelLimit=320,
-            orient="bottom",
+            orient=legend_orient,
             columns=legend_columns,
             symbolSize=260,
             symbolStrokeWidth=4,
@@ -301,6 +305,8 @@ def followers_chart(
     baseline_label: str = "persona",
     title: str | None = "Followers over time",
     markers: Markers | None = None,
+    height: int = 340,
+    legend: str = "bottom",
 ) -> alt.TopLevelMixin:
     """Median followers per day with the 10–90% band; the baseline's median dashed grey.
 
@@ -340,7 +346,8 @@ def followers_chart(
         alt.layer(band, lines, *_marker_layer(markers)),
         title,
         "line: median of the runs; shaded: 80% of runs (10th to 90th percentile)",
-        340,
+        height,
+        legend,
     )
 
 
@@ -410,6 +417,9 @@ def compare_chart(
     measure: str = "net",
     colors: Sequence[str] | None = None,
     markers: Markers | None = None,
+    height: int = 360,
+    subtitle: str = "same random seeds for every scenario; shaded: 80% of runs",
+    legend: str = "bottom",
 ) -> alt.TopLevelMixin:
     """Overlaid median curves with 10–90% bands, one colour per scenario.
 
@@ -452,7 +462,7 @@ def compare_chart(
         layers.append(alt.Chart(pd.DataFrame({"y": [0]})).mark_rule(color="black", strokeWidth=1).encode(y="y:Q"))
     if title is None:
         title = {"net": "Net change in followers", "growth": "Growth", "followers": "Followers over time"}[measure]
-    return _titled(alt.layer(*layers), title, "same random seeds for every scenario; shaded: 80% of runs", 360)
+    return _titled(alt.layer(*layers), title, subtitle, height, legend)
 
 
 def reasons_compare_frame(ensembles: Sequence[Ensemble], labels: Sequence[str], per_thousand: bool) -> pd.DataFrame:
