@@ -44,7 +44,9 @@ def test_run_is_reproducible_and_seed_matters():
 def test_set_overrides_and_table_output():
     out = coach("run", "steady_professional", "--replicates", "2", "--days", "10", "--set", "habits.posts_per_day=9")
     assert out.returncode == 0, out.stderr
-    assert "The Steady Professional" in out.stdout and "left: too many posts" in out.stdout and "net change" in out.stdout
+    assert (
+        "The Steady Professional" in out.stdout and "left: too many posts" in out.stdout and "net change" in out.stdout
+    )
 
 
 def test_csv_to_file(tmp_path: Path):
@@ -72,7 +74,17 @@ def test_a_set_typo_blames_the_option_not_the_file():
 
 
 def test_compare_a_persona_with_a_tweaked_copy_of_itself_in_columns():
-    args = ("compare", "billboard", "billboard", "--set", "2:habits.reply_rate=0.8", "--replicates", "3", "--days", "30")
+    args = (
+        "compare",
+        "billboard",
+        "billboard",
+        "--set",
+        "2:habits.reply_rate=0.8",
+        "--replicates",
+        "3",
+        "--days",
+        "30",
+    )
     out = coach(*args)
     assert out.returncode == 0, out.stderr
     lines = out.stdout.splitlines()
