@@ -24,7 +24,8 @@ from app.layout import apply_layout, present_param, presenting
 from app.predictions import predictions_tab
 from app.sidebar import sidebar
 from app.state import PLATFORM_WORDS, TABS, current_scenario, persona_library, plain_problem, reference_words
-from app.urls import init_session, url_params, write_url
+from app.urls import init_session, session_params, url_params, write_url
+from app.yaml_editor import yaml_editor
 from coach import Scenario
 
 
@@ -99,6 +100,7 @@ def main() -> None:
     show_notices()
     if not present:
         story_card(base, kind.capitalize(), present)
+        yaml_editor(current if current is not None else ss.get("last_valid"))
 
     shown = current
     if current is None:
@@ -113,7 +115,7 @@ def main() -> None:
         )
     else:
         ss["last_valid"] = current
-        write_url(url_params(ss["base_key"], base, current) | present_param(present))
+        write_url(url_params(ss["base_key"], base, current) | present_param(present) | session_params())
 
     tabs = st.tabs(TABS, key="tab", on_change="rerun", bind="query-params")
     views: list[Callable[[], None]] = [

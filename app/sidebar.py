@@ -12,6 +12,7 @@ from app.state import (
     PLATFORM_WORDS,
     RUN_FIELDS,
     bounds,
+    export_scenario,
     help_text,
     on_persona,
     on_reset,
@@ -186,11 +187,11 @@ def sidebar(personas: dict[str, Scenario], library_problems: list[str], current:
             help="A scenario file as written by “Download settings” or `coach`; see README for the format.",
         )
         if current is not None:
-            yaml_text = dump_scenario(current)
+            yaml_text = dump_scenario(export_scenario(base, current))
             st.download_button(
                 "Download settings (YAML)",
                 data=yaml_text,
-                file_name=f"{slug(current.name)}.yaml",
+                file_name=f"{slug(export_scenario(base, current).name)}.yaml",
                 mime="application/x-yaml",
                 key="download_yaml",
                 on_click="ignore",

@@ -66,7 +66,7 @@ URL_KEYS = (
     ["persona", "scenario", "active_hours", "followers", "mix", "platform"]
     + [k for k, _, _ in MAIN_HABITS + MORE_HABITS]
     + list(RUN_FIELDS)
-    + ["present"]
+    + ["present", "compare", "variants"]
 )
 TABS = ["Predictions", "Compare", "Coach", "Your history", "About the model"]
 
@@ -373,9 +373,58 @@ def plain_problem(problem: str) -> str:
 def reference_words() -> tuple[str, str]:
     """('persona', 'The Steady Professional') style words for the reference scenario."""
     key = st.session_state["base_key"]
-    kinds = {"persona": "persona", "file": "your file", "import": "you (imported)", "link": "the linked scenario"}
+    kinds = {
+        "persona": "persona",
+        "file": "your file",
+        "import": "you (imported)",
+        "link": "the linked scenario",
+        "edit": "your edited YAML",
+    }
     kind = kinds.get(key.split(":", 1)[0], "the reference")
     return kind, st.session_state["base_label"]
+
+
+CHANGE_WORDS = HABIT_LABELS | {
+    "followers": "Starting followers",
+    "platform": "Platform",
+    "days": "Horizon (days)",
+    "replicates": "Runs",
+    "seed": "Seed",
+}
+
+
+def changes_from(base: Scenario, current: Scenario) -> list[str]:
+    """What the controls changed, in words: ["reply rate 0 → 0.7", …] (empty if nothing)."""
+    mine, theirs = widget_values(current), widget_values(base)
+    out = []
+    for key, label in CHANGE_WORDS.items():
+        if key == "active_hours":
+            a = (theirs["active_from"], theirs["active_until"])
+            b = (mine["active_from"], mine["active_until"])
+            if a != b:
+                out.append(f"active hours {a[0]}–{a[1]} → {b[0]}–{b[1]}")
+        elif key in mine and mine[key] != theirs.get(key):
+            old, new = theirs.get(key), mine[key]
+            fmt = (lambda v: f"{v:,g}") if isinstance(new, int | float) else str
+            out.append(f"{label.lower()} {fmt(old)} → {fmt(new)}")
+    if [seg.share for seg in base.audience.segments] != [seg.share for seg in current.audience.segments]:
+        out.append("the mix of followers")
+    return out
+
+
+def export_scenario(base: Scenario, current: Scenario) -> Scenario:
+    """The settings as they should be downloaded: a changed persona says it was changed.
+
+    Its name gains "(changed)" and its story starts with what changed, so a file called
+    "the-billboard.yaml" no longer claims "never answers anyone" with a reply rate of 0.7.
+    """
+    changes = changes_from(base, current)
+    if not changes:
+        return current
+    note = f"Changed from “{base.name}”: {', '.join(changes)}."
+    story = f"{note} The original story: {base.description}" if base.description else note
+    name = current.name if current.name.endswith("(changed)") else f"{current.name} (changed)"
+    return current.model_copy(update={"name": name[:80], "description": story[:2000]})
 
 
 def slug(text: str) -> str:
