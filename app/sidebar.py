@@ -20,6 +20,7 @@ from app.state import (
     on_upload,
     slug,
 )
+from app.timeline import timeline_editor
 from coach import PRESETS, Audience, Habits, Scenario, __version__, dump_scenario
 
 # Most people post 0 to 20 times a day: half-steps there take two thirds of the track; the
@@ -99,13 +100,15 @@ def sidebar(personas: dict[str, Scenario], library_problems: list[str], current:
         )
 
         st.header("Your habits")
-        if base.timeline:
-            days = ", ".join(str(step.day) for step in base.timeline)
+        if ss.get("timeline_rows"):
+            days = ", ".join(sorted({str(r["day"]) for r in ss["timeline_rows"]}, key=int))
             st.caption(
-                f"This scenario changes its habits on day {days} (see its story); the sliders set the habits before that."
+                f"These settings change habits on day {days} (see “Habits that change over time”); "
+                "the sliders set the habits before that."
             )
         for key, label, step in MAIN_HABITS:
             slider_for(Habits, key, label, step)
+        timeline_editor()
         with st.expander("More habits"):
             for key, label, step in MORE_HABITS:
                 slider_for(Habits, key, label, step)

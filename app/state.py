@@ -222,6 +222,24 @@ def load_base(scenario: Scenario, key: str, label: str) -> None:
     st.session_state["persona"] = key.split(":", 1)[1] if key.startswith("persona:") else None
     for name, value in widget_values(scenario).items():
         st.session_state[name] = value
+    st.session_state["timeline_rows"] = timeline_rows(scenario)
+
+
+def timeline_rows(scenario: Scenario) -> list[dict[str, Any]]:
+    """The scenario's timeline as one row per habit change (the page's timeline editor)."""
+    rows = []
+    for step in sorted(scenario.timeline, key=lambda s: s.day):
+        for habit, value in step.habits.model_dump(exclude_none=True).items():
+            rows.append({"day": int(step.day), "habit": habit, "value": value})
+    return rows
+
+
+def timeline_data(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Rows of the timeline editor → the scenario's ``timeline`` (one step per day)."""
+    steps: dict[int, dict[str, Any]] = {}
+    for row in rows:
+        steps.setdefault(int(row["day"]), {})[row["habit"]] = row["value"]
+    return [{"day": day, "habits": habits} for day, habits in sorted(steps.items())]
 
 
 def settings_data(base: Scenario) -> dict[str, Any]:
@@ -242,6 +260,8 @@ def settings_data(base: Scenario) -> dict[str, Any]:
         seg["share"] = w
     if ss["platform"] != "custom":
         data["platform"] = ss["platform"]
+    if "timeline_rows" in ss:  # the page's timeline editor (rows of "from day N, habit value")
+        data["timeline"] = timeline_data(ss["timeline_rows"])
     return set_run_settings(data, ss["days"], ss["replicates"], ss["seed"])
 
 

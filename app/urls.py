@@ -53,7 +53,11 @@ def decode_scenario(text: str) -> Scenario:
 def url_params(base_key: str, base: Scenario, current: Scenario) -> dict[str, str]:
     """Query parameters for the current settings: the base, then only what differs from it."""
     params: dict[str, str] = {}
-    if base_key.startswith("persona:"):
+    if current.timeline != base.timeline:
+        # The timeline was edited in the page: the link carries it inside the scenario.
+        base = base.model_copy(update={"timeline": current.timeline, "days": current.days})
+        params["scenario"] = encode_scenario(base)
+    elif base_key.startswith("persona:"):
         params["persona"] = base_key.split(":", 1)[1]
     else:
         params["scenario"] = encode_scenario(base)

@@ -813,3 +813,53 @@ def test_yaml_editor_apply_moves_the_sliders_and_reset_restores_the_text():
     at.text_area(key="yaml_text").set_value("version: 1\nname: half typed").run()
     at.button(key="yaml_reset").click().run()
     assert "name: My own pro" in at.text_area(key="yaml_text").value
+
+
+def test_timeline_edited_in_the_page_runs_and_is_marked():
+    at = new_app()
+    at.number_input(key="tl_day").set_value(30)
+    at.selectbox(key="tl_habit").set_value("reply_rate")
+    at.number_input(key="tl_value").set_value(0.95)
+    at.run()
+    at.button(key="tl_add").click().run()
+    assert_clean(at)
+    ran = Scenario.model_validate_json(at.session_state["results"]["scenario"])
+    assert [(s.day, s.habits.reply_rate) for s in ran.timeline] == [(30, 0.95)]
+    assert at.session_state["results"]["changed"]  # against the persona without the change
+    data = chart_data(at.get("vega_lite_chart")[0])
+    assert any(str(w).startswith("from day 30: reply rate 0.95") for w in data["what"].dropna())
+    assert any(t.value == "From day 30: reply rate 0.95" for t in at.text)
+    # the link carries the edited timeline
+    shared = new_app(dict(at.query_params))
+    assert_clean(shared)
+    assert Scenario.model_validate_json(shared.session_state["results"]["scenario"]).timeline == ran.timeline
+    # out of range: explained, nothing added
+    at.number_input(key="tl_value").set_value(7.0).run()
+    at.button(key="tl_add").click().run()
+    assert any("not allowed" in w.value and "0 to 1" in w.value for w in at.warning)
+    at.button(key="tl_remove_0").click().run()
+    assert_clean(at)
+    assert not Scenario.model_validate_json(at.session_state["results"]["scenario"]).timeline
+
+
+def test_coach_says_why_no_suggestion_involves_answering():
+    from app.coaching import why_no_answering
+
+    result = {
+        "diagnosis": [{"topic": "conversation", "finding": "answering would bring more", "evidence": ""}],
+        "suggestions": [{"changes": {"posts_per_day": 2}}],
+        "budget_minutes_per_day": 20,
+        "search": {"min_gain": 5},
+        "sensitivity": [
+            {
+                "habit": "reply_rate",
+                "current": 0.1,
+                "low": None,
+                "high": {"value": 0.5, "gain": {"median": 40, "p10": 1, "p90": 50}, "minutes_per_day": 45},
+            }
+        ],
+    }
+    text = why_no_answering(result)
+    assert "reply rate to 0.5" in text and "+40 followers" in text and "45 minutes" in text and "budget of 20" in text
+    result["suggestions"] = [{"changes": {"reply_rate": 0.5}}]
+    assert why_no_answering(result) is None  # answering is suggested: nothing to explain
