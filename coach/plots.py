@@ -89,7 +89,14 @@ def _style(
         chart.properties(
             height=height, background="white", autosize=alt.AutoSizeParams(type="fit-x", contains="padding")
         )
-        .configure_axis(labelFontSize=FONT_SIZE - 1, titleFontSize=FONT_SIZE, grid=True, gridOpacity=0.4)
+        .configure_axis(
+            labelFontSize=FONT_SIZE - 1,
+            titleFontSize=FONT_SIZE,
+            grid=True,
+            gridOpacity=0.4,
+            labelOverlap="greedy",  # drop a tick label rather than print "115120"
+            labelSeparation=6,
+        )
         .configure_legend(
             labelFontSize=FONT_SIZE - 1,
             titleFontSize=FONT_SIZE,
