@@ -865,3 +865,22 @@ def test_coach_says_why_no_suggestion_involves_answering():
     assert "reply rate to 0.5" in text and "+40 followers" in text and "45 minutes" in text and "budget of 20" in text
     result["suggestions"] = [{"changes": {"reply_rate": 0.5}}]
     assert why_no_answering(result) is None  # answering is suggested: nothing to explain
+
+
+def test_importing_an_x_archive_sets_the_platform_and_says_what_happens_to_followers():
+    from importer_fixtures import STANDARD, x_archive, zip_bytes
+
+    at = open_tab(new_app(), "Your history")  # the default persona is on Bluesky
+    data = zip_bytes(x_archive(STANDARD))
+    at.file_uploader(key="import_upload").set_value(("twitter.zip", data, "application/zip")).run()
+    assert_clean(at)
+    ran = at.session_state["base"]  # the imported scenario (this tab does not run predictions)
+    assert ran.platform.name == "x" and at.session_state["platform"] == "x"
+    text = "\n".join(m.value for m in at.markdown)
+    assert "set to **x**" in text and "does not say how many followers you have" in text
+    assert "2,000" in text  # the count kept from before, said in so many words
+    # the story speaks the page's words, not field names
+    assert "posts_per_day" not in ran.description and "posts per day" in ran.description
+    at.number_input(key="import_followers").set_value(750).run()
+    assert_clean(at)
+    assert at.session_state["followers"] == 750
