@@ -20,7 +20,7 @@ from app.about import about_tab
 from app.coaching import coach_tab
 from app.compare import compare_tab
 from app.history import history_tab
-from app.layout import apply_layout, present_param, presenting
+from app.layout import apply_layout, escape_markdown, present_param, presenting
 from app.predictions import predictions_tab
 from app.sidebar import sidebar
 from app.state import PLATFORM_WORDS, TABS, current_scenario, persona_library, plain_problem, reference_words
@@ -42,7 +42,7 @@ def story_card(base: Scenario, label_kind: str, present: bool = False) -> None:
         + (f" · habits change on day {', '.join(str(s.day) for s in base.timeline)}" if base.timeline else "")
     )
     if present:  # one line, the story folded away: the chart must fit above the fold
-        with st.expander(f"{base.name} — {facts}"):
+        with st.expander(f"{escape_markdown(base.name)} — {escape_markdown(facts)}"):
             st.text(base.description or "(no story)")
         return
     with st.container(border=True):
@@ -65,11 +65,6 @@ def show_notices() -> None:
     for notice in ss.get("notices", []):
         st.toast(notice)
     ss["notices"] = []
-
-
-def escape_markdown(text: str) -> str:
-    """Text shown inside Markdown, with every Markdown and HTML character taken literally."""
-    return "".join("\\" + c if c in "\\`*_{}[]()#+-.!|<>~$:" else c for c in text)
 
 
 def main() -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from app.layout import escape_markdown
 from app.state import APP_RUNS, HABIT_LABELS, png_download, refusal, simulate, with_run_settings
 from coach import Ensemble, Scenario, plots
 
@@ -46,7 +47,7 @@ def net_card(col, label: str, ensemble: Ensemble) -> None:
     net = s["net"]["median"]
     growth = 100.0 * net / max(start, 1)
     col.metric(
-        label,
+        escape_markdown(label),  # a saved variant's name is typed by a person: shown as text
         f"{round(net) + 0:+,}",
         f"{growth:+.1f}% growth",
         delta_color="normal",

@@ -42,6 +42,12 @@ html { font-size: 19px; }
 PRESENT_VALUES = ("1", "true", "yes", "on")
 
 
+def escape_markdown(text: str) -> str:
+    """Text shown inside Markdown (a name, a message quoting what someone typed) with every
+    Markdown and HTML character taken literally."""
+    return "".join("\\" + c if c in "\\`*_{}[]()#+-.!|<>~$:" else c for c in text)
+
+
 def presenting() -> bool:
     """Whether presenter mode is on (the toggle's state, first read from ``?present=``)."""
     ss = st.session_state

@@ -6,6 +6,7 @@ from typing import Any
 
 import streamlit as st
 
+from app.layout import escape_markdown
 from app.state import HABIT_LABELS, png_download, reference_words, refusal, simulate, slug, with_run_settings
 from coach import CHANNEL_WORDS, CHANNELS, REASON_WORDS, REASONS, Scenario, __version__, paired_differences, plots
 
@@ -78,7 +79,8 @@ def predictions_tab(current: Scenario | None, problems: list[str]) -> None:
     reference = simulate(base) if changed else ensemble
     if ensemble is None or reference is None:
         return
-    kind, name = reference_words()
+    kind, raw_name = reference_words()
+    name = escape_markdown(raw_name)  # a file's or a link's name: shown as text inside Markdown
     summary, ref_summary = ensemble.summary(), reference.summary()
     changes = paired_differences(reference, ensemble) if changed else {}
     ss["results"] = {
@@ -171,7 +173,7 @@ def predictions_tab(current: Scenario | None, problems: list[str]) -> None:
         ensemble,
         reference if changed else None,
         current_label="your settings",
-        baseline_label=f"{kind}: {name}",
+        baseline_label=f"{kind}: {raw_name}",  # a chart label is text, not Markdown
         markers=markers,
         height=300 if ss.get("present") else 340,
         legend="top" if ss.get("present") else "bottom",
@@ -214,7 +216,7 @@ def predictions_tab(current: Scenario | None, problems: list[str]) -> None:
     st.markdown("**Export**")
     d1, d2, d3, d4 = st.columns(4)
     stem = slug(current.name)
-    context = export_context(current, kind, name, changed)
+    context = export_context(current, kind, raw_name, changed)
     d1.download_button(
         "Results per day (CSV)",
         data=ensemble.to_csv,

@@ -17,6 +17,7 @@ from typing import Any
 import streamlit as st
 import yaml
 
+from app.layout import escape_markdown
 from app.state import current_scenario, load_base, widget_values
 from coach import Scenario, ScenarioError, dump_scenario, parse_scenario
 
@@ -138,7 +139,7 @@ def yaml_editor(current: Scenario | None, **expander: Any) -> None:
             if problems:
                 st.error(
                     "Not applied — fix these first (nothing changed):\n\n"
-                    + "\n".join(f"- {_escape(p)}" for p in problems)
+                    + "\n".join(f"- {escape_markdown(p)}" for p in problems)
                 )
             elif ss.get("yaml_dirty"):
                 st.info("Edited, not applied yet: press Apply.")
@@ -147,8 +148,3 @@ def yaml_editor(current: Scenario | None, **expander: Any) -> None:
                 "sliders. Changing the story, the kinds of follower or the timeline makes your text the new "
                 "reference. Each problem names its line and field."
             )
-
-
-def _escape(text: str) -> str:
-    """A message that may quote what was typed, shown literally inside Markdown."""
-    return "".join("\\" + c if c in "\\`*_{}[]()#+-.!|<>~$:" else c for c in text)
