@@ -221,8 +221,8 @@ def test_views_at_projector_sizes_have_no_cut_labels_and_the_chart_above_the_fol
                 for name, query in views:
                     page = browser.new_page(viewport={"width": width, "height": height})
                     page.goto(f"{app_url}/?{query}" + ("&present=1" if present else ""))
-                    if name != "coach":  # drawn: the chart's canvas is there, not only its frame
-                        drawn = page.locator('[data-testid="stVegaLiteChart"] canvas').first
+                    if name != "coach":  # drawn: the chart's SVG is there, not only its frame
+                        drawn = page.locator('[data-testid="stVegaLiteChart"] svg').first
                         expect(drawn).to_be_visible(timeout=90_000)
                     else:
                         expect(page.get_by_role("button", name="Coach me")).to_be_visible(timeout=90_000)
