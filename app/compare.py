@@ -154,7 +154,7 @@ def compare_tab(personas: dict[str, Scenario], current: Scenario | None) -> None
         subtitle=f"{days} days, {reps} runs each, same seeds ({seed}), {audience}; shaded: 80% of runs",
         legend="top" if present else "bottom",
     )
-    chart_slot.altair_chart(chart, width="stretch", theme=None)
+    chart_slot.altair_chart(plots.larger(chart) if present else chart, width="stretch", theme=None)
     reasons = plots.reasons_compare_chart(ensembles, labels, colors=colors)
     st.altair_chart(reasons, width="stretch", theme=None)
     st.markdown(

@@ -178,7 +178,7 @@ def predictions_tab(current: Scenario | None, problems: list[str]) -> None:
         height=300 if ss.get("present") else 340,
         legend="top" if ss.get("present") else "bottom",
     )
-    chart_slot.altair_chart(followers, width="stretch", theme=None)
+    chart_slot.altair_chart(plots.larger(followers) if ss.get("present") else followers, width="stretch", theme=None)
     left, right = st.columns(2)
     channels = plots.daily_mix_chart(ensemble, "channel", markers=markers)
     reasons = plots.daily_mix_chart(ensemble, "reason", markers=markers)

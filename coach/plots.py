@@ -605,6 +605,22 @@ def tornado_chart(
     return _style(chart, height=max(160, 48 * len(order)))
 
 
+def larger(chart: alt.TopLevelMixin, factor: float = 1.3) -> alt.TopLevelMixin:
+    """The same chart with its type ``factor`` times larger (presenter mode, projectors)."""
+    big = chart.copy(deep=True)
+    config = big.config
+    for part, names in (
+        (config.axis, ("labelFontSize", "titleFontSize")),
+        (config.legend, ("labelFontSize", "titleFontSize")),
+        (config.title, ("fontSize",)),
+    ):
+        for name in names:
+            value = getattr(part, name, alt.Undefined)
+            if isinstance(value, int | float):
+                setattr(part, name, round(value * factor))
+    return big
+
+
 # --------------------------------------------------------------------------------------
 # Export
 # --------------------------------------------------------------------------------------
