@@ -150,7 +150,7 @@ def compare_tab(personas: dict[str, Scenario], current: Scenario | None) -> None
         measure=show,
         colors=colors,
         markers=markers,
-        height=250 if present else 360,
+        height=230 if present else 360,
         subtitle=f"{days} days, {reps} runs each, same seeds ({seed}), {audience}; shaded: 80% of runs",
         legend="top" if present else "bottom",
     )
