@@ -56,6 +56,11 @@ def show_notices() -> None:
 
 
 def main() -> None:
+    if "room" in st.query_params:  # a workshop room (app/room.py): participant or facilitator page
+        from app.room import room_page
+
+        room_page()
+        return
     st.set_page_config(page_title="Cadence Coach", page_icon="📈", layout="wide", initial_sidebar_state="expanded")
     personas, library_problems = persona_library()
     init_session(personas)

@@ -143,9 +143,10 @@ def coach_answer(store: Store, room: Room) -> dict[str, Any]:
     round_, base = round_of(room)
     budget = round_.constraints.budget_minutes_per_day
     space = coach_space(round_)
-    key = "coach:" + hashlib.sha256(
-        json.dumps([scenario_key(base), budget, [d.to_dict() for d in space]]).encode()
-    ).hexdigest()
+    key = (
+        "coach:"
+        + hashlib.sha256(json.dumps([scenario_key(base), budget, [d.to_dict() for d in space]]).encode()).hexdigest()
+    )
     found = store.get_result(key)
     if found is not None:
         return found
@@ -203,6 +204,8 @@ def leaderboard_rows(
             "name": s.name,
             "participant_id": s.participant_id,
             "score": metric_value(summary, round_.metric),
+            "score_p10": metric_value(summary, round_.metric, "p10"),
+            "score_p90": metric_value(summary, round_.metric, "p90"),
             "net": summary["net"],
             "net_percent": {q: 100.0 * v / start for q, v in summary["net"].items()},
             "unfollows": summary["unfollows"],

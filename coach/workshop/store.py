@@ -304,7 +304,9 @@ def check_name(name: str) -> str:
     if len(name) > MAX_NAME_CHARS:
         raise RoomError(f"Your name has {len(name)} characters; allowed: at most {MAX_NAME_CHARS}. Try a shorter one.")
     if any(unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp") for ch in name):
-        raise RoomError("Your name contains a line break or an invisible control character; allowed: visible text only.")
+        raise RoomError(
+            "Your name contains a line break or an invisible control character; allowed: visible text only."
+        )
     return name
 
 
@@ -368,7 +370,9 @@ class Store:
                 raise RoomError(f"There is no room {code or '(empty)'}. Check the code on the projector.")
             room = _room(row)
         if room.expires_at <= self.clock():
-            raise RoomError(f"Room {code} has expired (rooms last {ROOM_DAYS} days). Ask the facilitator for a new one.")
+            raise RoomError(
+                f"Room {code} has expired (rooms last {ROOM_DAYS} days). Ask the facilitator for a new one."
+            )
         return room
 
     def is_host(self, code: str, key: str | None) -> bool:
@@ -456,7 +460,9 @@ class Store:
             )
             if taken is not None:
                 raise RoomError(f"Someone in this room is already called “{name}”. Add an initial or a nickname.")
-            row = ParticipantRow(room_code=room.code, name=name, token=secrets.token_urlsafe(16), joined_at=self.clock())
+            row = ParticipantRow(
+                room_code=room.code, name=name, token=secrets.token_urlsafe(16), joined_at=self.clock()
+            )
             session.add(row)
             session.flush()
             return Participant(row.id, row.name, row.token, row.joined_at)
@@ -475,7 +481,9 @@ class Store:
     def participants(self, code: str) -> list[Participant]:
         with self._session() as session:
             rows = session.scalars(
-                select(ParticipantRow).where(ParticipantRow.room_code == normalise_code(code)).order_by(ParticipantRow.id)
+                select(ParticipantRow)
+                .where(ParticipantRow.room_code == normalise_code(code))
+                .order_by(ParticipantRow.id)
             )
             return [Participant(r.id, r.name, r.token, r.joined_at) for r in rows]
 
@@ -542,7 +550,13 @@ class Store:
             ).all()
             return [
                 Submission(
-                    name, s.participant_id, s.round_index, json.loads(s.habits_json), s.guess, s.result_key, s.submitted_at
+                    name,
+                    s.participant_id,
+                    s.round_index,
+                    json.loads(s.habits_json),
+                    s.guess,
+                    s.result_key,
+                    s.submitted_at,
                 )
                 for s, name in rows
             ]
