@@ -170,8 +170,9 @@ def participant_page(store: Any, code: str) -> None:
         )
     else:
         st.text_input("Your name", value=me.name, key="ws_name_joined", disabled=True)
-    if ss.get("ws_problem"):
-        st.error(ss["ws_problem"])
+    shown_problem = ss.get("ws_problem")
+    if shown_problem:
+        st.error(shown_problem)
 
     with st.container(border=True):
         st.markdown(f"#### {plain(round_.title)}")
@@ -205,13 +206,13 @@ def participant_page(store: Any, code: str) -> None:
         help="Write down what you expect before you see it; the facilitator's table shows guesses beside results.",
     )
     if st.button("Submit", key="ws_submit", type="primary", disabled=closed, width="stretch"):
-        _submit(store, room.code, habits, guess)
+        _submit(store, room.code, habits, guess, shown_problem)
     if closed:
         st.info("This round is closed; your last submission counts." if not room.closed else "This room is closed.")
     _status(store, room.code)
 
 
-def _submit(store: Any, code: str, habits: dict[str, Any], guess: float | None) -> None:
+def _submit(store: Any, code: str, habits: dict[str, Any], guess: float | None, shown_problem: str | None) -> None:
     from coach.workshop import rooms
     from coach.workshop.store import RoomError
 
@@ -222,7 +223,8 @@ def _submit(store: Any, code: str, habits: dict[str, Any], guess: float | None) 
         if me is None:
             if not str(name).strip():
                 st.session_state["ws_problem"] = "Enter your name first (1 to 40 characters), then press Submit."
-            st.error(st.session_state["ws_problem"])
+            if st.session_state["ws_problem"] != shown_problem:  # not already shown under the name
+                st.error(st.session_state["ws_problem"])
             return
     try:
         with st.spinner("Simulating your habits…"):

@@ -16,8 +16,8 @@ from sqlalchemy import text
 
 from coach.cli import main
 from coach.scenario import ScenarioError
-from coach.workshop import NotHost, RoomError, Store, bundled_exercises, load_exercise, parse_exercise
-from coach.workshop import rooms, store as store_module
+from coach.workshop import NotHost, RoomError, Store, bundled_exercises, load_exercise, parse_exercise, rooms
+from coach.workshop import store as store_module
 from coach.workshop.exercise import round_scenario
 from tests.workshop_fixtures import FAST_EXERCISE, write_exercise
 
@@ -64,7 +64,7 @@ def room(store, tmp_path):
 
 def test_bundled_kit_is_a_45_minute_workshop_on_the_essays_personas():
     assert "cocktail_party" in bundled_exercises()
-    name, exercise, _ = load_exercise("cocktail_party")
+    _name, exercise, _ = load_exercise("cocktail_party")
     assert exercise.minutes == 45
     assert sum(r.minutes for r in exercise.rounds) <= exercise.minutes
     personas = [r.persona for r in exercise.rounds]
@@ -85,10 +85,16 @@ def test_kit_ships_inside_the_package():
 @pytest.mark.parametrize(
     ("change", "expected"),
     [
-        (("reveal: live", "reveal: sometimes"), "rounds[0].reveal"),
+        (
+            ("reveal: live", "reveal: sometimes"),
+            "rounds[0].reveal: 'sometimes' is not allowed; allowed: 'live' or 'predict_then_reveal'",
+        ),
         (("habits: [posts_per_day, reply_rate]", "habits: [posts_per_day, reply_rat]"), "'reply_rat' is not a habit"),
         (("posts_per_day: [1, 8]", "posts_per_day: [8, 1]"), "low < high"),
-        (("persona: conversationalist\n    minutes: 5", "persona: nobody\n    minutes: 5"), "neither a bundled persona"),
+        (
+            ("persona: conversationalist\n    minutes: 5", "persona: nobody\n    minutes: 5"),
+            "neither a bundled persona",
+        ),
         (("    goal: Grow the account.", "    gaol: Grow the account."), "goal"),
         (("kind: workshop", "kind: sweep"), "kind: workshop"),
     ],
@@ -110,9 +116,7 @@ def test_bad_exercise_names_the_field_and_what_is_allowed(change, expected):
 def test_sqlite_store_uses_wal_and_records_its_schema_version(store):
     with store.engine.connect() as conn:
         assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
-        assert conn.execute(text("SELECT version FROM schema_version")).scalars().all() == [
-            store_module.SCHEMA_VERSION
-        ]
+        assert conn.execute(text("SELECT version FROM schema_version")).scalars().all() == [store_module.SCHEMA_VERSION]
 
 
 def test_a_newer_schema_is_refused_with_a_clear_message(tmp_path):
@@ -141,7 +145,7 @@ def test_a_bad_database_url_is_explained():
 
 
 def test_room_codes_are_short_and_typed_in_any_case(store, room):
-    opened, key = room
+    opened, _key = room
     assert len(opened.code) == store_module.CODE_LENGTH
     assert set(opened.code) <= set(store_module.CODE_ALPHABET)
     assert store.room(opened.code.lower()).code == opened.code
@@ -295,7 +299,7 @@ def test_submissions_survive_a_restart(store, room, tmp_path):
     """Written here, read by a fresh process (a restarted server) through the command line."""
     code = room[0].code
     person = store.join(code, "Ana <i>")
-    submission, data = rooms.submit(store, code, person.token, {"posts_per_day": 2.0, "reply_rate": 0.9})
+    _submission, data = rooms.submit(store, code, person.token, {"posts_per_day": 2.0, "reply_rate": 0.9})
     out = subprocess.run(
         [sys.executable, "-m", "coach", "workshop", "results", code, "--db", store.url, "--format", "json"],
         env={**os.environ, "PYTHONPATH": str(ROOT)}, capture_output=True, text=True, timeout=120, check=True,

@@ -152,7 +152,7 @@ def parse_exercise(text: str | bytes, source: str = "<exercise>", base_dir: Path
     try:
         exercise = Exercise.model_validate(data)
     except ValidationError as exc:
-        raise ScenarioError(friendly_errors(exc, source, Exercise)) from None
+        raise ScenarioError(_problems(exc, source)) from None
     problems = []
     for i, round_ in enumerate(exercise.rounds):
         try:
@@ -162,6 +162,22 @@ def parse_exercise(text: str | bytes, source: str = "<exercise>", base_dir: Path
     if problems:
         raise ScenarioError(problems)
     return exercise
+
+
+def _problems(exc: ValidationError, source: str) -> list[str]:
+    """The scenario format's friendly messages, with the choices spelled out for fixed words."""
+    problems = []
+    choices = {}
+    for err in exc.errors():
+        if err["type"] == "literal_error":
+            path = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in err["loc"]).lstrip(".")
+            choices[path] = f"{source}: {path}: {err['input']!r} is not allowed; allowed: {err['ctx']['expected']}"
+    for problem in friendly_errors(exc, source, Exercise):
+        path = problem.removeprefix(f"{source}: ").split(":", 1)[0]
+        problems.append(
+            choices.pop(path, problem.replace("see the scenario format in README.md", "see docs/workshop.md"))
+        )
+    return problems + list(choices.values())
 
 
 def load_exercise(name_or_path: str | Path) -> tuple[str, Exercise, str]:
