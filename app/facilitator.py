@@ -20,12 +20,12 @@ import streamlit as st
 
 from app.room import REFRESH_SECONDS, habit_text, plain
 from app.state import HABIT_LABELS
-from coach import REASON_WORDS, REASONS
+from coach import REASONS
 
 PROJECTOR_CSS = """
 <style>
-/* Projector: less padding at the top so the main chart sits above the fold at 1280x720. */
-.block-container {padding-top: 1.2rem; padding-bottom: 1rem; max-width: 100%;}
+/* Projector: just clear of Streamlit's toolbar, so the main chart sits above the fold at 1280x720. */
+.block-container {padding-top: 3.2rem; padding-bottom: 1rem; max-width: 100%;}
 [data-testid="stMetricValue"] {font-size: 2rem;}
 </style>
 """
@@ -112,7 +112,7 @@ def dashboard(store: Any, code: str, key: str) -> None:
         c3.metric("Simulated", len(rows))
 
     join_url = f"{st.session_state.get('ws_app_url') or _origin()}/?{urlencode({'room': room.code})}"
-    left, right = st.columns([3, 2])
+    left, right = st.columns([11, 9])
     with left:
         if not subs or st.session_state.get("ws_show_join"):
             _join_panel(room.code, join_url, large=True)
@@ -232,22 +232,38 @@ def _reasons(rows: list[dict[str, Any]], baseline: dict[str, Any]) -> Any:
     return reasons_chart(rows, baseline)
 
 
+SHORT_REASONS = {
+    "fatigue": "too many posts",
+    "content": "not what they came for",
+    "ignored": "unanswered",
+    "neglect": "account went quiet",
+    "churn": "ordinary churn",
+}
+
+
 def leaderboard_frame(round_: Any, rows: list[dict[str, Any]]) -> pd.DataFrame:
-    """The leaderboard as a table: names are cells (text), figures with their 80% intervals."""
+    """The leaderboard as a table: names are cells (text), figures with their 80% intervals.
+
+    Few, short columns, so that the table fits half a 1280-pixel projector without cut labels.
+    """
+    guesses = any(r["guess"] is not None for r in rows)
     records = []
     for r in rows:
         net, pct = r["net"], r["net_percent"]
         top = max(REASONS, key=lambda k: r["reasons"][k])
-        records.append({
+        record = {
             "#": r["rank"],
             "name": r["name"],
-            "net change": f"{net['median']:+,.0f} ({net['p10']:+,.0f} to {net['p90']:+,.0f})",
-            "net %": f"{pct['median']:+.1f} ({pct['p10']:+.1f} to {pct['p90']:+.1f})",
-            "unfollows": f"{r['unfollows']['median']:,.0f}",
-            "main reason to leave": REASON_WORDS[top].split(" (")[0],
-            "min/day": f"{r['minutes_per_day']:g}" + ("" if r["within_budget"] else " (over)"),
-            "guess": "" if r["guess"] is None else f"{r['guess']:+,.0f}",
-        })  # fmt: skip
+            "net change (80%)": f"{net['median']:+,.0f} ({net['p10']:+,.0f} to {net['p90']:+,.0f})",
+            "net %": f"{pct['median']:+.1f}%",
+            "left mostly for": SHORT_REASONS[top],
+            "min/day": f"{r['minutes_per_day']:g}" + ("" if r["within_budget"] else " over"),
+        }
+        if round_.metric == "unfollows":
+            record["unfollows"] = f"{r['unfollows']['median']:,.0f}"
+        if guesses:
+            record["guess"] = "" if r["guess"] is None else f"{r['guess']:+,.0f}"
+        records.append(record)
     return pd.DataFrame(records)
 
 
