@@ -63,7 +63,11 @@ def submission_scenario(base: Scenario, round_: Round, habits: dict[str, Any]) -
         return base.with_habits(**clean)
     except ValidationError as exc:
         err = exc.errors()[0]
-        raise RoomError(f"These habits do not fit together: {err.get('ctx', {}).get('error', err['msg'])}") from None
+        problem = str(err.get("ctx", {}).get("error", err["msg"]))
+        shares = ("link_share", "promo_share", "question_share")
+        fixed = [f"{n.split('_')[0]} share {getattr(base.habits, n):.0%}" for n in shares if n not in round_.habits]
+        hint = f" (fixed in this round: {', '.join(fixed)})" if "share" in problem and fixed else ""
+        raise RoomError(f"These habits do not fit together: {problem}{hint}. Lower one of them.") from None
 
 
 def result_data(ensemble: Ensemble) -> dict[str, Any]:
@@ -74,6 +78,20 @@ def result_data(ensemble: Ensemble) -> dict[str, Any]:
         "curve": {"day": daily["day"], **daily["followers"]},
         "provenance": ensemble.provenance(),
     }
+
+
+_pool_guard = threading.Lock()
+
+
+def _start_pool_once() -> None:
+    """Start the engine's worker pool under a lock: thirty sessions submitting in the same
+    second would otherwise race to create one pool each (``experiments._get_pool`` does not
+    lock; it is only ever called from one thread elsewhere)."""
+    from coach import experiments
+
+    if experiments._pool is None and experiments.worker_count() > 1 and experiments.workers_can_start():
+        with _pool_guard:
+            experiments._get_pool()
 
 
 def ensure_result(store: Store, scenario: Scenario) -> tuple[str, dict[str, Any]]:
@@ -87,6 +105,7 @@ def ensure_result(store: Store, scenario: Scenario) -> tuple[str, dict[str, Any]
     with lock:  # two sessions submitting the same habits at once: one simulates, one waits
         found = store.get_result(key)
         if found is None:
+            _start_pool_once()
             found = result_data(run_many(scenario, scenario.replicates, scenario.seed))
             store.put_result(key, found)
     return key, found
