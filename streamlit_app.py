@@ -19,6 +19,7 @@ import streamlit as st
 from app.about import about_tab
 from app.coaching import coach_tab
 from app.compare import compare_tab
+from app.facilitator import workshop_opener
 from app.history import history_tab
 from app.predictions import predictions_tab
 from app.sidebar import sidebar
@@ -68,6 +69,8 @@ def main() -> None:
     base: Scenario = ss["base"]
     current, problems = current_scenario(base)  # once per rerun: the callbacks have already moved the widgets
     sidebar(personas, library_problems, current)
+    with st.sidebar:
+        workshop_opener()  # app/facilitator.py: open a workshop room, get its links
 
     st.title("Cadence Coach")
     st.caption("How your posting habits win and lose followers — a simulation with honest uncertainty.")

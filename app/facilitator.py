@@ -311,3 +311,47 @@ def _exports(
             "Why people left (PNG)", data=lambda: chart_png(_reasons(rows, baseline)),
             file_name=f"room-{code}-reasons.png", mime="image/png", key="ws_png_reasons", on_click="ignore",
         )  # fmt: skip
+
+
+# --------------------------------------------------------------------------------------
+# Opening a room from the ordinary page
+# --------------------------------------------------------------------------------------
+
+
+def _on_open_room() -> None:
+    from app.room import get_store
+    from coach.cli.workshop import open_room
+    from coach.scenario import ScenarioError
+    from coach.workshop.store import RoomError
+
+    ss = st.session_state
+    try:
+        room, key = open_room(get_store(), ss["ws_exercise"])
+    except (RoomError, ScenarioError) as exc:
+        ss["ws_open_problem"] = str(exc)
+        return
+    ss["ws_opened"] = (room.code, key)
+    ss.pop("ws_open_problem", None)
+
+
+def workshop_opener() -> None:
+    """A sidebar expander: open a room for a bundled exercise and get its two links."""
+    from coach.workshop.exercise import bundled_exercises
+
+    ss = st.session_state
+    with st.expander("Run a workshop"):
+        names = list(bundled_exercises())
+        if not names:
+            st.caption("No bundled workshop exercises were found.")
+            return
+        st.selectbox("Exercise", names, key="ws_exercise", help="A bundled workshop (`coach workshop list`).")
+        st.button("Open a room", key="ws_open", on_click=_on_open_room, width="stretch")
+        if ss.get("ws_open_problem"):
+            st.error(ss["ws_open_problem"])
+        if ss.get("ws_opened"):
+            code, key = ss["ws_opened"]
+            origin = _origin()
+            st.markdown(f"**Room {code}**")
+            st.link_button("Open the facilitator page", f"{origin}/?{urlencode({'room': code, 'host': key})}")
+            st.caption("Keep the facilitator link to yourself: its key reveals, closes and deletes the room.")
+            st.text(f"Join link: {origin}/?{urlencode({'room': code})}")

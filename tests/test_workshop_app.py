@@ -146,3 +146,14 @@ def test_a_closed_round_disables_submit(room, tmp_store):
     clean(at)
     assert at.button(key="ws_submit").disabled
     assert any("round is closed" in i.value for i in at.info)
+
+
+def test_a_room_can_be_opened_from_the_ordinary_page(tmp_store):
+    at = page()
+    clean(at)
+    at.button(key="ws_open").click().run()
+    clean(at)
+    code, key = at.session_state["ws_opened"]
+    assert tmp_store.room(code).exercise_name == "cocktail_party"
+    assert tmp_store.is_host(code, key)
+    assert any(f"?room={code}" in t.value for t in at.sidebar.text)
