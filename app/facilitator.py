@@ -112,11 +112,11 @@ def dashboard(store: Any, code: str, key: str) -> None:
         c3.metric("Simulated", len(rows))
 
     join_url = f"{st.session_state.get('ws_app_url') or _origin()}/?{urlencode({'room': room.code})}"
+    if not subs or st.session_state.get("ws_show_join"):  # before anyone submits: the join code, large
+        _join_panel(room.code, join_url, large=True)
     left, right = st.columns([11, 9])
     with left:
-        if not subs or st.session_state.get("ws_show_join"):
-            _join_panel(room.code, join_url, large=True)
-        else:
+        if subs and not st.session_state.get("ws_show_join"):
             entries = [] if hidden else [(r["name"], results[r["result_key"]]["curve"]) for r in rows]
             chart = _curves(baseline, entries, coach_result)
             st.altair_chart(chart, width="stretch", key="ws_curves")
@@ -206,12 +206,15 @@ def _room_controls(store: Any, room: Any, key: str) -> None:
 
 
 def _join_panel(code: str, join_url: str, large: bool) -> None:
-    text_col, qr_col = st.columns([3, 2] if large else [3, 1])
+    text_col, qr_col = st.columns([3, 2] if large else [3, 1], vertical_alignment="center")
     with text_col:
-        st.markdown(f"{'# ' if large else '**'}Join: room {code}{'' if large else '**'}")
+        if large:
+            st.markdown(f"# Join room {code}")
+        else:
+            st.markdown(f"**Join room {code}**")
         st.text(join_url)
         st.caption("Open the link (or scan the code), type your name, set the habits, press Submit.")
-    qr_col.image(qr_png(join_url), width=300 if large else 140, caption=None)
+    qr_col.image(qr_png(join_url), width=320 if large else 140)
 
 
 def _curves(baseline: dict[str, Any], entries: list[tuple[str, dict[str, Any]]], coach: dict[str, Any] | None) -> Any:

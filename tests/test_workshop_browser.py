@@ -19,7 +19,7 @@ import pytest
 
 from coach.cli.workshop import open_room
 from coach.workshop import Store
-from tests.test_browser import ARTIFACTS, CHROMIUM_ARGS, ROOT, _free_port, find_chromium
+from tests.test_browser import ARTIFACTS, CHROMIUM_ARGS, ROOT, _free_port, find_chromium, wait_until_idle
 from tests.workshop_fixtures import FAST_EXERCISE, write_exercise
 
 pytestmark = pytest.mark.browser
@@ -83,7 +83,12 @@ def test_a_class_joins_submits_at_once_and_is_revealed(request, tmp_path):
             host = browser.new_context(viewport=PROJECTOR).new_page()
             host.goto(f"{url}/?room={room.code}&host={key}")
             expect(host.get_by_role("button", name="Reveal results")).to_be_visible(timeout=90_000)
-            expect(host.get_by_role("heading", name=f"Join: room {room.code}")).to_be_visible()  # nobody yet: the join code, large
+            expect(
+                host.get_by_role("heading", name=f"Join room {room.code}")
+            ).to_be_visible()  # nobody yet: the join code, large
+            expect(host.locator('[data-testid="stImage"] img').first).to_be_visible(timeout=90_000)  # the QR code
+            wait_until_idle(host)
+            host.screenshot(path=str(ARTIFACTS / "workshop-join.png"))
 
             phones = []
             for name in PEOPLE:
@@ -95,7 +100,8 @@ def test_a_class_joins_submits_at_once_and_is_revealed(request, tmp_path):
                 expect(box).to_be_visible(timeout=90_000)
                 box.fill(name)
                 box.press("Enter")
-                expect(page.get_by_role("slider", name="Reply rate")).to_be_visible(timeout=30_000)
+                expect(page.get_by_role("slider", name="Reply rate")).to_be_visible(timeout=90_000)
+            phones[0][1].screenshot(path=str(ARTIFACTS / "workshop-phone-joined.png"))
             for i, (_, page) in enumerate(phones):  # different habits, so different outcomes
                 slider = page.get_by_role("slider", name="Reply rate")
                 slider.focus()
@@ -108,29 +114,29 @@ def test_a_class_joins_submits_at_once_and_is_revealed(request, tmp_path):
                 expect(page.locator('[data-testid="stMetricValue"]')).to_have_count(0)
 
             submitted = host.locator('[data-testid="stMetric"]').filter(has_text="Submitted")
-            expect(submitted).to_contain_text(str(len(PEOPLE)), timeout=60_000)
+            expect(submitted).to_contain_text(str(len(PEOPLE)), timeout=120_000)
             expect(host.locator('[data-testid="stMetric"]').filter(has_text="Simulated")).to_contain_text(
                 str(len(PEOPLE)), timeout=120_000
             )
             host.get_by_role("button", name="Reveal results").click()
             chart = host.locator('[data-testid="stVegaLiteChart"]').first
-            expect(chart).to_be_visible(timeout=60_000)
-            expect(host.get_by_role("button", name="Reveal results")).to_be_disabled(timeout=30_000)
+            expect(chart).to_be_visible(timeout=120_000)
+            expect(host.get_by_role("button", name="Reveal results")).to_be_disabled(timeout=90_000)
             box = chart.bounding_box()
             assert box is not None and box["y"] + box["height"] <= PROJECTOR["height"], box  # above the fold
             for name in PEOPLE:  # names reach the leaderboard verbatim
-                expect(host.locator('[data-testid="stDataFrame"]').first).to_contain_text(name, timeout=30_000)
+                expect(host.locator('[data-testid="stDataFrame"]').first).to_contain_text(name, timeout=90_000)
             expect(host.locator('[data-testid="stException"]')).to_have_count(0)
             host.screenshot(path=str(ARTIFACTS / "workshop-facilitator.png"))
 
             for _, page in phones:  # the reveal reaches the phones by their own refresh
-                expect(page.locator('[data-testid="stMetricValue"]')).to_have_count(1, timeout=60_000)
+                expect(page.locator('[data-testid="stMetricValue"]')).to_have_count(1, timeout=120_000)
                 expect(page.locator('[data-testid="stException"]')).to_have_count(0)
             phones[0][1].screenshot(path=str(ARTIFACTS / "workshop-participant.png"), full_page=True)
 
             wrong = browser.new_context(viewport=PROJECTOR).new_page()
             wrong.goto(f"{url}/?room={room.code}&host={key}x")
-            expect(wrong.get_by_text("is not the one for room")).to_be_visible(timeout=60_000)
+            expect(wrong.get_by_text("is not the one for room")).to_be_visible(timeout=120_000)
             expect(wrong.get_by_role("button", name="Reveal results")).to_have_count(0)
         finally:
             browser.close()
