@@ -435,3 +435,30 @@ def test_the_cli_starts_without_sqlalchemy():
         env={**os.environ, "PYTHONPATH": str(ROOT)}, capture_output=True, text=True, check=True,
     )  # fmt: skip
     assert out.stdout.strip() == "False"
+
+
+def test_the_facilitator_charts_export_as_png(store, room):
+    """The follow-up email's pictures: rendered offline from stored results (no simulation)."""
+    from coach.plots import chart_png
+    from coach.workshop.charts import curves_chart, reasons_chart, scatter_chart
+
+    code = room[0].code
+    for name, rate in (("<b>A</b>", 0.1), ("B", 0.9)):
+        person = store.join(code, name)
+        rooms.submit(store, code, person.token, {"posts_per_day": 3.0, "reply_rate": rate})
+    current = store.room(code)
+    round_, _ = rooms.round_of(current)
+    subs = store.latest_submissions(code)
+    results = store.get_results([s.result_key for s in subs])
+    rows = rooms.leaderboard_rows(round_, subs, results)
+    baseline = rooms.baseline(store, current)
+    charts = [
+        curves_chart(baseline["curve"], [(r["name"], results[r["result_key"]]["curve"]) for r in rows]),
+        scatter_chart(rows, "reply_rate", "Reply rate", "net change"),
+        reasons_chart(rows, baseline),
+    ]
+    for chart in charts:
+        png = chart_png(chart)
+        assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 5_000
+    curve_names = {d["who"] for d in charts[0].to_dict()["datasets"].popitem()[1]}
+    assert {"<b>A</b>", "B"} <= curve_names  # names travel as data, drawn as text
