@@ -98,6 +98,8 @@ def dashboard(store: Any, code: str, key: str) -> None:
     baseline = rooms.baseline(store, room)
     rows = rooms.leaderboard_rows(round_, subs, results)
     hidden = round_.reveal == "predict_then_reveal" and not room.revealed
+    if not room.round_open and not room.coach_revealed:
+        rooms.prepare_coach_answer(store, room)  # the class discusses while the coach searches
     coach = rooms.coach_answer(store, room) if room.coach_revealed else None
     coach_result = store.get_result(coach["result_key"]) if coach else None
 

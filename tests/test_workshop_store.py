@@ -462,3 +462,19 @@ def test_the_facilitator_charts_export_as_png(store, room):
         assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 5_000
     curve_names = {d["who"] for d in charts[0].to_dict()["datasets"].popitem()[1]}
     assert {"<b>A</b>", "B"} <= curve_names  # names travel as data, drawn as text
+
+
+def test_closing_a_round_lets_the_coach_search_in_the_background(store, room, monkeypatch):
+    opened, key = room
+    searches = []
+    real = rooms.coach_answer
+    monkeypatch.setattr(rooms, "coach_answer", lambda s, r: searches.append(r.code) or real(s, r))
+    store.host_update(opened.code, key, round_open=False)
+    closed = store.room(opened.code)
+    assert rooms.prepare_coach_answer(store, closed)
+    assert not rooms.prepare_coach_answer(store, closed)  # once per round
+    (thread,) = [t for t in threading.enumerate() if t.name == f"coach-{opened.code}"]
+    thread.join(timeout=600)
+    assert searches == [opened.code]
+    answer = real(store, closed)  # now a database read
+    assert set(answer["habits"]) == {"posts_per_day", "reply_rate"}

@@ -157,15 +157,37 @@ def coach_space(round_: Round) -> tuple[Any, ...]:
     return tuple(space)
 
 
+def _coach_key(round_: Round, base: Scenario) -> str:
+    budget = round_.constraints.budget_minutes_per_day
+    space = [d.to_dict() for d in coach_space(round_)]
+    return "coach:" + hashlib.sha256(json.dumps([scenario_key(base), budget, space]).encode()).hexdigest()
+
+
+_preparing: set[tuple[str, str]] = set()  # (database, round's coach key) started here
+
+
+def prepare_coach_answer(store: Store, room: Room) -> bool:
+    """Start the coach's search in a background thread, once per round and process, so that
+    "Reveal the coach's answer" is instant by the time the class has discussed (the search
+    takes from seconds to a few minutes on a busy two-core machine). True if started now."""
+    round_, base = round_of(room)
+    key = _coach_key(round_, base)
+    with _locks_guard:
+        if (store.url, key) in _preparing:
+            return False
+        _preparing.add((store.url, key))
+    if store.get_result(key) is not None:
+        return False
+    threading.Thread(target=coach_answer, args=(store, room), name=f"coach-{room.code}", daemon=True).start()
+    return True
+
+
 def coach_answer(store: Store, room: Room) -> dict[str, Any]:
     """The coach's best habits within the round's budget and habits (computed once per round)."""
     round_, base = round_of(room)
     budget = round_.constraints.budget_minutes_per_day
     space = coach_space(round_)
-    key = (
-        "coach:"
-        + hashlib.sha256(json.dumps([scenario_key(base), budget, [d.to_dict() for d in space]]).encode()).hexdigest()
-    )
+    key = _coach_key(round_, base)
     found = store.get_result(key)
     if found is not None:
         return found
