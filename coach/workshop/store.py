@@ -335,6 +335,7 @@ class Store:
         """A new room on round 1 (open), and its host key (shown once, stored only as a digest)."""
         if not scenarios:
             raise ValueError("a room needs at least one round")
+        self.purge_expired()  # expired rooms are deleted when a new one opens, not by a daemon
         now = self.clock()
         host_key = secrets.token_urlsafe(16)
         for _ in range(20):  # a clash among 10^9 codes is rare; try again rather than fail
