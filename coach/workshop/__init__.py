@@ -1,7 +1,8 @@
 """Workshop rooms: a class plays the personas together, the facilitator runs it from a projector.
 
 - :mod:`coach.workshop.exercise` — the exercise YAML (``kind: workshop``) and the bundled kit;
-- :mod:`coach.workshop.store` — rooms, participants, submissions and cached results (SQLAlchemy);
+- :mod:`coach.workshop.db` — the tables, the engine for a URL (SQLite WAL by default), the schema version;
+- :mod:`coach.workshop.store` — rooms, participants, submissions and cached results;
 - :mod:`coach.workshop.rooms` — submissions to scenarios to results, the leaderboard, the coach's answer;
 - :mod:`coach.workshop.charts` — the facilitator's charts (Altair; no streamlit).
 
