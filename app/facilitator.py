@@ -105,9 +105,9 @@ def dashboard(store: Any, code: str, key: str) -> None:
 
     state = "closed room" if room.closed else ("open" if room.round_open else "closed")
     with header:
-        head, counts = st.columns([3, 2], vertical_alignment="center")
-        head.markdown(f"### Room {room.code} · round {room.round_index + 1} of {room.rounds}: {plain(round_.title)}")
-        head.caption(f"{exercise.title} · round {state} · goal: {METRICS[round_.metric]}")
+        head, counts = st.columns([5, 3], vertical_alignment="center")
+        head.markdown(f"#### Round {room.round_index + 1} of {room.rounds}: {plain(round_.title)}")
+        head.caption(f"Room {room.code} · {plain(exercise.title)} · round {state} · goal: {METRICS[round_.metric]}")
         c1, c2, c3 = counts.columns(3)
         c1.metric("Joined", joined)
         c2.metric("Submitted", submitted)
@@ -116,7 +116,7 @@ def dashboard(store: Any, code: str, key: str) -> None:
     join_url = f"{st.session_state.get('ws_app_url') or _origin()}/?{urlencode({'room': room.code})}"
     if not subs or st.session_state.get("ws_show_join"):  # before anyone submits: the join code, large
         _join_panel(room.code, join_url, large=True)
-    left, right = st.columns([11, 9])
+    left, right = st.columns([9, 11])
     with left:
         if subs and not st.session_state.get("ws_show_join"):
             entries = [] if hidden else [(r["name"], results[r["result_key"]]["curve"]) for r in rows]
@@ -239,35 +239,34 @@ def _reasons(rows: list[dict[str, Any]], baseline: dict[str, Any]) -> Any:
 
 SHORT_REASONS = {
     "fatigue": "too many posts",
-    "content": "not what they came for",
+    "content": "content",
     "ignored": "unanswered",
-    "neglect": "account went quiet",
-    "churn": "ordinary churn",
+    "neglect": "quiet",
+    "churn": "churn",
 }
+METRIC_COLUMNS = {"net": "net change", "net_percent": "net %", "followers_end": "followers", "unfollows": "unfollows"}
 
 
 def leaderboard_frame(round_: Any, rows: list[dict[str, Any]]) -> pd.DataFrame:
-    """The leaderboard as a table: names are cells (text), figures with their 80% intervals.
+    """The leaderboard as a table: names are cells (text); the round's metric with its 80% interval.
 
     Few, short columns, so that the table fits half a 1280-pixel projector without cut labels.
     """
+    percent = round_.metric == "net_percent"
+    fmt = (lambda v: f"{v:+.1f}%") if percent else (lambda v: f"{v:,.0f}" if round_.metric != "net" else f"{v:+,.0f}")
     guesses = any(r["guess"] is not None for r in rows)
     records = []
     for r in rows:
-        net, pct = r["net"], r["net_percent"]
         top = max(REASONS, key=lambda k: r["reasons"][k])
         record = {
             "#": r["rank"],
             "name": r["name"],
-            "net change (80%)": f"{net['median']:+,.0f} ({net['p10']:+,.0f} to {net['p90']:+,.0f})",
-            "net %": f"{pct['median']:+.1f}%",
+            f"{METRIC_COLUMNS[round_.metric]} (80% of runs)": f"{fmt(r['score'])} ({fmt(r['score_p10'])} to {fmt(r['score_p90'])})",
             "left mostly for": SHORT_REASONS[top],
-            "min/day": f"{r['minutes_per_day']:g}" + ("" if r["within_budget"] else " over"),
+            "min/day": f"{r['minutes_per_day']:.0f}" + ("" if r["within_budget"] else " over"),
         }
-        if round_.metric == "unfollows":
-            record["unfollows"] = f"{r['unfollows']['median']:,.0f}"
         if guesses:
-            record["guess"] = "" if r["guess"] is None else f"{r['guess']:+,.0f}"
+            record["guess"] = "" if r["guess"] is None else fmt(r["guess"])
         records.append(record)
     return pd.DataFrame(records)
 
@@ -281,7 +280,16 @@ def _leaderboard(round_: Any, rows: list[dict[str, Any]], subs: list[Any], hidde
     if not rows:
         st.caption("No results yet: they appear here as participants submit.")
         return
-    st.dataframe(leaderboard_frame(round_, rows), hide_index=True, width="stretch", height=330)
+    st.dataframe(
+        leaderboard_frame(round_, rows),
+        hide_index=True,
+        width="stretch",
+        height=310,
+        column_config={
+            "#": st.column_config.NumberColumn(width=36),
+            "name": st.column_config.TextColumn(width="medium"),
+        },
+    )
 
 
 def _exports(

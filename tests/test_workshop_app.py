@@ -134,7 +134,7 @@ def test_facilitator_sees_the_class_reveals_and_the_participant_is_told(room, tm
     assert list(host.dataframe[0].value.columns) == ["name"]  # no outcomes on the projector yet
     host.button(key="ws_reveal").click().run()
     clean(host)
-    assert "unfollows" in host.dataframe[0].value.columns  # the round's metric
+    assert "unfollows (80% of runs)" in host.dataframe[0].value.columns  # the round's metric
     participant.run()
     assert any("Unfollows" in m.label for m in participant.metric)
 

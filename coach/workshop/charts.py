@@ -36,7 +36,7 @@ def curves_chart(
     baseline: dict[str, Any] | None,
     entries: list[tuple[str, dict[str, Any]]],
     coach: dict[str, Any] | None = None,
-    height: int = 330,
+    height: int = 290,
 ) -> Any:
     """Every participant's median followers per day over the persona's (dashed) and the coach's."""
     frames = []
@@ -76,7 +76,7 @@ def curves_chart(
         .properties(
             title=alt.TitleParams(
                 "Followers over time: one line per participant",
-                subtitle="dashed: the persona's own habits; dotted: the coach's answer (when revealed); same seeds for all",
+                subtitle="dashed: the persona as it is · dotted: the coach's answer · same seeds for all",
             )
         )
     )
