@@ -239,7 +239,7 @@ def _submit(store: Any, code: str, habits: dict[str, Any], guess: float | None, 
 def _status(store: Any, code: str) -> None:
     """Your last submission and, when allowed, its result; reruns the page when the round moves on."""
     from coach.workshop.exercise import METRICS, metric_value
-    from coach.workshop.rooms import coach_answer, round_of
+    from coach.workshop.rooms import coach_answer, round_of, scenario_key
     from coach.workshop.store import RoomError
 
     try:
@@ -258,7 +258,7 @@ def _status(store: Any, code: str) -> None:
         st.caption(f"Joined as {me.name}. Nothing submitted in this round yet.")
         return
     last = mine[0]
-    round_, _ = round_of(room)
+    round_, base = round_of(room)
     st.success(
         f"Submitted at {clock(last.submitted_at)}. You may resubmit until the round closes; the last one counts."
     )
@@ -277,6 +277,11 @@ def _status(store: Any, code: str) -> None:
     st.caption(
         f"80% of runs between {lo:+,.1f}{unit} and {hi:+,.1f}{unit}; {summary['minutes_per_day']:g} minutes a day."
     )
+    reference = store.get_result(scenario_key(base))  # the persona as it is, once the facilitator's page ran it
+    if reference is not None:
+        st.caption(
+            f"The persona as it is: {metric_value(reference['summary'], round_.metric):+,.1f}{unit} (same seeds)."
+        )
     top = sorted(REASONS, key=lambda r: -summary["unfollows_by_reason"][r]["median"])[:2]
     st.caption(
         "Most people who left: "

@@ -137,6 +137,7 @@ def test_facilitator_sees_the_class_reveals_and_the_participant_is_told(room, tm
     assert "unfollows (80% of runs)" in host.dataframe[0].value.columns  # the round's metric
     participant.run()
     assert any("Unfollows" in m.label for m in participant.metric)
+    assert any("The persona as it is" in c.value for c in participant.caption)  # the reference, read not re-run
 
 
 def test_a_closed_round_disables_submit(room, tmp_store):
