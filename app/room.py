@@ -176,7 +176,9 @@ def participant_page(store: Any, code: str) -> None:
 
     with st.container(border=True):
         st.markdown(f"#### {plain(round_.title)}")
-        st.caption(f"{base.name} · {base.audience.followers:,} followers · {base.platform.name} · {base.days} days")
+        st.caption(
+            f"{plain(base.name)} · {base.audience.followers:,} followers · {base.platform.name} · {base.days} days"
+        )
         st.text(round_.story or base.description)
         st.markdown(f"**Goal:** {plain(round_.goal)}")
         budget = round_.constraints.budget_minutes_per_day
