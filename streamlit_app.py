@@ -20,6 +20,7 @@ from app.about import about_tab
 from app.coaching import coach_tab
 from app.compare import compare_tab
 from app.explore import explore_tab
+from app.facilitator import workshop_opener
 from app.history import history_tab
 from app.layout import apply_layout, escape_markdown, present_param, presenting
 from app.predictions import predictions_tab
@@ -70,6 +71,11 @@ def show_notices() -> None:
 
 
 def main() -> None:
+    if "room" in st.query_params:  # a workshop room (app/room.py): participant or facilitator page
+        from app.room import room_page
+
+        room_page()
+        return
     present = presenting()
     st.set_page_config(
         page_title="Cadence Coach",
@@ -84,6 +90,8 @@ def main() -> None:
     base: Scenario = ss["base"]
     current, problems = current_scenario(base)  # once per rerun: the callbacks have already moved the widgets
     sidebar(personas, library_problems, current)
+    with st.sidebar:
+        workshop_opener()  # app/facilitator.py: open a workshop room, get its links
 
     head, toggle = st.columns([4, 1], vertical_alignment="top" if present else "center")
     toggle.toggle("Presenter mode", key="present", help="Large type, sidebar folded away, the main chart on screen.")

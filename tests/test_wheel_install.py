@@ -73,3 +73,16 @@ def test_an_installed_coach_lists_and_runs_personas_from_outside_the_checkout(in
     assert json.loads(out.stdout)["days"] == 5
     swept = run(venv / "bin" / "coach", "sweep", "newcomer", "--vary", "habits.posts_per_day=1,2", "--replicates", "1", "--days", "3", "--format", "csv", cwd=elsewhere, env=env)  # fmt: skip
     assert len(swept.stdout.splitlines()) == 3
+
+
+def test_an_installed_coach_opens_a_room_for_the_bundled_workshop(installed):
+    """The kit's rounds name bundled personas: they must resolve from the installed package."""
+    _, venv, env = installed
+    elsewhere = venv.parent / "elsewhere"
+    env = env | {"COACH_DB": f"sqlite:///{venv.parent / 'rooms.db'}"}  # never the user's data folder
+    listed = json.loads(
+        run(venv / "bin" / "coach", "workshop", "list", "--format", "json", cwd=elsewhere, env=env).stdout
+    )
+    assert "cocktail_party" in [item["name"] for item in listed]
+    opened = json.loads(run(venv / "bin" / "coach", "workshop", "open", "cocktail_party", "--format", "json", cwd=elsewhere, env=env).stdout)  # fmt: skip
+    assert opened["join_url"].endswith(f"?room={opened['room']}")
