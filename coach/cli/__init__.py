@@ -1,4 +1,4 @@
-"""The command line: ``coach run | compare | validate | scenarios | advise | import``.
+"""The command line: ``coach run | compare | validate | scenarios | advise | import | fit``.
 
 Parses arguments, calls the public API, prints or writes. Exit codes: 0 ok, 1 invalid
 input (one clear message per problem on stderr, never a traceback), 2 usage error.
@@ -17,7 +17,7 @@ from collections.abc import Callable, Sequence
 from typing import NamedTuple
 
 from coach._version import __version__
-from coach.cli import advise, importing, run
+from coach.cli import advise, fit, importing, run
 from coach.cli.common import EXIT_INVALID, EXIT_OK, EXIT_USAGE, UsageError, _Parser
 from coach.scenario import ScenarioError
 
@@ -36,6 +36,7 @@ COMMANDS: tuple[Command, ...] = (
     Command("scenarios", "list the bundled personas", run.configure_scenarios, run.cmd_scenarios),
     Command("advise", "the coach: what goes wrong, what to change and what it buys, within a time budget", advise.configure, advise.handle),
     Command("import", "derive your habits from an X, Mastodon or Bluesky export", importing.configure, importing.handler),
+    Command("fit", "fit the audience to your own export and follower counts; forecast with a band", fit.configure, fit.handle),
 )  # fmt: skip
 
 
