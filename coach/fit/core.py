@@ -263,8 +263,12 @@ def fit(
     progress: Progress | None = None,
     should_stop: StopCheck | None = None,
     parallel: bool | None = None,
+    forecast_runs: int = FORECAST_SETS * FORECAST_REPLICATES,
 ) -> FitResult:
-    """Fit the audience to the data; forecast ``forecast`` days on from the history's end."""
+    """Fit the audience to the data; forecast ``forecast`` days on from the history's end.
+
+    ``forecast_runs`` runs (spread over up to FORECAST_SETS good trials) make the bands.
+    """
     import optuna
 
     started = time.perf_counter()
@@ -286,7 +290,7 @@ def fit(
             "(use --since or a shorter history, or a shorter --forecast)"
         )
     sim_days = max(span, MIN_SIM_DAYS)
-    total_runs = trials * replicates + FORECAST_SETS * FORECAST_REPLICATES
+    total_runs = trials * replicates + forecast_runs
     done = 0
 
     def tick(runs: int) -> Callable[[int, int], None] | None:
@@ -330,13 +334,10 @@ def fit(
     good = sorted(
         (i for i in range(len(records)) if records[i][1]["total"] <= bound), key=lambda i: records[i][1]["total"]
     )
-    picks = (
-        [good[round(j * (len(good) - 1) / max(FORECAST_SETS - 1, 1))] for j in range(FORECAST_SETS)]
-        if len(good) > 1
-        else [best] * FORECAST_SETS
-    )
+    sets = max(1, min(FORECAST_SETS, forecast_runs // 2))
+    picks = [good[round(j * (len(good) - 1) / max(sets - 1, 1))] for j in range(sets)] if len(good) > 1 else [best]
     picks = list(dict.fromkeys(picks))
-    per_set = max(1, round(FORECAST_SETS * FORECAST_REPLICATES / len(picks)))
+    per_set = max(1, round(forecast_runs / len(picks)))
     final = [build_scenario(data, records[i][0], span, forecast, seed=seed) for i in picks]
     fresh = list(range(replicates, replicates + per_set))
     total_runs = done + len(final) * per_set
