@@ -149,6 +149,7 @@ def test_the_fitted_scenario_is_today_s_account_with_the_fitted_audience(account
     assert sc.audience.segments[0].attention == fitted.fitted["audience.segments[0].attention"]["value"]
     assert sc.days == 30
     assert scenario_from_data(json.loads(json.dumps(fitted.to_dict()["scenario"]))) == sc
+    assert any("One kind of follower is fitted" in t for t in fitted.fit["tradeoffs"])
 
 
 def test_forecast_continues_from_today_s_count(account, fitted):
@@ -302,3 +303,76 @@ def test_cli_fit_usage_errors_exit_2(archive_files, capsys):
             main(["fit", str(archive_files / "x.zip"), *args])
         assert info.value.code == 2
     assert "is not a whole number" in capsys.readouterr().err
+
+
+def test_the_report_names_values_the_data_cannot_separate_and_those_not_pinned_down():
+    from coach.fit.core import parameters_for
+    from coach.fit.report import _words
+
+    acc = synthetic_account(TRUTH, followers=200, days=14, seed=1)
+    params = parameters_for(acc.data())[:2]  # prospects, churn
+    # Good trials along a ridge: more newcomers go with more churn; churn spans its whole range.
+    records = [({"prospects": 10.0 * 1.5**k, "churn": 0.002 * 1.9**k}, {"total": 1.0}) for k in range(8)]
+    fitted = {
+        p.field: {
+            "value": records[0][0][p.key],
+            "p10": min(r[0][p.key] for r in records),
+            "p90": max(r[0][p.key] for r in records),
+        }
+        for p in params
+    }
+    words, tradeoffs = _words(acc.data(), params, records, list(range(8)), fitted, 3, 3, {})
+    assert any(
+        "cannot separate people who come across you" in t and "more of one with more of the other" in t
+        for t in tradeoffs
+    )
+    assert any(t.startswith("audience.segments[0].churn_per_month") and "not pinned down" in t for t in tradeoffs)
+    assert words[0].startswith("The model fits well: 3 of 3")
+    # Uncorrelated good trials, all close together: no trade-off, nothing "not pinned down".
+    tight = [({"prospects": 40.0 + (k % 3), "churn": 0.02 + 0.0001 * ((k * 5) % 7)}, {"total": 1.0}) for k in range(8)]
+    fitted = {
+        p.field: {
+            "value": 40.0 if p.key == "prospects" else 0.02,
+            "p10": 40.0 if p.key == "prospects" else 0.02,
+            "p90": 42.0 if p.key == "prospects" else 0.0206,
+        }
+        for p in params
+    }
+    _, tradeoffs = _words(acc.data(), params, tight, list(range(8)), fitted, 1, 3, {})
+    assert not [t for t in tradeoffs if "cannot separate" in t or "not pinned down" in t]
+
+
+def test_today_s_habits_are_the_last_90_days_and_the_history_gets_habit_blocks():
+    from zoneinfo import ZoneInfo
+
+    from coach.fit.data import habit_blocks, recent_habits
+    from coach.importers.derive import Post
+    from coach.scenario import Habits
+
+    t0 = datetime(2025, 1, 1, 9, tzinfo=UTC)
+    # 120 days at 3 posts a day (all links), then 90 days at 1 plain post a day.
+    posts = [Post(t0 + timedelta(days=d, hours=3 * k), "original", True) for d in range(120) for k in range(3)]
+    posts += [Post(t0 + timedelta(days=120 + d), "original") for d in range(90)]
+    utc = ZoneInfo("UTC")
+    today = recent_habits(posts, [], Habits(), utc)
+    assert today.posts_per_day == pytest.approx(1.0) and today.link_share == 0
+    blocks = habit_blocks(posts, [], Habits(), t0.date() - timedelta(days=1), t0.date() + timedelta(days=209), utc)
+    assert [d for d, _ in blocks] == list(range(1, 211, 30))
+    assert blocks[0][1].posts_per_day == pytest.approx(3.0) and blocks[0][1].link_share == 1
+    assert blocks[-1][1].posts_per_day == pytest.approx(1.0) and blocks[-1][1].link_share == 0
+
+
+def test_typed_in_rows_in_the_app_are_checked():
+    import pandas as pd
+
+    from app.fitting import _points
+
+    table = pd.DataFrame(
+        {"date": [pd.Timestamp("2025-01-01"), None, pd.Timestamp("2025-02-01"), None], "followers": [10, 5, None, None]}
+    )
+    rows, problems = _points(table)
+    assert rows == [(D("2025-01-01"), 10)]
+    assert problems == [
+        "typed-in row 2: give both a date and a follower count",
+        "typed-in row 3: give both a date and a follower count",
+    ]

@@ -287,8 +287,19 @@ def from_archive(
             "treat the fitted numbers as a first look"
         )
     scenario = result.to_scenario()
-    habits = scenario.habits
     start = points[0][0]
+    habits = recent_habits(originals, replies, scenario.habits, zone)
+    # Engagement per post from the posts of the fitted window, where the followers were the
+    # simulated ones; from the whole archive only when the window holds too few.
+    window = [p for p in originals if start <= _day(p, zone) <= points[-1][0]]
+    engagement = engagement_by_kind(window)
+    if len(points) >= 2 and len(engagement) < len(engagement_by_kind(originals)):
+        engagement = engagement_by_kind(originals)
+        if engagement:
+            warnings.append(
+                "few posts with likes and reposts fall inside the follower history's dates, so engagement per post is "
+                "taken from the whole archive (when you may have had more or fewer followers)"
+            )
     first_post = date.fromisoformat(str(ev["first"])[:10])
     if start < first_post - timedelta(days=BLOCK_DAYS):
         warnings.append(
@@ -300,7 +311,7 @@ def from_archive(
         habits=habits,
         platform=result.platform if result.platform in ("x", "mastodon", "bluesky") else "mastodon",
         blocks=habit_blocks(originals, replies, habits, start, points[-1][0], zone),
-        engagement=engagement_by_kind(originals),
+        engagement=engagement,
         source=str(ev.get("source", "your archive")),
         originals=len(originals),
         warnings=warnings,
@@ -368,8 +379,30 @@ def engagement_by_kind(originals: Iterable[Any]) -> dict[str, KindEngagement]:
     return out
 
 
+RECENT_DAYS = 90  # "today's habits": the archive's last 90 days, when they hold enough posts
+
+
+def recent_habits(originals: Sequence[Any], replies: Sequence[Any], habits: Habits, zone: Any) -> Habits:
+    """Today's habits for the forecast: the rates and shares of the archive's last 90 days.
+
+    The other habits (sittings, hours) are the whole archive's. With fewer than
+    MIN_ORIGINALS posts in those days, the whole archive's habits are today's.
+    """
+    last = max(_day(p, zone) for p in originals)
+    first = max(last - timedelta(days=RECENT_DAYS - 1), min(_day(p, zone) for p in originals))
+    blocks = habit_blocks(originals, replies, habits, first - timedelta(days=1), last, zone, length=RECENT_DAYS)
+    mine = [p for p in originals if _day(p, zone) >= first]
+    return blocks[0][1] if blocks and len(mine) >= MIN_ORIGINALS else habits
+
+
 def habit_blocks(
-    originals: Sequence[Any], replies: Sequence[Any], habits: Habits, start: date, end: date, zone: Any
+    originals: Sequence[Any],
+    replies: Sequence[Any],
+    habits: Habits,
+    start: date,
+    end: date,
+    zone: Any,
+    length: int | None = None,
 ) -> list[tuple[int, Habits]]:
     """The habits the archive shows, block by block, over the simulated history.
 
@@ -380,7 +413,7 @@ def habit_blocks(
     span = (end - start).days
     if span <= 0:
         return []
-    length = max(BLOCK_DAYS, math.ceil(span / MAX_BLOCKS))
+    length = length or max(BLOCK_DAYS, math.ceil(span / MAX_BLOCKS))
     first_post = min(_day(p, zone) for p in originals)
     last_post = max(_day(p, zone) for p in originals)
     blocks = []

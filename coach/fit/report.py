@@ -168,7 +168,10 @@ def _words(
             f"The model {verdict}: {inside} of {points} observed follower counts lie inside the simulated 10-90% band."
         )
     else:
-        words.append("With one follower count there is no history to fit; only engagement per post was fitted.")
+        words.append(
+            "With one follower count there is no history to fit; only engagement per post was fitted, at today's "
+            "follower count (if most posts were made with fewer followers, attention comes out too low)."
+        )
     if engagement:
         close = [
             k
@@ -190,7 +193,8 @@ def _words(
             tradeoffs.append(
                 f"{p.field} ({p.words}) is not pinned down by your data: anything from {f['p10']:g} to {f['p90']:g} fits about as well."
             )
-    if len(good) >= 4:
+    if len(good) >= MIN_GOOD_FOR_TRADEOFFS:
+        pairs = []
         for i, a in enumerate(params):
             for b in params[i + 1 :]:
                 x = np.array([_scale(a, records[k][0][a.key]) for k in good])
@@ -198,10 +202,13 @@ def _words(
                 if x.std() > 0 and y.std() > 0:
                     r = float(np.corrcoef(x, y)[0, 1])
                     if abs(r) >= CORRELATED:
-                        way = "more of one with more of the other" if r > 0 else "more of one with less of the other"
-                        tradeoffs.append(
-                            f"Your data cannot separate {a.words} from {b.words}: {way} fits about as well (correlation {r:+.2f} over the good trials)."
-                        )
+                        pairs.append((abs(r), r, a, b))
+        for _, r, a, b in sorted(pairs, key=lambda t: -t[0])[:MAX_TRADEOFFS]:
+            way = "more of one with more of the other" if r > 0 else "more of one with less of the other"
+            tradeoffs.append(
+                f"Your data cannot separate {a.words} from {b.words}: {way} fits about as well "
+                f"(correlation {r:+.2f} over the good trials)."
+            )
     if "audience.segments[0].link_appetite" in fitted:
         tradeoffs.append(
             "One kind of follower is fitted: engagement per post by kind cannot tell a mixed crowd (some who came "
@@ -209,6 +216,10 @@ def _words(
         )
     words += tradeoffs
     return words, tradeoffs
+
+
+MIN_GOOD_FOR_TRADEOFFS = 8  # fewer good trials than this: a correlation between them means little
+MAX_TRADEOFFS = 2  # the strongest trade-offs are named; more would bury the message
 
 
 def _scale(p: Any, value: float) -> float:
