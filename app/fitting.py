@@ -20,6 +20,12 @@ from app.state import keep, load_base
 from coach import Scenario
 
 TRIAL_CHOICES = (16, 32, 48, 96)
+_MARKDOWN = str.maketrans({c: "\\" + c for c in "\\`*_{}[]<>()#+-.!|~$:"})
+
+
+def plain(text: str) -> str:
+    """Text (which may carry a file name someone chose) with every Markdown character escaped."""
+    return str(text).translate(_MARKDOWN)
 
 
 def _points(table: Any) -> tuple[list[tuple[Any, int]], list[str]]:
@@ -187,9 +193,9 @@ def fitting_section() -> None:
         return
     fit = report["fit"]
     for line in fit["words"]:
-        st.markdown(f"- {line}")  # our own sentences (numbers and field names only)
+        st.markdown(f"- {plain(line)}")
     for warning in report.get("warnings", []):
-        st.warning(warning)
+        st.warning(plain(warning))
     st.altair_chart(_history_chart(report), width="stretch")
     rows = [
         {"value": field, "fitted": v["value"], "from (10%)": v["p10"], "to (90%)": v["p90"]}

@@ -60,6 +60,8 @@ def coverage(cases: int, trials: int, days: int, followers: int) -> None:
         j = days - last_fit_day - 1
         end_hits += fc["p10"][j] <= account.truth_on(days) <= fc["p90"][j]
         for key, field in FIELDS.items():
+            if field not in result.fitted:  # stayed assumed (the report says why)
+                continue
             f = result.fitted[field]
             inside[key] += f["p10"] <= account.truth[key] <= f["p90"]
             errors[key].append(
@@ -74,6 +76,9 @@ def coverage(cases: int, trials: int, days: int, followers: int) -> None:
     )
     for key in FIELDS:
         e = np.array(errors[key])
+        if not len(e):
+            print(f"  {key:<14} not fitted (assumed) in every case")
+            continue
         unit = "difference" if key == "link_appetite" else "log ratio"
         print(
             f"  {key:<14} median |{unit}| {np.median(np.abs(e)):.2f}; truth inside the interval {inside[key]}/{cases}"

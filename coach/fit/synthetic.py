@@ -26,18 +26,29 @@ class SyntheticAccount:
     truth: dict[str, float]  # the known values (trial keys: prospects, churn, attention, link_appetite)
     followers: np.ndarray  # the true daily counts, day 1..days
     history: list[tuple[date, int]]  # every ``every`` days, starting on START (day 0)
-    engagement: dict[str, KindEngagement]
+    engagement: dict[str, KindEngagement]  # of the posts of the whole history
     habits: Habits
     platform: str
+    runs: dict[str, np.ndarray]  # the truth's daily series (one run)
+    ratios: np.ndarray  # the truth's engagement per kind relative to plain
+    posts_per_kind: int
+    seed: int
+
+    def engagement_until(self, days: int) -> dict[str, KindEngagement]:
+        """Engagement per post by kind of the posts of the first ``days`` days (what an export
+        of the fitted window shows: fewer followers early on means fewer likes)."""
+        mean = engagement_per_kind(self.runs, max(days, 1), kind_shares(self.habits), self.ratios)[0]
+        return sampled_engagement(mean, self.posts_per_kind, self.seed)
 
     def data(self, days: int | None = None) -> FitInput:
-        """What the fit sees: the history up to ``days`` (default all) and the engagement."""
+        """What the fit sees: the history up to ``days`` (default all) and its engagement."""
         keep = [(d, n) for d, n in self.history if days is None or (d - START).days <= days]
+        span = (keep[-1][0] - START).days
         return FitInput(
             history=keep,
             habits=self.habits,
             platform=self.platform,
-            engagement=dict(self.engagement),
+            engagement=self.engagement_until(span) if days is not None else dict(self.engagement),
             source="a synthetic account",
             originals=int(self.habits.posts_per_day * len(self.followers)),
         )
@@ -68,13 +79,20 @@ def synthetic_account(
     history = [(START, followers)] + [
         (START + timedelta(days=k), int(counts[k - 1])) for k in range(every, days + 1, every)
     ]
-    mean = engagement_per_kind(runs, days, kind_shares(habits), kind_ratios(scenario, truth.get("link_appetite", 0.0)))[
-        0
-    ]
+    ratios = kind_ratios(scenario, truth.get("link_appetite", 0.0))
+    mean = engagement_per_kind(runs, days, kind_shares(habits), ratios)[0]
+    engagement = sampled_engagement(mean, posts_per_kind, seed)
+    return SyntheticAccount(
+        dict(truth), counts, history, engagement, habits, platform, runs, ratios, posts_per_kind, seed
+    )
+
+
+def sampled_engagement(mean: np.ndarray, posts: int, seed: int) -> dict[str, KindEngagement]:
+    """Observed engagement of ``posts`` posts per kind around the model's means."""
     rng = np.random.default_rng(seed)
-    engagement = {}
+    out = {}
     for kind in MEASURED_KINDS:
         # Per-post counts scatter around the mean (gamma-Poisson: some posts do much better).
-        draws = rng.poisson(rng.gamma(2.0, mean[KINDS.index(kind)] / 2.0, posts_per_kind))
-        engagement[kind] = KindEngagement(posts_per_kind, float(draws.mean()), float(draws.std(ddof=1)))
-    return SyntheticAccount(dict(truth), counts, history, engagement, habits, platform)
+        draws = rng.poisson(rng.gamma(2.0, mean[KINDS.index(kind)] / 2.0, posts))
+        out[kind] = KindEngagement(posts, float(draws.mean()), float(draws.std(ddof=1)))
+    return out
