@@ -224,34 +224,6 @@ def engagement_per_kind(runs: dict[str, np.ndarray], days: int, shares: np.ndarr
     return base[:, None] * ratios[None, :]
 
 
-MIN_EFFECTIVE_RUNS = 12  # the forecast's weights are flattened until this many runs count
-
-
-def conditioning_weights(
-    data: FitInput, pooled: dict[str, np.ndarray], link_values: np.ndarray, scenario: Scenario
-) -> np.ndarray:
-    """Weights of the forecast runs by how well each run's own history matches yours.
-
-    Every trial shares the same few replicates (common random numbers), so their luck is
-    shared too and can bias every candidate the same way; and a run that happens to be ahead
-    tends to stay ahead. Weighting each fresh run by its own likelihood (a Gaussian kernel
-    on its score, flattened until at least MIN_EFFECTIVE_RUNS runs count) conditions the
-    forecast on the history you observed (approximate Bayesian computation).
-    """
-    n = pooled["followers"].shape[0]
-    scores = np.array([
-        score(data, {k: v[r : r + 1] for k, v in pooled.items()}, float(link_values[r]), scenario)["total"]
-        for r in range(n)
-    ])  # fmt: skip
-    scores -= scores.min()
-    temper = 2.0 * TEMPER
-    while True:
-        w = np.exp(-scores / temper)
-        if w.sum() ** 2 / (w**2).sum() >= min(MIN_EFFECTIVE_RUNS, n) or temper > 1e6:
-            return w / w.sum()
-        temper *= 1.5
-
-
 def along_ridge(
     lead: dict[str, float], stats: dict[str, float], params: list[Parameter], rng: np.random.Generator
 ) -> dict[str, float]:
@@ -523,7 +495,6 @@ def fit(
         for k in ("followers", "follows", "unfollows", "posts", "likes", "reshares")
     }
     link_values = np.repeat([records[int(i)][0].get("link_appetite", 0.0) for i in picks], counts)
-    run_weights = None
 
     from coach.fit.report import assemble  # the words and tables, kept apart from the numbers
 
@@ -535,7 +506,6 @@ def fit(
         good=good,
         pooled=pooled,
         link_values=link_values,
-        run_weights=run_weights,
         final_scenario=final[0],
         forecast=forecast,
         seed=seed,

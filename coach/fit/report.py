@@ -25,20 +25,9 @@ def _round(value: float) -> float:
     return float(round(value, 2 - math.floor(math.log10(abs(value)))))
 
 
-def _band(values: np.ndarray, weights: np.ndarray | None = None) -> dict[str, list[float]]:
-    if weights is None:
-        q = quantiles(values, axis=0, digits=1)
-        return {k: list(v) for k, v in q.items()}
-    order = np.argsort(values, axis=0)
-    cum = np.cumsum(weights[order], axis=0)
-    cum -= weights[order] / 2  # mid-point rule: each run holds the middle of its weight
-    out = {}
-    for name, q in (("median", 0.5), ("p10", 0.1), ("p90", 0.9)):
-        cols = []
-        for j in range(values.shape[1]):
-            cols.append(round(float(np.interp(q, cum[:, j], values[order[:, j], j])), 1))
-        out[name] = cols
-    return out
+def _band(values: np.ndarray) -> dict[str, list[float]]:
+    q = quantiles(values, axis=0, digits=1)
+    return {k: list(v) for k, v in q.items()}
 
 
 def assemble(
@@ -50,7 +39,6 @@ def assemble(
     good: list[int],
     pooled: dict[str, np.ndarray],
     link_values: np.ndarray,
-    run_weights: np.ndarray | None,
     final_scenario: Scenario,
     forecast: int,
     seed: int,
@@ -94,7 +82,7 @@ def assemble(
     inside = sum(1 for i, n in enumerate(observed[1:], start=1) if band["p10"][i] - 0.5 <= n <= band["p90"][i] + 0.5)
     end = observed[-1]
     ahead = end + (level[:, span + 1 : span + 1 + forecast] - level[:, [span]])
-    forecast_band = _band(ahead, run_weights)
+    forecast_band = _band(ahead)
     history_band = _band(level[:, : span + 1]) if span else None
 
     # Engagement per post by kind, observed vs simulated.
