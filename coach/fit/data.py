@@ -338,8 +338,12 @@ def import_posts(
     from coach import importers
     from coach.importers.derive import derive, zone_for
 
+    reader = getattr(importers, "read_history", None)  # the importer's public reader, where it exists
+    if reader is not None:
+        history = reader(source, filename=filename, tz=tz)
+        return derive(history, tz=tz, since=since), list(history.posts)
     zone_for(tz)
-    with importers._collector_paused():
+    with importers._collector_paused():  # older importers: the same steps by their private names
         files, platform = importers._open(source, filename)
         try:
             history = importers._read(files, platform, tz)
