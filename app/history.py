@@ -96,6 +96,7 @@ def history_tab() -> None:
         st.error(f"That archive could not be imported, so nothing was changed: {ss['import_problem']}")
     found = ss.get("import_result")
     if not found:
+        _fitting()
         return
     st.subheader(f"What {found['file']} shows")
     platform = found.get("platform")
@@ -140,3 +141,11 @@ def history_tab() -> None:
         st.warning(warning)
     with st.expander("All the evidence (counts, dates, exact values)"):
         st.json(ev, expanded=False)
+    _fitting()
+
+
+def _fitting() -> None:
+    """The fit (app/fitting.py): kept in its own module so importer-page edits merge cleanly."""
+    from app.fitting import fitting_section
+
+    fitting_section()
