@@ -55,7 +55,9 @@ def main() -> None:
     persona = load_scenario(ROOT / "scenarios" / "steady_professional.yaml")
     start = time.perf_counter()
     run_many(persona, 30, parallel=False)
-    print(f"default persona ({persona.audience.followers:,} followers, {persona.days} days), 30 replicates, serial: {time.perf_counter() - start:5.2f} s")
+    print(
+        f"default persona ({persona.audience.followers:,} followers, {persona.days} days), 30 replicates, serial: {time.perf_counter() - start:5.2f} s"
+    )
     for label in ("cold", "warm"):
         start = time.perf_counter()
         run_many(persona, 30, parallel=True)
@@ -70,8 +72,10 @@ def main() -> None:
     proc.start()
     elapsed, peak_kib, end = queue.get()
     proc.join()
-    print(f"1,000,000 followers x 90 days x 10 posts/day: {elapsed:5.1f} s, peak memory {peak_kib / 1024:,.0f} MiB "
-          f"({peak_kib * 1024 / 1_000_000:,.0f} bytes per follower, whole process), ends with {end:,} followers")
+    print(
+        f"1,000,000 followers x 90 days x 10 posts/day: {elapsed:5.1f} s, peak memory {peak_kib / 1024:,.0f} MiB "
+        f"({peak_kib * 1024 / 1_000_000:,.0f} bytes per follower, whole process), ends with {end:,} followers"
+    )
     del before
 
 

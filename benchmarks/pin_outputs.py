@@ -56,7 +56,9 @@ def main() -> None:
     current = {"personas": persona_summaries(), "calibrate": calibrate_text().splitlines()}
     if mode == "record":
         path.write_text(json.dumps(current, indent=1) + "\n")
-        print(f"recorded {len(current['personas'])} personas and {len(current['calibrate'])} calibration lines to {path}")
+        print(
+            f"recorded {len(current['personas'])} personas and {len(current['calibrate'])} calibration lines to {path}"
+        )
         return
     pinned = json.loads(path.read_text())
     moved = 0
