@@ -31,14 +31,11 @@ def base_churn(segment_churn: np.ndarray, reciprocal: np.ndarray, p) -> np.ndarr
     return segment_churn * np.where(reciprocal, F32(p.reciprocal_ratio), F32(1))
 
 
-def age_ties(
-    tie_start_row: np.ndarray, churn_row: np.ndarray, churn_now_row: np.ndarray, before: float, now: float
-) -> None:
+def age_ties(tie_start: np.ndarray, churn: np.ndarray, churn_now: np.ndarray, before: float, now: float) -> None:
     """Ties that stopped being new between hours ``before`` and ``now`` drop to the base churn.
 
     ``before`` and ``now`` are the new-tie cutoffs (hour - new_tie_days x 24) at the last
-    and at this close; ties starting in between just aged. Rows are sorted by tie start.
+    and at this close: ties that started in between just aged (flat arrays, in place).
     """
-    lo, hi = np.searchsorted(tie_start_row, [F32(before), F32(now)], side="right")
-    if hi > lo:
-        churn_now_row[lo:hi] = churn_row[lo:hi]
+    aged = np.flatnonzero((tie_start > F32(before)) & (tie_start <= F32(now)))
+    churn_now[aged] = churn[aged]

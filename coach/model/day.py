@@ -73,6 +73,13 @@ class ReplicateBatch:
         self.chat_app = np.array([s.chat_appetite for s in segs])
         self.value = content.value_table(p, link_app, self.chat_app)
         self.reshare_p = reshare.reshare_table(p, link_app)
+        self.reshare_max = self.reshare_p.max(axis=1)  # highest chance per kind (engagement <= 1)
+        chat_max = float(self.chat_app.max()) if len(self.chat_app) else 0.0
+        # Highest reply chance (plain, question): reply_will and engagement are at most 1.
+        self.reply_max = np.array([
+            conversation.reply_chance(p, q, np.array([chat_max], F32), np.ones(1, F32), np.ones(1, F32))[0]
+            for q in (False, True)
+        ])  # fmt: skip
         self.traits = {
             "tolerance": np.array([s.tolerance_posts_per_day for s in segs], dtype=F32),
             "attention": np.array([s.attention for s in segs], dtype=F32),
@@ -278,8 +285,10 @@ class ReplicateBatch:
         if len(seen) == 0:
             return nothing, nothing, np.empty(0, dtype=bool)
         R, a = self.R, crowd.arrays
-        rep = crowd.replicate_of(seen)
-        d["impressions"][:, day] += np.bincount(rep, minlength=R)
+        # seen is sorted, so each replicate's followers are one stretch of it.
+        bounds = np.searchsorted(seen, crowd.row_starts)
+        counts = np.diff(bounds)
+        d["impressions"][:, day] += counts
         ratio = F32(felt) / a["tolerance"][seen]
         if mech.fatigue:
             fatigue.add_fatigue(a["fatigue"], seen, ratio, p, reach * feed, self.sitting)
@@ -288,22 +297,27 @@ class ReplicateBatch:
         if mech.content:
             scale = content.sat_scale(t, self.t_ref, p) / feed
             a["sat"][seen] += self.value[kind][segs] * F32(scale)
+        likes = np.add.reduceat(engage, np.minimum(bounds[:-1], len(seen) - 1), dtype=np.float64)
+        self.expected_likes += p.like_probability * np.where(counts > 0, likes, 0.0)
 
-        # Reshares take the top of the fresh uniform, replies the bottom (both are rare).
-        resharers = v >= F32(1) - self.reshare_p[kind][segs] * engage
-        n_reshares = np.bincount(rep[resharers], minlength=R)
+        # Reshares take the top of the fresh uniform, replies the bottom (both are rare, so
+        # only the few who could at the highest chance are looked at).
+        top = np.flatnonzero(v >= F32(1) - self.reshare_max[kind])
+        top = top[v[top] >= F32(1) - self.reshare_p[kind][segs[top]] * engage[top]]
+        n_reshares = np.bincount(crowd.replicate_of(seen[top]), minlength=R)
         d["reshares"][:, day] += n_reshares
-        self.expected_likes += p.like_probability * np.bincount(rep, weights=engage, minlength=R)
         if mech.reshare:
             self.reshare_shape[:, int(reach != 1.0)] += p.reshare_dispersion * n_reshares
         if not mech.conversation:
             return nothing, nothing, np.empty(0, dtype=bool)
-        reply_p = conversation.reply_chance(p, kind == QUESTION, a["chat"][seen], a["reply_will"][seen], engage)
-        replied = v < reply_p
-        cells = seen[replied]
-        rep_cells = rep[replied]
+        low = np.flatnonzero(v < self.reply_max[int(kind == QUESTION)])
+        cells = seen[low]
+        reply_p = conversation.reply_chance(p, kind == QUESTION, a["chat"][cells], a["reply_will"][cells], engage[low])
+        replied = v[low] < reply_p
+        cells = cells[replied]
+        rep_cells = crowd.replicate_of(cells)
         d["replies_received"][:, day] += np.bincount(rep_cells, minlength=R)
-        answered = v[replied] / reply_p[replied] < F32(self.habits.reply_rate)
+        answered = v[low][replied] / reply_p[replied] < F32(self.habits.reply_rate)
         return crowd.key_of(cells), rep_cells, answered
 
     def go_through_replies(self, keys: np.ndarray, rep: np.ndarray, answered: np.ndarray, t: float) -> None:
@@ -363,7 +377,13 @@ class ReplicateBatch:
         a = crowd.arrays
         if crowd.n.any():
             hazards: dict[str, tuple[np.ndarray | None, np.ndarray | float]] = {}
-            total = a["fatigue"].copy() if mech.fatigue else np.zeros(len(a["fatigue"]), F32)
+            if mech.churn:
+                cutoff = t - p.new_tie_days * HOURS
+                churn.age_ties(a["tie_start"], a["churn"], a["churn_now"], self.tie_cutoff, cutoff)
+                self.tie_cutoff = cutoff
+                total = a["fatigue"] + a["churn_now"] if mech.fatigue else a["churn_now"].copy()
+            else:
+                total = a["fatigue"].copy() if mech.fatigue else np.zeros(len(a["fatigue"]), F32)
             # Content and ignored hazards touch few followers: compute them only there.
             if mech.content:
                 scale = content.sat_scale(t, self.t_ref, p)
@@ -379,14 +399,6 @@ class ReplicateBatch:
             g = neglect.neglect_hazard(t, self.last_post, p)
             if g:
                 total += F32(g)
-            if mech.churn:
-                cutoff = t - p.new_tie_days * HOURS
-                ties, base, now = crowd.grid("tie_start"), crowd.grid("churn"), crowd.grid("churn_now")
-                for b in range(self.R):
-                    n = int(crowd.n[b])
-                    churn.age_ties(ties[b, :n], base[b, :n], now[b, :n], self.tie_cutoff, cutoff)
-                self.tie_cutoff = cutoff
-                total += a["churn_now"]
             if self.bonds.until_max > t:
                 total[a["bonded_until"] > t] *= F32(p.bond_hazard_ratio)
             a["spent"] += total
@@ -463,20 +475,26 @@ class ReplicateBatch:
         counts = np.zeros((R, len(CHANNELS)), dtype=np.int64)
         targets: list[np.ndarray] = []
         rngs = [s["prospects"] for s in self.streams]
+        disc = self.discovery_mean.tolist()
+        out_mean = self.outreach_mean.tolist()
+        conv_mean = self.conversation_mean.tolist()
+        likes = self.expected_likes.tolist()
+        shapes = self.reshare_shape.tolist() if mech.reshare else [[0.0, 0.0]] * R
+        # Mean prospects per reshare, by replicate and reach class (plain, link).
+        scales = reshare.gamma_scales(p, self.platform.out_of_network * np.outer(self.room, reach)).tolist()
+        dispersion = p.discovery_dispersion
         for b, rng in enumerate(rngs):
             c = counts[b]
-            if self.discovery_mean[b] > 0:
-                c[DISCOVERY] = discovery.discovery_count(rng, self.discovery_mean[b], p)
+            if disc[b] > 0:
+                c[DISCOVERY] = discovery.discovery_count(rng, disc[b], dispersion)
             targets.append(outreach.targets(rng, self.outreach_count, p) if self.outreach_count else _NO_TARGETS)
-            if self.outreach_mean[b] > 0:
-                c[OUTREACH] = rng.poisson(self.outreach_mean[b])
-            if self.conversation_mean[b] > 0:
-                c[CONVERSATION] = rng.poisson(self.conversation_mean[b])
-            if mech.reshare and self.reshare_shape[b].any():
-                means = p.prospects_per_reshare * self.platform.out_of_network * reach * self.room[b]
-                c[RESHARE] = reshare.prospects(rng, self.reshare_shape[b], means, p)
-            if self.expected_likes[b] > 0:
-                d["likes"][b, day] = rng.poisson(self.expected_likes[b])
+            if out_mean[b] > 0:
+                c[OUTREACH] = rng.poisson(out_mean[b])
+            if conv_mean[b] > 0:
+                c[CONVERSATION] = rng.poisson(conv_mean[b])
+            c[RESHARE] = reshare.prospects(rng, shapes[b], scales[b])
+            if likes[b] > 0:
+                d["likes"][b, day] = rng.poisson(likes[b])
         # Rows of a replicate: outreach targets first, then each channel's other prospects
         # in CHANNELS order.
         n_targets = self.outreach_count

@@ -34,11 +34,12 @@ def discovery_mean(prospects_per_day: float, recent_posts: float, room: np.ndarr
     return prospects_per_day * ((1 - w) + w * 2 * x / (x + ref)) * room
 
 
-def discovery_count(rng: np.random.Generator, mean: float, p) -> int:
-    """Recommendation systems favour an account on some days more than others (E:B6)."""
+def discovery_count(rng: np.random.Generator, mean: float, dispersion: float) -> int:
+    """Recommendation systems favour an account on some days more than others (E:B6):
+    Poisson(Gamma(dispersion, mean / dispersion)) prospects."""
     if mean <= 0:
         return 0
-    return int(rng.poisson(rng.gamma(p.discovery_dispersion, mean / p.discovery_dispersion)))
+    return int(rng.poisson(rng.gamma(dispersion, mean / dispersion)))
 
 
 def activity_keep(p) -> float:
