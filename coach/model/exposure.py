@@ -81,7 +81,8 @@ class ExposureDraws:
         block = np.full((k, R, C), np.inf, dtype=F32)
         attention = crowd.grid("attention")
         inv_attention = np.full(attention.shape, np.inf, dtype=F32)  # retired and spare cells never see
-        np.divide(F32(1 / TWO_32), attention, out=inv_attention, where=attention > 0)
+        with np.errstate(over="ignore"):  # a vanishing attention means "never sees": inf is right
+            np.divide(F32(1 / TWO_32), attention, out=inv_attention, where=attention > 0)
         for b in range(R):
             n = int(crowd.n[b])
             if n == 0:
@@ -90,7 +91,8 @@ class ExposureDraws:
             # ceil(n / 2) per post, however the posts are chunked.
             half = (n + 1) // 2
             raw = streams[b]["exposure"].bit_generator.random_raw(k * half).view(np.uint32).reshape(k, 2 * half)
-            np.multiply(raw[:, :n], inv_attention[b, :n], out=block[:, b, :n], dtype=F32)
+            with np.errstate(invalid="ignore", over="ignore"):  # nan (0 x inf) and inf compare as "not seen"
+                np.multiply(raw[:, :n], inv_attention[b, :n], out=block[:, b, :n], dtype=F32)
         self.block = block.reshape(k, R * C)
         self.first = j
 
