@@ -12,25 +12,14 @@ from engine_helpers import scenario
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from coach import (
-    CHANNELS,
-    PRESETS,
-    REASONS,
-    Audience,
-    Habits,
-    Mechanisms,
-    ModelParams,
-    Scenario,
-    Segment,
-    TimelineStep,
-    bundled_scenarios,
-    run_many,
-    simulate,
-)
+from coach import Audience, Habits, ModelParams, Scenario, Segment, TimelineStep, run_many, simulate
 from coach.model.day import ReplicateBatch
 from coach.model.timeline import day_cycle
+from coach.parameters import Mechanisms
+from coach.platforms import PRESETS
+from coach.results import CHANNELS, REASONS
 from coach.rng import make_streams
-from coach.scenario import SCENARIO_DIR, load_scenario
+from coach.scenario import SCENARIO_DIR, bundled_scenarios, load_scenario
 
 
 def assert_invariants(results, followers_start: int) -> None:
@@ -355,3 +344,17 @@ def test_timeline_is_shared_by_replicates_and_reactions_are_not():
     assert len({tuple(r.daily["impressions"]) for r in runs}) == 4
     other_seed = run_many(s, replicates=1, seed=10, parallel=False).runs[0]
     assert not np.array_equal(other_seed.daily["posts"], runs[0].daily["posts"])
+
+
+def test_the_public_api_is_small_and_every_name_in_it_resolves():
+    import coach
+
+    assert len(coach.__all__) <= 20
+    for name in coach.__all__:
+        assert getattr(coach, name) is not None
+    assert "parse_scenario" not in coach.__all__ and "scenario_from_data" not in coach.__all__  # one way to load
+    from coach import PRESETS as moved  # older code keeps working
+
+    assert moved is PRESETS
+    with pytest.raises(AttributeError, match="no attribute 'World'"):
+        coach.World  # noqa: B018

@@ -11,7 +11,9 @@ import numpy as np
 import pytest
 from engine_helpers import medians, one_segment, scenario
 
-from coach import PRESETS, Mechanisms, ModelParams, run_many, simulate
+from coach import ModelParams, run_many, simulate
+from coach.parameters import Mechanisms
+from coach.platforms import PRESETS
 
 pytestmark = pytest.mark.slow
 
