@@ -38,11 +38,11 @@ _pool: ProcessPoolExecutor | None = None
 
 
 # Costs measured on this project's two-core machines (benchmarks/bench_engine.py), seconds.
-COST_PER_DAY = 2.5e-4  # a batch's day: its processes and its close
-COST_PER_POST = 1.5e-4  # a post's events, its replies and the answers, once per batch
-COST_PER_REPLICATE_DAY = 2.0e-5  # each replicate's own draws and bookkeeping in a day
-COST_PER_EXPOSURE = 1.0e-8  # one follower offered one post
-COST_PER_FOLLOWER_DAY = 1.0e-8  # one follower at the day's close
+COST_PER_DAY = 1.6e-4  # a batch's day: its processes and its close
+COST_PER_POST = 1.0e-4  # a post's events, its replies and the answers, once per batch
+COST_PER_REPLICATE_DAY = 1.5e-5  # each replicate's own draws and bookkeeping in a day
+COST_PER_EXPOSURE = 5.0e-9  # one follower offered one post
+COST_PER_FOLLOWER_DAY = 5.0e-9  # one follower at the day's close
 
 
 def estimated_seconds(scenario: Scenario, replicates: int) -> float:
