@@ -18,6 +18,7 @@ import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from pathlib import Path
@@ -44,7 +45,7 @@ def main() -> None:
     from playwright.sync_api import sync_playwright
 
     port = free_port()
-    log = open(ROOT / "benchmarks" / ".bench_browser_server.log", "w")  # noqa: SIM115 - closed below
+    log = tempfile.TemporaryFile("w+")  # the server's output; an unread pipe could block it
     server = subprocess.Popen(
         [
             sys.executable, "-m", "streamlit", "run", "streamlit_app.py", "--server.headless", "true",
@@ -88,7 +89,9 @@ def main() -> None:
                 changed = time.perf_counter() - t
                 page.wait_for_function(IDLE_JS, timeout=120_000)
                 times.append(changed)
-                print(f"nudge {i + 1}: new figures after {changed * 1e3:6.0f} ms (idle after {(time.perf_counter() - t) * 1e3:6.0f} ms)")
+                print(
+                    f"nudge {i + 1}: new figures after {changed * 1e3:6.0f} ms (idle after {(time.perf_counter() - t) * 1e3:6.0f} ms)"
+                )
             print(f"median key press to new figures: {statistics.median(times) * 1e3:.0f} ms over {len(times)} nudges")
             browser.close()
     finally:

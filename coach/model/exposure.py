@@ -78,21 +78,22 @@ class ExposureDraws:
     def _draw(self, j: int, crowd: Crowd, streams: list) -> None:
         R, C = crowd.R, crowd.C
         k = max(1, min(self.posts - j, BUFFER_CELLS // max(R * C, 1)))
-        block = np.full((k, R, C), np.inf, dtype=F32)
+        block = np.empty((k, R, C), dtype=F32)
         attention = crowd.grid("attention")
-        inv_attention = np.full(attention.shape, np.inf, dtype=F32)  # retired and spare cells never see
-        with np.errstate(over="ignore"):  # a vanishing attention means "never sees": inf is right
-            np.divide(F32(1 / TWO_32), attention, out=inv_attention, where=attention > 0)
         for b in range(R):
             n = int(crowd.n[b])
+            block[:, b, n:] = np.inf  # spare cells never see
             if n == 0:
                 continue
             # Whole 64-bit draws, two uniforms each: the stream advances by exactly
             # ceil(n / 2) per post, however the posts are chunked.
             half = (n + 1) // 2
             raw = streams[b]["exposure"].bit_generator.random_raw(k * half).view(np.uint32).reshape(k, 2 * half)
-            with np.errstate(invalid="ignore", over="ignore"):  # nan (0 x inf) and inf compare as "not seen"
-                np.multiply(raw[:, :n], inv_attention[b, :n], out=block[:, b, :n], dtype=F32)
+            # w = u / attention with u = raw / 2^32; a retired follower's attention is 0 (never
+            # sees), and a vanishing one overflows to inf, which is right.
+            with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
+                scale = np.divide(F32(1 / TWO_32), attention[b, :n], dtype=F32)
+                np.multiply(raw[:, :n], scale, out=block[:, b, :n], dtype=F32)
         self.block = block.reshape(k, R * C)
         self.first = j
 
