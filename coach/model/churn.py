@@ -35,7 +35,9 @@ def age_ties(tie_start: np.ndarray, churn: np.ndarray, churn_now: np.ndarray, be
     """Ties that stopped being new between hours ``before`` and ``now`` drop to the base churn.
 
     ``before`` and ``now`` are the new-tie cutoffs (hour - new_tie_days x 24) at the last
-    and at this close: ties that started in between just aged (flat arrays, in place).
+    and at this close: ties that started in between just aged. One replicate's row, sorted
+    by tie start (join order), so they are one stretch found by binary search.
     """
-    aged = np.flatnonzero((tie_start > F32(before)) & (tie_start <= F32(now)))
-    churn_now[aged] = churn[aged]
+    lo, hi = np.searchsorted(tie_start, (before, now), side="right")
+    if hi > lo:
+        churn_now[lo:hi] = churn[lo:hi]

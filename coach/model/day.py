@@ -26,8 +26,14 @@ from coach.scenario import Habits, Scenario
 HOURS = 24.0  # the SimPy clock unit is the hour
 REASON_CHURN = REASONS.index("churn")
 RESHARE, CONVERSATION, OUTREACH, DISCOVERY = (CHANNELS.index(c) for c in CHANNELS)
-_NO_TARGETS = np.empty(0, dtype=bool)
-PROSPECT_CHUNK = 1 << 18  # prospects drawn and decided at once (about 16 MB of working arrays)
+PROSPECT_CHUNK = 1 << 18  # prospects drawn and decided at once (about 24 MB of working arrays)
+PROSPECT_UNIFORMS = 8  # per prospect: segment, extra exposures, target followed, follow, follow-back, 3 for traits
+
+
+def _normal_and_exponential(u: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """A standard normal (Box-Muller, from columns 0 and 1) and an Exp(1) (column 2) per row."""
+    radius = np.sqrt(-2.0 * np.log1p(-u[:, 0]))  # 1 - u is in (0, 1]: the log is finite
+    return radius * np.cos(2 * np.pi * u[:, 1]), -np.log1p(-u[:, 2])
 
 
 class RunCancelled(RuntimeError):
@@ -379,7 +385,10 @@ class ReplicateBatch:
             hazards: dict[str, tuple[np.ndarray | None, np.ndarray | float]] = {}
             if mech.churn:
                 cutoff = t - p.new_tie_days * HOURS
-                churn.age_ties(a["tie_start"], a["churn"], a["churn_now"], self.tie_cutoff, cutoff)
+                ties, base, now = crowd.grid("tie_start"), crowd.grid("churn"), crowd.grid("churn_now")
+                before = np.float32(self.tie_cutoff)
+                for b, n in enumerate(crowd.n.tolist()):
+                    churn.age_ties(ties[b, :n], base[b, :n], now[b, :n], before, np.float32(cutoff))
                 self.tie_cutoff = cutoff
                 total = a["fatigue"] + a["churn_now"] if mech.fatigue else a["churn_now"].copy()
             else:
@@ -454,7 +463,11 @@ class ReplicateBatch:
             self.daily[f"unfollows_{r}"][:, day] += by[:, i]
 
     def _rebase(self, t: float) -> None:
+        """Fold the decay into the scaled accumulators, once the scale has grown by e (a pass
+        over the crowd, so not every day; float32 keeps 7 digits either way)."""
         p = self.params
+        if t - self.t_ref < min(p.satisfaction_memory_days, p.ignored_memory_days) * HOURS:
+            return
         self.crowd.rebase({
             "sat": math.exp(-(t - self.t_ref) / (p.satisfaction_memory_days * HOURS)),
             "ignored": math.exp(-(t - self.t_ref) / (p.ignored_memory_days * HOURS)),
@@ -465,15 +478,16 @@ class ReplicateBatch:
         """Everyone who came across the account today looks at its profile; some follow.
 
         A replicate's ``prospects`` stream draws in a fixed order: discovery, outreach
-        (targets, onlookers), conversation onlookers, reshare prospects, likes; then per
-        piece of at most :data:`PROSPECT_CHUNK` prospects their segments, decisions and
-        extra exposures, and the traits of those who follow. Pieces of several replicates
+        onlookers, conversation onlookers, reshare prospects, likes; then per piece of at
+        most :data:`PROSPECT_CHUNK` prospects one block of uniforms (:data:`PROSPECT_UNIFORMS`)
+        that decides everything about them: segment, extra exposures, whether an outreach
+        target is followed by the account, the follow decision, the follow-back, and the new
+        follower's tolerance and hazard budget. Pieces of several replicates
         are decided together in one vectorised step; a huge count never allocates more.
         """
         p, R, d, day, mech = self.params, self.R, self.daily, self.day, self.mechanisms
         reach = np.array([1.0, self.platform.link_reach])
         counts = np.zeros((R, len(CHANNELS)), dtype=np.int64)
-        targets: list[np.ndarray] = []
         rngs = [s["prospects"] for s in self.streams]
         disc = self.discovery_mean.tolist()
         out_mean = self.outreach_mean.tolist()
@@ -487,7 +501,6 @@ class ReplicateBatch:
             c = counts[b]
             if disc[b] > 0:
                 c[DISCOVERY] = discovery.discovery_count(rng, disc[b], dispersion)
-            targets.append(outreach.targets(rng, self.outreach_count, p) if self.outreach_count else _NO_TARGETS)
             if out_mean[b] > 0:
                 c[OUTREACH] = rng.poisson(out_mean[b])
             if conv_mean[b] > 0:
@@ -507,30 +520,23 @@ class ReplicateBatch:
                 pieces.append((b, lo, hi))
                 rows += hi - lo
                 if rows >= PROSPECT_CHUNK:
-                    self._decide_pieces(pieces, rngs, targets, ends, t)
+                    self._decide_pieces(pieces, rngs, ends, t)
                     pieces, rows = [], 0
         if pieces:
-            self._decide_pieces(pieces, rngs, targets, ends, t)
+            self._decide_pieces(pieces, rngs, ends, t)
 
-    def _decide_pieces(self, pieces: list, rngs: list, targets: list, ends: np.ndarray, t: float) -> None:
+    def _decide_pieces(self, pieces: list, rngs: list, ends: np.ndarray, t: float) -> None:
         p, R, d, day = self.params, self.R, self.daily, self.day
         posts = self.recent_posts
         extra_mean = p.extra_exposures_per_post * posts
         sizes = np.array([hi - lo for _, lo, hi in pieces])
-        u = np.concatenate([rngs[b].random((hi - lo, 3)) for b, lo, hi in pieces])  # segment, follow, follow-back
-        if extra_mean > 0:
-            extra = np.concatenate([rngs[b].poisson(extra_mean, hi - lo) for b, lo, hi in pieces])
-            extra = np.minimum(extra, p.max_extra_exposures)
-        else:
-            extra = np.zeros(len(u))
+        u = np.concatenate([rngs[b].random((hi - lo, PROSPECT_UNIFORMS)) for b, lo, hi in pieces])
+        extra = discovery.extra_exposures(u[:, 1], extra_mean, p.max_extra_exposures)
         rep = np.repeat([b for b, _, _ in pieces], sizes)
         idx = np.arange(len(u)) - np.repeat(np.cumsum(sizes) - sizes - [lo for _, lo, _ in pieces], sizes)
         target = idx < self.outreach_count
         channel = np.where(target, OUTREACH, (idx[:, None] >= ends[rep]).sum(axis=1))
-        followed = np.zeros(len(u), dtype=bool)
-        if self.outreach_count:
-            rows = np.flatnonzero(target)
-            followed[rows] = np.stack(targets)[rep[rows], idx[rows]]
+        followed = target & outreach.followed_targets(u[:, 2], p)
         segs = np.searchsorted(self.market_cdf, u[:, 0] * (1 - 1e-12)).astype(np.int8)
         answers = self.recent_answers[rep]
         conv_share = np.where(answers + posts > 0, answers / np.maximum(answers + posts, 1e-300), 0.0)
@@ -538,22 +544,20 @@ class ReplicateBatch:
         logit = discovery.follow_logit(
             p, self.profile[segs], self.chat_app[segs], conv_share, extra, posts, followed, dead, target
         )
-        follows = u[:, 1] < 1 / (1 + np.exp(-logit))
+        follows = u[:, 3] < 1 / (1 + np.exp(-logit))
         if not follows.any():
             return
         new_rep, new_segs, new_followed = rep[follows], segs[follows], followed[follows]
-        back = u[follows, 2] < self.habits.follow_back_rate
+        back = u[follows, 4] < self.habits.follow_back_rate
         by_rep = np.bincount(new_rep, minlength=R)
         d["follows"][:, day] += by_rep
         by_channel = np.bincount(new_rep * 4 + channel[follows], minlength=R * 4).reshape(R, 4)
         for i, c in enumerate(CHANNELS):
             d[f"follows_{c}"][:, day] += by_channel[:, i]
         d["follow_backs"][:, day] += np.bincount(new_rep[back & ~new_followed], minlength=R)
-        # New followers' random traits: one draw per piece from its replicate's stream.
-        joined = np.add.reduceat(follows, np.cumsum(sizes) - sizes) if len(pieces) > 1 else np.array([follows.sum()])
-        draws = [self._trait_draws(rngs[b], int(k)) for (b, _, _), k in zip(pieces, joined.tolist(), strict=True) if k]
-        noise = np.concatenate([x for x, _ in draws])
-        budget = np.concatenate([y for _, y in draws])
+        # New followers' random traits, from the same uniforms: a standard normal for the
+        # tolerance (Box-Muller) and an Exp(1) hazard budget.
+        noise, budget = _normal_and_exponential(u[follows, 5:8])
         fields = self._new_follower_fields(new_segs, t, new_followed | back, noise, budget)
         self.crowd.add(new_rep, fields)
 

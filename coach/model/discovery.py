@@ -42,6 +42,19 @@ def discovery_count(rng: np.random.Generator, mean: float, dispersion: float) ->
     return int(rng.poisson(rng.gamma(dispersion, mean / dispersion)))
 
 
+def extra_exposures(u: np.ndarray, mean: float, most: int) -> np.ndarray:
+    """Extra posts each prospect has seen: Poisson(``mean``) capped at ``most``, by inverse CDF of ``u``."""
+    extra = np.zeros(len(u))
+    if mean <= 0:
+        return extra
+    term = cdf = math.exp(-mean)
+    for k in range(most):
+        extra += u >= cdf  # past P(X <= k): at least k + 1
+        term *= mean / (k + 1)
+        cdf += term
+    return extra
+
+
 def activity_keep(p) -> float:
     """Daily weight of the old value in the recent posts/answers memory."""
     return math.exp(-1 / p.activity_memory_days)

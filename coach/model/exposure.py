@@ -78,22 +78,21 @@ class ExposureDraws:
     def _draw(self, j: int, crowd: Crowd, streams: list) -> None:
         R, C = crowd.R, crowd.C
         k = max(1, min(self.posts - j, BUFFER_CELLS // max(R * C, 1)))
-        block = np.empty((k, R, C), dtype=F32)
-        attention = crowd.grid("attention")
+        raw = np.empty((k, R, C), dtype=np.uint32)
         for b in range(R):
             n = int(crowd.n[b])
-            block[:, b, n:] = np.inf  # spare cells never see
-            if n == 0:
-                continue
-            # Whole 64-bit draws, two uniforms each: the stream advances by exactly
-            # ceil(n / 2) per post, however the posts are chunked.
-            half = (n + 1) // 2
-            raw = streams[b]["exposure"].bit_generator.random_raw(k * half).view(np.uint32).reshape(k, 2 * half)
-            # w = u / attention with u = raw / 2^32; a retired follower's attention is 0 (never
-            # sees), and a vanishing one overflows to inf, which is right.
-            with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
-                scale = np.divide(F32(1 / TWO_32), attention[b, :n], dtype=F32)
-                np.multiply(raw[:, :n], scale, out=block[:, b, :n], dtype=F32)
+            if n:
+                # Whole 64-bit draws, two uniforms each: the stream advances by exactly
+                # ceil(n / 2) per post, however the posts are chunked.
+                half = (n + 1) // 2
+                drawn = streams[b]["exposure"].bit_generator.random_raw(k * half)
+                raw[:, b, :n] = drawn.view(np.uint32).reshape(k, 2 * half)[:, :n]
+        # w = u / attention with u = raw / 2^32. Spare and retired cells have attention 0, so
+        # w is inf (or nan for whatever their raw bits are): never below a chance, never seen;
+        # a vanishing attention overflows to inf, which is right too.
+        with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
+            scale = np.divide(F32(1 / TWO_32), crowd.grid("attention"), dtype=F32)
+            block = np.multiply(raw, scale, dtype=F32)
         self.block = block.reshape(k, R * C)
         self.first = j
 

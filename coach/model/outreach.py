@@ -17,6 +17,6 @@ PARAMS = ("onlookers_per_outreach", "outreach_to_followed_share", "outreach_odds
 CHANNEL = "outreach"
 
 
-def targets(rng: np.random.Generator, count: int, p) -> np.ndarray:
-    """Whether the account already follows each of the day's ``count`` outreach targets."""
-    return rng.random(count) < p.outreach_to_followed_share
+def followed_targets(u: np.ndarray, p) -> np.ndarray:
+    """Whether the account already follows each outreach target, from one uniform each."""
+    return u < p.outreach_to_followed_share
