@@ -84,6 +84,11 @@ class Crowd:
         """How many follow now, per replicate."""
         return self.n - self.retired
 
+    @property
+    def span(self) -> int:
+        """Length of the flat prefix holding every cell in use (the last row's spare tail is cut)."""
+        return int((self.R - 1) * self.C + self.n[-1])
+
     def replicate_of(self, cells: np.ndarray) -> np.ndarray:
         """The replicate (batch position) of each flat cell index."""
         return cells // self.C

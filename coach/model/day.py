@@ -380,7 +380,8 @@ class ReplicateBatch:
         """
         p, mech, crowd, d = self.params, self.mechanisms, self.crowd, self.daily
         t = HOURS * (day + 1)
-        a = crowd.arrays
+        span = crowd.span  # cells past it are spare: no hazards, never leave
+        a = {name: arr[:span] for name, arr in crowd.arrays.items()}
         if crowd.n.any():
             hazards: dict[str, tuple[np.ndarray | None, np.ndarray | float]] = {}
             if mech.churn:

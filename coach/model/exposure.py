@@ -35,7 +35,7 @@ DEFAULT_ACTIVITY = (
 )  # fmt: skip
 """Share of the audience online by local hour, peak = 1: weekday daytime peak (E:E9)."""
 
-BUFFER_CELLS = 8_000_000  # most uniforms held at once per batch (32 MB): bounds memory for huge crowds
+BUFFER_CELLS = 1_000_000  # most uniforms drawn ahead per batch (4 MB): large crowds draw post by post, in cache
 TWO_32 = float(1 << 32)
 
 
@@ -58,7 +58,7 @@ def feed_multiplier(earlier_in_refresh: float, feed_decay: float, feed_floor: fl
 
 
 class ExposureDraws:
-    """The day's exposure uniforms of a batch, over attention: ``(posts, R * capacity)``."""
+    """The day's exposure uniforms of a batch, over attention: ``(posts, crowd.span)``."""
 
     def __init__(self) -> None:
         self.block = np.empty((0, 0), dtype=F32)
@@ -76,24 +76,25 @@ class ExposureDraws:
         return self.block[j - self.first]
 
     def _draw(self, j: int, crowd: Crowd, streams: list) -> None:
-        R, C = crowd.R, crowd.C
-        k = max(1, min(self.posts - j, BUFFER_CELLS // max(R * C, 1)))
-        raw = np.empty((k, R, C), dtype=np.uint32)
-        for b in range(R):
-            n = int(crowd.n[b])
-            if n:
-                # Whole 64-bit draws, two uniforms each: the stream advances by exactly
-                # ceil(n / 2) per post, however the posts are chunked.
-                half = (n + 1) // 2
-                drawn = streams[b]["exposure"].bit_generator.random_raw(k * half)
-                raw[:, b, :n] = drawn.view(np.uint32).reshape(k, 2 * half)[:, :n]
+        R, C, span = crowd.R, crowd.C, crowd.span
+        k = max(1, min(self.posts - j, BUFFER_CELLS // max(span, 1)))
+        block = np.empty((k, span), dtype=F32)
         # w = u / attention with u = raw / 2^32. Spare and retired cells have attention 0, so
-        # w is inf (or nan for whatever their raw bits are): never below a chance, never seen;
-        # a vanishing attention overflows to inf, which is right too.
+        # w is inf or nan: never below a chance, never seen; a vanishing attention overflows
+        # to inf, which is right too.
         with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
-            scale = np.divide(F32(1 / TWO_32), crowd.grid("attention"), dtype=F32)
-            block = np.multiply(raw, scale, dtype=F32)
-        self.block = block.reshape(k, R * C)
+            scale = np.divide(F32(1 / TWO_32), crowd.arrays["attention"][:span], dtype=F32)
+            for b in range(R):
+                n = int(crowd.n[b])
+                row = b * C
+                block[:, row + n : min(row + C, span)] = np.inf  # spare cells never see
+                if n:
+                    # Whole 64-bit draws, two uniforms each: the stream advances by exactly
+                    # ceil(n / 2) per post, however the posts are chunked.
+                    half = (n + 1) // 2
+                    raw = streams[b]["exposure"].bit_generator.random_raw(k * half).view(np.uint32)
+                    np.multiply(raw.reshape(k, 2 * half)[:, :n], scale[row : row + n], out=block[:, row : row + n])
+        self.block = block
         self.first = j
 
 
