@@ -2,8 +2,9 @@
 
 Usage: python benchmarks/bench_engine.py [--quick]
 
-- follower-post exposures per second on one core at 10k, 100k and 1M followers, beside a
-  bare numpy loop doing the same per-post work (the vectorised limit)
+- follower-post exposures per second on one core at 10k, 200k and 1M followers (set-up of
+  the crowd included), beside a bare numpy loop that only draws, compares, gathers and
+  updates once per post: a lower bound on the cost, far less work than a post of the model
 - the default persona (scenarios/steady_professional.yaml): one replicate, and 30 and 200
   replicates in batched passes, as CPU seconds of this process (medians; the machine is
   shared, CPU time is steadier than wall time) and as a multiple of one replicate
