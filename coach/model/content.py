@@ -60,7 +60,14 @@ def sat_scale(t: float, t_ref: float, p) -> float:
 
 
 def content_hazard(sat: np.ndarray, scale: float, p) -> np.ndarray:
-    """The "not for me" hazard per day of followers with these stored satisfactions."""
+    """The "not for me" hazard per day of followers with these stored satisfactions.
+
+    As calibrated, the stored value is multiplied by ``scale`` (the true value would be
+    divided by it). The close reads it exactly one day after the daily rebase, so this is a
+    fixed factor ``exp(2 / satisfaction_memory_days)`` (1.22 by default) folded into
+    ``content_strength`` and ``content_threshold``; keep the rebase daily, or re-calibrate
+    both when changing it.
+    """
     dissatisfaction = -sat * F32(scale) - F32(p.content_threshold)
     return F32(p.content_strength) * np.maximum(dissatisfaction, F32(0))
 

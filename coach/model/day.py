@@ -464,11 +464,13 @@ class ReplicateBatch:
             self.daily[f"unfollows_{r}"][:, day] += by[:, i]
 
     def _rebase(self, t: float) -> None:
-        """Fold the decay into the scaled accumulators, once the scale has grown by e (a pass
-        over the crowd, so not every day; float32 keeps 7 digits either way)."""
+        """Fold the decay into the scaled accumulators, every close.
+
+        Daily on purpose: the content hazard reads the stored satisfaction one day after the
+        last rebase (see :func:`coach.model.content.content_hazard`), and its calibration
+        rests on that.
+        """
         p = self.params
-        if t - self.t_ref < min(p.satisfaction_memory_days, p.ignored_memory_days) * HOURS:
-            return
         self.crowd.rebase({
             "sat": math.exp(-(t - self.t_ref) / (p.satisfaction_memory_days * HOURS)),
             "ignored": math.exp(-(t - self.t_ref) / (p.ignored_memory_days * HOURS)),
