@@ -19,25 +19,38 @@ import streamlit as st
 from app.about import about_tab
 from app.coaching import coach_tab
 from app.compare import compare_tab
+from app.explore import explore_tab
 from app.history import history_tab
+from app.layout import apply_layout, escape_markdown, present_param, presenting
 from app.predictions import predictions_tab
 from app.sidebar import sidebar
-from app.state import PLATFORM_WORDS, TABS, current_scenario, persona_library, reference_words
-from app.urls import init_session, url_params, write_url
+from app.state import PLATFORM_WORDS, TABS, current_scenario, persona_library, plain_problem, reference_words
+from app.urls import init_session, session_params, url_params, write_url
+from app.yaml_editor import yaml_editor
 from coach import Scenario
 
 
-def story_card(base: Scenario, label_kind: str) -> None:
+def kinds_of_follower(n: int) -> str:
+    return "1 kind of follower" if n == 1 else f"{n:,} kinds of follower"
+
+
+def story_card(base: Scenario, label_kind: str, present: bool = False) -> None:
+    """The loaded scenario's name, facts and story (its text shown as text, never as Markdown)."""
+    platform = base.platform.name
+    facts = (
+        f"{label_kind} · {PLATFORM_WORDS.get(platform, platform)} · {base.audience.followers:,} followers · "
+        f"{kinds_of_follower(len(base.audience.segments))} · {base.days} days"
+        + (f" · habits change on day {', '.join(str(s.day) for s in base.timeline)}" if base.timeline else "")
+    )
+    if present:  # one line, the story folded away: the chart must fit above the fold
+        with st.expander(f"{escape_markdown(base.name)} — {escape_markdown(facts)}"):
+            st.text(base.description or "(no story)")
+        return
     with st.container(border=True):
-        st.markdown(f"#### {base.name}")
-        platform = base.platform.name
-        st.caption(
-            f"{label_kind} · {PLATFORM_WORDS.get(platform, platform)} · {base.audience.followers:,} followers · "
-            f"{len(base.audience.segments)} kind(s) of follower · {base.days} days"
-            + (f" · habits change on day {', '.join(str(s.day) for s in base.timeline)}" if base.timeline else "")
-        )
+        st.markdown(f"**{escape_markdown(base.name)}**")
+        st.caption(facts)
         if base.description:
-            st.markdown(base.description)
+            st.text(base.description)
 
 
 def show_notices() -> None:
@@ -56,7 +69,14 @@ def show_notices() -> None:
 
 
 def main() -> None:
-    st.set_page_config(page_title="Cadence Coach", page_icon="📈", layout="wide", initial_sidebar_state="expanded")
+    present = presenting()
+    st.set_page_config(
+        page_title="Cadence Coach",
+        page_icon="📈",
+        layout="wide",
+        initial_sidebar_state="collapsed" if present else "expanded",
+    )
+    apply_layout(present)
     personas, library_problems = persona_library()
     init_session(personas)
     ss = st.session_state
@@ -64,20 +84,41 @@ def main() -> None:
     current, problems = current_scenario(base)  # once per rerun: the callbacks have already moved the widgets
     sidebar(personas, library_problems, current)
 
-    st.title("Cadence Coach")
-    st.caption("How your posting habits win and lose followers — a simulation with honest uncertainty.")
-    show_notices()
+    head, toggle = st.columns([4, 1], vertical_alignment="top" if present else "center")
+    toggle.toggle("Presenter mode", key="present", help="Large type, sidebar folded away, the main chart on screen.")
     kind, _ = reference_words()
-    story_card(base, kind.capitalize())
+    with head:
+        if not present:
+            st.markdown("## Cadence Coach")
+            st.caption("How your posting habits win and lose followers — a simulation with honest uncertainty.")
+        else:
+            story_card(base, kind.capitalize(), present)
+    show_notices()
+    if not present:
+        story_card(base, kind.capitalize(), present)
+        yaml_editor(current if current is not None else ss.get("last_valid"))
 
-    if current is not None:
-        write_url(url_params(ss["base_key"], base, current))
+    shown = current
+    if current is None:
+        # One bad combination of controls must not blank the page: say what is wrong, in the
+        # page's words, and keep showing the last valid settings.
+        shown = ss.get("last_valid")
+        st.error(
+            "These settings are not valid, so they were not simulated"
+            + (" (the page shows your last valid settings)" if shown is not None else "")
+            + ". Change the controls in the sidebar:\n\n"
+            + "\n".join(f"- {plain_problem(p)}" for p in problems)
+        )
+    else:
+        ss["last_valid"] = current
+        write_url(url_params(ss["base_key"], base, current) | present_param(present) | session_params())
 
     tabs = st.tabs(TABS, key="tab", on_change="rerun", bind="query-params")
     views: list[Callable[[], None]] = [
-        lambda: predictions_tab(current, problems),
-        lambda: compare_tab(personas, current),
-        lambda: coach_tab(current),
+        lambda: predictions_tab(shown, problems),
+        lambda: compare_tab(personas, shown),
+        lambda: explore_tab(shown),
+        lambda: coach_tab(shown),
         history_tab,
         about_tab,
     ]

@@ -15,6 +15,49 @@ COACH_CANDIDATES = 40
 COACH_MAX_SECONDS = 15 * MAX_SECONDS
 
 
+CONVERSATION_HABITS = ("reply_rate", "outreach_per_day")
+
+
+def why_no_answering(result: dict) -> str | None:
+    """When the diagnosis says answering would bring more but no suggestion answers more:
+    say why (its cost in minutes is over the budget, or it gained too little), in words."""
+    said = any(f.get("topic") in ("conversation", "ignored") for f in result.get("diagnosis", []))
+    suggested = any(h in CONVERSATION_HABITS for s in result.get("suggestions", []) for h in s.get("changes", {}))
+    if not said or suggested:
+        return None
+    budget = result.get("budget_minutes_per_day") or 0.0
+    parts = []
+    for row in result.get("sensitivity", []):
+        if row.get("habit") not in CONVERSATION_HABITS or not row.get("high"):
+            continue
+        high = row["high"]
+        gain = high["gain"]["median"] if isinstance(high.get("gain"), dict) else float(high.get("gain") or 0)
+        minutes = high.get("minutes_per_day")
+        label = HABIT_LABELS.get(row["habit"], row["habit"]).lower()
+        if minutes is not None and minutes > budget:
+            parts.append(
+                f"raising {label} to {high['value']:g} would bring {gain:+,.0f} followers but takes about "
+                f"{minutes:,.0f} minutes a day, more than your budget of {budget:,.0f}"
+            )
+        elif gain <= float(result.get("search", {}).get("min_gain", 0.0)):
+            parts.append(f"raising {label} to {high['value']:g} gained only {gain:+,.0f} followers in these runs")
+        else:
+            parts.append(
+                f"raising {label} to {high['value']:g} would bring {gain:+,.0f} followers, but the changes "
+                "suggested bring more for the same time"
+            )
+    if not parts:
+        return (
+            "Why no suggestion about answering: the changes to replies and outreach the coach tried did not "
+            "beat the others within your time budget."
+        )
+    return (
+        "Why no suggestion about answering, though the coach sees it would help: "
+        + "; ".join(parts)
+        + ". Raise the time budget to let the coach suggest it."
+    )
+
+
 def coach_tab(current: Scenario | None) -> None:
     ss = st.session_state
     try:
@@ -101,8 +144,11 @@ def coach_tab(current: Scenario | None) -> None:
                 width="stretch",
                 help="Move the sliders to this suggestion (the predictions then show the change).",
             )
+    why = why_no_answering(result)
+    if why:
+        st.info(why)
     if result.get("sensitivity"):
-        st.subheader("Which habit matters most")
-        chart = plots.tornado_chart(result["sensitivity"], labels=HABIT_LABELS)
+        # One title: the chart's own (it goes with the PNG), no heading above it.
+        chart = plots.tornado_chart(result["sensitivity"], labels=HABIT_LABELS, title="Which habit matters most")
         st.altair_chart(chart, width="stretch", theme=None)
         png_download(st, "Chart (PNG)", chart, "what-matters-most.png", "dl_tornado_png")

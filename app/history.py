@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from app.state import HABIT_LABELS, current_scenario, keep, load_base, remember
-from coach import ScenarioError
+from coach import PRESETS, ScenarioError
 from coach.importers import ArchiveError, import_history
 
 
@@ -23,6 +23,11 @@ def on_import() -> None:
         result = import_history(uploaded.getvalue(), filename=uploaded.name, tz=ss.get("import_tz", "UTC"))
         base, _ = current_scenario(ss["base"])
         scenario = result.to_scenario(base or ss["base"])
+        # The export says where the posts were published: use that platform's feed (as the
+        # CLI does), not the persona's. A CSV does not say, so it keeps the current one.
+        if result.platform in PRESETS:
+            scenario = scenario.model_copy(update={"platform": PRESETS[result.platform]})
+        scenario = scenario.model_copy(update={"description": plain_words(scenario.description)})
     except ArchiveError as exc:  # names the file and what was expected
         ss["import_problem"] = exc.message
         return
@@ -44,8 +49,21 @@ def on_import() -> None:
         "best_hours": result.best_hours,
         "warnings": list(getattr(result, "warnings", [])),
     }
+    ss["import_result"]["platform"] = scenario.platform.name
+    ss["import_result"]["followers"] = scenario.audience.followers
     load_base(scenario, "import", "you")
     ss["notices"] = [*ss.get("notices", []), f"The sliders now show your habits from {uploaded.name}."]
+
+
+def plain_words(text: str) -> str:
+    """The importer's story with the page's labels instead of field names (posts_per_day …)."""
+    for key in sorted(HABIT_LABELS, key=len, reverse=True):
+        text = text.replace(key, HABIT_LABELS[key].lower())
+    return text
+
+
+def on_followers_today() -> None:
+    st.session_state["followers"] = int(st.session_state["import_followers"])
 
 
 def history_tab() -> None:
@@ -80,10 +98,21 @@ def history_tab() -> None:
     if not found:
         return
     st.subheader(f"What {found['file']} shows")
+    platform = found.get("platform")
+    if platform:
+        st.markdown(f"**Platform:** set to **{platform}**, where these posts were published.")
+    st.markdown(
+        f"**Followers:** an export does not say how many followers you have, so the simulation starts from "
+        f"{found.get('followers', ss['followers']):,} (kept from before). Type your count today:"
+    )
+    ss["import_followers"] = int(ss["followers"])
+    st.number_input(
+        "Your followers today", 0, 10_000_000, step=10, key="import_followers", on_change=on_followers_today
+    )
     ev = found["evidence"]
     if ev.get("first") and ev.get("last"):
         st.caption(
-            f"{ev.get('posts', '?')} posts from {str(ev['first'])[:10]} to {str(ev['last'])[:10]} ({ev.get('days', '?')} days), hours in {ev.get('tz', 'UTC')}."
+            f"{ev.get('posts', 0):,} posts from {str(ev['first'])[:10]} to {str(ev['last'])[:10]} ({ev.get('days', '?')} days), hours in {ev.get('tz', 'UTC')}."
         )
     rows = [
         {

@@ -6,8 +6,14 @@ from typing import Any
 
 import streamlit as st
 
-from app.state import png_download, reference_words, refusal, simulate, slug, with_run_settings
-from coach import CHANNEL_WORDS, CHANNELS, REASON_WORDS, REASONS, Scenario, paired_differences, plots
+from app.layout import escape_markdown
+from app.state import HABIT_LABELS, png_download, reference_words, refusal, simulate, slug, with_run_settings
+from coach import CHANNEL_WORDS, CHANNELS, REASON_WORDS, REASONS, Scenario, __version__, paired_differences, plots
+
+PAIRED_WORDS = (
+    "Each change compares every run with the {kind}'s run on the same luck (same random seed) and takes the "
+    "middle of those differences, so it need not equal one median minus the other."
+)
 
 
 def metric(
@@ -17,6 +23,7 @@ def metric(
     delta: float | None,
     *,
     ref: str,
+    ref_value: float | None = None,
     digits: int = 0,
     inverse: bool = False,
     help_text: str = "",
@@ -31,19 +38,38 @@ def metric(
         help=help_text,
         border=True,
     )
+    lines = []
+    if ref_value is not None and delta is not None:
+        lines.append(f"{ref.capitalize()}: {fmt.format(ref_value)}")
     if "p10" in q:
-        col.caption(f"80% of runs: {fmt.format(q['p10'])} to {fmt.format(q['p90'])}")
+        lines.append(f"80% of runs: {fmt.format(q['p10'])} to {fmt.format(q['p90'])}")
+    if lines:
+        col.caption(" · ".join(lines))
+
+
+def time_warning(scenario: Scenario, minutes_per_day: float) -> str | None:
+    """Plain words when the habits need more minutes than the active hours hold."""
+    hours = len(scenario.habits.active_hour_list)
+    available = 60 * hours
+    if minutes_per_day <= available:
+        return None
+    start, end = scenario.habits.active_hours
+    return (
+        f"These habits take about {minutes_per_day:,.0f} minutes a day, but your active hours "
+        f"({start}:00 to {end % 24}:00, {hours} hours) hold only {available:,} minutes. Nobody can keep this up: "
+        "post less, answer fewer replies, take less time per post or reply, or widen your active hours."
+    )
 
 
 def predictions_tab(current: Scenario | None, problems: list[str]) -> None:
     ss = st.session_state
     if current is None:
-        st.error(
-            "These settings are not valid, so nothing was simulated. Change the controls in the sidebar:\n\n"
-            + "\n".join(f"- {p}" for p in problems)
-        )
-        return
+        return  # the page's top already says what is wrong and there is no valid run to show yet
+    # The reference is the loaded scenario's habits on *your* audience: changing the starting
+    # followers or the mix re-bases the comparison instead of comparing with the old audience.
     base = with_run_settings(ss["base"], current.days, current.replicates, current.seed)
+    rebased = base.audience != current.audience
+    base = base.model_copy(update={"audience": current.audience})
     changed = base.model_dump_json() != current.model_dump_json()
     message = refusal(current, 2 if changed else 1)
     if message:
@@ -53,7 +79,8 @@ def predictions_tab(current: Scenario | None, problems: list[str]) -> None:
     reference = simulate(base) if changed else ensemble
     if ensemble is None or reference is None:
         return
-    kind, name = reference_words()
+    kind, raw_name = reference_words()
+    name = escape_markdown(raw_name)  # a file's or a link's name: shown as text inside Markdown
     summary, ref_summary = ensemble.summary(), reference.summary()
     changes = paired_differences(reference, ensemble) if changed else {}
     ss["results"] = {
@@ -67,22 +94,37 @@ def predictions_tab(current: Scenario | None, problems: list[str]) -> None:
     def delta(figure: str) -> float | None:
         return changes[figure]["median"] if changed else None
 
+    def ref_value(figure: str) -> float | None:
+        value = ref_summary[figure]
+        return value["median"] if isinstance(value, dict) else value
+
+    on_audience = f" with your audience ({current.audience.followers:,} followers)" if rebased else ""
     st.markdown(
         f"**After {current.days} days**, median of {current.replicates} runs (seed {current.seed}); "
         + (
-            f"changes are against {kind} “{name}” on the same seeds."
+            f"changes are against {kind} “{name}”{on_audience}, run by run on the same luck."
             if changed
-            else f"these are {kind} “{name}”'s own settings; move a slider to see what changes."
-        )
+            else f"these are {kind} “{name}”'s own habits{on_audience}; move a slider to see what changes."
+        ),
+        help=PAIRED_WORDS.format(kind=kind) if changed else None,
     )
-    c1, c2, c3, c4, c5 = st.columns(5)
+    warning = time_warning(current, summary["minutes_per_day"])
+    if warning:
+        st.warning(warning)
+    # On a projector the chart comes first, so it is on screen without scrolling.
+    first, second = st.container(), st.container()
+    chart_slot, cards_slot = (first, second) if ss.get("present") else (second, first)
+    with cards_slot:
+        c1, c2, c3, c4, c5 = st.columns(5)
     metric(
         c1,
-        f"Followers at day {current.days}",
+        f"Followers, day {current.days}",
         summary["followers_end"],
         delta("followers_end"),
         ref=kind,
-        help_text=f"Started with {summary['followers_start']:,}.",
+        ref_value=ref_value("followers_end"),
+        help_text=f"Followers at day {current.days}; started with {summary['followers_start']:,}. "
+        + (PAIRED_WORDS.format(kind=kind) if changed else ""),
     )
     metric(
         c2,
@@ -90,6 +132,7 @@ def predictions_tab(current: Scenario | None, problems: list[str]) -> None:
         summary["follows"],
         delta("follows"),
         ref=kind,
+        ref_value=ref_value("follows"),
         help_text="People who followed during the horizon.",
     )
     metric(
@@ -98,56 +141,82 @@ def predictions_tab(current: Scenario | None, problems: list[str]) -> None:
         summary["unfollows"],
         delta("unfollows"),
         ref=kind,
+        ref_value=ref_value("unfollows"),
         inverse=True,
         help_text="People who left during the horizon (see why below).",
     )
     metric(
         c4,
-        "Minutes per day",
+        "Minutes a day",
         {"median": summary["minutes_per_day"]},
         delta("minutes_per_day"),
         ref=kind,
+        ref_value=ref_value("minutes_per_day"),
         inverse=True,
         help_text="Time your habits cost: posts × minutes per post + replies and outreach × minutes per reply.",
     )
-    c4.caption("what these habits cost you")
+    if not changed:
+        c4.caption("what these habits cost you")
     metric(
         c5,
         "Engagement per post",
         summary["engagement_per_post"],
         delta("engagement_per_post"),
         ref=kind,
+        ref_value=ref_value("engagement_per_post"),
         digits=1,
         help_text="Replies, reshares and likes per post.",
     )
 
+    markers = plots.timeline_markers(current, HABIT_LABELS)
     followers = plots.followers_chart(
-        ensemble, reference if changed else None, current_label="your settings", baseline_label=f"{kind}: {name}"
+        ensemble,
+        reference if changed else None,
+        current_label="your settings",
+        baseline_label=f"{kind}: {raw_name}",  # a chart label is text, not Markdown
+        markers=markers,
+        height=300 if ss.get("present") else 340,
+        legend="top" if ss.get("present") else "bottom",
     )
-    st.altair_chart(followers, width="stretch", theme=None)
+    chart_slot.altair_chart(plots.larger(followers) if ss.get("present") else followers, width="stretch", theme=None)
     left, right = st.columns(2)
-    channels = plots.daily_mix_chart(ensemble, "channel")
-    reasons = plots.daily_mix_chart(ensemble, "reason")
+    channels = plots.daily_mix_chart(ensemble, "channel", markers=markers)
+    reasons = plots.daily_mix_chart(ensemble, "reason", markers=markers)
     left.altair_chart(channels, width="stretch", theme=None)
     right.altair_chart(reasons, width="stretch", theme=None)
     with left:
         st.markdown("**Where new followers came from** (total over the horizon)")
         rows = [
-            {"how they found you": CHANNEL_WORDS[c], "people (median)": summary["follows_by_channel"][c]["median"]}
+            {
+                "how they found you": CHANNEL_WORDS[c],
+                "people": f"{summary['follows_by_channel'][c]['median']:,.0f}",
+            }
             for c in CHANNELS
         ]
         st.dataframe(rows, hide_index=True, width="stretch")
     with right:
         st.markdown("**Why people left** (total over the horizon)")
         table = plots.reason_table(ensemble, reference if changed else None, baseline_label=kind).drop(columns="reason")
+        if changed:
+            table = table.rename(columns={"change": f"change vs {kind}"})
         st.dataframe(table, hide_index=True, width="stretch")
     top = max(REASONS, key=lambda r: summary["unfollows_by_reason"][r]["median"])
     if summary["unfollows"]["median"] > 0:
         st.caption(f"The most common reason to leave: **{REASON_WORDS[top]}**.")
 
+    reach = plots.activity_chart(ensemble, "impressions", markers=markers)
+    st.altair_chart(reach, width="stretch", theme=None)
+    replies = summary["replies_per_day"]
+    st.caption(
+        f"Per day (median): your posts were seen {summary['impressions_per_day']['median']:,.0f} times; "
+        f"{replies['received']['median']:,.0f} replies came in, you answered "
+        f"{replies['answered']['median']:,.0f} and left {replies['ignored']['median']:,.0f} unanswered."
+    )
+
     st.markdown("**Export**")
     d1, d2, d3, d4 = st.columns(4)
     stem = slug(current.name)
+    context = export_context(current, kind, raw_name, changed)
     d1.download_button(
         "Results per day (CSV)",
         data=ensemble.to_csv,
@@ -157,7 +226,28 @@ def predictions_tab(current: Scenario | None, problems: list[str]) -> None:
         on_click="ignore",
         width="stretch",
     )
-    png_download(d2, "Followers chart (PNG)", followers, f"{stem}-followers.png", "dl_png_followers", width="stretch")
-    png_download(d3, "Follows chart (PNG)", channels, f"{stem}-follows.png", "dl_png_channels", width="stretch")
-    png_download(d4, "Unfollows chart (PNG)", reasons, f"{stem}-unfollows.png", "dl_png_reasons", width="stretch")
+    png_download(
+        d2, "Followers chart (PNG)", followers, f"{stem}-followers.png", "dl_png_followers", context, width="stretch"
+    )
+    png_download(
+        d3, "Follows chart (PNG)", channels, f"{stem}-follows.png", "dl_png_channels", context, width="stretch"
+    )
+    png_download(
+        d4, "Unfollows chart (PNG)", reasons, f"{stem}-unfollows.png", "dl_png_reasons", context, width="stretch"
+    )
     st.caption("The page address holds these settings: copy it to share exactly this view.")
+
+
+def export_context(current: Scenario, kind: str, name: str, changed: bool) -> list[str]:
+    """Lines printed on exported images: which scenario, which settings, which runs."""
+    h = current.habits
+    lines = [
+        f"{current.name}"
+        + (f" (changed from {kind} “{name}”)" if changed else "")
+        + f" · {current.platform.name} · {current.audience.followers:,} starting followers",
+        f"{h.posts_per_day:g} posts a day in sittings of {h.posts_per_session}, reply rate {h.reply_rate:g}, "
+        f"link share {h.link_share:g}, promotion share {h.promo_share:g}, question share {h.question_share:g}, "
+        f"outreach {h.outreach_per_day:g} a day",
+        f"{current.days} days, {current.replicates} runs, seed {current.seed} · Cadence Coach {__version__}",
+    ]
+    return lines

@@ -12,6 +12,7 @@ from app.state import (
     PLATFORM_WORDS,
     RUN_FIELDS,
     bounds,
+    export_scenario,
     help_text,
     on_persona,
     on_reset,
@@ -19,10 +20,49 @@ from app.state import (
     on_upload,
     slug,
 )
+from app.timeline import timeline_editor
 from coach import PRESETS, Audience, Habits, Scenario, __version__, dump_scenario
+
+# Most people post 0 to 20 times a day: half-steps there take two thirds of the track; the
+# rest of the allowed range (to 100) stays reachable in coarser steps and in the number box.
+POSTS_GRID = [i / 2 for i in range(0, 41)] + [22.0, 25.0, 30.0, 35.0, 40.0, 50.0, 60.0, 70.0, 80.0, 90.0, 100.0]
+
+
+def _box_changed() -> None:
+    st.session_state["posts_per_day"] = float(st.session_state["posts_per_day_box"])
+
+
+def posts_per_day_control(label: str) -> None:
+    """Posts per day: a slider whose common range (0–20) has room, plus a box for any value."""
+    ss = st.session_state
+    value = float(ss["posts_per_day"])
+    options = sorted({*POSTS_GRID, value})  # a value from a file or import keeps its place
+    ss["posts_per_day_box"] = value
+    left, right = st.columns([5, 2], vertical_alignment="bottom")
+    left.select_slider(
+        label,
+        options,
+        key="posts_per_day",
+        format_func=lambda v: f"{v:g}",
+        help=help_text(Habits, "posts_per_day") + " The scale gives 0–20 most of the room; type any value in the box.",
+    )
+    lo, hi, _ = bounds(Habits, "posts_per_day")
+    right.number_input(
+        "Posts per day, exact",
+        float(lo),
+        float(hi),
+        step=0.5,
+        key="posts_per_day_box",
+        on_change=_box_changed,
+        label_visibility="collapsed",
+        format="%g",
+    )
 
 
 def slider_for(model: type, key: str, label: str, step: float) -> None:
+    if key == "posts_per_day":
+        posts_per_day_control(label)
+        return
     lo, hi, _ = bounds(model, key)
     if key in INT_HABITS:
         st.slider(label, int(lo), int(hi), step=int(step), key=key, help=help_text(model, key))
@@ -60,13 +100,15 @@ def sidebar(personas: dict[str, Scenario], library_problems: list[str], current:
         )
 
         st.header("Your habits")
-        if base.timeline:
-            days = ", ".join(str(step.day) for step in base.timeline)
+        if ss.get("timeline_rows"):
+            days = ", ".join(sorted({str(r["day"]) for r in ss["timeline_rows"]}, key=int))
             st.caption(
-                f"This scenario changes its habits on day {days} (see its story); the sliders set the habits before that."
+                f"These settings change habits on day {days} (see “Habits that change over time”); "
+                "the sliders set the habits before that."
             )
         for key, label, step in MAIN_HABITS:
             slider_for(Habits, key, label, step)
+        timeline_editor()
         with st.expander("More habits"):
             for key, label, step in MORE_HABITS:
                 slider_for(Habits, key, label, step)
@@ -148,11 +190,11 @@ def sidebar(personas: dict[str, Scenario], library_problems: list[str], current:
             help="A scenario file as written by “Download settings” or `coach`; see README for the format.",
         )
         if current is not None:
-            yaml_text = dump_scenario(current)
+            yaml_text = dump_scenario(export_scenario(base, current))
             st.download_button(
                 "Download settings (YAML)",
                 data=yaml_text,
-                file_name=f"{slug(current.name)}.yaml",
+                file_name=f"{slug(export_scenario(base, current).name)}.yaml",
                 mime="application/x-yaml",
                 key="download_yaml",
                 on_click="ignore",

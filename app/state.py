@@ -66,8 +66,9 @@ URL_KEYS = (
     ["persona", "scenario", "active_hours", "followers", "mix", "platform"]
     + [k for k, _, _ in MAIN_HABITS + MORE_HABITS]
     + list(RUN_FIELDS)
+    + ["present", "compare", "variants"]
 )
-TABS = ["Predictions", "Compare", "Coach", "Your history", "About the model"]
+TABS = ["Predictions", "Compare", "Explore", "Coach", "Your history", "About the model"]
 
 
 # ======================================================================================
@@ -223,6 +224,24 @@ def load_base(scenario: Scenario, key: str, label: str) -> None:
     st.session_state["persona"] = key.split(":", 1)[1] if key.startswith("persona:") else None
     for name, value in widget_values(scenario).items():
         st.session_state[name] = value
+    st.session_state["timeline_rows"] = timeline_rows(scenario)
+
+
+def timeline_rows(scenario: Scenario) -> list[dict[str, Any]]:
+    """The scenario's timeline as one row per habit change (the page's timeline editor)."""
+    rows = []
+    for step in sorted(scenario.timeline, key=lambda s: s.day):
+        for habit, value in step.habits.model_dump(exclude_none=True).items():
+            rows.append({"day": int(step.day), "habit": habit, "value": value})
+    return rows
+
+
+def timeline_data(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Rows of the timeline editor → the scenario's ``timeline`` (one step per day)."""
+    steps: dict[int, dict[str, Any]] = {}
+    for row in rows:
+        steps.setdefault(int(row["day"]), {})[row["habit"]] = row["value"]
+    return [{"day": day, "habits": habits} for day, habits in sorted(steps.items())]
 
 
 def settings_data(base: Scenario) -> dict[str, Any]:
@@ -243,6 +262,8 @@ def settings_data(base: Scenario) -> dict[str, Any]:
         seg["share"] = w
     if ss["platform"] != "custom":
         data["platform"] = ss["platform"]
+    if "timeline_rows" in ss:  # the page's timeline editor (rows of "from day N, habit value")
+        data["timeline"] = timeline_data(ss["timeline_rows"])
     return set_run_settings(data, ss["days"], ss["replicates"], ss["seed"])
 
 
@@ -344,12 +365,88 @@ def remember(key: str) -> None:
     st.session_state[f"_{key}"] = st.session_state[key]
 
 
+PLAIN_FIELDS = {
+    "link_share + promo_share + question_share": "Link share + promotion share + question share",
+    "audience.segments": "Who follows you now",
+    "audience.followers": "Starting followers",
+    "audience.": "audience: ",
+    "habits.": "",
+    "timeline": "habit changes",
+} | {key: label for key, label in HABIT_LABELS.items() if "_" in key}
+
+
+def plain_problem(problem: str) -> str:
+    """A validation message in the page's words: labels, not YAML field names.
+
+    Field names stay in the YAML editor's messages (where the learner types them); the
+    sidebar speaks of "Link share", not ``habits.link_share``.
+    """
+    text = problem.removeprefix("your settings: ")
+    if "shares sum to 0" in text:
+        return "Who follows you now: every share is 0; give at least one kind of follower a share above 0."
+    text = text.replace("habits: link_share", "link_share")
+    for field in sorted(PLAIN_FIELDS, key=len, reverse=True):
+        text = text.replace(field, PLAIN_FIELDS[field])
+    text = text.replace(" = ", " add up to ", 1) if "share + " in text else text
+    text = text.replace("[start, end) with start 0..23, end 1..24, start != end", "a start hour and a later end hour")
+    return text[:1].upper() + text[1:]
+
+
 def reference_words() -> tuple[str, str]:
     """('persona', 'The Steady Professional') style words for the reference scenario."""
     key = st.session_state["base_key"]
-    kinds = {"persona": "persona", "file": "your file", "import": "you (imported)", "link": "the linked scenario"}
+    kinds = {
+        "persona": "persona",
+        "file": "your file",
+        "import": "you (imported)",
+        "link": "the linked scenario",
+        "edit": "your edited YAML",
+    }
     kind = kinds.get(key.split(":", 1)[0], "the reference")
     return kind, st.session_state["base_label"]
+
+
+CHANGE_WORDS = HABIT_LABELS | {
+    "followers": "Starting followers",
+    "platform": "Platform",
+    "days": "Horizon (days)",
+    "replicates": "Runs",
+    "seed": "Seed",
+}
+
+
+def changes_from(base: Scenario, current: Scenario) -> list[str]:
+    """What the controls changed, in words: ["reply rate 0 → 0.7", …] (empty if nothing)."""
+    mine, theirs = widget_values(current), widget_values(base)
+    out = []
+    for key, label in CHANGE_WORDS.items():
+        if key == "active_hours":
+            a = (theirs["active_from"], theirs["active_until"])
+            b = (mine["active_from"], mine["active_until"])
+            if a != b:
+                out.append(f"active hours {a[0]}–{a[1]} → {b[0]}–{b[1]}")
+        elif key in mine and mine[key] != theirs.get(key):
+            old, new = theirs.get(key), mine[key]
+            fmt = (lambda v: f"{v:,g}") if isinstance(new, int | float) else str
+            out.append(f"{label.lower()} {fmt(old)} → {fmt(new)}")
+    if [seg.share for seg in base.audience.segments] != [seg.share for seg in current.audience.segments]:
+        out.append("the mix of followers")
+    return out
+
+
+def export_scenario(base: Scenario, current: Scenario) -> Scenario:
+    """The settings as they should be downloaded: a changed persona says it was changed.
+
+    Its name gains "(changed)" and its story starts with what changed, so a file called
+    "the-billboard.yaml" no longer claims "never answers anyone" with a reply rate of 0.7.
+    """
+    changes = changes_from(base, current)
+    if not changes:
+        return current
+    note = f"Changed from “{base.name}”: {', '.join(changes)}."
+    story = f"{note} The original story: {base.description}" if base.description else note
+    name = current.name if current.name.endswith("(changed)") else f"{current.name} (changed)"
+    return current.model_copy(update={"name": name[:80], "description": story[:2000]})
 
 
 def slug(text: str) -> str:
@@ -357,11 +454,17 @@ def slug(text: str) -> str:
     return "-".join(part for part in out.split("-") if part) or "scenario"
 
 
-def png_download(where: Any, label: str, chart: Any, file_name: str, key: str, **options: Any) -> None:
-    """A button that exports a chart as PNG for slides (rendered only when clicked)."""
+def png_download(
+    where: Any, label: str, chart: Any, file_name: str, key: str, context: list[str] | None = None, **options: Any
+) -> None:
+    """A button that exports a chart as PNG for slides (rendered only when clicked).
+
+    ``context`` lines (scenario and settings) are printed under the chart's title, so the
+    image still says what it shows once it is pasted into a slide.
+    """
     where.download_button(
         label,
-        data=lambda: plots.chart_png(chart),
+        data=lambda: plots.chart_png(chart, context=context or ()),
         file_name=file_name,
         mime="image/png",
         key=key,

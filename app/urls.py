@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import json
 import math
 import zlib
 from typing import Any
@@ -52,7 +53,11 @@ def decode_scenario(text: str) -> Scenario:
 def url_params(base_key: str, base: Scenario, current: Scenario) -> dict[str, str]:
     """Query parameters for the current settings: the base, then only what differs from it."""
     params: dict[str, str] = {}
-    if base_key.startswith("persona:"):
+    if current.timeline != base.timeline:
+        # The timeline was edited in the page: the link carries it inside the scenario.
+        base = base.model_copy(update={"timeline": current.timeline, "days": current.days})
+        params["scenario"] = encode_scenario(base)
+    elif base_key.startswith("persona:"):
         params["persona"] = base_key.split(":", 1)[1]
     else:
         params["scenario"] = encode_scenario(base)
@@ -66,6 +71,75 @@ def url_params(base_key: str, base: Scenario, current: Scenario) -> dict[str, st
     if shares != [_fmt(seg.share) for seg in base.audience.segments]:
         params["mix"] = ",".join(shares)
     return params
+
+
+def session_params() -> dict[str, str]:
+    """The Compare picks and saved variants, so a shared link reopens the same comparison.
+
+    ``compare`` lists the picks (``current``, a persona's file stem, or ``variant:N``);
+    ``variants`` holds the saved variants themselves (compressed YAML, like ``scenario``).
+    """
+    ss = st.session_state
+    names = list(ss.get("variants", {}))
+    params: dict[str, str] = {}
+    if names:
+        docs = [dump_scenario(ss["variants"][n]) for n in names]
+        blob = json.dumps({"names": names, "yaml": docs}, ensure_ascii=False).encode()
+        params["variants"] = base64.urlsafe_b64encode(zlib.compress(blob, 9)).decode().rstrip("=")
+    picks = []
+    for key in ss.get("compare_pick", ss.get("_compare_pick", [])):
+        if key.startswith("persona:"):
+            picks.append(key.split(":", 1)[1])
+        elif key.startswith("variant:") and key.split(":", 1)[1] in names:
+            picks.append(f"variant:{names.index(key.split(':', 1)[1])}")
+        elif key == "current":
+            picks.append(key)
+    if picks:
+        params["compare"] = ",".join(picks)
+    return params
+
+
+def read_session_params(personas: dict[str, Scenario]) -> list[str]:
+    """Restore saved variants and Compare picks from the link; return problems found."""
+    qp = st.query_params
+    ss = st.session_state
+    problems: list[str] = []
+    names: list[str] = []
+    if "variants" in qp:
+        try:
+            text = qp["variants"]
+            raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+            inflater = zlib.decompressobj()
+            data = json.loads(inflater.decompress(raw, 2_000_000))
+            names = [str(n)[:80] for n in data["names"]][:20]
+            for name, doc in zip(names, data["yaml"], strict=False):
+                ss["variants"][name] = parse_scenario(doc, source=f"the link's variant “{name}”")
+        except ScenarioError as exc:
+            problems.append("URL parameter variants: " + "; ".join(exc.problems) + " Some saved variants are missing.")
+        except (binascii.Error, zlib.error, ValueError, KeyError, TypeError):
+            problems.append(
+                "URL parameter variants could not be decoded (the link may be cut short); no saved variants."
+            )
+    if "compare" in qp:
+        picks, unknown = [], []
+        for part in qp["compare"].split(",")[:4]:
+            part = part.strip()
+            if part == "current":
+                picks.append("current")
+            elif part in personas:
+                picks.append(f"persona:{part}")
+            elif part.startswith("variant:") and part[8:].isdigit() and int(part[8:]) < len(names):
+                picks.append(f"variant:{names[int(part[8:])]}")
+            else:
+                unknown.append(part)
+        if unknown:
+            problems.append(
+                f"URL parameter compare: {', '.join(repr(u) for u in unknown)} is not a persona or saved variant; "
+                f"allowed: current, {', '.join(personas)} or variant:N. Left out of the comparison."
+            )
+        if picks:
+            ss["_compare_pick"] = list(dict.fromkeys(picks))
+    return problems
 
 
 def write_url(params: dict[str, str]) -> None:
@@ -174,7 +248,7 @@ def read_url(personas: dict[str, Scenario]) -> list[str]:
             problems.append(
                 f"URL parameter mix={qp['mix']!r} is not allowed; allowed: {len(segs)} shares from 0 to 1, comma-separated, for {names}. Using the scenario's mix instead."
             )
-    known = set(URL_KEYS) | {"tab"}
+    known = set(URL_KEYS) | {"tab", "compare", "variants"}
     unknown = [k for k in qp if k not in known]
     if unknown:
         problems.append(
@@ -198,3 +272,4 @@ def init_session(personas: dict[str, Scenario]) -> None:
     pair = [f"persona:{p}" for p in (*COMPARE_PERSONAS, DEFAULT_PERSONA) if p in personas]
     contrast = [key for key in pair if key != ss["base_key"]][:2]
     ss["_compare_pick"] = ["current", *contrast] if contrast else ["current", ss["base_key"]]
+    ss["url_problems"] += read_session_params(personas)

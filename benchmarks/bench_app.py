@@ -47,7 +47,7 @@ def main() -> None:
     for i in range(1, args.repeat + 1):
         value = start + 0.5 * i
         t = time.perf_counter()
-        at.slider(key="posts_per_day").set_value(value).run()
+        at.select_slider(key="posts_per_day").set_value(value).run()
         warm.append(time.perf_counter() - t)
         if at.exception:
             raise SystemExit(f"the app raised: {at.exception[0].value}")
@@ -59,7 +59,7 @@ def main() -> None:
     cached = []
     for i in range(1, args.repeat + 1):
         t = time.perf_counter()
-        at.slider(key="posts_per_day").set_value(start + 0.5 * i).run()
+        at.select_slider(key="posts_per_day").set_value(start + 0.5 * i).run()
         cached.append(time.perf_counter() - t)
 
     # The simulation alone for one new value, as the page calls it (warm worker pool).

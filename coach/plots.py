@@ -17,24 +17,71 @@ import pandas as pd
 
 from coach.results import CHANNEL_WORDS, CHANNELS, REASON_WORDS, REASONS, Ensemble, paired_differences, quantiles
 
-# Okabe-Ito: distinguishable with the common colour-vision deficiencies and on projectors.
+# One palette for the whole product (page, PNG exports, CLI-made charts): a colour means one
+# thing everywhere. Channels (how people came) are cool colours, reasons (why they left) warm
+# ones, and the two sets share no colour, so adjacent charts cannot contradict each other.
+# Okabe-Ito and Paul Tol's colours: distinguishable with the common colour-vision
+# deficiencies and on projectors.
 PALETTE = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#F0E442", "#000000"]
-BASELINE_COLOR = "#6b6b6b"
-CHANNEL_COLORS = dict(zip(CHANNELS, ["#0072B2", "#009E73", "#E69F00", "#56B4E9"], strict=True))
-REASON_COLORS = dict(zip(REASONS, ["#D55E00", "#CC79A7", "#E69F00", "#6b6b6b", "#56B4E9"], strict=True))
+YOU_COLOR = "#0072B2"  # "your settings", in every chart
+BASELINE_COLOR = "#6b6b6b"  # the reference (persona, file) you compare with: grey, dashed
+CHANNEL_COLORS = {"reshare": "#117733", "conversation": "#44AA99", "outreach": "#332288", "discovery": "#88CCEE"}
+REASON_COLORS = {
+    "fatigue": "#D55E00",
+    "content": "#CC79A7",
+    "ignored": "#E69F00",
+    "neglect": "#882255",
+    "churn": "#DDCC77",
+}
+# Each bundled persona keeps its colour wherever it is drawn, whatever else is picked with it
+# (keyed by file stem). Blue stays "your settings"; grey stays "the reference".
+PERSONA_COLORS = {
+    "billboard": "#D55E00",
+    "conversationalist": "#009E73",
+    "ghost": "#999999",
+    "newcomer": "#56B4E9",
+    "news_curator": "#E69F00",
+    "over_poster": "#CC79A7",
+    "scheduled_bot": "#882255",
+    "steady_professional": "#332288",
+    "turnaround": "#117733",
+    "self_promoter": "#AA4499",
+    "collector": "#999933",
+    "too_big": "#000000",
+    "chat_regular": "#44AA99",
+}
+# Saved variants and files: colours not used by a bundled persona, chosen by name (stable).
+EXTRA_COLORS = ["#661100", "#6699CC", "#DDCC77", "#117777", "#AA4466", "#4477AA"]
+
+
+def scenario_color(key: str) -> str:
+    """The colour of a compared scenario, by its key: ``current``, ``persona:NAME`` or any other."""
+    if key == "current":
+        return YOU_COLOR
+    stem = key.split(":", 1)[1] if key.startswith("persona:") else None
+    if stem in PERSONA_COLORS:
+        return PERSONA_COLORS[stem]
+    import zlib  # a stable hash (str hash changes between processes)
+
+    return EXTRA_COLORS[zlib.crc32(key.encode()) % len(EXTRA_COLORS)]
+
 
 FONT_SIZE = 15
 TITLE_SIZE = 18
 
 
-def _titled(chart: alt.LayerChart, title: str | None, subtitle: str, height: int) -> alt.LayerChart:
+def _titled(
+    chart: alt.LayerChart, title: str | None, subtitle: str, height: int, legend: str = "bottom"
+) -> alt.LayerChart:
     """A banded chart with its title and the subtitle that says what the band means."""
     if title:
         chart = chart.properties(title=alt.TitleParams(title, subtitle=subtitle, subtitleFontSize=FONT_SIZE - 2))
-    return _style(chart, height=height)
+    return _style(chart, height=height, legend_orient=legend, legend_columns=4 if legend == "top" else 2)
 
 
-def _style(chart: alt.TopLevelMixin, height: int = 320, legend_columns: int = 2) -> alt.TopLevelMixin:
+def _style(
+    chart: alt.TopLevelMixin, height: int = 320, legend_columns: int = 2, legend_orient: str = "bottom"
+) -> alt.TopLevelMixin:
     """Projector-friendly fonts and a white background (also for PNG export)."""
     return (
         # fit-x: the width follows the page, ``height`` is the plotting area (legend and title
@@ -42,12 +89,19 @@ def _style(chart: alt.TopLevelMixin, height: int = 320, legend_columns: int = 2)
         chart.properties(
             height=height, background="white", autosize=alt.AutoSizeParams(type="fit-x", contains="padding")
         )
-        .configure_axis(labelFontSize=FONT_SIZE - 1, titleFontSize=FONT_SIZE, grid=True, gridOpacity=0.4)
+        .configure_axis(
+            labelFontSize=FONT_SIZE - 1,
+            titleFontSize=FONT_SIZE,
+            grid=True,
+            gridOpacity=0.4,
+            labelOverlap="greedy",  # drop a tick label rather than print "115120"
+            labelSeparation=6,
+        )
         .configure_legend(
             labelFontSize=FONT_SIZE - 1,
             titleFontSize=FONT_SIZE,
             labelLimit=320,
-            orient="bottom",
+            orient=legend_orient,
             columns=legend_columns,
             symbolSize=260,
             symbolStrokeWidth=4,
@@ -62,9 +116,30 @@ def _style(chart: alt.TopLevelMixin, height: int = 320, legend_columns: int = 2)
 # --------------------------------------------------------------------------------------
 
 
-def band_frame(ensemble: Ensemble, name: str = "followers", label: str | None = None) -> pd.DataFrame:
-    """Per day: median, 10th and 90th percentile of one daily series over the replicates."""
-    series = ensemble.series(name)
+MEASURES = {
+    "net": "net change in followers since day 0",
+    "growth": "growth since day 0 (%)",
+    "followers": "followers",
+}
+
+
+def band_frame(
+    ensemble: Ensemble, name: str = "followers", label: str | None = None, measure: str = "followers"
+) -> pd.DataFrame:
+    """Per day: median, 10th and 90th percentile of one daily series over the replicates.
+
+    ``measure`` (for ``followers`` only): ``followers`` as counted, ``net`` change since day 0
+    (people), or ``growth`` since day 0 (%, of the starting followers). Net change and growth
+    let accounts of different sizes be compared by what their habits do, not by their size.
+    """
+    series = ensemble.series(name).astype(float)
+    if measure not in MEASURES:
+        raise ValueError(f"measure must be one of {', '.join(MEASURES)}, not {measure!r}")
+    if measure != "followers":
+        start = float(ensemble.runs[0].followers_start)
+        series = series - start
+        if measure == "growth":
+            series = 100.0 * series / max(start, 1.0)
     return pd.DataFrame(
         {
             "day": np.arange(1, series.shape[1] + 1),
@@ -109,7 +184,9 @@ def daily_mix_frame(ensemble: Ensemble, kind: str, window: int | None = None) ->
 def reason_table(current: Ensemble, baseline: Ensemble | None = None, baseline_label: str = "persona") -> pd.DataFrame:
     """Why people left, in words: total unfollows per reason over the horizon.
 
-    With a baseline run on the same seeds, adds the paired change (current − baseline).
+    With a baseline run on the same seeds, adds the paired change (current − baseline, run
+    by run) in a short ``change`` column placed before the interval, so it is never the
+    column a narrow screen cuts off. Figures are text with thousands separators.
     """
     totals = current.totals()
     changes = paired_differences(baseline, current) if baseline is not None else {}
@@ -118,17 +195,20 @@ def reason_table(current: Ensemble, baseline: Ensemble | None = None, baseline_l
         name = f"unfollows_{reason}"
         row: dict[str, Any] = {"why they left": REASON_WORDS[reason], "reason": reason}
         q = quantiles(totals[name])
-        row["people (median)"] = q["median"]
-        row["80% of runs"] = f"{q['p10']:,.0f} to {q['p90']:,.0f}"
+        # Medians of an even number of runs can fall between two whole people: round them.
+        row["people"] = f"{q['median']:,.0f}"
         if baseline is not None:
-            row[f"change vs {baseline_label}"] = changes[name]["median"]
+            row["change"] = f"{round(changes[name]['median']) + 0:+,}"
+        row["80% of runs"] = f"{q['p10']:,.0f} to {q['p90']:,.0f}"
         rows.append(row)
     return pd.DataFrame(rows)
 
 
 SUMMARY_ROWS = {
-    "followers_end": "followers at the end",
     "net": "net change",
+    "growth": "growth (%)",
+    "followers_start": "followers at the start",
+    "followers_end": "followers at the end",
     "follows": "new followers",
     "unfollows": "unfollows",
     **{f"unfollows_{r}": f"left: {REASON_WORDS[r]}" for r in REASONS},
@@ -138,18 +218,31 @@ SUMMARY_ROWS = {
 }
 
 
+def _with_growth(ensemble: Ensemble) -> dict[str, np.ndarray]:
+    """Summary figures per replicate, plus the starting followers and growth (% of them)."""
+    t = dict(ensemble.totals())
+    start = float(ensemble.runs[0].followers_start)
+    t["followers_start"] = np.full(len(t["net"]), start)
+    t["growth"] = 100.0 * np.asarray(t["net"], dtype=float) / max(start, 1.0)
+    return t
+
+
 def compare_table(ensembles: Sequence[Ensemble], labels: Sequence[str]) -> pd.DataFrame:
     """Side-by-side outcomes: one row per measure, one column per scenario.
 
     The first scenario is the reference; every other column shows its median with the
     paired change against the reference (same seeds), e.g. ``912 (+83; +60 to +101)``.
+    Net change and growth (% of the starting followers) come first: they say what the
+    habits did, whatever the account's size.
     """
     if len(ensembles) != len(labels):
         raise ValueError("one label per ensemble")
-    ref = ensembles[0]
-    totals = [e.totals() for e in ensembles]
-    changes = [None] + [paired_differences(ref, e) for e in ensembles[1:]]
-    digits = {"minutes_per_day": 0, "engagement_per_post": 1}
+    totals = [_with_growth(e) for e in ensembles]
+    changes: list[dict[str, Any] | None] = [None]
+    for e, t in zip(ensembles[1:], totals[1:], strict=True):
+        paired_differences(ensembles[0], e)  # raises unless both ran on the same seeds
+        changes.append({k: quantiles(t[k] - totals[0][k]) for k in SUMMARY_ROWS})
+    digits = {"minutes_per_day": 0, "engagement_per_post": 1, "growth": 1}
     rows = []
     for key, words in SUMMARY_ROWS.items():
         row: dict[str, str] = {"measure": words}
@@ -157,7 +250,7 @@ def compare_table(ensembles: Sequence[Ensemble], labels: Sequence[str]) -> pd.Da
             d = digits.get(key, 0)
             med = round(float(np.median(totals[i][key])), d) + 0.0  # + 0.0: no "-0"
             change = changes[i]
-            if change is None:
+            if change is None or key == "followers_start":  # a given, not an outcome: no change shown
                 row[label] = f"{med:,.{d}f}"
             else:
                 diff = {k: round(v, d) + 0.0 for k, v in change[key].items()}
@@ -171,6 +264,46 @@ def compare_table(ensembles: Sequence[Ensemble], labels: Sequence[str]) -> pd.Da
 # --------------------------------------------------------------------------------------
 
 
+Markers = Sequence[tuple[int, str]]
+"""Timeline steps to mark on a time chart: (first day of the new habits, what changes)."""
+
+
+def timeline_markers(scenario: Any, words: Mapping[str, str] | None = None) -> list[tuple[int, str]]:
+    """(day, "from day 45: reply rate 0.9") for each timeline step of a scenario."""
+    words = words or {}
+    out = []
+    for step in sorted(scenario.timeline, key=lambda s: s.day):
+        changes = step.habits.model_dump(exclude_none=True)
+        text = ", ".join(f"{words.get(k, k.replace('_', ' ')).lower()} {_short(v)}" for k, v in changes.items())
+        out.append((int(step.day), f"from day {step.day}: {text}"))
+    return out
+
+
+def _short(value: Any) -> str:
+    if isinstance(value, list | tuple):
+        return "–".join(str(v) for v in value)
+    return f"{value:g}" if isinstance(value, int | float) else str(value)
+
+
+def _marker_layer(markers: Markers | None, x_field: str = "day") -> list[alt.Chart]:
+    """Dashed vertical rules at timeline steps, labelled "day N" at the top."""
+    if not markers:
+        return []
+    data = pd.DataFrame({x_field: [d for d, _ in markers], "what": [w for _, w in markers]})
+    data["label"] = [f"day {d}" for d, _ in markers]
+    rule = (
+        alt.Chart(data)
+        .mark_rule(color="black", strokeDash=[4, 3], strokeWidth=1.5)
+        .encode(x=f"{x_field}:Q", tooltip=[alt.Tooltip("what:N", title="habits change")])
+    )
+    text = (
+        alt.Chart(data)
+        .mark_text(align="left", baseline="top", dx=4, dy=2, fontSize=FONT_SIZE - 2, color="black")
+        .encode(x=f"{x_field}:Q", y=alt.value(0), text="label:N")
+    )
+    return [rule, text]
+
+
 def followers_chart(
     current: Ensemble,
     baseline: Ensemble | None = None,
@@ -178,20 +311,26 @@ def followers_chart(
     current_label: str = "your settings",
     baseline_label: str = "persona",
     title: str | None = "Followers over time",
+    markers: Markers | None = None,
+    height: int = 340,
+    legend: str = "bottom",
 ) -> alt.TopLevelMixin:
-    """Median followers per day with the 10–90% band; the baseline's median dashed."""
+    """Median followers per day with the 10–90% band; the baseline's median dashed grey.
+
+    ``markers`` (see :func:`timeline_markers`) draw the days on which habits change.
+    """
     frames = [band_frame(current, label=current_label)]
     if baseline is not None:
         frames.append(band_frame(baseline, label=baseline_label))
     data = pd.concat(frames, ignore_index=True)
     domain = [current_label] + ([baseline_label] if baseline is not None else [])
-    colors = [PALETTE[0]] + ([BASELINE_COLOR] if baseline is not None else [])
+    colors = [YOU_COLOR] + ([BASELINE_COLOR] if baseline is not None else [])
     color = alt.Color("scenario:N", title=None, scale=alt.Scale(domain=domain, range=colors))
     x = alt.X("day:Q", title="day", scale=alt.Scale(nice=False))
     base = alt.Chart(data)
     band = (
         base.transform_filter(alt.datum.scenario == current_label)
-        .mark_area(opacity=0.22, color=PALETTE[0])
+        .mark_area(opacity=0.22, color=YOU_COLOR)
         .encode(x=x, y=alt.Y("p10:Q", title="followers", scale=alt.Scale(zero=False)), y2="p90:Q")
     )
     tooltip = [
@@ -211,11 +350,38 @@ def followers_chart(
         tooltip=tooltip,
     )
     return _titled(
-        alt.layer(band, lines), title, "line: median of the runs; shaded: 80% of runs (10th to 90th percentile)", 340
+        alt.layer(band, lines, *_marker_layer(markers)),
+        title,
+        "line: median of the runs; shaded: 80% of runs (10th to 90th percentile)",
+        height,
+        legend,
     )
 
 
-def daily_mix_chart(ensemble: Ensemble, kind: str, title: str | None = None) -> alt.TopLevelMixin:
+def activity_chart(
+    current: Ensemble, name: str = "impressions", title: str | None = None, markers: Markers | None = None
+) -> alt.TopLevelMixin:
+    """One daily activity series (impressions by default) with its 10–90% band."""
+    data = band_frame(current, name=name, label="your settings")
+    words = {"impressions": "times your posts were seen (impressions) per day"}
+    y_title = words.get(name, name.replace("_", " ") + " per day")
+    x = alt.X("day:Q", title="day", scale=alt.Scale(nice=False))
+    base = alt.Chart(data)
+    band = base.mark_area(opacity=0.22, color=YOU_COLOR).encode(
+        x=x, y=alt.Y("p10:Q", title=y_title, scale=alt.Scale(zero=True)), y2="p90:Q"
+    )
+    line = base.mark_line(strokeWidth=3, color=YOU_COLOR).encode(
+        x=x,
+        y="median:Q",
+        tooltip=[alt.Tooltip("day:Q"), alt.Tooltip("median:Q", format=",.0f", title="median")],
+    )
+    title = title if title is not None else "Reach: how often your posts were seen"
+    return _titled(alt.layer(band, line, *_marker_layer(markers)), title, "line: median; shaded: 80% of runs", 220)
+
+
+def daily_mix_chart(
+    ensemble: Ensemble, kind: str, title: str | None = None, markers: Markers | None = None
+) -> alt.TopLevelMixin:
     """Stacked areas of follows per day by channel, or unfollows per day by reason."""
     data = daily_mix_frame(ensemble, kind)
     keys, words, colors = (
@@ -227,7 +393,7 @@ def daily_mix_chart(ensemble: Ensemble, kind: str, title: str | None = None) -> 
     y_title = "new followers per day" if kind == "channel" else "unfollows per day"
     window = smoothing_days(ensemble.days)
     subtitle = "average per day over the runs" + (f", {window}-day rolling mean" if window > 1 else "")
-    chart = (
+    areas = (
         alt.Chart(data)
         .mark_area(opacity=0.85)
         .encode(
@@ -243,32 +409,49 @@ def daily_mix_chart(ensemble: Ensemble, kind: str, title: str | None = None) -> 
                 alt.Tooltip("per_day:Q", format=".2f", title="per day (mean of runs)"),
             ],
         )
-        .properties(title=alt.TitleParams(title, subtitle=subtitle, subtitleFontSize=FONT_SIZE - 2))
+    )
+    chart = alt.layer(areas, *_marker_layer(markers)).properties(
+        title=alt.TitleParams(title, subtitle=subtitle, subtitleFontSize=FONT_SIZE - 2)
     )
     return _style(chart, height=300, legend_columns=1)
 
 
 def compare_chart(
-    ensembles: Sequence[Ensemble], labels: Sequence[str], title: str | None = "Followers over time"
+    ensembles: Sequence[Ensemble],
+    labels: Sequence[str],
+    title: str | None = None,
+    *,
+    measure: str = "net",
+    colors: Sequence[str] | None = None,
+    markers: Markers | None = None,
+    height: int = 360,
+    subtitle: str = "same random seeds for every scenario; shaded: 80% of runs",
+    legend: str = "bottom",
 ) -> alt.TopLevelMixin:
-    """Overlaid median curves with 10–90% bands, one colour per scenario."""
-    data = pd.concat([band_frame(e, label=lab) for e, lab in zip(ensembles, labels, strict=True)], ignore_index=True)
-    color = alt.Color(
-        "scenario:N", title=None, scale=alt.Scale(domain=list(labels), range=PALETTE[: len(labels)]), sort=list(labels)
-    )
+    """Overlaid median curves with 10–90% bands, one colour per scenario.
+
+    ``measure``: ``net`` change since day 0 (default), ``growth`` (%) or ``followers``.
+    ``colors``: one per scenario (see :func:`scenario_color`), so a scenario keeps its
+    colour whatever else is compared with it; default: the palette in order.
+    """
+    colors = list(colors) if colors is not None else PALETTE[: len(labels)]
+    frames = [band_frame(e, label=lab, measure=measure) for e, lab in zip(ensembles, labels, strict=True)]
+    data = pd.concat(frames, ignore_index=True)
+    color = alt.Color("scenario:N", title=None, scale=alt.Scale(domain=list(labels), range=colors), sort=list(labels))
     x = alt.X("day:Q", title="day", scale=alt.Scale(nice=False))
-    base = alt.Chart(data)
     # The band takes its colour from a column (no scale, so no legend of its own): the legend
     # shows only the lines, at full strength.
-    data["band_color"] = data["scenario"].map(dict(zip(labels, PALETTE, strict=False)))
+    data["band_color"] = data["scenario"].map(dict(zip(labels, colors, strict=True)))
     base = alt.Chart(data)
+    y_title = MEASURES[measure]
     band = base.mark_area(opacity=0.15).encode(
         x=x,
-        y=alt.Y("p10:Q", title="followers", scale=alt.Scale(zero=False)),
+        y=alt.Y("p10:Q", title=y_title, scale=alt.Scale(zero=measure != "followers")),
         y2="p90:Q",
         fill=alt.Fill("band_color:N", scale=None),
         detail="scenario:N",
     )
+    fmt = ",.1f" if measure == "growth" else ",.0f"
     lines = base.mark_line(strokeWidth=3.5).encode(
         x=x,
         y="median:Q",
@@ -276,12 +459,71 @@ def compare_chart(
         tooltip=[
             alt.Tooltip("scenario:N"),
             alt.Tooltip("day:Q"),
-            alt.Tooltip("median:Q", format=",.0f"),
-            alt.Tooltip("p10:Q", format=",.0f"),
-            alt.Tooltip("p90:Q", format=",.0f"),
+            alt.Tooltip("median:Q", format=fmt),
+            alt.Tooltip("p10:Q", format=fmt),
+            alt.Tooltip("p90:Q", format=fmt),
         ],
     )
-    return _titled(alt.layer(band, lines), title, "same random seeds for every scenario; shaded: 80% of runs", 380)
+    layers: list[Any] = [band, lines, *_marker_layer(markers)]
+    if measure != "followers":  # the zero line: above it the account grew
+        layers.append(alt.Chart(pd.DataFrame({"y": [0]})).mark_rule(color="black", strokeWidth=1).encode(y="y:Q"))
+    if title is None:
+        title = {"net": "Net change in followers", "growth": "Growth", "followers": "Followers over time"}[measure]
+    return _titled(alt.layer(*layers), title, subtitle, height, legend)
+
+
+def reasons_compare_frame(ensembles: Sequence[Ensemble], labels: Sequence[str], per_thousand: bool) -> pd.DataFrame:
+    """Long frame (reason, scenario, value, p10, p90): unfollows by reason for each scenario."""
+    rows = []
+    for e, label in zip(ensembles, labels, strict=True):
+        totals = e.totals()
+        scale = 1000.0 / max(float(e.runs[0].followers_start), 1.0) if per_thousand else 1.0
+        for order, reason in enumerate(REASONS):
+            q = quantiles(np.asarray(totals[f"unfollows_{reason}"], dtype=float) * scale)
+            rows.append({"reason": REASON_WORDS[reason], "order": order, "scenario": label, **q})
+    return pd.DataFrame(rows)
+
+
+def reasons_compare_chart(
+    ensembles: Sequence[Ensemble],
+    labels: Sequence[str],
+    colors: Sequence[str] | None = None,
+    title: str | None = "Why people left, side by side",
+) -> alt.TopLevelMixin:
+    """Grouped bars: unfollows by reason, one bar per scenario (its colour, as on the curves).
+
+    When the scenarios start with different numbers of followers, bars are per 1,000
+    starting followers, so a big account does not look worse just for being big.
+    """
+    colors = list(colors) if colors is not None else PALETTE[: len(labels)]
+    starts = {e.runs[0].followers_start for e in ensembles}
+    per_thousand = len(starts) > 1
+    data = reasons_compare_frame(ensembles, labels, per_thousand)
+    x_title = "left per 1,000 starting followers (median)" if per_thousand else "people who left (median)"
+    order = [REASON_WORDS[r] for r in REASONS]
+    y = alt.Y("reason:N", sort=order, title=None, axis=alt.Axis(labelLimit=360))
+    bars = (
+        alt.Chart(data)
+        .mark_bar()
+        .encode(
+            y=y,
+            yOffset=alt.YOffset("scenario:N", sort=list(labels)),
+            x=alt.X("median:Q", title=x_title),
+            color=alt.Color("scenario:N", title=None, scale=alt.Scale(domain=list(labels), range=colors)),
+            tooltip=[
+                alt.Tooltip("scenario:N"),
+                alt.Tooltip("reason:N", title="why"),
+                alt.Tooltip("median:Q", format=",.0f"),
+                alt.Tooltip("p10:Q", format=",.0f", title="10th percentile"),
+                alt.Tooltip("p90:Q", format=",.0f", title="90th percentile"),
+            ],
+        )
+    )
+    chart = bars
+    if title:
+        subtitle = "starting sizes differ, so per 1,000 starting followers" if per_thousand else "same seeds"
+        chart = chart.properties(title=alt.TitleParams(title, subtitle=subtitle, subtitleFontSize=FONT_SIZE - 2))
+    return _style(chart, height=max(220, 22 * len(labels) * len(REASONS)))
 
 
 def tornado_chart(
@@ -363,16 +605,52 @@ def tornado_chart(
     return _style(chart, height=max(160, 48 * len(order)))
 
 
+def larger(chart: alt.TopLevelMixin, factor: float = 1.3) -> alt.TopLevelMixin:
+    """The same chart with its type ``factor`` times larger (presenter mode, projectors)."""
+    big = chart.copy(deep=True)
+    config = big.config
+    for part, names in (
+        (config.axis, ("labelFontSize", "titleFontSize")),
+        (config.legend, ("labelFontSize", "titleFontSize")),
+        (config.title, ("fontSize",)),
+    ):
+        for name in names:
+            value = getattr(part, name, alt.Undefined)
+            if isinstance(value, int | float):
+                setattr(part, name, round(value * factor))
+    return big
+
+
 # --------------------------------------------------------------------------------------
 # Export
 # --------------------------------------------------------------------------------------
 
 
-def chart_png(chart: alt.TopLevelMixin, scale: float = 2.0, width: int = 900) -> bytes:
-    """The chart as a PNG image (for slides), rendered offline by vl-convert."""
+def chart_png(chart: alt.TopLevelMixin, scale: float = 2.0, width: int = 900, context: Sequence[str] = ()) -> bytes:
+    """The chart as a PNG image (for slides), rendered offline by vl-convert.
+
+    ``context`` lines (which scenario, which settings, the seed) are added under the title,
+    so an image pasted into a slide or an email still says what it shows.
+    """
     import vl_convert as vlc
 
-    spec = chart.to_dict()
+    spec = with_context(chart.to_dict(), context)
     if not isinstance(spec.get("width"), int):
         spec["width"] = width  # Streamlit sizes charts to their container; a file needs pixels
     return vlc.vegalite_to_png(spec, scale=scale)
+
+
+def with_context(spec: dict[str, Any], context: Sequence[str]) -> dict[str, Any]:
+    """A chart spec whose title carries extra subtitle lines (``context``)."""
+    if not context:
+        return spec
+    spec = dict(spec)
+    title = spec.get("title")
+    if isinstance(title, str):
+        title = {"text": title}
+    title = dict(title or {"text": ""})
+    subtitle = title.get("subtitle") or []
+    subtitle = [subtitle] if isinstance(subtitle, str) else list(subtitle)
+    title["subtitle"] = [*subtitle, *context]
+    spec["title"] = title
+    return spec

@@ -38,8 +38,10 @@ Num = Annotated[float, Strict()]
 Int = Annotated[int, Strict()]
 
 MAX_FILE_BYTES = 1_000_000
-SCENARIO_DIR = Path(__file__).resolve().parent.parent / "scenarios"
-"""The persona library shipped beside the package (present in a checkout or editable install)."""
+_PACKAGED = Path(__file__).resolve().parent / "scenarios"  # in a wheel: copied in at build time (setup.py)
+_CHECKOUT = Path(__file__).resolve().parent.parent / "scenarios"  # a checkout, PYTHONPATH or editable install
+SCENARIO_DIR = _PACKAGED if _PACKAGED.is_dir() else _CHECKOUT
+"""The persona library: inside the installed package, else the checkout's top-level ``scenarios/``."""
 SHARE_TOLERANCE = 0.01
 
 
@@ -366,6 +368,9 @@ def apply_overrides(data: dict[str, Any], assignments: Iterable[str], source: st
             child = node.get(part)
             if child is None:
                 child = node[part] = {}
+            if i == 0 and part == "platform" and isinstance(child, str) and child in PRESETS:
+                # `platform.link_reach=…` on a preset: start from the preset's values
+                child = node[part] = PRESETS[child].model_dump(mode="json")
             if not isinstance(child, dict):
                 raise ScenarioError(
                     [f"--set {key}: {'.'.join(parts[: i + 1])} is not a mapping, so it has no field {parts[i + 1]!r}"]

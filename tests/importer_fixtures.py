@@ -168,6 +168,86 @@ def x_tweets(truths: list[Truth]) -> list[dict]:
     return items
 
 
+_SIZES = {
+    "thumb": {"w": "150", "h": "150", "resize": "crop"},
+    "medium": {"w": "1200", "h": "675", "resize": "fit"},
+    "small": {"w": "680", "h": "383", "resize": "fit"},
+    "large": {"w": "1920", "h": "1080", "resize": "fit"},
+}
+
+
+def x_real_shape(item: dict, *, media: bool = True) -> dict:
+    """A tweet from x_tweets() with every field a real 2023 ``tweets.js`` carries (~2 kB of JSON).
+
+    Counts, ids and indices are strings, as in the archive; ``source`` is HTML; media are in
+    ``entities.media`` and ``extended_entities.media`` with their sizes; mentions and
+    hashtags carry ``indices``. Nothing here changes what the tweet *is*.
+    """
+    tweet = item["tweet"]
+    tweet_id = tweet["id_str"]
+    text = tweet["full_text"]
+    entities = tweet["entities"]
+    for kind in ("urls", "user_mentions", "hashtags"):
+        for entity in entities.get(kind, []):
+            entity.setdefault("indices", ["0", str(min(len(text), 23))])
+    for mention in entities.get("user_mentions", []):
+        mention.setdefault("name", "Bob Example")
+        mention.setdefault("id", mention.get("id_str", "2000"))
+    entities.setdefault("symbols", [])
+    entities.pop("media", None)
+    shaped = {
+        "edit_info": {
+            "initial": {
+                "editTweetIds": [tweet_id],
+                "editableUntil": "2023-02-28T12:00:00.000Z",
+                "editsRemaining": "5",
+                "isEditEligible": True,
+            }
+        },
+        "retweeted": False,
+        "source": '<a href="https://mobile.twitter.com" rel="nofollow">Twitter Web App</a>',
+        "entities": entities,
+        "display_text_range": ["0", str(len(text))],
+        "favorite_count": tweet["favorite_count"],
+        "id_str": tweet_id,
+        "truncated": False,
+        "retweet_count": tweet["retweet_count"],
+        "id": tweet_id,
+        "possibly_sensitive": False,
+        "created_at": tweet["created_at"],
+        "favorited": False,
+        "full_text": text,
+        "lang": "en",
+    }
+    for key in ("in_reply_to_status_id_str", "in_reply_to_user_id_str", "in_reply_to_screen_name"):
+        if key in tweet:
+            shaped[key] = tweet[key]
+            shaped[key.removesuffix("_str")] = tweet[key]
+    if media:
+        photo = {
+            "expanded_url": f"https://twitter.com/me/status/{tweet_id}/photo/1",
+            "indices": [str(len(text)), str(len(text) + 24)],
+            "url": "https://t.co/photo",
+            "media_url": "http://pbs.twimg.com/media/FqAbCdEfGhIjKlM.jpg",
+            "id_str": str(int(tweet_id) + 1),
+            "id": str(int(tweet_id) + 1),
+            "media_url_https": "https://pbs.twimg.com/media/FqAbCdEfGhIjKlM.jpg",
+            "sizes": _SIZES,
+            "type": "photo",
+            "display_url": "pic.twitter.com/photo",
+        }
+        shaped["entities"]["media"] = [photo]
+        shaped["extended_entities"] = {"media": [{**photo, "media_key": "3_" + photo["id_str"]}]}
+        shaped["full_text"] = text + " https://t.co/photo"
+    return {"tweet": shaped}
+
+
+def x_tweets_js(items: list[dict], part: int = 0, name: str = "tweets") -> bytes:
+    """A data file laid out as X writes it: ``window.YTD.tweets.part0 = [ {`` with ``" : "`` and 2-space indents."""
+    body = json.dumps(items, indent=2, separators=(",", " : "), ensure_ascii=False)
+    return f"window.YTD.{name}.part{part} = {body}".encode()
+
+
 def x_archive(
     truths: list[Truth], *, account: bool = True, parts: int = 1, extra: dict[str, bytes] | None = None
 ) -> dict[str, bytes]:
@@ -398,8 +478,47 @@ def bluesky_records(truths: list[Truth]) -> list[dict]:
     return records
 
 
-def bluesky_car(truths: list[Truth], *, did: str | None = ME_DID, records: list[dict] | None = None) -> bytes:
-    """A repository export: a signed-commit root, an MST node, the records, and records we must ignore."""
+def _as_link(block: bytes) -> bytes:
+    return libipld.decode_dag_cbor(link(cid_of(block)))  # libipld gives links back as CID bytes
+
+
+def mst_nodes(entries: list[tuple[str, bytes]]) -> tuple[bytes, list[bytes]]:
+    """A two-level Merkle Search Tree over (key, record block): (root node, every node block).
+
+    Keys are sorted and prefix-compressed as the repository format writes them
+    (``{"l": left subtree, "e": [{"p", "k", "v", "t"}]}``); the first half of the keys sits
+    in the root's left subtree, so a reader must follow links to find them.
+    """
+
+    def node(items: list[tuple[str, bytes]], left: bytes | None) -> bytes:
+        out, previous = [], b""
+        for key, block in items:
+            raw = key.encode()
+            shared = 0
+            while shared < min(len(raw), len(previous)) and raw[shared] == previous[shared]:
+                shared += 1
+            out.append({"k": raw[shared:], "p": shared, "t": None, "v": _as_link(block)})
+            previous = raw
+        return libipld.encode_dag_cbor({"e": out, "l": _as_link(left) if left is not None else None})
+
+    items = sorted(entries)
+    half = len(items) // 2
+    left = node(items[:half], None) if half else None
+    root = node(items[half:], left)
+    return root, [n for n in (left, root) if n is not None]
+
+
+def bluesky_car(
+    truths: list[Truth],
+    *,
+    did: str | None = ME_DID,
+    records: list[dict] | None = None,
+    deleted: list[dict] | None = None,
+) -> bytes:
+    """A repository export: a signed-commit root, the MST, the records, and blocks we must ignore.
+
+    ``deleted``: records whose blocks are left in the CAR but that the tree no longer reaches.
+    """
     records = bluesky_records(truths) if records is None else records
     noise = [
         {"$type": "app.bsky.graph.follow", "subject": BOB_DID, "createdAt": "2024-03-01T00:00:00.000Z"},
@@ -410,14 +529,18 @@ def bluesky_car(truths: list[Truth], *, did: str | None = ME_DID, records: list[
         },
         {"$type": "app.bsky.actor.profile", "displayName": "Me"},
     ]
-    blocks = [libipld.encode_dag_cbor(r) for r in records + noise]
-    mst = libipld.encode_dag_cbor({"e": [], "l": None})
-    blocks.append(mst)
+    keyed = []
+    for i, record in enumerate(records + noise):
+        collection = record.get("$type", "app.bsky.feed.post")
+        rkey = "self" if collection == "app.bsky.actor.profile" else f"3k{i:06d}"
+        keyed.append((f"{collection}/{rkey}", libipld.encode_dag_cbor(record)))
+    blocks = [block for _, block in keyed] + [libipld.encode_dag_cbor(r) for r in deleted or []]
+    root, nodes = mst_nodes(keyed)
+    blocks += nodes
     if did is None:
         return car(blocks)
-    mst_link = libipld.decode_dag_cbor(link(cid_of(mst)))  # libipld gives links back as CID bytes
     commit = libipld.encode_dag_cbor(
-        {"did": did, "version": 3, "data": mst_link, "rev": "3kabc", "prev": None, "sig": b"signature"}
+        {"did": did, "version": 3, "data": _as_link(root), "rev": "3kabc", "prev": None, "sig": b"signature"}
     )
     return car(blocks, root=commit)
 

@@ -101,16 +101,17 @@ def test_loads_default_persona_with_metrics_and_charts():
     # the persona's story is shown as a card
     story = parse_scenario(Path(bundled_scenarios()[PERSONAS.index("steady_professional")]).read_bytes())
     assert any(story.name in m.value for m in at.markdown)
-    assert any(story.description.split(".")[0] in m.value for m in at.markdown)
+    # the story is shown as text (never interpreted as Markdown)
+    assert any(story.description.split(".")[0] in t.value for t in at.text)
     # five metrics; the followers figure is the median the page computed, with its 80% interval
     values = metric_values(at)
     assert len(values) == 5, values
     s = summary(at)
-    assert values[f"Followers at day {story.days}"] == f"{s['followers_end']['median']:,.0f}"
+    assert values[f"Followers, day {story.days}"] == f"{s['followers_end']['median']:,.0f}"
     assert any(f"{s['followers_end']['p10']:,.0f} to {s['followers_end']['p90']:,.0f}" in c.value for c in at.caption)
-    # followers over time, follows by channel, unfollows by reason
+    # followers over time, follows by channel, unfollows by reason, reach (impressions)
     charts = at.get("vega_lite_chart")
-    assert len(charts) == 3
+    assert len(charts) == 4
     spec = json.loads(charts[0].proto.spec)
     assert "layer" in spec  # band + median line
     data = chart_data(charts[0])
@@ -132,7 +133,7 @@ def test_every_persona_renders(persona):
     scenario = Scenario.model_validate_json(at.session_state["results"]["scenario"])
     library = parse_scenario(Path(bundled_scenarios()[PERSONAS.index(persona)]).read_bytes())
     assert scenario.habits == library.habits and scenario.audience == library.audience
-    assert len(at.metric) == 5 and len(at.get("vega_lite_chart")) == 3
+    assert len(at.metric) == 5 and len(at.get("vega_lite_chart")) == 4
     s = summary(at)
     assert s["followers_end"]["p10"] <= s["followers_end"]["median"] <= s["followers_end"]["p90"]
     assert at.query_params["persona"] == persona
@@ -160,6 +161,8 @@ DIRECTIONS = [
 def set_widget(at: AppTest, key: str, value) -> None:
     if key == "followers":
         at.number_input(key=key).set_value(value)
+    elif key == "posts_per_day":
+        at.select_slider(key=key).set_value(value)
     else:
         at.slider(key=key).set_value(value)
 
@@ -199,9 +202,9 @@ def test_platform_x_buries_links_compared_with_mastodon():
 
 def test_moving_a_slider_shows_the_change_against_the_persona():
     at = new_app()
-    label = f"Followers at day {at.session_state['days']}"
+    label = f"Followers, day {at.session_state['days']}"
     before = metric_values(at)
-    at.slider(key="posts_per_day").set_value(at.session_state["posts_per_day"] + 6).run()
+    at.select_slider(key="posts_per_day").set_value(at.session_state["posts_per_day"] + 6).run()
     assert_clean(at)
     after = metric_values(at)
     assert after != before
@@ -221,7 +224,7 @@ def test_moving_a_slider_shows_the_change_against_the_persona():
 def test_reset_to_persona_restores_every_control():
     at = new_app()
     start = {k: at.session_state[k] for k in ("posts_per_day", "reply_rate", "link_share", "followers", "days")}
-    at.slider(key="posts_per_day").set_value(9.0)
+    at.select_slider(key="posts_per_day").set_value(9.0)
     at.slider(key="reply_rate").set_value(0.95)
     at.number_input(key="followers").set_value(123)
     at.run()
@@ -256,7 +259,7 @@ def test_upload_loads_the_scenario_and_moves_the_sliders():
 def test_downloaded_settings_load_back_to_the_same_scenario():
     at = new_app()
     at.selectbox(key="persona").set_value("turnaround").run()
-    at.slider(key="posts_per_day").set_value(4.5)
+    at.select_slider(key="posts_per_day").set_value(4.5)
     at.slider(key="link_share").set_value(0.35)
     at.slider(key="mix_0").set_value(0.8)
     at.slider(key="days").set_value(100)
@@ -264,11 +267,16 @@ def test_downloaded_settings_load_back_to_the_same_scenario():
     assert_clean(at)
     shown = at.session_state["results"]["scenario"]
     yaml_text = at.code[0].value  # the "Settings as YAML" view, the same text as the download
-    assert parse_scenario(yaml_text) == Scenario.model_validate_json(shown)
+    downloaded, ran = parse_scenario(yaml_text), Scenario.model_validate_json(shown)
+    # a changed persona says so in its name and story (not "The Turnaround" with other habits)
+    assert downloaded.name == "The Turnaround (changed)"
+    assert downloaded.description.startswith("Changed from “The Turnaround”: posts per day 6 → 4.5")
+    assert downloaded.model_copy(update={"name": ran.name, "description": ran.description}) == ran
     assert yaml.safe_load(yaml_text)["habits"]["posts_per_day"] == 4.5
     again = upload(new_app(), "settings.yaml", yaml_text.encode())
     assert_clean(again)
-    assert again.session_state["results"]["scenario"] == shown
+    reloaded = Scenario.model_validate_json(again.session_state["results"]["scenario"])
+    assert reloaded == downloaded
 
 
 BAD_UPLOADS = {
@@ -293,7 +301,7 @@ BAD_UPLOADS = {
 def test_bad_upload_names_each_problem_and_keeps_the_settings(name):
     data, expected = BAD_UPLOADS[name]
     at = new_app()
-    at.slider(key="posts_per_day").set_value(5.0).run()
+    at.select_slider(key="posts_per_day").set_value(5.0).run()
     before = (at.session_state["base_key"], at.session_state["results"]["scenario"], dict(at.query_params))
     upload(at, name, data)
     assert not at.exception, [e.value for e in at.exception]
@@ -316,7 +324,10 @@ def test_invalid_combination_of_sliders_is_explained_not_run():
     at.run()
     assert not at.exception
     message = error_text(at)
-    assert "not valid" in message and "link_share + promo_share + question_share" in message
+    # in the page's words, not field names; the page keeps showing the last valid settings
+    assert "not valid" in message and "Link share + promotion share + question share add up to 1.3" in message
+    assert "link_share" not in message and "habits." not in message
+    assert len(at.metric) == 5 and at.get("vega_lite_chart")
     assert dict(at.query_params) == link_before  # the link keeps the last valid settings
 
 
@@ -342,7 +353,7 @@ def test_very_large_settings_are_refused_with_a_clear_message():
 def test_url_round_trip_reproduces_settings_and_predictions():
     at = new_app()
     at.selectbox(key="persona").set_value("conversationalist").run()
-    at.slider(key="posts_per_day").set_value(6.0)
+    at.select_slider(key="posts_per_day").set_value(6.0)
     at.slider(key="reply_rate").set_value(0.25)
     at.slider(key="active_from").set_value(6)
     at.number_input(key="followers").set_value(800)
@@ -427,15 +438,17 @@ def test_compare_same_settings_on_same_seeds_differ_by_exactly_zero():
     table = at.dataframe[0].value
     assert list(table.columns) == ["Your current settings", "The Steady Professional"]
     # the same scenario on the same seeds: every paired change is exactly zero
-    for cell in table["The Steady Professional"]:
+    for measure, cell in table["The Steady Professional"].items():
+        if measure == "followers at the start":  # a given, shown without a change
+            continue
         change = cell.split("(")[1].split(";")[0]
         assert change.lstrip("+-").replace(".", "").strip("0") == "", cell
-    assert len(at.get("vega_lite_chart")) == 1
+    assert len(at.get("vega_lite_chart")) == 2  # the curves, and why people left side by side
 
 
 def test_compare_personas_and_a_saved_variant_side_by_side():
     at = new_app()
-    at.slider(key="posts_per_day").set_value(12.0)
+    at.select_slider(key="posts_per_day").set_value(12.0)
     at.text_input(key="variant_name").set_value("busy day")
     at.run()
     at.button(key="save_variant").click().run()
@@ -449,7 +462,7 @@ def test_compare_personas_and_a_saved_variant_side_by_side():
     table = at.dataframe[0].value
     assert list(table.columns) == ["The Billboard", "The Conversationalist", "busy day (saved)"]
     assert "followers at the end" in table.index and "left: too many posts at once or per day" in table.index
-    data = chart_data(at.get("vega_lite_chart")[0])
+    data = chart_data(at.get("vega_lite_chart")[0]).dropna(subset=["scenario"])  # not the zero line's data
     assert set(data["scenario"]) == {"The Billboard", "The Conversationalist", "busy day (saved)"}
     assert (data["p10"] <= data["median"]).all() and (data["median"] <= data["p90"]).all()
     # the picks survive a visit to another tab
@@ -587,3 +600,287 @@ def test_long_run_with_progress_bar_replays_cleanly_from_the_cache():
     assert_clean(at)
     assert summary(at) == first
     assert not at.get("progress"), "no progress bar is left behind"
+
+
+# --------------------------------------------------------------------------------------
+# Views true at a glance (issue 11)
+# --------------------------------------------------------------------------------------
+
+
+def test_changing_the_audience_rebases_the_reference():
+    at = new_app()
+    at.number_input(key="followers").set_value(20_000).run()
+    assert_clean(at)
+    # only the audience changed: the persona's habits on your audience are what you see
+    assert not at.session_state["results"]["changed"] and all(not m.delta for m in at.metric)
+    at.select_slider(key="posts_per_day").set_value(at.session_state["posts_per_day"] + 2).run()
+    results = at.session_state["results"]
+    assert results["changed"]
+    # the reference starts where you start: no "+18,000 vs persona" from the old audience
+    assert results["reference"]["followers_start"] == results["summary"]["followers_start"] == 20_000
+    assert any("with your audience (20,000 followers)" in m.value for m in at.markdown)
+    # the card shows the reference value it is compared with
+    ref = results["reference"]["followers_end"]["median"]
+    assert any(f"Persona: {ref:,.0f}" in c.value for c in at.caption)
+
+
+def test_habits_needing_more_minutes_than_the_active_hours_hold_are_flagged():
+    at = new_app()
+    at.select_slider(key="posts_per_day").set_value(40.0)
+    at.slider(key="minutes_per_post").set_value(30.0)
+    at.run()
+    assert not at.exception
+    minutes = summary(at)["minutes_per_day"]
+    warning = "\n".join(w.value for w in at.warning)
+    assert minutes > 24 * 60 * 0.6 and f"{minutes:,.0f} minutes a day" in warning and "active hours" in warning
+
+
+def test_half_people_are_not_shown_and_kinds_of_follower_are_counted_in_words():
+    at = new_app({"replicates": "4"})  # an even number of runs: medians fall between two people
+    assert_clean(at)
+    for frame in at.dataframe:
+        table = frame.value
+        for column in ("people",):
+            if column in table.columns:
+                assert all("." not in str(v) for v in table[column]), table[column]
+    assert any("2 kinds of follower" in c.value for c in at.caption)
+    assert not any("kind(s)" in c.value for c in at.caption)
+
+
+def test_posts_per_day_slider_gives_the_common_range_room_and_keeps_100():
+    at = new_app()
+    options = [float(o) for o in at.select_slider(key="posts_per_day").options]
+    assert options[0] == 0 and options[-1] == 100
+    assert sum(1 for o in options if o <= 20) >= 2 * sum(1 for o in options if o > 20)
+    # any value, also one off the scale, through the box
+    at.number_input(key="posts_per_day_box").set_value(33.3).run()
+    assert_clean(at)
+    assert at.session_state["posts_per_day"] == pytest.approx(33.3)
+    assert at.query_params["posts_per_day"] == "33.3"
+
+
+def test_timeline_steps_are_marked_on_the_time_charts():
+    at = new_app({"persona": "turnaround"})
+    assert_clean(at)
+    charts = at.get("vega_lite_chart")
+    marked = [c for c in charts if "what" in chart_data(c).columns]
+    assert len(marked) == len(charts) == 4
+    for chart in marked:
+        data = chart_data(chart)
+        assert any(str(w).startswith("from day 45:") and "reply rate" in str(w) for w in data["what"].dropna())
+
+
+def test_reason_table_shows_the_change_before_the_interval():
+    at = new_app()
+    at.select_slider(key="posts_per_day").set_value(9.0).run()
+    table = next(f.value for f in at.dataframe if "why they left" in f.value.columns)
+    assert list(table.columns)[:3] == ["why they left", "people", "change vs persona"]
+
+
+def test_compare_leads_with_net_change_and_can_share_one_audience():
+    at = open_tab(new_app(), "Compare")
+    assert_clean(at)
+    cards = {m.label: m for m in at.metric}
+    assert set(cards) == {"Your current settings", "The Billboard", "The Conversationalist"}
+    assert all(m.delta.endswith("% growth") for m in cards.values())
+    spec = json.loads(at.get("vega_lite_chart")[0].proto.spec)
+    assert "net change" in json.dumps(spec).lower()
+    # the persona lesson: answering beats broadcasting once size is taken out
+    assert int(cards["The Conversationalist"].value.replace(",", "")) > int(
+        cards["The Billboard"].value.replace(",", "")
+    )
+    table = at.dataframe[0].value
+    assert list(table.index[:2]) == ["net change", "growth (%)"]
+    assert len(set(table.loc["followers at the start"])) == 3  # 2,000, 3,000 and 500
+    at.toggle(key="compare_same_audience").set_value(True).run()
+    assert_clean(at)
+    table = at.dataframe[0].value
+    assert len(set(table.loc["followers at the start"])) == 1
+    assert any("all on the audience of" in c.value for c in at.caption)
+    reasons = chart_data(at.get("vega_lite_chart")[1])
+    assert set(reasons["scenario"]) == {"Your current settings", "The Billboard", "The Conversationalist"}
+
+
+def _scenario_colors(chart) -> dict[str, str]:
+    spec = json.loads(chart.proto.spec)
+    for layer in spec.get("layer", [spec]):
+        scale = layer.get("encoding", {}).get("color", {}).get("scale")
+        if scale and "domain" in scale:
+            return dict(zip(scale["domain"], scale["range"], strict=True))
+    raise AssertionError("no colour scale")
+
+
+def test_a_persona_keeps_its_colour_whatever_else_is_compared():
+    at = open_tab(new_app(), "Compare")
+    first = _scenario_colors(at.get("vega_lite_chart")[0])
+    at.multiselect(key="compare_pick").set_value(["persona:conversationalist", "persona:billboard"]).run()
+    second = _scenario_colors(at.get("vega_lite_chart")[0])
+    for name in ("The Billboard", "The Conversationalist"):
+        assert first[name] == second[name], name
+    assert len(set(second.values())) == 2
+
+
+def test_one_palette_channels_and_reasons_never_share_a_colour():
+    from coach import plots
+
+    assert not set(plots.CHANNEL_COLORS.values()) & set(plots.REASON_COLORS.values())
+    assert plots.YOU_COLOR not in set(plots.CHANNEL_COLORS.values()) | set(plots.REASON_COLORS.values())
+    bundled = {p.stem for p in bundled_scenarios()}
+    assert bundled <= set(plots.PERSONA_COLORS), bundled - set(plots.PERSONA_COLORS)
+    assert len(set(plots.PERSONA_COLORS.values())) == len(plots.PERSONA_COLORS)
+
+
+def test_exported_images_say_which_scenario_and_settings():
+    from coach import plots
+
+    spec = plots.with_context({"title": {"text": "Followers", "subtitle": "band"}}, ["The Billboard", "seed 7"])
+    assert spec["title"]["subtitle"] == ["band", "The Billboard", "seed 7"]
+    at = new_app()
+    at.select_slider(key="posts_per_day").set_value(9.0).run()
+    from app.predictions import export_context
+
+    lines = export_context(Scenario.model_validate_json(at.session_state["results"]["scenario"]), "persona", "X", True)
+    assert "changed from persona" in lines[0] and "9 posts a day" in lines[1] and "seed 7" in lines[2]
+
+
+def test_the_link_keeps_compare_picks_and_saved_variants():
+    at = new_app()
+    at.select_slider(key="posts_per_day").set_value(12.0)
+    at.text_input(key="variant_name").set_value("busy day")
+    at.run()
+    at.button(key="save_variant").click().run()
+    at = open_tab(at, "Compare")
+    at.multiselect(key="compare_pick").set_value(["variant:busy day", "persona:ghost"]).run()
+    assert_clean(at)
+    params = dict(at.query_params)
+    assert params["compare"] == "variant:0,ghost" and "variants" in params
+    shared = open_tab(new_app(params), "Compare")
+    assert_clean(shared)
+    assert not shared.warning
+    assert shared.session_state["variants"]["busy day"].habits.posts_per_day == 12.0
+    assert shared.multiselect(key="compare_pick").value == ["variant:busy day", "persona:ghost"]
+
+
+def test_presenter_mode_from_the_link_and_the_toggle():
+    at = new_app({"present": "1"})
+    assert_clean(at)
+    assert at.session_state["present"] is True and at.toggle(key="present").value
+    assert at.query_params["present"] == "1"
+    assert not any(m.value == "## Cadence Coach" for m in at.markdown)  # the header shrinks to one line
+    at.toggle(key="present").set_value(False).run()
+    assert "present" not in at.query_params
+    assert any(m.value == "## Cadence Coach" for m in at.markdown)
+
+
+# --------------------------------------------------------------------------------------
+# Editing the settings as YAML (issue 11 item 20)
+# --------------------------------------------------------------------------------------
+
+
+def test_yaml_editor_pins_each_error_to_its_line_and_changes_nothing():
+    at = new_app()
+    text = at.text_area(key="yaml_text").value
+    assert parse_scenario(text) == Scenario.model_validate_json(at.session_state["results"]["scenario"])
+    lines = text.splitlines()
+    bad = text.replace("reply_rate: 0.5", "reply_rate: 7").replace("posts_per_session: 1", "posts_per_sesion: 1")
+    at.text_area(key="yaml_text").set_value(bad).run()
+    at.button(key="yaml_apply").click().run()
+    assert not at.exception
+    message = error_text(at)
+    rate_line = next(i for i, line in enumerate(lines, 1) if "reply_rate:" in line)
+    session_line = next(i for i, line in enumerate(lines, 1) if "posts_per_session:" in line)
+    assert f"Line {rate_line}, habits\\.reply\\_rate" in message and "0 to 1" in message
+    assert f"Line {session_line}, habits\\.posts\\_per\\_sesion" in message and "posts\\_per\\_session" in message
+    assert at.session_state["reply_rate"] == 0.5 and at.text_area(key="yaml_text").value == bad  # kept to fix
+
+
+def test_yaml_editor_apply_moves_the_sliders_and_reset_restores_the_text():
+    at = new_app()
+    text = at.text_area(key="yaml_text").value
+    at.text_area(key="yaml_text").set_value(text.replace("reply_rate: 0.5", "reply_rate: 0.9")).run()
+    at.button(key="yaml_apply").click().run()
+    assert_clean(at)
+    assert at.session_state["reply_rate"] == 0.9
+    assert at.session_state["base_key"] == "persona:steady_professional"  # habits only: the reference stays
+    assert at.session_state["results"]["changed"]
+    # the text follows the sliders again
+    at.slider(key="reply_rate").set_value(0.3).run()
+    assert "reply_rate: 0.3" in at.text_area(key="yaml_text").value
+    # a change the sliders cannot show makes the text the new reference
+    edited = at.text_area(key="yaml_text").value.replace("name: The Steady Professional", "name: My own pro")
+    at.text_area(key="yaml_text").set_value(edited).run()
+    at.button(key="yaml_apply").click().run()
+    assert_clean(at)
+    assert at.session_state["base_key"] == "edit:My own pro" and at.session_state["reply_rate"] == 0.3
+    at.text_area(key="yaml_text").set_value("version: 1\nname: half typed").run()
+    at.button(key="yaml_reset").click().run()
+    assert "name: My own pro" in at.text_area(key="yaml_text").value
+
+
+def test_timeline_edited_in_the_page_runs_and_is_marked():
+    at = new_app()
+    at.number_input(key="tl_day").set_value(30)
+    at.selectbox(key="tl_habit").set_value("reply_rate")
+    at.number_input(key="tl_value").set_value(0.95)
+    at.run()
+    at.button(key="tl_add").click().run()
+    assert_clean(at)
+    ran = Scenario.model_validate_json(at.session_state["results"]["scenario"])
+    assert [(s.day, s.habits.reply_rate) for s in ran.timeline] == [(30, 0.95)]
+    assert at.session_state["results"]["changed"]  # against the persona without the change
+    data = chart_data(at.get("vega_lite_chart")[0])
+    assert any(str(w).startswith("from day 30: reply rate 0.95") for w in data["what"].dropna())
+    assert any(t.value == "From day 30: reply rate 0.95" for t in at.text)
+    # the link carries the edited timeline
+    shared = new_app(dict(at.query_params))
+    assert_clean(shared)
+    assert Scenario.model_validate_json(shared.session_state["results"]["scenario"]).timeline == ran.timeline
+    # out of range: explained, nothing added
+    at.number_input(key="tl_value").set_value(7.0).run()
+    at.button(key="tl_add").click().run()
+    assert any("not allowed" in w.value and "0 to 1" in w.value for w in at.warning)
+    at.button(key="tl_remove_0").click().run()
+    assert_clean(at)
+    assert not Scenario.model_validate_json(at.session_state["results"]["scenario"]).timeline
+
+
+def test_coach_says_why_no_suggestion_involves_answering():
+    from app.coaching import why_no_answering
+
+    result = {
+        "diagnosis": [{"topic": "conversation", "finding": "answering would bring more", "evidence": ""}],
+        "suggestions": [{"changes": {"posts_per_day": 2}}],
+        "budget_minutes_per_day": 20,
+        "search": {"min_gain": 5},
+        "sensitivity": [
+            {
+                "habit": "reply_rate",
+                "current": 0.1,
+                "low": None,
+                "high": {"value": 0.5, "gain": {"median": 40, "p10": 1, "p90": 50}, "minutes_per_day": 45},
+            }
+        ],
+    }
+    text = why_no_answering(result)
+    assert "reply rate to 0.5" in text and "+40 followers" in text and "45 minutes" in text and "budget of 20" in text
+    result["suggestions"] = [{"changes": {"reply_rate": 0.5}}]
+    assert why_no_answering(result) is None  # answering is suggested: nothing to explain
+
+
+def test_importing_an_x_archive_sets_the_platform_and_says_what_happens_to_followers():
+    from importer_fixtures import STANDARD, x_archive, zip_bytes
+
+    at = open_tab(new_app(), "Your history")  # the default persona is on Bluesky
+    data = zip_bytes(x_archive(STANDARD))
+    at.file_uploader(key="import_upload").set_value(("twitter.zip", data, "application/zip")).run()
+    assert_clean(at)
+    ran = at.session_state["base"]  # the imported scenario (this tab does not run predictions)
+    assert ran.platform.name == "x" and at.session_state["platform"] == "x"
+    text = "\n".join(m.value for m in at.markdown)
+    assert "set to **x**" in text and "does not say how many followers you have" in text
+    assert "2,000" in text  # the count kept from before, said in so many words
+    # the story speaks the page's words, not field names
+    assert "posts_per_day" not in ran.description and "posts per day" in ran.description
+    at.number_input(key="import_followers").set_value(750).run()
+    assert_clean(at)
+    assert at.session_state["followers"] == 750

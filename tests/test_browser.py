@@ -135,7 +135,7 @@ def test_page_loads_slider_changes_metrics_bad_upload_explained(request, tmp_pat
             # loaded: the persona's predictions, charts drawn, no exception
             followers = (
                 page.locator('[data-testid="stMetric"]')
-                .filter(has_text="Followers at day")
+                .filter(has_text="Followers, day")
                 .locator('[data-testid="stMetricValue"]')
             )
             expect(followers).to_be_visible(timeout=90_000)
@@ -149,13 +149,14 @@ def test_page_loads_slider_changes_metrics_bad_upload_explained(request, tmp_pat
             )
             unfollows_before = unfollows.inner_text()
 
-            # move "Posts per day" with the keyboard: two steps of 0.5
+            # move "Posts per day" with the keyboard: two steps of 0.5 (the scale's steps up to 20;
+            # the range input holds the step's index, its aria-valuetext the value shown)
             slider = page.get_by_role("slider", name="Posts per day")
-            start = float(slider.input_value())
+            start = float(slider.get_attribute("aria-valuetext"))
             slider.focus()
             slider.press("ArrowRight")
             slider.press("ArrowRight")
-            expect(slider).to_have_value(f"{start + 1:g}", timeout=10_000)
+            expect(slider).to_have_attribute("aria-valuetext", f"{start + 1:g}", timeout=10_000)
 
             # the predictions follow: a change against the persona appears, the figures move.
             # The app writes the URL as the run for the final value starts, so once the URL
@@ -177,7 +178,7 @@ def test_page_loads_slider_changes_metrics_bad_upload_explained(request, tmp_pat
             expect(alert).to_contain_text("Did you mean 'reply_rate'?")
             wait_until_idle(page)
             expect(page.locator('[data-testid="stException"]')).to_have_count(0)
-            assert float(slider.input_value()) == start + 1
+            assert float(slider.get_attribute("aria-valuetext")) == start + 1
             assert followers.inner_text() == after
 
             ARTIFACTS.mkdir(exist_ok=True)
@@ -185,3 +186,57 @@ def test_page_loads_slider_changes_metrics_bad_upload_explained(request, tmp_pat
         finally:
             browser.close()
     assert (ARTIFACTS / "browser.png").stat().st_size > 10_000
+
+
+# Text that the page cuts with an ellipsis: any element inside these whose own text overflows.
+TRUNCATED_JS = """selectors => {
+    const cut = [];
+    for (const root of document.querySelectorAll(selectors)) {
+        for (const e of [root, ...root.querySelectorAll("*")]) {
+            const style = getComputedStyle(e);
+            if (style.textOverflow === "ellipsis" && e.scrollWidth > e.clientWidth + 1 && e.innerText.trim())
+                cut.push(e.innerText.trim().slice(0, 60));
+        }
+    }
+    return cut;
+}"""
+LABELS = (
+    '[data-testid="stMetricLabel"], [data-testid="stMetricDelta"], [data-testid="stWidgetLabel"], '
+    '[role="tab"], [data-testid="stExpander"] summary, [data-testid="stMultiSelect"], button'
+)
+
+
+def test_views_at_projector_sizes_have_no_cut_labels_and_the_chart_above_the_fold(request):
+    """1280x720 and 1400x900, normal and presenter mode: nothing cut; in presenter mode the
+    main chart of Predictions and Compare is wholly on screen without scrolling."""
+    chromium = find_chromium()
+    app_url = request.getfixturevalue("app_url")
+    from playwright.sync_api import expect, sync_playwright
+
+    views = [("predictions", "posts_per_day=8"), ("compare", "tab=Compare"), ("coach", "tab=Coach")]
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
+        try:
+            for width, height, present in ((1280, 720, False), (1280, 720, True), (1400, 900, False)):
+                for name, query in views:
+                    page = browser.new_page(viewport={"width": width, "height": height})
+                    page.goto(f"{app_url}/?{query}" + ("&present=1" if present else ""))
+                    if name != "coach":  # drawn: the chart's SVG is there, not only its frame
+                        drawn = page.locator('[data-testid="stVegaLiteChart"] svg').first
+                        expect(drawn).to_be_visible(timeout=90_000)
+                    else:
+                        expect(page.get_by_role("button", name="Coach me")).to_be_visible(timeout=90_000)
+                    expect(page.get_by_text("Presenter mode")).to_be_visible(timeout=30_000)
+                    wait_until_idle(page)
+                    shot = f"view-{name}-{width}{'-present' if present else ''}.png"
+                    page.screenshot(path=str(ARTIFACTS / shot))
+                    cut = page.evaluate(TRUNCATED_JS, LABELS)
+                    assert not cut, (shot, cut)
+                    if present and name != "coach":
+                        box = page.locator('[data-testid="stVegaLiteChart"]').first.bounding_box()
+                        assert box and box["y"] >= 0 and box["y"] + box["height"] <= height, (shot, box)
+                        side = page.locator('[data-testid="stSidebar"]').bounding_box()
+                        assert side is None or side["x"] + side["width"] <= 1, (shot, side)  # folded away
+                    page.close()
+        finally:
+            browser.close()

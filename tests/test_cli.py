@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -43,7 +44,9 @@ def test_run_is_reproducible_and_seed_matters():
 def test_set_overrides_and_table_output():
     out = coach("run", "steady_professional", "--replicates", "2", "--days", "10", "--set", "habits.posts_per_day=9")
     assert out.returncode == 0, out.stderr
-    assert "The Steady Professional" in out.stdout and "fatigue" in out.stdout and "net change" in out.stdout
+    assert (
+        "The Steady Professional" in out.stdout and "left: too many posts" in out.stdout and "net change" in out.stdout
+    )
 
 
 def test_csv_to_file(tmp_path: Path):
@@ -52,6 +55,88 @@ def test_csv_to_file(tmp_path: Path):
     assert out.returncode == 0, out.stderr
     lines = target.read_text().splitlines()
     assert lines[0].startswith("scenario,day,followers_median") and len(lines) == 8
+
+
+def test_unknown_persona_lists_personas_and_suggests_the_closest():
+    out = coach("run", "conversatonalist")
+    assert out.returncode == 1 and "Traceback" not in out.stderr
+    assert "Did you mean conversationalist?" in out.stderr
+    for persona in ("billboard", "ghost", "steady_professional"):
+        assert persona in out.stderr
+
+
+def test_a_set_typo_blames_the_option_not_the_file():
+    out = coach("run", "steady_professional", "--set", "habits.reply_rat=0.5")
+    assert out.returncode == 1
+    first = out.stderr.strip().splitlines()[0]
+    assert first.startswith("--set habits.reply_rat=0.5"), first
+    assert "steady_professional.yaml" not in out.stderr and "reply_rate" in out.stderr
+
+
+def test_compare_a_persona_with_a_tweaked_copy_of_itself_in_columns():
+    args = (
+        "compare",
+        "billboard",
+        "billboard",
+        "--set",
+        "2:habits.reply_rate=0.8",
+        "--replicates",
+        "3",
+        "--days",
+        "30",
+    )
+    out = coach(*args)
+    assert out.returncode == 0, out.stderr
+    lines = out.stdout.splitlines()
+    assert lines[0].startswith("[1] The Billboard ") and lines[1].startswith("[2] The Billboard (reply rate 0.8)")
+    header = next(line for line in lines if "[2] - [1]" in line)
+    assert header.split()[:2] == ["[1]", "[2]"]
+    # one row per measure, every scenario on it: the columns are side by side, not in blocks
+    row = next(line for line in lines if line.startswith("  left: their replies went unanswered"))
+    assert len(row.split("unanswered", 1)[1].split()) >= 4
+    data = json.loads(coach(*args, "--format", "json").stdout)
+    (diff,) = data["differences"]
+    assert diff["scenario"] == "The Billboard (reply rate 0.8)" and diff["versus"] == "The Billboard"
+    # answering the replies it used to ignore: fewer people leave for being ignored (same seeds)
+    assert diff["difference"]["unfollows_ignored"]["median"] < 0
+    bad = coach("compare", "billboard", "ghost", "--set", "3:days=4")
+    assert bad.returncode == 2 and "no scenario 3" in bad.stderr
+
+
+def test_help_has_examples_and_scenarios_fit_100_characters():
+    for command in ((), ("run",), ("compare",), ("schema",)):
+        out = coach(*command, "--help")
+        assert out.returncode == 0 and "examples:" in out.stdout, command
+    listing = coach("scenarios").stdout.splitlines()
+    assert len(listing) >= 9 and max(len(line) for line in listing) <= 100
+
+
+def test_run_table_speaks_the_pages_words():
+    out = coach("run", "ghost", "--replicates", "2", "--days", "5")
+    assert "left: the account went quiet" in out.stdout and "came: search and recommendations" in out.stdout
+    assert "-0 " not in out.stdout
+
+
+def test_schema_is_json_schema_and_every_bundled_persona_follows_it():
+    import jsonschema  # in the test extra
+
+    out = coach("schema")
+    assert out.returncode == 0, out.stderr
+    schema = json.loads(out.stdout)
+    jsonschema.Draft202012Validator.check_schema(schema)
+    validator = jsonschema.Draft202012Validator(schema)
+    files = sorted((ROOT / "scenarios").glob("*.yaml"))
+    for path in files:
+        text = path.read_text(encoding="utf-8")
+        assert text.startswith("# yaml-language-server: $schema=scenario.schema.json\n"), path.name
+        errors = [e.message for e in validator.iter_errors(yaml.safe_load(text))]
+        assert not errors, (path.name, errors)
+    # the schema catches what the loader catches: a typo and an out-of-range value
+    assert not validator.is_valid({"version": 1, "habits": {"reply_rat": 0.5}})
+    assert not validator.is_valid({"version": 1, "habits": {"posts_per_day": 500}})
+    assert validator.is_valid({"version": 1, "platform": "x"}) and not validator.is_valid({"platform": "myspace"})
+    # the file the personas point at is this command's output (regenerate: coach schema --out ...)
+    assert json.loads((ROOT / "scenarios" / "scenario.schema.json").read_text()) == schema
 
 
 def test_compare_reports_paired_differences():

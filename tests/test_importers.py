@@ -7,7 +7,10 @@ from the importer.
 
 from __future__ import annotations
 
+import importlib
+import io
 import json
+import os
 import subprocess
 import sys
 import zipfile
@@ -19,7 +22,10 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from importer_fixtures import (
+    ACCOUNT_ID,
     ACTOR,
+    BOB_DID,
+    ME_DID,
     STANDARD,
     STANDARD_SITTINGS,
     Truth,
@@ -34,13 +40,16 @@ from importer_fixtures import (
     t,
     write_folder,
     x_archive,
+    x_real_shape,
+    x_tweets,
+    x_tweets_js,
     ytd,
     zip_bytes,
 )
 
 import coach.importers as importers
 from coach.cli import main
-from coach.importers import ArchiveError, import_history
+from coach.importers import ArchiveError, archive, import_history, mastodon, stream, x, xfast
 from coach.importers.derive import (
     ORIGINAL,
     REPLY,
@@ -232,6 +241,24 @@ def test_x_best_hours_from_engagement_counts():
     )  # UTC-5 until 10 March 2024
     assert shifted.best_hours == [10, 4]
     assert import_history(csv_history(truths), filename="h.csv").best_hours is None  # no counts in a CSV
+
+
+def test_each_post_carries_its_like_and_repost_counts_where_the_export_has_them():
+    truths = [
+        Truth(t(4, 9), "original", likes=12, shares=3),
+        Truth(t(4, 10), "original", link="external", likes=0, shares=0),
+        Truth(t(4, 11), "reply", likes=5, shares=1),
+    ]
+    history = importers.read_history(zip_bytes(x_archive(truths)), filename="x.zip")
+    counts = sorted((p.time, p.kind, p.likes, p.reposts, p.engagement) for p in history.posts)
+    assert counts == [
+        (t(4, 9), ORIGINAL, 12, 3, 15),
+        (t(4, 10), ORIGINAL, 0, 0, 0),
+        (t(4, 11), REPLY, 5, 1, 6),
+    ]
+    for label, build in (("archive.zip", lambda x: zip_bytes(mastodon_archive(x))), ("repo.car", bluesky_car)):
+        others = importers.read_history(build(truths), filename=label).posts
+        assert len(others) == 3 and all(p.likes is None and p.reposts is None for p in others), label
 
 
 # --------------------------------------------------------------------------------------
@@ -486,7 +513,7 @@ BROKEN = {
     "X without tweets.js": (
         zip_bytes({"data/account.js": b"window.YTD.account.part0 = []"}),
         "x.zip",
-        "without data/tweets.js",
+        "a valid X archive, but it holds no posts",
     ),
     "X no tweets": (_tweets_zip(b"window.YTD.tweets.part0 = []"), "x.zip", "no posts found in this X export"),
     "X cut off": (
@@ -500,7 +527,7 @@ BROKEN = {
         "'account' file, not the posts",
     ),
     "X not YTD": (b"var tweets = [];", "tweets.js", "should start with `window.YTD.tweets.part0"),
-    "Mastodon cut off": (mastodon_outbox(STANDARD)[:-50], "outbox.json", "outbox.json: not valid JSON"),
+    "Mastodon cut off": (mastodon_outbox(STANDARD)[:-50], "outbox.json", "outbox.json: the data is cut off"),
     "JSON not outbox": (b'{"a": 1}', "outbox.json", "not a Mastodon outbox"),
     "Mastodon no posts": (
         mastodon_outbox([], duplicate_key=None),
@@ -513,7 +540,7 @@ BROKEN = {
     "CAR without posts": (bluesky_car([]), "repo.car", "no posts found in this Bluesky export"),
     "CSV header only": (b"timestamp,is_reply,has_link,text\n", "h.csv", "no posts found in this CSV export"),
     "CSV not UTF-8": (b"timestamp,text\n2024-01-01,\xff\xfe\n", "h.csv", "not UTF-8 text"),
-    "gzip": (b"\x1f\x8b\x08\x00" + b"\x00" * 20, "archive.tar.gz", "unpack it"),
+    "broken gzip": (b"\x1f\x8b\x08\x00" + b"\x00" * 20, "archive.tar.gz", "not a readable .tar.gz archive"),
 }
 
 
@@ -551,22 +578,44 @@ def test_unknown_time_zone_is_a_value_error():
         import_history(csv_history(STANDARD), filename="h.csv", tz="Mars/Olympus")
 
 
-def test_zip_bomb_stops_at_the_byte_cap(monkeypatch, tmp_path):
-    # 5 MB of a repeated line compresses to a few kB; with a 1 MB cap it must be refused.
+def test_zip_bomb_is_refused_for_its_packing_ratio_before_unpacking(tmp_path):
+    # 5 MB of spaces pack into ~5 kB (1,000x); real JSON packs 5-20x.
     bomb = b"window.YTD.tweets.part0 = [" + b" " * 5_000_000 + b"]"
     data = zip_bytes({"data/tweets.js": bomb})
     assert len(data) < 20_000
-    monkeypatch.setattr(importers, "MAX_TOTAL_BYTES", 1_000_000)
-    with pytest.raises(ArchiveError, match=r"bomb.zip: more than 1,000,000 bytes"):
+    with pytest.raises(ArchiveError, match=r"bomb.zip \(data/tweets.js\): unpacks to 5,000,028 bytes .* zip bomb"):
         import_history(data, filename="bomb.zip")
     (tmp_path / "bomb.zip").write_bytes(data)
-    with pytest.raises(ArchiveError, match="more than 1,000,000 bytes"):
+    with pytest.raises(ArchiveError, match="refused as a zip bomb"):
         import_history(tmp_path / "bomb.zip")
+
+
+def test_a_posts_file_stops_at_the_byte_cap(monkeypatch, tmp_path):
+    tweets = x_archive(STANDARD)["data/tweets.js"]
+    monkeypatch.setattr(archive, "MAX_FILE_BYTES", len(tweets) - 1)
+    stored = zip_bytes({"data/tweets.js": tweets}, compression=zipfile.ZIP_STORED)
+    with pytest.raises(ArchiveError, match=rf"x.zip \(data/tweets.js\): more than {len(tweets) - 1:,} bytes"):
+        import_history(stored, filename="x.zip")
+    (tmp_path / "tweets.js").write_bytes(tweets)  # a plain file is streamed under the same cap
+    with pytest.raises(ArchiveError, match=rf"tweets.js: more than {len(tweets) - 1:,} bytes"):
+        import_history(tmp_path / "tweets.js")
+    monkeypatch.setattr(archive, "MAX_FILE_BYTES", len(tweets))
+    assert import_history(stored, filename="x.zip").evidence["posts"] == expected(STANDARD)["posts"]
+
+
+def test_a_member_whose_header_understates_its_size_is_not_read_past_it():
+    tweets = x_archive(STANDARD)["data/tweets.js"]
+    raw = bytearray(zip_bytes({"data/tweets.js": tweets}))
+    # Rewrite the declared size (central directory and local header) to 100 bytes.
+    for at in (raw.rfind(b"PK\x01\x02") + 24, 22):
+        raw[at : at + 4] = (100).to_bytes(4, "little")
+    with pytest.raises(ArchiveError, match=r"x.zip \(data/tweets.js\): (cannot be unpacked|the data is cut off)"):
+        import_history(bytes(raw), filename="x.zip")
 
 
 def test_zip_with_too_many_members_is_refused(monkeypatch, tmp_path):
     data = zip_bytes({f"data/tweets_media/{k}.jpg": b"x" for k in range(12)} | x_archive(STANDARD))
-    monkeypatch.setattr(importers, "MAX_MEMBERS", 10)
+    monkeypatch.setattr(archive, "MAX_MEMBERS", 10)
     with pytest.raises(ArchiveError, match="files in the zip; allowed: at most 10"):
         import_history(data, filename="many.zip")
     (tmp_path / "many.zip").write_bytes(data)
@@ -721,3 +770,413 @@ def test_folder_is_read_without_its_media(tmp_path):
     write_folder(tmp_path / "x", files)
     result = import_history(Path(tmp_path / "x"))
     assert sorted(result.evidence["files"]) == ["data/account.js", "data/tweets.js"]
+
+
+# --------------------------------------------------------------------------------------
+# Real exports (issue 11, items 14-19): each case in the real shape
+# --------------------------------------------------------------------------------------
+
+
+def _x_zip_of(tweets: list[dict], **extra: bytes) -> bytes:
+    files = {
+        "data/tweets.js": x_tweets_js(tweets),
+        "data/account.js": ytd("account", [{"account": {"accountId": ACCOUNT_ID}}]),
+    }
+    return zip_bytes(files | extra)
+
+
+def _old_tweet(i: int, text: str, media: bool = False) -> dict:
+    """A 2009 tweet: links only in the text, ``entities.urls`` empty (media, from 2011 on, are t.co in the text)."""
+    entities: dict = {"hashtags": [], "symbols": [], "user_mentions": [], "urls": []}
+    if media:
+        entities["media"] = [{"url": "https://t.co/pic", "expanded_url": f"https://twitter.com/me/status/{i}/photo/1"}]
+    return {
+        "tweet": {
+            "id_str": str(9_000 + i),
+            "id": str(9_000 + i),
+            "created_at": f"Mon Mar {10 + i:02d} 12:00:00 +0000 2009",
+            "full_text": text,
+            "favorite_count": "0",
+            "retweet_count": "0",
+            "entities": entities,
+            "source": '<a href="http://twitter.com" rel="nofollow">Twitter Web Client</a>',
+        }
+    }
+
+
+def test_x_links_only_in_the_text_of_old_tweets_count_but_x_hosts_do_not():
+    tweets = [
+        _old_tweet(0, "reading http://bit.ly/abc123 now"),  # a link, only in the text
+        _old_tweet(1, "see www.example.org/post"),  # a bare www. link
+        _old_tweet(2, "look https://t.co/pic", media=True),  # t.co in the text is the photo
+        _old_tweet(3, "this http://twitter.com/bob/status/1 and https://x.com/bob"),  # X's own pages
+        _old_tweet(4, "no link here"),
+    ]
+    ev = import_history(_x_zip_of(tweets), filename="x.zip").evidence
+    assert ev["originals"] == 5
+    assert ev["link_posts"] == 2
+
+
+def test_x_entities_win_over_the_text_when_they_list_urls():
+    # A 2020 tweet: the text shows t.co, entities say where it goes (an X status: not external).
+    item = x_tweets([Truth(t(4, 9), "original", link="quote")])[0]
+    assert item["tweet"]["entities"]["urls"]
+    ev = import_history(_x_zip_of([x_real_shape(item)]), filename="x.zip").evidence
+    assert ev["link_posts"] == 0
+
+
+def _thread_without_parent_in_archive() -> list[dict]:
+    truths = [Truth(t(4, 9), "original"), Truth(t(4, 9, 5), "self_reply"), Truth(t(4, 9, 10), "self_reply")]
+    tweets = x_tweets(truths)
+    # The third continues a thread whose tweet was deleted: its parent is not in the archive.
+    tweets[2]["tweet"]["in_reply_to_status_id_str"] = "123"
+    return tweets
+
+
+def test_x_tweets_js_alone_infers_the_own_id_from_threads():
+    tweets = _thread_without_parent_in_archive()
+    history = importers.read_history(x_tweets_js(tweets), filename="tweets.js")
+    kinds = sorted(p.kind for p in history.posts)
+    assert kinds == [ORIGINAL, SELF_REPLY, SELF_REPLY]
+    assert any("inferred" in note for note in history.notes)
+
+
+def test_x_manifest_names_the_account_when_account_js_is_missing():
+    tweets = x_tweets([Truth(t(4, 9), "original"), Truth(t(4, 10), "self_reply")])
+    tweets[1]["tweet"]["in_reply_to_status_id_str"] = "123"  # parent deleted: only the user id tells
+    manifest = b'window.__THAR_CONFIG = {"userInfo": {"accountId": "1000", "userName": "me"}, "archiveInfo": {}}'
+    files = {"data/tweets.js": x_tweets_js(tweets), "data/manifest.js": manifest}
+    result = import_history(zip_bytes(files), filename="x.zip")
+    assert result.evidence["self_replies"] == 1 and result.evidence["replies"] == 0
+    alone = import_history(zip_bytes({"data/tweets.js": x_tweets_js(tweets)}), filename="x.zip")
+    assert alone.evidence["replies"] == 1  # nothing tells it is a thread: a reply, as the rules say
+
+
+def test_x_community_tweets_are_posts():
+    community = x_tweets([Truth(t(6, 9), "original", link="external"), Truth(t(6, 10), "original")])
+    for item in community:
+        item["tweet"]["id_str"] = item["tweet"]["id"] = "8" + item["tweet"]["id_str"][1:]
+    files = x_archive(STANDARD, extra={"data/community-tweet.js": x_tweets_js(community, name="community_tweet")})
+    ev = import_history(zip_bytes(files), filename="x.zip").evidence
+    assert ev["originals"] == expected(STANDARD)["originals"] + 2
+    assert ev["link_posts"] == sum(x.link == "external" for x in STANDARD if x.kind in ("original", "self_reply")) + 1
+    alone = import_history(x_tweets_js(community, name="community_tweet"), filename="community-tweet.js")
+    assert alone.evidence["originals"] == 2
+
+
+@pytest.mark.parametrize("layout", ["pretty", "compact", "refused batch", "one line per tweet"])
+def test_x_every_layout_of_tweets_js_reads_the_same(layout):
+    rows = [
+        Truth(t(4, 9) + timedelta(minutes=17 * k), kind, link=link, question=k % 4 == 0, likes=k)
+        for k, (kind, link) in enumerate(
+            [("original", "external"), ("self_reply", None), ("reply", None), ("repost", None), ("original", "quote")]
+            * 30
+        )
+    ]
+    items = [x_real_shape(item, media=k % 2 == 0) for k, item in enumerate(x_tweets(rows))]
+    if layout == "pretty":
+        data = x_tweets_js(items)
+    elif layout == "compact":
+        data = b"window.YTD.tweets.part0 = " + json.dumps(items, separators=(",", ":")).encode()
+    elif layout == "refused batch":
+        # A URL entry that is not an object: the fast decoder refuses the batch, the general one reads on.
+        items[70]["tweet"]["entities"]["urls"].append("not an object")
+        data = x_tweets_js(items)
+    else:
+        data = ("window.YTD.tweets.part0 = [\n" + ",\n".join(json.dumps(i) for i in items) + "\n];\n").encode()
+    result = import_history(data, filename="tweets.js")
+    check_against_truths(result, rows)
+    assert result.evidence["link_posts"] == sum(
+        x.link == "external" for x in rows if x.kind in ("original", "self_reply")
+    )
+    posts = importers.read_history(data, filename="tweets.js").posts
+    assert sorted(p.likes for p in posts if p.kind != REPOST) == sorted(x.likes for x in rows if x.kind != "repost")
+
+
+def test_x_a_batch_cut_across_windows_is_read_whole(monkeypatch):
+    # Tiny windows: every tweet straddles a window boundary somewhere.
+    monkeypatch.setattr(archive, "CHUNK", 1000)
+    monkeypatch.setattr(stream, "CHUNK", 1000)
+    monkeypatch.setattr(xfast, "CHUNK", 1000)
+    items = [x_real_shape(item) for item in x_tweets(STANDARD)]
+    check_against_truths(import_history(x_tweets_js(items), filename="tweets.js"), STANDARD)
+    compact = b"window.YTD.tweets.part0 = " + json.dumps(items, separators=(",", ":")).encode()
+    check_against_truths(import_history(compact, filename="tweets.js"), STANDARD)
+
+
+def test_mastodon_direct_posts_without_recipients_are_not_public():
+    truths = [Truth(t(4, 9), "original"), Truth(t(4, 10), "original"), Truth(t(4, 11), "original")]
+    items = mastodon_items(truths)
+    for holder in (items[1], items[1]["object"]):  # a "direct" post that mentions nobody
+        holder["to"], holder["cc"] = [], []
+    result = import_history(mastodon_outbox(truths, items=items), filename="outbox.json")
+    assert result.evidence["originals"] == 2
+    assert result.evidence["excluded"]["direct_messages"] == 1
+
+
+@pytest.mark.parametrize(
+    "href",
+    [
+        "https://gts.example/@bob/statuses/01HQ3ZK5Y8G2N6M4P7R9T1V3X5",  # GoToSocial
+        "https://masto.example/ap/users/109876/statuses/112233445566",  # Mastodon 4.4
+        "https://pixelfed.example/p/bob/650123456789",  # Pixelfed
+        "https://lemmy.example/post/123456",  # Lemmy post
+        "https://lemmy.example/comment/98765",  # Lemmy comment
+    ],
+)
+def test_mastodon_posts_on_other_fediverse_servers_are_not_external_links(href):
+    truths = [Truth(t(4, 9), "original"), Truth(t(4, 10), "original", link="external")]
+    items = mastodon_items(truths)
+    items[0]["object"]["content"] = f'<p>look <a href="{href}" rel="nofollow noopener" target="_blank">{href}</a></p>'
+    ev = import_history(mastodon_outbox(truths, items=items), filename="outbox.json").evidence
+    assert ev["link_posts"] == 1  # only the real external link
+
+
+def test_mastodon_tar_gz_archive_is_read_in_memory(tmp_path):
+    import tarfile
+
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w:gz") as tar:
+        for name, data in mastodon_archive(STANDARD).items():
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+    raw = buffer.getvalue()
+    check_against_truths(import_history(raw, filename="archive.tar.gz"), STANDARD, platform="mastodon")
+    (tmp_path / "archive-20240301.tar.gz").write_bytes(raw)
+    check_against_truths(import_history(tmp_path / "archive-20240301.tar.gz"), STANDARD, platform="mastodon")
+    assert list(tmp_path.iterdir()) == [tmp_path / "archive-20240301.tar.gz"]  # nothing extracted
+
+
+def test_a_gzip_bomb_is_refused_as_it_streams():
+    import tarfile
+
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w:gz") as tar:
+        info = tarfile.TarInfo("media_attachments/big.bin")
+        info.size = 40_000_000
+        tar.addfile(info, io.BytesIO(b"\x00" * info.size))
+        info = tarfile.TarInfo("outbox.json")
+        data = mastodon_outbox(STANDARD)
+        info.size = len(data)
+        tar.addfile(info, io.BytesIO(data))
+    raw = buffer.getvalue()
+    assert len(raw) < 100_000
+    with pytest.raises(ArchiveError, match=r"archive.tar.gz: unpacks more than 100× its packed size"):
+        import_history(raw, filename="archive.tar.gz")
+
+
+def _bluesky_post(text: str, **fields) -> dict:
+    return {"$type": "app.bsky.feed.post", "createdAt": "2022-12-01T10:00:00.000Z", "text": text, **fields}
+
+
+def test_bluesky_legacy_entities_carry_links():
+    records = [
+        _bluesky_post(
+            "my post https://example.com/a",
+            entities=[{"index": {"start": 8, "end": 29}, "type": "link", "value": "https://example.com/a"}],
+        ),
+        _bluesky_post(
+            "hi @bob.example",
+            createdAt="2022-12-02T10:00:00.000Z",
+            entities=[{"index": {"start": 3, "end": 15}, "type": "mention", "value": BOB_DID}],
+        ),
+    ]
+    ev = import_history(bluesky_car([], records=records), filename="repo.car").evidence
+    assert ev["originals"] == 2 and ev["link_posts"] == 1
+
+
+def test_bluesky_question_mark_inside_a_link_is_not_a_question():
+    text = "read example.com/page?id=1 today"  # the shown link text has no scheme
+    start = text.index("example")
+    link = {
+        "index": {"byteStart": start, "byteEnd": start + len("example.com/page?id=1")},
+        "features": [{"$type": "app.bsky.richtext.facet#link", "uri": "https://example.com/page?id=1"}],
+    }
+    records = [
+        _bluesky_post(text, facets=[link]),
+        _bluesky_post("and this? " + text, createdAt="2022-12-02T10:00:00.000Z", facets=[
+            {**link, "index": {"byteStart": start + 10, "byteEnd": start + 10 + len("example.com/page?id=1")}}
+        ]),
+        _bluesky_post(
+            "old client example.com/q?x",
+            createdAt="2022-12-03T10:00:00.000Z",
+            entities=[{"index": {"start": 11, "end": 26}, "type": "link", "value": "https://example.com/q?x"}],
+        ),
+    ]  # fmt: skip
+    ev = import_history(bluesky_car([], records=records), filename="repo.car").evidence
+    assert ev["question_posts"] == 1 and ev["link_posts"] == 3
+
+
+def test_bluesky_counts_only_records_the_commit_reaches():
+    deleted = [_bluesky_post("deleted", createdAt="2024-03-09T10:00:00.000Z")]
+    deleted.append({"$type": "app.bsky.feed.repost", "createdAt": "2024-03-09T11:00:00.000Z", "subject": {}})
+    result = import_history(bluesky_car(STANDARD, deleted=deleted), filename="repo.car")
+    check_against_truths(result, STANDARD)
+    assert result.evidence["excluded"]["deleted_records"] == 2
+    # Without a commit there is no tree to walk: every post-shaped block counts, with a note.
+    no_commit = import_history(bluesky_car(STANDARD, did=None, deleted=deleted), filename="repo.car")
+    assert no_commit.evidence["posts"] == expected(STANDARD)["posts"] + 2
+    assert any("no repository commit" in note for note in no_commit.evidence["notes"])
+
+
+def test_zip_member_names_with_backslashes_are_found():
+    files = {name.replace("/", "\\"): data for name, data in x_archive(STANDARD).items()}
+    check_against_truths(import_history(zip_bytes(files), filename="windows.zip"), STANDARD)
+
+
+def test_a_zip_inside_a_zip_is_opened_and_deeper_nesting_refused():
+    inner = zip_bytes(x_archive(STANDARD))
+    outer = zip_bytes({"twitter-2024-03-08.zip": inner})
+    result = import_history(outer, filename="again.zip")
+    check_against_truths(result, STANDARD)
+    deeper = zip_bytes({"again.zip": outer})
+    with pytest.raises(
+        ArchiveError, match=r"deep.zip \(again.zip\) \(twitter-2024-03-08.zip\): zips nested more than 2"
+    ):
+        import_history(deeper, filename="deep.zip")
+
+
+def test_folders_nested_deeply_are_searched(tmp_path):
+    root = tmp_path / "Downloads"
+    write_folder(root / "a" / "b" / "c" / "d" / "e" / "twitter-2024" / "twitter-2024", x_archive(STANDARD))
+    check_against_truths(import_history(root), STANDARD)
+
+
+@pytest.mark.parametrize(
+    ("name", "content"),
+    [
+        ("tweets.js", lambda: x_archive(STANDARD)["data/tweets.js"]),
+        ("outbox.json", lambda: mastodon_outbox(STANDARD)),
+        ("history.csv", lambda: csv_history(STANDARD)),
+    ],
+)
+@pytest.mark.parametrize("bom", [True, False])
+def test_utf16_files_are_named_as_such(name, content, bom, tmp_path):
+    text = content().decode()
+    data = text.encode("utf-16" if bom else "utf-16-le")
+    with pytest.raises(ArchiveError, match=rf"^{name}: the text is saved as UTF-16; this tool reads UTF-8"):
+        import_history(data, filename=name)
+    inside = zip_bytes({f"data/{name}": data})
+    with pytest.raises(ArchiveError, match=r"UTF-16"):
+        import_history(inside, filename="x.zip")
+
+
+def test_a_valid_export_without_posts_says_so_instead_of_expecting_another_format():
+    for data, label in (
+        (_tweets_zip(b"window.YTD.tweets.part0 = []"), "x.zip"),
+        (mastodon_outbox([], duplicate_key="empty_first"), "outbox.json"),
+        (bluesky_car([]), "repo.car"),
+    ):
+        with pytest.raises(ArchiveError) as info:
+            import_history(data, filename=label)
+        assert "it is readable, but holds no posts" in info.value.message
+        assert "expected an X archive" not in info.value.message
+    manifest_only = zip_bytes(
+        {"data/manifest.js": b"window.__THAR_CONFIG = {}", "data/account.js": b"window.YTD.account.part0 = []"}
+    )
+    with pytest.raises(ArchiveError, match="a valid X archive, but it holds no posts"):
+        import_history(manifest_only, filename="x.zip")
+
+
+# --------------------------------------------------------------------------------------
+# Hostile sources and dates out of range (issue 10 items 3 and 4)
+# --------------------------------------------------------------------------------------
+
+
+def test_devices_and_pipes_are_refused_without_reading(tmp_path):
+    with pytest.raises(ArchiveError, match=r"^/dev/zero: a device, not a regular file"):
+        import_history("/dev/zero")
+    fifo = tmp_path / "tweets.js"
+    os.mkfifo(fifo)  # opening it for reading would block until a writer comes
+    with pytest.raises(ArchiveError, match=r"tweets.js: a FIFO \(named pipe\), not a regular file"):
+        import_history(fifo)
+    folder = tmp_path / "export"
+    write_folder(folder, mastodon_archive(STANDARD))
+    (folder / "actor.json").unlink()
+    (folder / "actor.json").symlink_to("/dev/zero")  # a folder's symlink to a device is not a file
+    check_against_truths(import_history(folder), STANDARD, platform="mastodon")
+
+
+def test_x_date_out_of_range_names_the_tweet():
+    tweets = x_tweets(STANDARD)
+    tweets[2]["tweet"]["created_at"] = "Fri Dec 31 23:00:00 -0500 9999"
+    with pytest.raises(ArchiveError) as info:
+        import_history(_x_zip_of(tweets), filename="x.zip")
+    message = info.value.message
+    assert message.startswith(f"x.zip (data/tweets.js): tweet {tweets[2]['tweet']['id_str']}: date")
+    assert "out of range (allowed: years 1970 to 2100)" in message
+
+
+@pytest.mark.parametrize("published", ["9999-12-31T23:00:00-05:00", "0001-01-01T00:30:00+01:00"])
+def test_mastodon_date_out_of_range_names_the_post(published):
+    items = mastodon_items(STANDARD)
+    items[0]["object"]["published"] = published
+    with pytest.raises(ArchiveError, match=rf"outbox.json: post {items[0]['object']['id']}: date .* out of range"):
+        import_history(mastodon_outbox(STANDARD, items=items), filename="outbox.json")
+
+
+@pytest.mark.parametrize("stamp", ["0001-01-01T00:30:00+01:00", "9999-12-31T23:00:00-05:00", "99999999999999"])
+def test_csv_date_out_of_range_names_the_line(stamp):
+    data = f"timestamp,is_reply,has_link,text\n2024-03-04T09:00:00Z,no,no,hi\n{stamp},no,no,x\n".encode()
+    with pytest.raises(ArchiveError, match=r"h.csv: 1 bad rows: line 3: timestamp .* out of range \(allowed: years"):
+        import_history(data, filename="h.csv", tz="Pacific/Kiritimati")
+
+
+def test_bluesky_dates_out_of_range_are_left_out():
+    records = [*bluesky_records(STANDARD), _bluesky_post("from the past", createdAt="0001-01-01T00:00:00.000Z")]
+    result = import_history(bluesky_car([], records=records), filename="repo.car")
+    check_against_truths(result, STANDARD)
+    assert result.evidence["excluded"]["date_out_of_range"] == 1
+
+
+def test_nesting_thousands_deep_is_a_message_not_a_crash():
+    deep = b"[" * 50_000 + b"]" * 50_000
+    tweet = b'{\n    "tweet" : {\n      "id_str" : "1",\n      "junk" : %s\n    }\n  }'
+    for data, name in (
+        (b"window.YTD.tweets.part0 = [" + deep + b"]", "tweets.js"),
+        (b"window.YTD.tweets.part0 = [\n  " + tweet % deep + b",\n  " + tweet % b"1" + b"\n]", "tweets.js"),
+        (b'{"orderedItems": [' + deep + b"]}", "outbox.json"),
+    ):
+        with pytest.raises(ArchiveError, match=rf"^{name}: nested too deeply"):
+            import_history(data, filename=name)
+
+
+def test_more_posts_than_any_account_has_are_refused(monkeypatch):
+    # coach.importers.derive is also the name of the function, so the module comes from importlib.
+    for module in (importlib.import_module("coach.importers.derive"), x, mastodon):
+        monkeypatch.setattr(module, "MAX_POSTS", 5)
+    with pytest.raises(ArchiveError, match=r"x.zip \(data/tweets.js\): more than 5 posts; no real account"):
+        import_history(zip_bytes(x_archive(STANDARD)), filename="x.zip")
+    with pytest.raises(ArchiveError, match=r"outbox.json: more than 5 posts"):
+        import_history(mastodon_outbox(STANDARD), filename="outbox.json")
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.datetimes(min_value=datetime(1970, 1, 1), max_value=datetime(2100, 12, 31, 23, 59, 59)))
+def test_x_cached_clock_reads_every_time_as_the_plain_parser_does(moment):
+    text = moment.strftime("%a %b %d %H:%M:%S +0000 %Y")
+    clock = x.Clock()
+    assert clock(text) == x.parse_x_time(text) == moment.replace(microsecond=0, tzinfo=UTC)
+    assert clock(text) == x.parse_x_time(text)  # the second time from the cache
+
+
+def test_a_large_zip_inside_a_zip_is_read_lazily_and_a_zip_in_a_folder_from_disk(monkeypatch, tmp_path):
+    monkeypatch.setattr(archive, "INNER_IN_MEMORY", 10)  # every inner zip counts as large
+    outer = zip_bytes({"twitter-2024-03-08.zip": zip_bytes(x_archive(STANDARD))})
+    check_against_truths(import_history(outer, filename="again.zip"), STANDARD)
+    (tmp_path / "downloads").mkdir()
+    (tmp_path / "downloads" / "twitter-2024-03-08.zip").write_bytes(zip_bytes(x_archive(STANDARD)))
+    check_against_truths(import_history(tmp_path / "downloads"), STANDARD)
+
+
+def test_bluesky_a_reachable_block_that_is_not_dag_cbor_is_named():
+    import libipld
+    from importer_fixtures import _as_link, car, mst_nodes
+
+    garbage = b"\xff\xfe\xfd not cbor"
+    good = libipld.encode_dag_cbor(bluesky_records(STANDARD)[0])
+    root, nodes = mst_nodes([("app.bsky.feed.post/3k000001", good), ("app.bsky.feed.post/3k000002", garbage)])
+    commit = libipld.encode_dag_cbor({"did": ME_DID, "version": 3, "data": _as_link(root), "rev": "3", "sig": b"s"})
+    with pytest.raises(ArchiveError, match=r"^repo.car: not a readable Bluesky repository export \(block at byte"):
+        import_history(car([good, garbage, *nodes], root=commit), filename="repo.car")

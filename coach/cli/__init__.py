@@ -1,4 +1,4 @@
-"""The command line: ``coach run | compare | validate | scenarios | advise | import``.
+"""The command line: ``coach run | compare | validate | scenarios | advise | import | sweep``.
 
 Parses arguments, calls the public API, prints or writes. Exit codes: 0 ok, 1 invalid
 input (one clear message per problem on stderr, never a traceback), 2 usage error.
@@ -17,7 +17,7 @@ from collections.abc import Callable, Sequence
 from typing import NamedTuple
 
 from coach._version import __version__
-from coach.cli import advise, importing, run
+from coach.cli import advise, importing, run, schema, sweep
 from coach.cli.common import EXIT_INVALID, EXIT_OK, EXIT_USAGE, UsageError, _Parser
 from coach.scenario import ScenarioError
 
@@ -36,11 +36,26 @@ COMMANDS: tuple[Command, ...] = (
     Command("scenarios", "list the bundled personas", run.configure_scenarios, run.cmd_scenarios),
     Command("advise", "the coach: what goes wrong, what to change and what it buys, within a time budget", advise.configure, advise.handle),
     Command("import", "derive your habits from an X, Mastodon or Bluesky export", importing.configure, importing.handler),
+    Command("sweep", "a grid over habits or any field, every cell on the same seeds, locally or on Dask", sweep.configure, sweep.handle),
+    Command("schema", "print the scenario format as JSON Schema, for editors", schema.configure, schema.handle),
 )  # fmt: skip
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="coach", description="Cadence Coach: how posting habits win and lose followers.")
+    parser = _Parser(
+        prog="coach",
+        description="Cadence Coach: how posting habits win and lose followers.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="""examples:
+  coach scenarios                                   the persona library
+  coach run conversationalist                       a bundled persona, by name
+  coach compare billboard conversationalist         same seeds; differences with intervals
+  coach compare billboard billboard --set 2:habits.reply_rate=0.8
+  coach advise over_poster --budget-minutes 30      what to change within a time budget
+  coach schema > scenario.schema.json               the scenario format, for editors
+
+`coach COMMAND --help` shows each command's options and examples.""",
+    )
     parser.add_argument("--version", action="version", version=f"coach {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     for command in COMMANDS:

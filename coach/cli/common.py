@@ -4,15 +4,27 @@ progress bar, writing output, and the run and compare tables."""
 from __future__ import annotations
 
 import argparse
+import difflib
 import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
+import numpy as np
+
 from coach.experiments import Progress
-from coach.results import CHANNELS, REASONS, Ensemble, fmt_interval, paired_difference
-from coach.scenario import SCENARIO_DIR, Scenario, ScenarioError, load_scenario
+from coach.results import CHANNEL_WORDS, CHANNELS, REASON_WORDS, REASONS, Ensemble, paired_difference, quantiles
+from coach.scenario import (
+    SCENARIO_DIR,
+    Scenario,
+    ScenarioError,
+    apply_overrides,
+    bundled_scenarios,
+    load_scenario,
+    read_yaml,
+    scenario_from_data,
+)
 
 EXIT_OK, EXIT_INVALID, EXIT_USAGE = 0, 1, 2
 
@@ -32,23 +44,87 @@ class _Parser(argparse.ArgumentParser):
 # --------------------------------------------------------------------------------------
 
 
+def persona_names() -> list[str]:
+    return [p.stem for p in bundled_scenarios()]
+
+
 def resolve_scenario_path(name: str) -> Path:
-    """A path as given, or the name of a bundled persona (``conversationalist``)."""
+    """A path as given, or the name of a bundled persona (``conversationalist``).
+
+    A name that is neither an existing file nor a persona is an error that lists the
+    personas and suggests the closest one (``conversatonalist`` → ``conversationalist``).
+    """
     path = Path(name)
-    if path.exists() or path.suffix in (".yaml", ".yml") or "/" in name:
+    if path.exists() or path.suffix in (".yaml", ".yml") or "/" in name or "\\" in name:
         return path
     bundled = SCENARIO_DIR / f"{name}.yaml"
-    return bundled if bundled.exists() else path
+    if bundled.exists():
+        return bundled
+    names = persona_names()
+    close = difflib.get_close_matches(name.lower(), names, n=1, cutoff=0.6)
+    hint = f" Did you mean {close[0]}?" if close else ""
+    raise ScenarioError(
+        [
+            f"{name}: no such file, and no bundled persona of that name.{hint} "
+            f"Personas: {', '.join(names)} (see `coach scenarios`)."
+        ]
+    )
 
 
-def load_for_cli(name: str, args: argparse.Namespace) -> Scenario:
-    """Load a scenario with the run options (--days, --replicates, --seed, --set) applied."""
-    overrides = list(getattr(args, "set", None) or [])
+def split_target(assignment: str, count: int) -> tuple[int | None, str]:
+    """``2:habits.reply_rate=0.8`` → (2, ``habits.reply_rate=0.8``); no prefix → (None, as given).
+
+    The prefix picks which scenario of a ``compare`` a ``--set`` applies to (1-based).
+    """
+    head, sep, rest = assignment.partition(":")
+    if not sep or not head.strip().isdigit() or "=" in head:
+        return None, assignment
+    index = int(head)
+    if not 1 <= index <= count:
+        which = "the only scenario (1)" if count == 1 else f"scenarios 1 to {count}"
+        raise UsageError(f"--set {assignment}: there is no scenario {index}; allowed: {which}")
+    return index, rest
+
+
+def _plain_change(assignment: str) -> str:
+    key, _, value = assignment.partition("=")
+    return f"{key.strip().split('.')[-1].replace('_', ' ')} {value.strip()}"
+
+
+def load_for_cli(name: str, args: argparse.Namespace, index: int = 1, count: int = 1) -> Scenario:
+    """Load a scenario with the run options (--days, --replicates, --seed, --set) applied.
+
+    The file is checked on its own first, so a mistake in a ``--set`` is reported as the
+    option's (``--set habits.nope=1: …``), not as the file's. ``--set N:FIELD=VALUE`` applies
+    to the N-th scenario only (for ``compare``); a scenario changed that way gets the change in
+    its name, so a persona and its tweaked copy can be told apart.
+    """
+    path = resolve_scenario_path(name)
+    scenario = load_scenario(path)
+    data = read_yaml(path.read_bytes(), str(path))
+    targeted, shared = [], []
+    for item in getattr(args, "set", None) or []:
+        target, assignment = split_target(item, count)
+        if target is None:
+            shared.append(assignment)
+        elif target == index:
+            targeted.append(assignment)
+    sets = shared + targeted
+    if sets:
+        data = apply_overrides(data, sets, "--set")
+        scenario = scenario_from_data(data, source="--set " + " ".join(sets))
+    options = []
     for option in ("days", "replicates", "seed"):
         value = getattr(args, option, None)
         if value is not None:
-            overrides.append(f"{option}={value}")
-    return load_scenario(resolve_scenario_path(name), overrides)
+            options.append((option, value))
+    if options:
+        data = apply_overrides(data, [f"{k}={v}" for k, v in options])
+        scenario = scenario_from_data(data, source=" ".join(f"--{k} {v}" for k, v in options))
+    if targeted:
+        suffix = " (" + ", ".join(_plain_change(a) for a in targeted) + ")"
+        scenario = scenario.model_copy(update={"name": (scenario.name + suffix)[:80]})
+    return scenario
 
 
 def progress_bar(stream: TextIO = sys.stderr, after_seconds: float = 1.0) -> Progress:
@@ -83,25 +159,54 @@ def write_output(text: str, out: str | None) -> None:
         sys.stdout.write(text if text.endswith("\n") else text + "\n")
 
 
-def table(ensemble: Ensemble) -> str:
-    """A readable summary of one ensemble."""
-    s = ensemble.summary()
+def _num(value: float, signed: bool = False, digits: int = 0) -> str:
+    value = round(float(value), digits) + 0.0  # + 0.0: never "-0"
+    return f"{value:{'+' if signed else ''},.{digits}f}"
+
+
+def _interval(q: dict[str, float], signed: bool = False, digits: int = 0) -> str:
+    return f"{_num(q['median'], signed, digits)} ({_num(q['p10'], signed, digits)} to {_num(q['p90'], signed, digits)})"
+
+
+# The page's plain words, so the CLI and the app say the same thing (JSON keeps the keys).
+ROWS: list[tuple[str, str]] = [
+    ("net", "net change"),
+    ("growth", "growth (%)"),
+    ("followers_start", "followers at the start"),
+    ("followers_end", "followers at the end"),
+    ("follows", "new followers"),
+    *[(f"follows_{c}", f"  came: {CHANNEL_WORDS[c]}") for c in CHANNELS],
+    ("unfollows", "unfollows"),
+    *[(f"unfollows_{r}", f"  left: {REASON_WORDS[r]}") for r in REASONS],
+    ("minutes_per_day", "minutes per day"),
+    ("engagement_per_post", "engagement per post"),
+]
+DIGITS = {"growth": 1, "engagement_per_post": 1}
+
+
+def _totals(ensemble: Ensemble) -> dict[str, np.ndarray]:
+    t = dict(ensemble.totals())
+    start = float(ensemble.runs[0].followers_start)
+    t["followers_start"] = np.full(len(t["net"]), start)
+    t["growth"] = 100.0 * np.asarray(t["net"], dtype=float) / max(start, 1.0)
+    return t
+
+
+def _heading(ensemble: Ensemble) -> str:
     sc = ensemble.scenario
-    lines = [
-        f"{sc.name}  ({sc.platform.name}, {ensemble.days} days, {ensemble.replicates} runs, seed {ensemble.seed})",
-        "median (10th to 90th percentile)",
-        "",
-        f"  followers   {s['followers_start']:>8,} -> {fmt_interval(s['followers_end'])}",
-        f"  net change  {fmt_interval(s['net'], signed=True)}",
-        f"  follows     {fmt_interval(s['follows'])}",
-    ]
-    lines += [f"    {c:<13} {fmt_interval(s['follows_by_channel'][c])}" for c in CHANNELS]
-    lines.append(f"  unfollows   {fmt_interval(s['unfollows'])}")
-    lines += [f"    {r:<13} {fmt_interval(s['unfollows_by_reason'][r])}" for r in REASONS]
-    lines += [
-        f"  engagement per post  {s['engagement_per_post']['median']:.1f}",
-        f"  minutes per day      {s['minutes_per_day']:.0f}",
-    ]
+    return f"{sc.name}  ({sc.platform.name}, {ensemble.days} days, {ensemble.replicates} runs, seed {ensemble.seed})"
+
+
+def table(ensemble: Ensemble) -> str:
+    """A readable summary of one ensemble, in the page's words."""
+    t = _totals(ensemble)
+    width = max(len(words) for _, words in ROWS)
+    lines = [_heading(ensemble), "median (80% of runs: 10th to 90th percentile)", ""]
+    for key, words in ROWS:
+        q = quantiles(np.asarray(t[key], dtype=float))
+        d = DIGITS.get(key, 0)
+        cell = _num(q["median"], digits=d) if key == "followers_start" else _interval(q, key in ("net", "growth"), d)
+        lines.append(f"  {words:<{width}}  {cell}")
     return "\n".join(lines)
 
 
@@ -122,13 +227,36 @@ def compare_rows(ensembles: Sequence[Ensemble]) -> list[dict[str, Any]]:
 
 
 def compare_table(ensembles: Sequence[Ensemble]) -> str:
-    parts = [table(e) for e in ensembles]
-    lines = ["", f"Differences from {ensembles[0].scenario.name!r} on the same seeds: median (80% interval)"]
-    for row in compare_rows(ensembles):
-        lines.append(f"  {row['scenario']}")
-        for name, q in row["difference"].items():
-            lines.append(f"    {name:<18} {fmt_interval(q, signed=True)}")
-    return "\n\n".join(parts) + "\n" + "\n".join(lines)
+    """Scenarios in columns: [1] the reference's medians, then each other's median and its
+    change from [1], run by run on the same seeds (median, 80% interval)."""
+    totals = [_totals(e) for e in ensembles]
+    header = ["", "[1]"]
+    for i in range(1, len(ensembles)):
+        header += [f"[{i + 1}]", f"[{i + 1}] - [1] (80% of runs)"]
+    body = []
+    for key, words in ROWS:
+        d = DIGITS.get(key, 0)
+        row = [words, _num(float(np.median(totals[0][key])), digits=d)]
+        for t in totals[1:]:
+            row.append(_num(float(np.median(t[key])), digits=d))
+            if key == "followers_start":  # a given, not an outcome
+                row.append("")
+            else:
+                change = quantiles(np.asarray(t[key], dtype=float) - np.asarray(totals[0][key], dtype=float))
+                row.append(_interval(change, True, d))
+        body.append(row)
+    widths = [max(len(r[c]) for r in [header, *body]) for c in range(len(header))]
+    legend = [f"[{i + 1}] {_heading(e)}" for i, e in enumerate(ensembles)]
+    lines = [
+        *legend,
+        "",
+        "Medians of the runs; [N] - [1]: the change from [1], run by run on the same seeds.",
+        "",
+    ]
+    for r in [header, *body]:
+        cells = (r[0].ljust(widths[0]) if c == 0 else r[c].rjust(widths[c]) for c in range(len(r)))
+        lines.append("  ".join(cells).rstrip())
+    return "\n".join(lines)
 
 
 def run_options(p: argparse.ArgumentParser, formats: Sequence[str] = ("table", "json", "csv")) -> None:
@@ -139,7 +267,8 @@ def run_options(p: argparse.ArgumentParser, formats: Sequence[str] = ("table", "
         "--set",
         action="append",
         metavar="FIELD=VALUE",
-        help="override a field, e.g. habits.posts_per_day=8 (repeatable)",
+        help="override a field, e.g. habits.posts_per_day=8 (repeatable); with compare, N:FIELD=VALUE "
+        "changes the N-th scenario only, e.g. 2:habits.reply_rate=0.8",
     )
     p.add_argument("--format", choices=formats, default="table", help="output format (default: table)")
     p.add_argument("--out", metavar="PATH", help="write to a file instead of stdout")

@@ -43,7 +43,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "path",
-        help="X archive (.zip, folder or tweets.js), Mastodon archive (.zip or outbox.json), Bluesky repo.car, or a CSV",
+        help="X archive (.zip, folder or tweets.js), Mastodon archive (.zip, .tar.gz or outbox.json), Bluesky repo.car, or a CSV",
     )
     parser.add_argument(
         "--tz",

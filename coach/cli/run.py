@@ -23,23 +23,48 @@ from coach.cli.common import (
 from coach.experiments import compare, run_many
 from coach.scenario import Scenario, ScenarioError, bundled_scenarios, load_scenario
 
+LINE = 100  # characters: `coach scenarios` lines fit a terminal and a slide
+
+
+def examples(p: argparse.ArgumentParser, text: str) -> None:
+    """Examples at the end of ``--help``, laid out as written."""
+    p.formatter_class = argparse.RawDescriptionHelpFormatter
+    p.epilog = "examples:\n" + text
+
 
 def configure_run(p: argparse.ArgumentParser) -> None:
-    p.add_argument("file", help="scenario YAML file, or the name of a bundled persona")
+    p.add_argument("file", help="scenario YAML file, or the name of a bundled persona (see `coach scenarios`)")
     run_options(p)
+    examples(
+        p,
+        """  coach run conversationalist                        a bundled persona, by name
+  coach run my.yaml --days 180 --replicates 50 --seed 3
+  coach run billboard --set habits.reply_rate=0.8    what if the Billboard answered?
+  coach run my.yaml --format json --out result.json  or --format csv
+""",
+    )
 
 
 def configure_compare(p: argparse.ArgumentParser) -> None:
-    p.add_argument("files", nargs="+", help="two or more scenario files or persona names")
+    p.add_argument("files", nargs="+", help="two or more scenario files or persona names (the same one twice is fine)")
     run_options(p)
+    examples(
+        p,
+        """  coach compare billboard conversationalist          two personas on the same seeds
+  coach compare billboard billboard --set 2:habits.reply_rate=0.8
+                                                     a persona against a tweaked copy of itself
+  coach compare billboard turnaround --format json   differences with 80% intervals
+""",
+    )
 
 
 def configure_validate(p: argparse.ArgumentParser) -> None:
-    p.add_argument("files", nargs="+", help="scenario files")
+    p.add_argument("files", nargs="+", help="scenario files or persona names")
+    examples(p, "  coach validate my.yaml other.yaml                  exit 0 if all are valid, 1 otherwise\n")
 
 
 def configure_scenarios(p: argparse.ArgumentParser) -> None:
-    pass
+    examples(p, "  coach scenarios                                    name and one line each\n")
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -59,6 +84,10 @@ def cmd_compare(args: argparse.Namespace) -> int:
     if len(args.files) < 2:
         raise UsageError("compare needs at least two scenario files")
     scenarios = _load_all(args.files, args)
+    names = [s.name for s in scenarios]
+    for i, s in enumerate(scenarios):  # the same file twice, unchanged: number them apart
+        if names.count(s.name) > 1:
+            scenarios[i] = s.model_copy(update={"name": f"{s.name} [{i + 1}]"[:80]})
     first = scenarios[0]
     ensembles = compare(scenarios, first.replicates, first.seed, progress=progress_bar())
     if args.format == "json":
@@ -76,9 +105,9 @@ def cmd_compare(args: argparse.Namespace) -> int:
 
 def _load_all(files: Sequence[str], args: argparse.Namespace) -> list[Scenario]:
     scenarios, problems = [], []
-    for name in files:
+    for i, name in enumerate(files):
         try:
-            scenarios.append(load_for_cli(name, args))
+            scenarios.append(load_for_cli(name, args, i + 1, len(files)))
         except ScenarioError as exc:
             problems += exc.problems
     if problems:
@@ -103,8 +132,16 @@ def cmd_scenarios(args: argparse.Namespace) -> int:
     for path in bundled_scenarios():
         try:
             s = load_scenario(path)
-            first = s.description.strip().split(". ")[0].rstrip(".")
-            print(f"{path.stem:<22} {s.name}: {first}.")
+            first = " ".join(s.description.split()).split(". ")[0].rstrip(".") + "."
+            print(_fit(f"{path.stem:<20} {s.name}: {first}"))
         except ScenarioError as exc:
-            print(f"{path.stem:<22} (invalid: {exc.problems[0]})")
+            print(_fit(f"{path.stem:<20} (invalid: {exc.problems[0]})"))
+    print("Run one with `coach run NAME`; compare with `coach compare NAME NAME`.")
     return EXIT_OK
+
+
+def _fit(line: str, width: int = LINE) -> str:
+    """One line of at most ``width`` characters, cut at a word with an ellipsis."""
+    if len(line) <= width:
+        return line
+    return line[: width - 1].rsplit(" ", 1)[0].rstrip(",;:") + "…"

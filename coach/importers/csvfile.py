@@ -17,7 +17,22 @@ from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from coach.importers.derive import ORIGINAL, REPLY, REPOST, ArchiveError, History, Post, find_urls, has_question
+from coach.importers.derive import (
+    FIRST_YEAR,
+    LAST_YEAR,
+    MAX_POSTS,
+    ORIGINAL,
+    REPLY,
+    REPOST,
+    ArchiveError,
+    History,
+    OutOfRange,
+    Post,
+    checked,
+    find_urls,
+    has_question,
+    too_many_posts,
+)
 
 COLUMNS = "timestamp, is_reply, has_link, text"
 _TRUE = frozenset({"true", "t", "yes", "y", "1"})
@@ -55,6 +70,8 @@ def read(files: Any, tz: str) -> History:
                 history.posts.append(_post(row, col, zone))
             except ValueError as exc:
                 problems.append(f"line {line}: {exc}")
+            if len(history.posts) + len(problems) > MAX_POSTS:
+                raise too_many_posts(where)
     except csv.Error as exc:
         raise ArchiveError(f"{where}: not a readable CSV file (line {rows.line_num}: {exc})") from None
     if problems:
@@ -92,14 +109,22 @@ def parse_timestamp(value: str, zone: ZoneInfo) -> datetime:
         pass
     else:
         try:
-            return datetime.fromtimestamp(seconds, tz=UTC)
+            return checked(datetime.fromtimestamp(seconds, tz=UTC), value)
         except (OverflowError, OSError, ValueError):
-            raise ValueError(f"timestamp {value!r} is out of range") from None
+            raise ValueError(
+                f"timestamp {value[:40]!r} is out of range (allowed: years {FIRST_YEAR} to {LAST_YEAR})"
+            ) from None
     try:
         moment = datetime.fromisoformat(value)
     except ValueError:
         raise ValueError(
             f"timestamp {value!r} is not a date and time; allowed: ISO 8601 such as 2024-05-01T09:30:00+02:00"
+        ) from None
+    try:
+        checked(moment, value)  # before any time-zone arithmetic, which overflows near year 1 and 9999
+    except OutOfRange:
+        raise ValueError(
+            f"timestamp {value[:40]!r} is out of range (allowed: years {FIRST_YEAR} to {LAST_YEAR})"
         ) from None
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=zone)
 

@@ -8,14 +8,17 @@
 - ``object.inReplyTo`` marks a reply; it is a reply to yourself when it points under your own
   actor URI or to a post in the same outbox;
 - visibility is in ``to``/``cc``: the Public collection (public, unlisted) or your followers
-  collection (followers-only) make a post; anything else is a direct message, excluded;
+  collection (followers-only) make a post; anything else is a direct message, excluded, and
+  so is a post whose ``to`` and ``cc`` are both empty (a direct post without recipients).
+  A post with no ``to``/``cc`` keys at all (some servers' exports) counts;
 - links are ``<a href>`` in the HTML ``content``, except mentions and hashtags (anchor class
   ``mention``/``hashtag``, or an href listed in ``tag[]``), the ``RE:`` line of a quote, and
   links to posts on the fediverse (``/@user/123``, ``/users/u/statuses/123``) or to your own
   instance.
 
-Some real exports carry the ``"orderedItems"`` key twice (first ``[]``, then the list).
-Python's json keeps the last one; we also look at the earlier ones and keep the longest.
+The outbox is streamed one activity at a time (coach.importers.stream). Some real exports
+carry the ``"orderedItems"`` key twice (first ``[]``, then the list): the activities of every
+occurrence are read, each activity id once.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from coach.importers.derive import (
+    MAX_POSTS,
     ORIGINAL,
     QUESTION_MARKS,
     REPLY,
@@ -35,19 +39,29 @@ from coach.importers.derive import (
     SELF_REPLY,
     ArchiveError,
     History,
+    OutOfRange,
     Post,
     has_question,
     parse_iso,
+    too_many_posts,
     url_host,
 )
+from coach.importers.stream import object_array
 
+_OUTBOX = "a Mastodon outbox (an ActivityStreams OrderedCollection with orderedItems)"
 PUBLIC = frozenset({"https://www.w3.org/ns/activitystreams#Public", "as:Public", "Public"})
 _ANCHOR = re.compile(r"<a\b([^>]*)>(.*?)</a\s*>", re.IGNORECASE | re.DOTALL)
 _QUOTE_LINE = re.compile(
     r"<(p|span)\b[^>]*class=[\"'][^\"']*quote-inline[^\"']*[\"'][^>]*>.*?</\1\s*>", re.IGNORECASE | re.DOTALL
 )
 _TAG = re.compile(r"<[^>]+>")
-_FEDI_POST = re.compile(r"^/(@[^/]+/\d+|users/[^/]+/statuses/\w+|notice/\w+|notes/\w+|objects/[\w-]+)/?$")
+# Paths of posts on fediverse servers: Mastodon (/@u/123, /users/u/statuses/123, 4.4's
+# /ap/users/123/statuses/456), GoToSocial (/@u/statuses/01H...), Pleroma/Akkoma (/notice/…,
+# /objects/…), Misskey (/notes/…), Pixelfed (/p/u/123, /i/web/post/123), Lemmy (/post/123, /comment/123).
+_FEDI_POST = re.compile(
+    r"^/(@[^/]+/\d+|@[^/]+/statuses/\w+|(ap/)?users/[^/]+/statuses/\w+|notice/\w+|notes/\w+|objects/[\w-]+"
+    r"|p/[^/]+/\d+|i/web/post/\d+|post/\d+|comment/\d+)/?$"
+)
 
 
 _ATTRIBUTE = re.compile(r"""([\w-]+)\s*=\s*(?:"([^"]*)"|'([^']*)')""")
@@ -64,66 +78,68 @@ def read(files: Any) -> History:
     if name is None:
         raise ArchiveError(f"{files.label}: no outbox.json found; expected a Mastodon archive")
     where = files.where(name)
-    outbox = load_outbox(files.read(name), where)
-    items = outbox["orderedItems"]
     history = History("mastodon", files.label)
-    actor = _actor(files, items)
-    own_ids = {
-        item["object"]["id"]
-        for item in items
-        if isinstance(item, dict) and isinstance(item.get("object"), dict) and isinstance(item["object"].get("id"), str)
-    }
+    actor = _actor_file(files)
+    actors: Counter[str] = Counter()
+    own_ids: set[str] = set()
+    seen: set[str] = set()
+    pending: list[tuple[Post, str | None, frozenset[str]]] = []  # (post, parent URI, link hosts)
+    fields: dict[str, Any] = {}
+    with files.open(name) as stream:
+        for item in object_array(stream, where, "orderedItems", fields, _OUTBOX):
+            activity_id = item.get("id") if isinstance(item, dict) else None
+            if isinstance(activity_id, str):
+                if activity_id in seen:
+                    continue  # the same activity under a repeated "orderedItems" key counts once
+                seen.add(activity_id)
+            if isinstance(item, dict) and isinstance(item.get("actor"), str):
+                actors[item["actor"]] += 1
+            try:
+                read_one = _post(item, history)
+            except OutOfRange as exc:
+                post_id = _post_id(item)
+                raise ArchiveError(f"{where}: post {post_id}: {exc}") from None
+            if read_one is not None:
+                post, parent, object_id, hosts = read_one
+                if object_id:
+                    own_ids.add(object_id)
+                pending.append((post, parent, hosts))
+                if len(pending) > MAX_POSTS:
+                    raise too_many_posts(where)
+    if not fields["orderedItems"]:
+        raise ArchiveError(f"{where}: JSON, but not {_OUTBOX}; give outbox.json from the Mastodon archive")
+    if actor is None and actors:
+        actor = actors.most_common(1)[0][0]
+    prefix = actor.rstrip("/") + "/" if actor else None
     own_host = url_host(actor) if actor else ""
-    for item in items:
-        post = _post(item, actor, own_ids, own_host, history)
-        if post is not None:
-            history.posts.append(post)
+    for post, parent, hosts in pending:
+        if parent is not None and (parent in own_ids or (prefix is not None and parent.startswith(prefix))):
+            post = post._replace(kind=SELF_REPLY)
+        if hosts and (len(hosts) > 1 or own_host not in hosts):  # a link to your own instance stays home
+            post = post._replace(has_link=True)
+        history.posts.append(post)
     return history
 
 
-def load_outbox(raw: bytes, where: str) -> dict[str, Any]:
-    """The outbox as a dict whose ``orderedItems`` is the longest of any duplicate keys."""
-    try:
-        text = raw.decode("utf-8-sig")
-        data = json.loads(text)
-    except UnicodeDecodeError:
-        raise ArchiveError(f"{where}: not UTF-8 text; expected a Mastodon outbox.json") from None
-    except RecursionError:
-        raise ArchiveError(f"{where}: nested too deeply to be a Mastodon outbox") from None
-    except json.JSONDecodeError as exc:
-        raise ArchiveError(
-            f"{where}: not valid JSON ({exc.msg} at line {exc.lineno}); the file may be cut off, download the archive again"
-        ) from None
-    if not isinstance(data, dict) or not isinstance(data.get("orderedItems"), list):
-        raise ArchiveError(
-            f"{where}: JSON, but not a Mastodon outbox (expected an ActivityStreams OrderedCollection with orderedItems); "
-            "give outbox.json from the Mastodon archive"
-        )
-    keys = list(re.finditer(r'"orderedItems"\s*:\s*', text))
-    if len(keys) > 1:
-        decoder = json.JSONDecoder()
-        for match in keys[:-1]:  # the last one is what json.loads kept
-            try:
-                value, _ = decoder.raw_decode(text, match.end())
-            except ValueError:
-                continue
-            if isinstance(value, list) and len(value) > len(data["orderedItems"]):
-                data["orderedItems"] = value
-    return data
+def _post_id(item: Any) -> str:
+    """How a message names a post: its id (a URL), shortened."""
+    obj = item.get("object") if isinstance(item, dict) else None
+    ident = (obj.get("id") if isinstance(obj, dict) else None) or (item.get("id") if isinstance(item, dict) else None)
+    return str(ident)[:120] if ident else "without an id"
 
 
-def _actor(files: Any, items: list[Any]) -> str | None:
-    """The account's actor URI: actor.json's id, or the most common ``actor`` of the activities."""
+def _actor_file(files: Any) -> str | None:
+    """The account's actor URI from actor.json, or None."""
     name = files.find("actor.json")
-    if name is not None:
-        try:
-            actor = json.loads(files.read(name))
-            if isinstance(actor, dict) and isinstance(actor.get("id"), str):
-                return actor["id"]
-        except (ValueError, RecursionError):
-            pass  # a damaged actor.json only costs us the fallback below
-    seen = Counter(item.get("actor") for item in items if isinstance(item, dict) and isinstance(item.get("actor"), str))
-    return seen.most_common(1)[0][0] if seen else None
+    if name is None:
+        return None
+    try:
+        actor = json.loads(files.read(name))
+    except (ValueError, RecursionError):
+        return None  # a damaged actor.json only costs us this source of the actor
+    if isinstance(actor, dict) and isinstance(actor.get("id"), str):
+        return actor["id"]
+    return None
 
 
 def _audience(*sources: dict[str, Any]) -> list[str]:
@@ -138,7 +154,12 @@ def _audience(*sources: dict[str, Any]) -> list[str]:
     return out
 
 
-def _post(item: Any, actor: str | None, own_ids: set[str], own_host: str, history: History) -> Post | None:
+def _post(item: Any, history: History) -> tuple[Post, str | None, str | None, frozenset[str]] | None:
+    """(post, parent URI of a reply, the object's id, hosts of its candidate links), or None if excluded.
+
+    Whether a reply is to yourself and a link leaves your instance are settled once the whole
+    outbox (own ids, the actor) is known.
+    """
     if not isinstance(item, dict):
         history.exclude("unreadable")
         return None
@@ -148,7 +169,7 @@ def _post(item: Any, actor: str | None, own_ids: set[str], own_host: str, histor
         if when is None:
             history.exclude("unreadable")
             return None
-        return Post(when, REPOST)
+        return Post(when, REPOST), None, None, frozenset()
     if kind != "Create":
         history.exclude("other_activities")
         return None
@@ -160,30 +181,30 @@ def _post(item: Any, actor: str | None, own_ids: set[str], own_host: str, histor
     if when is None:
         history.exclude("unreadable")
         return None
-    audience = _audience(obj) or _audience(item)
-    if audience and not any(a in PUBLIC or a.endswith("/followers") for a in audience):
-        history.exclude("direct_messages")  # addressed only to people: a DM, not a post
+    holder = obj if any(key in obj for key in ("to", "cc")) else item
+    addressed = any(key in holder for key in ("to", "cc"))
+    audience = _audience(holder)
+    if addressed and not any(a in PUBLIC or a.endswith("/followers") for a in audience):
+        # Addressed only to people, or to nobody at all (a direct post without recipients): not a post.
+        history.exclude("direct_messages")
         return None
     parent = obj.get("inReplyTo")
     if isinstance(parent, dict):
         parent = parent.get("id")
-    if isinstance(parent, str) and parent:
-        own = parent in own_ids or (actor is not None and parent.startswith(actor.rstrip("/") + "/"))
-        post_kind = SELF_REPLY if own else REPLY
-    else:
-        post_kind = ORIGINAL
-    has_link, text = _links_and_text(obj, own_host)
+    parent = parent if isinstance(parent, str) and parent else None
+    hosts, text = _links_and_text(obj)
     question = obj.get("type") == "Question" or has_question(text)  # a poll asks by definition
-    return Post(when, post_kind, has_link, question)
+    object_id = obj.get("id") if isinstance(obj.get("id"), str) else None
+    return Post(when, REPLY if parent else ORIGINAL, False, question), parent, object_id, hosts
 
 
-def _links_and_text(obj: dict[str, Any], own_host: str) -> tuple[bool, str]:
-    """(has an external link, the text outside links) of a post's HTML content."""
+def _links_and_text(obj: dict[str, Any]) -> tuple[frozenset[str], str]:
+    """(hosts of the links that leave the fediverse unless they are your instance, the text outside links)."""
     content = obj.get("content")
     if not isinstance(content, str):
         content = ""
     html = _QUOTE_LINE.sub(" ", content) if "quote-inline" in content else content
-    has_link = False
+    hosts: set[str] = set()
     anchors = _ANCHOR.finditer(html) if "<a" in html or "<A" in html else ()
     skip = (
         {
@@ -203,22 +224,22 @@ def _links_and_text(obj: dict[str, Any], own_host: str) -> tuple[bool, str]:
             or "tag" in attrs.get("rel", "").split()
         ):
             continue
-        if _external(href, own_host):
-            has_link = True
-            break
+        host = _external_host(href)
+        if host:
+            hosts.add(host)
     # The text outside links, only when it might hold a question (saves time on 100,000 posts).
     maybe_question = "&#" in html or any(mark in html for mark in QUESTION_MARKS)
     text = unescape(_TAG.sub(" ", _ANCHOR.sub(" ", html))) if maybe_question else ""
-    return has_link, text
+    return frozenset(hosts), text
 
 
-def _external(href: str, own_host: str) -> bool:
-    """A link leaving the fediverse: not your instance, not a post on another instance."""
+def _external_host(href: str) -> str:
+    """The host of a link that is not a post on the fediverse ('' for a post or no host)."""
     host = url_host(href)
-    if not host or host == own_host:
-        return False
+    if not host:
+        return ""
     try:
         path = urlsplit(href).path
     except ValueError:
-        return False
-    return not _FEDI_POST.match(path)
+        return ""
+    return "" if _FEDI_POST.match(path) else host
