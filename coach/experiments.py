@@ -37,12 +37,13 @@ PARALLEL_WARM_ABOVE_SECONDS = 0.2  # ... and above which a pool already running 
 _pool: ProcessPoolExecutor | None = None
 
 
-# Costs measured on this project's two-core machines (benchmarks/bench_engine.py), seconds.
-COST_PER_DAY = 1.6e-4  # a batch's day: its processes and its close
-COST_PER_POST = 1.0e-4  # a post's events, its replies and the answers, once per batch
-COST_PER_REPLICATE_DAY = 1.5e-5  # each replicate's own draws and bookkeeping in a day
-COST_PER_EXPOSURE = 5.0e-9  # one follower offered one post
-COST_PER_FOLLOWER_DAY = 5.0e-9  # one follower at the day's close
+# Costs measured on this project's two-core machines while shared (benchmarks/bench_engine.py,
+# CPU seconds of the default persona at 1, 30 and 200 replicates and of a 1,000,000-follower run).
+COST_PER_DAY = 3.0e-4  # a batch's day: its processes and its close
+COST_PER_POST = 2.0e-4  # a post's events, its replies and the answers, once per batch
+COST_PER_REPLICATE_DAY = 4.0e-5  # each replicate's own draws and bookkeeping in a day
+COST_PER_EXPOSURE = 1.4e-8  # one follower offered one post
+COST_PER_FOLLOWER_DAY = 1.4e-8  # one follower at the day's close
 
 
 def estimated_seconds(scenario: Scenario, replicates: int) -> float:
