@@ -36,7 +36,7 @@ DEFAULT_PERSONA = "steady_professional"
 COMPARE_PERSONAS = ("billboard", "conversationalist")  # the Compare tab opens with these beside your settings
 MAX_SECONDS = 20.0  # runs estimated longer than this (on all cores) are refused, like Covasim's web app
 PROGRESS_SECONDS = 0.25  # runs estimated longer than this (engine estimate, seconds) show a progress bar
-APP_RUNS = 10  # personas open with at most this many runs so a slider answers within a second
+APP_RUNS = 30  # personas open with at most this many runs (one batched pass: a slider answers in well under a second)
 
 # Habit sliders: key (= Habits field), label, step. Bounds and help come from the field.
 MAIN_HABITS = [
@@ -145,7 +145,9 @@ def run_ensemble(scenario_json: str) -> Ensemble:
         if bar is not None:
             bar.progress(done / total, text=f"Simulating run {done} of {total}…")
 
-    ensemble = run_many(scenario, replicates, seed, parallel=workers > 1 and replicates > 1, progress=progress)
+    # The replicates run as one batched pass; the worker pool only pays off for big crowds
+    # or long horizons (parallel=None decides from the estimate), not for a slider nudge.
+    ensemble = run_many(scenario, replicates, seed, parallel=None, progress=progress)
     if bar is not None:
         bar.empty()
     return ensemble
