@@ -97,6 +97,7 @@ def history_tab() -> None:
         st.error(f"That archive could not be imported, so nothing was changed: {safe(ss['import_problem'])}")
     found = ss.get("import_result")
     if not found:
+        _fitting()
         return
     st.subheader(f"What {safe(found['file'])} shows")  # a file name is the uploader's text
     platform = found.get("platform")
@@ -141,3 +142,11 @@ def history_tab() -> None:
         st.warning(warning)
     with st.expander("All the evidence (counts, dates, exact values)"):
         st.json(ev, expanded=False)
+    _fitting()
+
+
+def _fitting() -> None:
+    """The fit (app/fitting.py): kept in its own module so importer-page edits merge cleanly."""
+    from app.fitting import fitting_section
+
+    fitting_section()

@@ -42,7 +42,7 @@ from coach.workqueue import Busy
 DEFAULT_PERSONA = "steady_professional"
 COMPARE_PERSONAS = ("billboard", "conversationalist")  # the Compare tab opens with these beside your settings
 PROGRESS_SECONDS = 0.25  # runs estimated longer than this (engine estimate, seconds) show a progress bar
-APP_RUNS = 10  # personas open with at most this many runs so a slider answers within a second
+APP_RUNS = 30  # personas open with at most this many runs (one batched pass: a slider answers in well under a second)
 
 # Habit sliders: key (= Habits field), label, step. Bounds and help come from the field.
 MAIN_HABITS = [
@@ -151,10 +151,10 @@ def run_ensemble(scenario_json: str) -> Ensemble:
         if bar is not None:
             bar.progress(done / total, text=f"Simulating run {done} of {total}…")
 
+    # The replicates run as one batched pass; the worker pool only pays off for big crowds
+    # or long horizons (parallel=None decides from the estimate), not for a slider nudge.
     ensemble = guarded(  # in the server's queue, under a time and memory budget (app/guard.py)
-        lambda stop: run_many(
-            scenario, replicates, seed, parallel=workers > 1 and replicates > 1, progress=progress, should_stop=stop
-        )
+        lambda stop: run_many(scenario, replicates, seed, parallel=None, progress=progress, should_stop=stop)
     )
     if bar is not None:
         bar.empty()

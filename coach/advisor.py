@@ -196,8 +196,8 @@ class _Trial:
         self.cache: dict[tuple[tuple[str, float], ...], Ensemble] = {}
         self.parallel: bool | None = None  # decided after the first batch, from its measured time
 
-    def _tick(self) -> None:
-        self.done += 1
+    def _tick_to(self, done: int) -> None:
+        self.done = done
         if self.progress:
             self.progress(self.done, self.total)
 
@@ -214,7 +214,10 @@ class _Trial:
         else:
             self.total = max(self.total, self.done + batch + self.reserve)
         started = time.perf_counter()
-        out = run_batch(scenarios, reps, self.seed, parallel=self.parallel, progress=lambda _d, _t: self._tick())
+        base = self.done  # run_batch counts this batch's finished runs (several at a time)
+        out = run_batch(
+            scenarios, reps, self.seed, parallel=self.parallel, progress=lambda d, _t: self._tick_to(base + d)
+        )
         if self.parallel is None:
             per_run = (time.perf_counter() - started) / batch
             self.parallel = worker_count() > 1 and per_run * self.total > PARALLEL_ABOVE_SECONDS and workers_can_start()

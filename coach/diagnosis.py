@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from coach.model.fatigue import felt_rate_of_sitting
 from coach.results import CHANNELS, REASONS, Ensemble
 from coach.scenario import Scenario
 
@@ -131,18 +132,11 @@ def _loss_rate(monthly: float, t: dict[str, np.ndarray], days: int) -> Finding:
 def felt_peak_posts_per_day(sc: Scenario) -> float:
     """How many posts a day the account's busiest hours feel like in a follower's feed.
 
-    Followers keep a leaky count of posts seen (memory ``fatigue_memory_hours``); a sitting
-    of ``k`` posts minutes apart adds ``k`` at once (fewer on a ranked feed, which hides
-    later posts of a burst), which feels like ``k x 24 / memory`` posts a day; spread-out
-    posting feels like the daily count itself.
+    The engine's own formula (:func:`coach.model.fatigue.felt_rate_of_sitting`): a sitting
+    of ``k`` posts feels like ``k x 24 / memory`` posts a day; ranking does not soften it.
     """
     h, p = sc.habits, sc.model
-    k = h.posts_per_session
-    if sc.platform.ranked_feed and p.mechanisms.feed_discount:
-        burst = sum(p.feed_floor + (1 - p.feed_floor) * p.feed_decay**j for j in range(k))
-    else:
-        burst = float(k)
-    return max(h.posts_per_day, burst * 24.0 / p.fatigue_memory_hours if h.posts_per_day > 0 else 0.0)
+    return felt_rate_of_sitting(h.posts_per_day, h.posts_per_session, p.fatigue_memory_hours)
 
 
 def share_below(sc: Scenario, posts_per_day: float) -> float:
@@ -168,7 +162,7 @@ def _fatigue(sc: Scenario, share: float, t: dict[str, np.ndarray]) -> tuple[str,
         else f"more than {_pct(over)} of your followers can take"
     )
     tolerances = ", ".join(f"{s.name} {s.tolerance_posts_per_day:g}" for s in sc.audience.segments)
-    sittings = f"in sittings of {h.posts_per_session}" if h.posts_per_session > 1 else "one at a time"
+    sittings = f"in sittings of {h.posts_per_session:g}" if h.posts_per_session > 1 else "one at a time"
     return (
         f"{_pct(share)} of your unfollows are fatigue: your busiest hours feel like {felt:.0f} posts a day, {who}.",
         f"You post {h.posts_per_day:g} times a day {sittings}; {_pct(over)} of your followers tolerate fewer than "

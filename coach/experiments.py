@@ -1,9 +1,12 @@
 """Many runs: replicates of one scenario, and comparisons of several on the same seeds.
 
-Replicate ``r`` of seed ``s`` always draws from the streams ``(s, r, name)``, whichever
-process runs it, so a parallel ensemble equals a serial one exactly. Big ensembles are
-spread over a pool of worker processes that is started once and then reused (the app keeps
-it warm); small ones run in this process, where a pool would cost more than it saves.
+The replicates of one scenario run as batches (:func:`coach.engine.simulate_batch`): one
+SimPy timeline drives all of a batch's crowds at once, so an ensemble costs little more
+than one run. Batches are split to a memory budget (:func:`coach.engine.batch_size`).
+Replicate ``r`` of seed ``s`` gives the same results alone, in any batch, and in any
+process, so a parallel ensemble equals a serial one exactly. Big jobs (large crowds, many
+scenarios) are spread over a pool of worker processes, one batch per task, started once and
+then reused (the app keeps it warm); small ones run in this process.
 """
 
 from __future__ import annotations
@@ -16,12 +19,16 @@ import warnings
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 
-from coach.engine import RunCancelled, simulate
+from coach.engine import RunCancelled, batch_size, simulate_batch
 from coach.results import Ensemble, Results
 from coach.scenario import Scenario
 
 Progress = Callable[[int, int], None]
-"""Called as ``progress(done, total)`` after each finished replicate."""
+"""Called as ``progress(done, total)`` after each finished replicate (a batch's replicates
+finish together, so they are reported one after another when it ends)."""
+DayProgress = Callable[[int, int], None]
+"""Called as ``on_day(done, total)`` after each simulated day of each batch run here
+(``done`` counts scenario-days over the job)."""
 StopCheck = Callable[[], bool]
 """Asked between runs and once per simulated day; True cancels the work (:class:`RunCancelled`)."""
 
@@ -30,19 +37,23 @@ PARALLEL_WARM_ABOVE_SECONDS = 0.2  # ... and above which a pool already running 
 _pool: ProcessPoolExecutor | None = None
 
 
-# Costs measured on this project's two-core machines (benchmarks/bench_engine.py), seconds.
-COST_PER_DAY = 2.5e-4  # the day's processes and its close
-COST_PER_POST = 2.0e-4  # a post's events, its replies and the answers
-COST_PER_EXPOSURE = 1.0e-8  # one follower offered one post
-COST_PER_FOLLOWER_DAY = 1.0e-8  # one follower at the day's close
+# Costs measured on this project's two-core machines while shared (benchmarks/bench_engine.py,
+# CPU seconds of the default persona at 1, 30 and 200 replicates and of a 1,000,000-follower run).
+COST_PER_DAY = 3.0e-4  # a batch's day: its processes and its close
+COST_PER_POST = 2.0e-4  # a post's events, its replies and the answers, once per batch
+COST_PER_REPLICATE_DAY = 4.0e-5  # each replicate's own draws and bookkeeping in a day
+COST_PER_EXPOSURE = 1.4e-8  # one follower offered one post
+COST_PER_FOLLOWER_DAY = 1.4e-8  # one follower at the day's close
 
 
 def estimated_seconds(scenario: Scenario, replicates: int) -> float:
     """A rough serial run time (within about 2x), from measured unit costs."""
     followers = scenario.audience.followers
     posts = max(habits.posts_per_day for _, habits in scenario.habit_schedule())
-    per_day = COST_PER_DAY + posts * (COST_PER_POST + followers * COST_PER_EXPOSURE) + followers * COST_PER_FOLLOWER_DAY
-    return replicates * scenario.days * per_day
+    batches = -(-replicates // batch_size(scenario))
+    shared = batches * (COST_PER_DAY + posts * COST_PER_POST)
+    own = replicates * (COST_PER_REPLICATE_DAY + followers * (posts * COST_PER_EXPOSURE + COST_PER_FOLLOWER_DAY))
+    return scenario.days * (shared + own)
 
 
 def worker_count() -> int:
@@ -108,8 +119,14 @@ def shutdown_pool() -> None:
         process.join(timeout=5)
 
 
-def _run_one(scenario_json: str, seed: int, replicate: int) -> Results:
-    return simulate(Scenario.model_validate_json(scenario_json), seed, replicate)
+def _run_batch(scenario_json: str, seed: int, replicates: list[int]) -> list[Results]:
+    return simulate_batch(Scenario.model_validate_json(scenario_json), seed, replicates)
+
+
+def _batches(scenario: Scenario, indices: list[int], parts: int = 1) -> list[list[int]]:
+    """Split replicate indices into batches within the memory budget, at least ``parts`` of them."""
+    size = min(batch_size(scenario), max(1, -(-len(indices) // parts)))
+    return [indices[i : i + size] for i in range(0, len(indices), size)]
 
 
 def run_many(
@@ -160,6 +177,7 @@ def run_batch(
     parallel: bool | None = None,
     progress: Progress | None = None,
     should_stop: StopCheck | None = None,
+    on_day: DayProgress | None = None,
 ) -> list[Ensemble]:
     """Run every scenario on the same seed and replicate indices, all runs submitted at once.
 
@@ -167,29 +185,36 @@ def run_batch(
     coach evaluates many variants with it (one pool submission keeps both cores busy where one
     submission per variant would idle at each variant's end). ``replicates`` is a count
     (indices 0..n-1) or the indices themselves (fresh replicates for a second look).
-    ``should_stop`` is asked between runs (and once per simulated day in this process); when
-    it returns True, runs not yet started are cancelled and :class:`RunCancelled` is raised.
+    ``should_stop`` is asked between batches (and once per simulated day in this process);
+    when it returns True, runs not yet started are cancelled and :class:`RunCancelled` is
+    raised. ``on_day`` is told after every simulated day of the batches run in this process.
     """
     indices = list(range(replicates)) if isinstance(replicates, int) else list(replicates)
     if not indices:
         raise ValueError("replicates must be at least 1")
     total = len(scenarios) * len(indices)
     estimate = sum(estimated_seconds(s, len(indices)) for s in scenarios)
-    runs: list[list[Results | None]] = [[None] * len(indices) for _ in scenarios]
+    runs: list[dict[int, Results]] = [{} for _ in scenarios]
     if total > 1 and _use_pool(parallel, estimate):
+        # Enough tasks to keep every worker busy: a scenario's replicates are cut into as
+        # many batches as there are workers when the scenarios alone are too few.
+        parts = max(1, -(-worker_count() // len(scenarios)))
         texts = [s.model_dump_json() for s in scenarios]
         pool = _get_pool()
         futures = {
-            pool.submit(_run_one, texts[i], seed, r): (i, j)
-            for i in range(len(scenarios))
-            for j, r in enumerate(indices)
+            pool.submit(_run_batch, texts[i], seed, chunk): i
+            for i, s in enumerate(scenarios)
+            for chunk in _batches(s, indices, parts)
         }
+        done = 0
         try:
-            for done, future in enumerate(as_completed(futures), start=1):
-                i, j = futures[future]
-                runs[i][j] = future.result()
-                if progress:
-                    progress(done, total)
+            for future in as_completed(futures):
+                i = futures[future]
+                for result in future.result():
+                    runs[i][result.replicate] = result
+                    done += 1
+                    if progress:
+                        progress(done, total)
                 if should_stop is not None and done < total and should_stop():
                     raise RunCancelled(f"stopped after {done} of {total} runs")
         except BaseException:
@@ -197,16 +222,29 @@ def run_batch(
                 future.cancel()
             raise
     else:
+        done = 0
+        days_done = 0
+        days_total = sum(s.days * len(_batches(s, indices)) for s in scenarios)
         for i, scenario in enumerate(scenarios):
-            for j, r in enumerate(indices):
+            for chunk in _batches(scenario, indices):
                 if should_stop is not None and should_stop():
-                    raise RunCancelled(f"stopped after {i * len(indices) + j} of {total} runs")
-                runs[i][j] = simulate(scenario, seed, r, should_stop=should_stop)
-                if progress:
-                    progress(i * len(indices) + j + 1, total)
+                    raise RunCancelled(f"stopped after {done} of {total} runs")
+                base = days_done
+
+                def tell(day: int, _days: int, base: int = base) -> None:
+                    on_day(base + day, days_total)  # type: ignore[misc]
+
+                results = simulate_batch(
+                    scenario, seed, chunk, should_stop=should_stop, on_day=tell if on_day else None
+                )
+                days_done += scenario.days
+                for result in results:
+                    runs[i][result.replicate] = result
+                    done += 1
+                    if progress:
+                        progress(done, total)
     return [
-        Ensemble(scenario=s, seed=seed, runs=[r for r in rs if r is not None])
-        for s, rs in zip(scenarios, runs, strict=True)
+        Ensemble(scenario=s, seed=seed, runs=[rs[r] for r in indices]) for s, rs in zip(scenarios, runs, strict=True)
     ]
 
 

@@ -91,6 +91,12 @@ class ModelParams(BaseModel):
     fatigue_strength: float = Field(
         0.0025, ge=0, le=1, description="unfollow hazard per seen post at twice the tolerance (assumed)"
     )
+    burst_flood_weight: float = Field(
+        0.05,
+        ge=0,
+        le=1,
+        description="extra fatigue per seen post for each other post of its sitting: a burst floods the feed (assumed, E:A3, F2)",
+    )
     engagement_fatigue_power: float = Field(
         2.0, ge=0, le=6, description="engagement falls as 1/(1+(felt rate/tolerance)^k) (assumed, E:D1-D4)"
     )
@@ -108,6 +114,12 @@ class ModelParams(BaseModel):
     )
     value_question: float = Field(
         0.25, ge=0, le=2, description="satisfaction per seen question, times chat_appetite (assumed)"
+    )
+    profile_memory_posts: float = Field(
+        20.0,
+        ge=1,
+        le=1000,
+        description="posts; how many recent posts a prospect's impression of the profile reflects (assumed)",
     )
     content_strength: float = Field(
         0.0025, ge=0, le=1, description="unfollow hazard per day per unit of dissatisfaction (assumed)"
@@ -137,6 +149,18 @@ class ModelParams(BaseModel):
     )
     ignored_memory_days: float = Field(
         21.0, ge=1, le=365, description="days; how long an ignored reply is remembered (assumed)"
+    )
+    ignored_reply_will_factor: float = Field(
+        0.6,
+        ge=0,
+        le=1,
+        description="multiplier on a follower's willingness to reply after each ignored reply (assumed)",
+    )
+    typical_engagement: float = Field(
+        0.7,
+        gt=0,
+        le=1,
+        description="1 / (1 + (felt / tolerance)^2) at everyday posting, to seed the recent-answers memory (assumed)",
     )
     bond_days: float = Field(
         42.0, ge=0, le=365, description="days a follower stays bonded after an answer (assumed, E:A5)"
@@ -192,6 +216,12 @@ class ModelParams(BaseModel):
     reshare_dispersion: float = Field(
         0.3, ge=0.05, le=100, description="gamma shape of prospects per reshare; small = viral bursts (assumed, E:B6)"
     )
+    question_reshare_factor: float = Field(
+        0.8,
+        ge=0,
+        le=10,
+        description="reshare multiplier for questions: reshared a little less than plain posts (assumed)",
+    )
     like_probability: float = Field(
         0.02, ge=0, le=1, description="chance a follower who sees a post likes it (assumed)"
     )
@@ -221,6 +251,18 @@ class ModelParams(BaseModel):
     )
     minutes_per_follow_back: float = Field(
         0.5, ge=0, le=60, description="minutes a follow-back costs: a look at the profile, a click (assumed)"
+    )
+    activity_memory_days: float = Field(
+        7.0,
+        gt=0,
+        le=365,
+        description="days; memory of the profile's recent posts and answers per day (assumed: one week)",
+    )
+    dead_penalty: float = Field(
+        4.0, ge=0, le=20, description="log-odds of following lost by a profile that looks abandoned (assumed, E:A14)"
+    )
+    quiet_grace_days: float = Field(
+        3.0, ge=0, le=365, description="days of silence before the profile starts to look abandoned (assumed, E:A14)"
     )
     silent_days_dead: float = Field(
         10.0, ge=4, le=365, description="days without a post after which the profile looks abandoned (assumed, E:A14)"

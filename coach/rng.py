@@ -1,13 +1,22 @@
 """Named random streams from one integer seed, re-aligned every simulated day.
 
-Every mechanism draws from its own ``numpy.random.Generator``, derived from
-``(seed, replicate, name)``. At the start of each day every stream jumps to that day's own
-stretch of its sequence (``PCG64.advance``, a cheap skip of 2**64 draws per day), so two
-scenarios run with the same seed draw the same numbers for the same mechanism on the same
-day, whatever either consumed before (common random numbers). A habit change therefore
-only reshuffles the draws of the days and mechanisms it touches, and paired differences
-between habits stay far less noisy than unpaired ones. Nothing here touches numpy's global
-state.
+Two families of streams, both ``numpy.random.Generator`` over ``PCG64``:
+
+* :class:`Timeline` — the **account's** timeline (sitting times and sizes, post kinds,
+  outreach times, when the account goes through a post's replies). Keyed by the seed only,
+  so every replicate of a seed shares one concrete schedule and a batch of replicates can
+  be driven by a single SimPy clock.
+* :class:`Streams` — the **crowd's** reactions of one replicate (who sees, replies,
+  reshares, likes, leaves, which prospects come and follow), keyed by
+  ``(seed, replicate, name)``. Replicate ``r`` of seed ``s`` therefore draws the same
+  numbers whether it runs alone or inside a batch of any size (batch invariance).
+
+At the start of each day a stream jumps to that day's own stretch of its sequence
+(``PCG64.advance``, a cheap skip of 2**64 draws per day), so two scenarios run with the same
+seed draw the same numbers for the same mechanism on the same day, whatever either consumed
+before (common random numbers). A replicate's streams re-align lazily, the first time each
+is used on a day, so a batch pays only for the streams a day actually uses. Nothing here
+touches numpy's global state.
 """
 
 from __future__ import annotations
@@ -17,18 +26,24 @@ import zlib
 import numpy as np
 
 STREAMS = (
-    "crowd",  # traits of starting and new followers
-    "posting",  # sitting times and post kinds
-    "exposure",  # who sees each post, and who engages
-    "reshare",  # how far reshares travel (prospects per reshare)
-    "conversation",  # which replies are answered, and when
-    "outreach",  # outreach times and targets
-    "discovery",  # the day's search and recommendation prospects
-    "prospects",  # prospects' segments, exposures and follow decisions
+    "crowd",  # traits of the starting followers
+    "exposure",  # who sees each post (and, from the same uniform, who replies or reshares)
+    "prospects",  # the day's prospects by channel and likes, then their decisions and traits
     "unfollow",  # reasons drawn for unfollows
 )
+"""Per-replicate streams (the crowd's reactions). Few on purpose: re-aligning a stream to a
+new day costs about a microsecond and a half, paid per replicate, stream and day; the
+prospects stream draws in a fixed order at the close (see :mod:`coach.model.day`)."""
+
+TIMELINE_STREAMS = (
+    "posting",  # sitting count, sizes, times and post kinds
+    "outreach",  # outreach times
+    "answers",  # when the account goes through each post's replies
+)
+"""Streams keyed by the seed only (the account's timeline, shared by all replicates)."""
 
 DAY_STRIDE = 1 << 64  # draws reserved for one stream on one day: far more than any day uses
+TIMELINE_KEY = 1 << 32  # spawn-key prefix of timeline streams: no replicate index reaches it
 
 
 def stream_key(name: str) -> int:
@@ -36,25 +51,59 @@ def stream_key(name: str) -> int:
     return zlib.crc32(name.encode("utf-8"))
 
 
-class Streams(dict[str, np.random.Generator]):
-    """The generators of one replicate, by name, with :meth:`start_day` to re-align them."""
+class _DayAligned:
+    """Generators by name that jump to the start of the current day's stretch when first used."""
 
-    def __init__(self, seed: int, replicate: int = 0):
-        super().__init__()
+    def __init__(self, seed: int, names: tuple[str, ...], spawn_prefix: tuple[int, ...]):
+        self._generators: dict[str, np.random.Generator] = {}
         self._start: dict[str, dict] = {}
-        for name in STREAMS:
+        self._day_of: dict[str, int] = {}
+        self.day = 0
+        for name in names:
             bit_generator = np.random.PCG64(
-                np.random.SeedSequence(entropy=seed, spawn_key=(replicate, stream_key(name)))
+                np.random.SeedSequence(entropy=seed, spawn_key=(*spawn_prefix, stream_key(name)))
             )
-            self[name] = np.random.Generator(bit_generator)
+            self._generators[name] = np.random.Generator(bit_generator)
             self._start[name] = bit_generator.state
+            self._day_of[name] = 0
+
+    def __getitem__(self, name: str) -> np.random.Generator:
+        day = self.day
+        if self._day_of[name] == day:
+            return self._generators[name]
+        generator = self._generators[name]
+        bit_generator = generator.bit_generator
+        bit_generator.state = self._start[name]
+        if day:
+            bit_generator.advance(day * DAY_STRIDE)
+        self._day_of[name] = day
+        return generator
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._generators
+
+    def keys(self):
+        return self._generators.keys()
 
     def start_day(self, day: int) -> None:
-        """Move every stream to the beginning of ``day``'s own stretch of draws."""
-        for name, generator in self.items():
-            bit_generator = generator.bit_generator
-            bit_generator.state = self._start[name]
-            bit_generator.advance(day * DAY_STRIDE)
+        """From now on, every stream draws from ``day``'s own stretch (re-aligned when used)."""
+        self.day = day
+
+
+class Streams(_DayAligned):
+    """The crowd's generators of one replicate, by name (see :data:`STREAMS`)."""
+
+    def __init__(self, seed: int, replicate: int = 0):
+        if replicate < 0 or replicate >= TIMELINE_KEY:
+            raise ValueError(f"replicate {replicate} is not allowed; allowed: 0 to {TIMELINE_KEY - 1}")
+        super().__init__(seed, STREAMS, (replicate,))
+
+
+class Timeline(_DayAligned):
+    """The account's generators, keyed by the seed only (see :data:`TIMELINE_STREAMS`)."""
+
+    def __init__(self, seed: int):
+        super().__init__(seed, TIMELINE_STREAMS, (TIMELINE_KEY,))
 
 
 def make_streams(seed: int, replicate: int = 0) -> Streams:

@@ -67,8 +67,11 @@ class Habits(BaseModel):
     model_config = _FROZEN
 
     posts_per_day: Num = Field(2.0, ge=0, le=100, description="original posts per day (not replies)")
-    posts_per_session: Int = Field(
-        1, ge=1, le=50, description="posts published minutes apart in one sitting (burst size)"
+    posts_per_session: Num = Field(
+        1.0,
+        ge=1,
+        le=50,
+        description="mean posts published minutes apart in one sitting (burst size; sittings vary around it)",
     )
     link_share: Num = Field(0.2, ge=0, le=1, description="share of posts with an external link")
     promo_share: Num = Field(0.05, ge=0, le=1, description="share of posts promoting yourself")

@@ -12,25 +12,14 @@ from engine_helpers import scenario
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from coach import (
-    CHANNELS,
-    PRESETS,
-    REASONS,
-    Audience,
-    Habits,
-    Mechanisms,
-    ModelParams,
-    Scenario,
-    Segment,
-    TimelineStep,
-    bundled_scenarios,
-    run_many,
-    simulate,
-)
-from coach.engine import World
-from coach.processes import day_cycle
+from coach import Audience, Habits, ModelParams, Scenario, Segment, TimelineStep, run_many, simulate
+from coach.model.day import ReplicateBatch
+from coach.model.timeline import day_cycle
+from coach.parameters import Mechanisms
+from coach.platforms import PRESETS
+from coach.results import CHANNELS, REASONS
 from coach.rng import make_streams
-from coach.scenario import SCENARIO_DIR, load_scenario
+from coach.scenario import SCENARIO_DIR, bundled_scenarios, load_scenario
 
 
 def assert_invariants(results, followers_start: int) -> None:
@@ -68,7 +57,7 @@ def test_parallel_replicates_equal_serial_ones():
 
 def test_named_streams_are_independent_of_each_other():
     a, b = make_streams(1, 0), make_streams(1, 0)
-    a["posting"].random(1000)  # using one stream leaves the others untouched
+    a["prospects"].random(1000)  # using one stream leaves the others untouched
     assert a["exposure"].random() == b["exposure"].random()
     assert make_streams(1, 0)["crowd"].random() != make_streams(1, 1)["crowd"].random()
 
@@ -98,7 +87,7 @@ def scenarios(draw) -> Scenario:
         "platform": draw(st.sampled_from(["x", "mastodon", "bluesky"])),
         "habits": Habits(
             posts_per_day=draw(st.floats(0, 60)),
-            posts_per_session=draw(st.integers(1, 20)),
+            posts_per_session=draw(st.floats(1, 20)),
             link_share=link,
             promo_share=promo,
             question_share=question,
@@ -245,15 +234,15 @@ def test_bonds_never_exceed_the_conversational_capacity():
     s = scenario(followers=3000, days=30, posts_per_day=6, question_share=0.5, reply_rate=1.0).model_copy(
         update={"model": ModelParams(conversation_capacity=capacity)}
     )
-    world = World(s, make_streams(3, 0))
+    batch = ReplicateBatch(s, 3, [0, 1])
     env = simpy.Environment()
-    env.process(day_cycle(env, world))
-    peak = 0
+    env.process(day_cycle(env, batch))
+    peak = np.zeros(2, dtype=int)
     for hour in range(24, 24 * 30, 6):
         env.run(until=hour)
-        peak = max(peak, int(np.count_nonzero(world.crowd.bonded_until > env.now)))
-    assert world.daily["replies_answered"].sum() > 10 * capacity
-    assert 0.8 * capacity <= peak <= capacity
+        peak = np.maximum(peak, np.count_nonzero(batch.crowd.grid("bonded_until") > env.now, axis=1))
+    assert np.all(batch.daily["replies_answered"].sum(axis=1) > 10 * capacity)
+    assert np.all((0.8 * capacity <= peak) & (peak <= capacity))
 
 
 def test_code_that_workers_cannot_reimport_runs_serially_with_a_warning():
@@ -284,3 +273,88 @@ def test_should_stop_cancels_a_run_between_days_and_between_runs():
     assert len(asked) == 11  # once before the run, then once per day: the 11th ask is day 10
     finished = run_many(scenario, replicates=2, parallel=False, should_stop=lambda: False)
     assert finished.replicates == 2
+
+
+def _same(a, b) -> None:
+    assert a.replicate == b.replicate
+    for name in a.daily:
+        np.testing.assert_array_equal(a.daily[name], b.daily[name], err_msg=name)
+
+
+@pytest.mark.parametrize(
+    "s",
+    [
+        scenario(followers=800, days=25, posts_per_day=5, posts_per_session=2.5, question_share=0.3, reply_rate=0.7),
+        scenario(followers=300, days=30, posts_per_day=12, posts_per_session=4, outreach_per_day=6).model_copy(
+            update={"platform": PRESETS["x"], "timeline": (TimelineStep(day=12, habits={"posts_per_day": 0}),)}
+        ),
+    ],
+    ids=["fractional-sittings", "x-bursts-then-silence"],
+)
+def test_a_replicate_is_the_same_alone_and_in_any_batch(s):
+    from coach.engine import simulate_batch
+
+    alone = {r: simulate(s, 5, r) for r in (0, 3, 7)}
+    for batch in ([0, 3, 7], [7, 0], [3], [1, 2, 3, 4, 5, 6, 7, 0]):
+        for result in simulate_batch(s, 5, batch):
+            if result.replicate in alone:
+                _same(alone[result.replicate], result)
+
+
+def test_run_many_splits_to_the_memory_budget_without_changing_results(monkeypatch):
+    import coach.engine
+    import coach.experiments
+
+    s = scenario(followers=400, days=10, posts_per_day=3)
+    whole = run_many(s, replicates=5, seed=2, parallel=False)
+    monkeypatch.setattr(coach.experiments, "batch_size", lambda _s: 2)  # batches of 2, 2 and 1
+    split = run_many(s, replicates=5, seed=2, parallel=False)
+    for a, b in zip(whole.runs, split.runs, strict=True):
+        _same(a, b)
+    assert coach.engine.batch_size(scenario(followers=1_000_000)) < 30  # a million-follower crowd is split
+
+
+def test_results_are_the_same_in_another_process():
+    s = scenario(followers=500, days=15, posts_per_day=4, posts_per_session=1.5)
+    here = simulate(s, 8, 2)
+    code = (
+        "import sys, json\n"
+        "from coach import Scenario\n"
+        "from coach.engine import simulate\n"
+        "s = Scenario.model_validate_json(sys.stdin.read())\n"
+        "r = simulate(s, 8, 2)\n"
+        "print(json.dumps({k: v.tolist() for k, v in r.daily.items()}))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], input=s.model_dump_json(), capture_output=True, text=True, timeout=120, check=True
+    )
+    there = __import__("json").loads(out.stdout)
+    for name, series in here.daily.items():
+        assert series.tolist() == there[name], name
+
+
+def test_timeline_is_shared_by_replicates_and_reactions_are_not():
+    # One concrete schedule per seed: every replicate posts and reaches out at the same times;
+    # the crowd's response differs.
+    s = scenario(followers=600, days=20, posts_per_day=2.5, outreach_per_day=1.5)
+    runs = run_many(s, replicates=4, seed=9, parallel=False).runs
+    for r in runs[1:]:
+        np.testing.assert_array_equal(r.daily["posts"], runs[0].daily["posts"])
+        np.testing.assert_array_equal(r.daily["outreach"], runs[0].daily["outreach"])
+    assert len({tuple(r.daily["impressions"]) for r in runs}) == 4
+    other_seed = run_many(s, replicates=1, seed=10, parallel=False).runs[0]
+    assert not np.array_equal(other_seed.daily["posts"], runs[0].daily["posts"])
+
+
+def test_the_public_api_is_small_and_every_name_in_it_resolves():
+    import coach
+
+    assert len(coach.__all__) <= 20
+    for name in coach.__all__:
+        assert getattr(coach, name) is not None
+    assert "parse_scenario" not in coach.__all__ and "scenario_from_data" not in coach.__all__  # one way to load
+    from coach import PRESETS as moved  # older code keeps working
+
+    assert moved is PRESETS
+    with pytest.raises(AttributeError, match="no attribute 'World'"):
+        coach.World  # noqa: B018

@@ -11,7 +11,9 @@ import numpy as np
 import pytest
 from engine_helpers import medians, one_segment, scenario
 
-from coach import PRESETS, Mechanisms, ModelParams, run_many, simulate
+from coach import ModelParams, run_many, simulate
+from coach.parameters import Mechanisms
+from coach.platforms import PRESETS
 
 pytestmark = pytest.mark.slow
 
@@ -146,3 +148,52 @@ def test_ranking_a_post_down_does_not_spare_followers_from_fatigue():
     assert fatigue[1] > 0.95 * fatigue[0] and fatigue[2] > 0.85 * fatigue[0]
     assert net[1] < net[0] - 50  # the burst still costs growth
     assert net[2] < net[0] - 25  # and links, seen by fewer, buy nothing back
+
+
+TIRED = one_segment(tolerance_posts_per_day=3)
+
+
+@pytest.mark.parametrize("rate", [6, 12, 24])
+def test_bursts_cost_more_fatigue_at_every_rate_even_far_past_tolerance(rate):
+    # A tolerance-3 audience: at 12 and 24 posts a day even spread-out posting is past the
+    # fatigue cap, where the felt rate alone no longer tells bursts apart (the old model gave
+    # bursts of 12 only 8% more fatigue at 12/day). A burst floods the feed: it costs more.
+    spread, burst = (scenario(posts_per_day=rate, posts_per_session=k, audience=TIRED) for k in (1, min(rate, 12)))
+    fatigue = medians([spread, burst], "unfollows_fatigue")
+    net = medians([spread, burst], "net")
+    assert fatigue[1] > 1.05 * fatigue[0]
+    assert net[1] < net[0] - 50
+
+
+def test_a_ranked_feed_does_not_hide_unwanted_content_in_bursts():
+    # Promotion-heavy posting on X with fatigue switched off, so only content fit acts. The
+    # ranking shows a burst's later posts to fewer followers, but they still meet them in the
+    # feed: bursts must neither lower "not for me" unfollows nor gain followers (the old model
+    # halved content unfollows and the coach advised bigger sittings).
+    model = ModelParams(mechanisms=Mechanisms(fatigue=False))
+    spread, burst = (
+        scenario(posts_per_day=6, posts_per_session=k, promo_share=0.6, link_share=0.1).model_copy(
+            update={"platform": PRESETS["x"], "model": model}
+        )
+        for k in (1, 6)
+    )
+    content = medians([spread, burst], "unfollows_content")
+    net = medians([spread, burst], "net")
+    assert content[1] > 0.9 * content[0]
+    assert net[1] < net[0] + 20
+
+
+def test_a_fractional_sitting_size_is_kept_and_sittings_vary_around_it():
+    from coach.model.day import ReplicateBatch
+
+    s = scenario(followers=50, days=60, posts_per_day=5, posts_per_session=2.5)
+    assert s.habits.posts_per_session == 2.5
+    batch = ReplicateBatch(s, 3, [0])
+    sizes = []
+    for day in range(s.days):
+        batch.begin_day(day)
+        sizes.extend(batch.sitting_sizes.tolist())
+    assert set(sizes) == {2, 3}
+    assert 2.35 < np.mean(sizes) < 2.65
+    posts = simulate(s, 3).daily["posts"]
+    assert 4.5 < posts.mean() < 5.5

@@ -1,4 +1,4 @@
-"""The command line: ``coach run | compare | validate | scenarios | advise | import | sweep | workshop``.
+"""The command line: ``coach run | compare | validate | scenarios | advise | import | sweep | schema | workshop | fit``.
 
 Parses arguments, calls the public API, prints or writes. Exit codes: 0 ok, 1 invalid
 input (one clear message per problem on stderr, never a traceback), 2 usage error.
@@ -18,7 +18,7 @@ from collections.abc import Callable, Sequence
 from typing import NamedTuple
 
 from coach._version import __version__
-from coach.cli import advise, importing, run, schema, sweep, workshop
+from coach.cli import advise, fit, importing, run, schema, sweep, workshop
 from coach.cli.common import EXIT_INVALID, EXIT_OK, EXIT_USAGE, UsageError, _Parser
 from coach.messages import shorten
 from coach.scenario import ScenarioError
@@ -41,6 +41,7 @@ COMMANDS: tuple[Command, ...] = (
     Command("sweep", "a grid over habits or any field, every cell on the same seeds, locally or on Dask", sweep.configure, sweep.handle),
     Command("schema", "print the scenario format as JSON Schema, for editors", schema.configure, schema.handle),
     Command("workshop", "workshop rooms: open one for an exercise, list exercises, export results, close", workshop.configure, workshop.handle),
+    Command("fit", "fit the audience to your own export and follower counts; forecast with a band", fit.configure, fit.handle),
 )  # fmt: skip
 
 

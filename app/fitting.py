@@ -1,0 +1,228 @@
+"""The fitting part of the Your history tab: fit the audience to your archive and follower counts.
+
+Called from :func:`app.history.history_tab`. The archive is the one uploaded above; the
+follower count today, an optional history CSV and a few typed-in points complete the data.
+The fit runs here, on this machine, with a progress bar; its report (words, fitted values
+with intervals, what stays assumed, observed vs simulated history, forecast, engagement per
+post by kind) is kept in the session; "Load the fitted scenario" makes it the reference so
+the sliders and the coach speak about this audience. Typed text is shown as text only.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import altair as alt
+import pandas as pd
+import streamlit as st
+
+from app.state import keep, load_base
+from coach import Scenario
+
+TRIAL_CHOICES = (16, 32, 48, 96)
+_MARKDOWN = str.maketrans({c: "\\" + c for c in "\\`*_{}[]<>()#+-.!|~$:"})
+
+
+def plain(text: str) -> str:
+    """Text (which may carry a file name someone chose) with every Markdown character escaped."""
+    return str(text).translate(_MARKDOWN)
+
+
+def _points(table: Any) -> tuple[list[tuple[Any, int]], list[str]]:
+    """Typed-in (date, followers) rows, and one problem sentence per unusable row."""
+    from coach.fit import parse_point
+
+    rows, problems = [], []
+    if table is None:
+        return rows, problems
+    frame = table if isinstance(table, pd.DataFrame) else pd.DataFrame(table)
+    for i, record in enumerate(frame.to_dict("records"), start=1):
+        day, count = record.get("date"), record.get("followers")
+        missing_day = day is None or (isinstance(day, float) and pd.isna(day)) or day is pd.NaT
+        missing_count = count is None or (isinstance(count, float) and pd.isna(count))
+        if missing_day and missing_count:
+            continue
+        if missing_day or missing_count:
+            problems.append(f"typed-in row {i}: give both a date and a follower count")
+            continue
+        try:
+            rows.append(parse_point(pd.Timestamp(day).date(), count))
+        except (ValueError, TypeError) as exc:
+            problems.append(f"typed-in row {i}: {exc}")
+    return rows, problems
+
+
+def _run_fit() -> None:
+    """Read the inputs, run the fit with a progress bar, keep the report (never a traceback)."""
+    from coach.fit import FitError, fit, from_archive, read_history_csv
+    from coach.importers import ArchiveError
+
+    ss = st.session_state
+    ss["fit_problem"] = None
+    upload, history_upload = ss.get("import_upload"), ss.get("fit_history_upload")
+    try:
+        history = read_history_csv(history_upload.getvalue(), history_upload.name) if history_upload else []
+        typed, problems = _points(ss.get("fit_points_value"))
+        if problems:
+            raise FitError(problems)
+        data = from_archive(
+            upload.getvalue(),
+            int(ss["fit_followers"]),
+            [*history, *typed],
+            filename=upload.name,
+            tz=ss.get("import_tz", "UTC"),
+            history_label=history_upload.name if history_upload else "the typed-in counts",
+        )
+        bar = st.progress(0.0, text="Fitting: trying candidate audiences…")
+
+        def progress(done: int, total: int) -> None:
+            bar.progress(min(1.0, done / total), text=f"Fitting: simulation {done} of {total}…")
+
+        result = fit(data, trials=int(ss["fit_trials"]), forecast=90, progress=progress)
+        bar.empty()
+    except ArchiveError as exc:
+        ss["fit_problem"] = [exc.message]
+        return
+    except FitError as exc:
+        ss["fit_problem"] = exc.problems
+        return
+    except ValueError as exc:
+        ss["fit_problem"] = [str(exc)]
+        return
+    except Exception as exc:  # the page must never show a traceback
+        ss["fit_problem"] = [f"the fit could not run ({type(exc).__name__}: {exc})"]
+        return
+    ss["fit_result"] = result.to_dict()
+    ss["fit_scenario"] = result.scenario.model_dump_json()
+
+
+def _on_load() -> None:
+    ss = st.session_state
+    scenario = Scenario.model_validate_json(ss["fit_scenario"])
+    load_base(scenario, "fit", "your fitted account")
+    ss["notices"] = [
+        *ss.get("notices", []),
+        "The sliders and the coach now use your fitted audience (from the Your history tab).",
+    ]
+
+
+def _history_chart(report: dict[str, Any]) -> alt.Chart:
+    f, fc, hist = report["fit"]["followers"], report["fit"]["forecast"], report["fit"].get("history")
+    bands = []
+    if hist:
+        bands.append(
+            pd.DataFrame(
+                {
+                    "date": hist["date"],
+                    "median": hist["median"],
+                    "p10": hist["p10"],
+                    "p90": hist["p90"],
+                    "part": "fitted history",
+                }
+            )
+        )
+    bands.append(
+        pd.DataFrame(
+            {"date": fc["date"], "median": fc["median"], "p10": fc["p10"], "p90": fc["p90"], "part": "forecast"}
+        )
+    )
+    band = pd.concat(bands)
+    band["date"] = pd.to_datetime(band["date"])
+    observed = pd.DataFrame({"date": pd.to_datetime(f["date"]), "followers": f["observed"]})
+    color = alt.Color(
+        "part:N", title=None, scale=alt.Scale(domain=["fitted history", "forecast"], range=["#4c78a8", "#f58518"])
+    )
+    area = (
+        alt.Chart(band)
+        .mark_area(opacity=0.25)
+        .encode(x=alt.X("date:T", title=None), y=alt.Y("p10:Q", title="followers"), y2="p90:Q", color=color)
+    )
+    line = alt.Chart(band).mark_line().encode(x="date:T", y="median:Q", color=color)
+    dots = (
+        alt.Chart(observed)
+        .mark_point(filled=True, color="black")
+        .encode(x="date:T", y="followers:Q", tooltip=["date:T", "followers:Q"])
+    )
+    return (area + line + dots).properties(height=280)
+
+
+def fitting_section() -> None:
+    ss = st.session_state
+    st.subheader("Fit the model to your account")
+    st.markdown(
+        "The sliders above are *your habits*; the audience is still a generic one. Give your follower count "
+        "today and, if you have them, earlier counts (a tracker's CSV with `date,followers`, or a few dates typed "
+        "in below). The fit tries candidate audiences in the simulator and keeps those that reproduce your "
+        "history and your likes and reposts per post. **Nothing leaves this machine**: the fit runs here."
+    )
+    if ss.get("import_upload") is None:
+        st.info("Upload your archive above first: the fit needs your posts.")
+        return
+    keep("fit_followers", 500)
+    keep("fit_trials", 48)
+    st.number_input("Your followers today", min_value=0, max_value=10_000_000, step=1, key="fit_followers")
+    st.file_uploader(
+        "Follower history (optional): CSV with date,followers", type=["csv", "txt"], key="fit_history_upload"
+    )
+    st.caption("Or type a few earlier counts (one row per date):")
+    typed = st.data_editor(
+        pd.DataFrame({"date": pd.Series([], dtype="datetime64[ns]"), "followers": pd.Series([], dtype="Int64")}),
+        num_rows="dynamic",
+        column_config={
+            "date": st.column_config.DateColumn("date", format="YYYY-MM-DD"),
+            "followers": st.column_config.NumberColumn("followers", min_value=0, max_value=10_000_000, step=1),
+        },
+        key="fit_points",
+        hide_index=True,
+    )
+    ss["fit_points_value"] = typed
+    st.select_slider(
+        "Candidate audiences to try",
+        options=TRIAL_CHOICES,
+        key="fit_trials",
+        help="More is slower and more accurate (about a minute for a year of history at 48).",
+    )
+    if st.button("Fit my audience", key="fit_run", type="primary"):
+        _run_fit()
+    if ss.get("fit_problem"):
+        st.error("The fit could not run, so nothing was changed:")
+        for problem in ss["fit_problem"]:
+            st.text(problem)  # may echo what was typed: shown as plain text
+    report = ss.get("fit_result")
+    if not report:
+        return
+    fit = report["fit"]
+    for line in fit["words"]:
+        st.markdown(f"- {plain(line)}")
+    for warning in report.get("warnings", []):
+        st.warning(plain(warning))
+    st.altair_chart(_history_chart(report), width="stretch")
+    rows = [
+        {"value": field, "fitted": v["value"], "from (10%)": v["p10"], "to (90%)": v["p90"]}
+        for field, v in report["fitted"].items()
+    ]
+    st.dataframe(rows, hide_index=True, width="stretch", key="fit_table")
+    if fit["engagement"]:
+        st.markdown("**Likes and reposts per post, yours vs the fitted model's (median, 10–90%)**")
+        st.dataframe(
+            [
+                {
+                    "kind": k,
+                    "posts": e["posts"],
+                    "yours": e["observed"],
+                    "model": e["median"],
+                    "from": e["p10"],
+                    "to": e["p90"],
+                }
+                for k, e in fit["engagement"].items()
+            ],
+            hide_index=True,
+            width="stretch",
+        )
+    st.markdown("**Assumed (not fitted):** " + ", ".join(report["assumed"]))
+    fc = fit["forecast"]
+    st.markdown(
+        f"**If nothing changes:** in {fc['day'][-1]} days about {fc['median'][-1]:,.0f} followers "
+        f"(10–90%: {fc['p10'][-1]:,.0f} to {fc['p90'][-1]:,.0f})."
+    )
+    st.button("Load the fitted scenario", key="fit_load", on_click=_on_load, type="primary")

@@ -1,0 +1,107 @@
+"""Slider latency in a real browser: key press on "Posts per day" to new metric figures.
+
+Starts ``streamlit run streamlit_app.py`` on a free local port, opens it in Debian's
+Chromium through Playwright (as tests/test_browser.py does), waits for the default persona,
+then nudges "Posts per day" one step at a time (``ArrowRight``, one rerun each) and times
+from the key press until the texts of ``[data-testid="stMetricValue"]`` change and the app
+is idle again. Prints each nudge and the median; asserts nothing. The server is stopped by
+its PID at the end.
+
+    python benchmarks/bench_browser.py [--nudges 7]
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]  # fmt: skip
+METRICS_JS = "() => [...document.querySelectorAll('[data-testid=\"stMetricValue\"]')].map(e => e.innerText).join('|')"
+IDLE_JS = """() => document.querySelector('[data-testid="stApp"]')?.getAttribute("data-test-script-state") === "notRunning" """
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--nudges", type=int, default=7, help="one-step slider nudges to time")
+    args = parser.parse_args()
+    from playwright.sync_api import sync_playwright
+
+    port = free_port()
+    log = tempfile.TemporaryFile("w+")  # the server's output; an unread pipe could block it
+    server = subprocess.Popen(
+        [
+            sys.executable, "-m", "streamlit", "run", "streamlit_app.py", "--server.headless", "true",
+            "--server.address", "127.0.0.1", "--server.port", str(port),
+            "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none",
+        ],
+        cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+    )  # fmt: skip
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
+                    if response.read().strip() == b"ok":
+                        break
+            except OSError:
+                pass
+            if server.poll() is not None or time.monotonic() > deadline:
+                raise SystemExit("streamlit did not start")
+            time.sleep(0.2)
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=shutil.which("chromium"), args=CHROMIUM_ARGS)
+            page = browser.new_page(viewport={"width": 1500, "height": 1300})
+            t = time.perf_counter()
+            page.goto(url)
+            page.wait_for_selector('[data-testid="stVegaLiteChart"]', timeout=120_000)
+            page.wait_for_function(IDLE_JS, timeout=120_000)
+            print(f"first load to charts and idle: {time.perf_counter() - t:.2f} s")
+            runs = page.get_by_role("spinbutton", name="Runs (replicates)")
+            if runs.count():
+                print(f"runs per scenario on screen: {runs.first.input_value()}")
+            slider = page.get_by_role("slider", name="Posts per day")
+            times = []
+            for i in range(args.nudges):
+                before = page.evaluate(METRICS_JS)
+                slider.focus()
+                t = time.perf_counter()
+                slider.press("ArrowRight")  # always a new value: nothing comes from the cache
+                page.wait_for_function(f"b => ({METRICS_JS})() !== b", arg=before, timeout=120_000, polling=10)
+                changed = time.perf_counter() - t
+                page.wait_for_function(IDLE_JS, timeout=120_000)
+                times.append(changed)
+                print(
+                    f"nudge {i + 1}: new figures after {changed * 1e3:6.0f} ms (idle after {(time.perf_counter() - t) * 1e3:6.0f} ms)"
+                )
+            print(f"median key press to new figures: {statistics.median(times) * 1e3:.0f} ms over {len(times)} nudges")
+            browser.close()
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            server.kill()
+        log.close()
+
+
+if __name__ == "__main__":
+    main()

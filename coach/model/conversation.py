@@ -1,0 +1,90 @@
+"""Conversation: followers reply; answered ones bond, ignored ones sour (MODEL.md §4.4).
+
+State: ``chat`` (appetite, segment trait), ``reply_will``, ``ignored`` (stored scaled) and
+``bonded_until`` per follower; per replicate, the bonds running (for the capacity) and the
+recent answers per day (prospects see a conversational profile). Parameters:
+``reply_probability``, ``question_reply_boost``, ``answer_boost``, ``ignore_penalty``,
+``ignored_reply_will_factor``, ``ignored_strength``, ``ignored_memory_days``, ``bond_days``,
+``bond_hazard_ratio``, ``conversation_capacity``, ``onlookers_per_answer``,
+``typical_engagement``. Reason fed: ``ignored``; channel fed: ``conversation``.
+
+A follower who sees a post replies with ``reply_probability x boost(question) x chat x
+reply_will x engagement``; the account answers a share ``reply_rate`` (decided per reply from
+the exposure uniform) when it goes through the post's replies — a time on the shared
+timeline. Answered followers gain satisfaction and are bonded for ``bond_days`` (hazards x
+``bond_hazard_ratio``) within the conversational capacity; public answers bring
+onlookers. Skipped ones lose satisfaction, remember it, and reply less.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+
+import numpy as np
+
+from coach.model.crowd import F32
+
+FIELDS = ("chat", "reply_will", "ignored", "bonded_until")
+PARAMS = (
+    "reply_probability", "question_reply_boost", "answer_boost", "ignore_penalty",
+    "ignored_reply_will_factor", "ignored_strength", "ignored_memory_days", "bond_days",
+    "bond_hazard_ratio", "conversation_capacity", "onlookers_per_answer", "typical_engagement",
+)  # fmt: skip
+REASON = "ignored"
+CHANNEL = "conversation"
+HOURS = 24.0
+
+
+def reply_chance(p, is_question: bool, chat: np.ndarray, reply_will: np.ndarray, engage: np.ndarray) -> np.ndarray:
+    """Chance each follower who saw the post replies to it."""
+    boost = p.question_reply_boost if is_question else 1.0
+    return F32(p.reply_probability * boost) * chat * reply_will * engage
+
+
+def ignored_scale(t: float, t_ref: float, p) -> float:
+    return math.exp((t - t_ref) / (p.ignored_memory_days * HOURS))
+
+
+def ignored_hazard(ignored: np.ndarray, chat: np.ndarray, t: float, t_ref: float, p) -> np.ndarray:
+    """The hazard per day of followers remembering these (stored) ignored replies."""
+    decay = math.exp(-(t - t_ref) / (p.ignored_memory_days * HOURS))
+    return ignored * chat * F32(p.ignored_strength * decay)
+
+
+def expected_answers(p, habits, followers: float, attention: float, visibility: float, chat: float) -> float:
+    """Answers per day the starting habits would give, to start the recent-answers memory."""
+    boost = 1 + (p.question_reply_boost - 1) * habits.question_share
+    replies = habits.posts_per_day * followers * attention * visibility * p.reply_probability * chat * boost
+    return replies * p.typical_engagement * habits.reply_rate
+
+
+class Bonds:
+    """Running bonds per replicate, to keep each within the conversational capacity.
+
+    Every bond lasts ``bond_days``, so bonds expire in the order they were made: a queue of
+    (expiry hour, bonds made per replicate) bounds each replicate's bonded count from above
+    (re-bonded followers count twice). Only replicates near the capacity count exactly.
+    """
+
+    def __init__(self, replicates: int, p):
+        self.capacity = p.conversation_capacity
+        self.duration = p.bond_days * HOURS
+        self.made: deque[tuple[float, np.ndarray]] = deque()
+        self.running = np.zeros(replicates, dtype=np.int64)
+        self.until_max = 0.0  # no follower is bonded after this hour
+
+    def grant(self, t: float, wanted: np.ndarray, bonded_until_grid: np.ndarray) -> np.ndarray:
+        """How many of ``wanted`` (per replicate) may bond now."""
+        while self.made and self.made[0][0] <= t:
+            self.running -= self.made.popleft()[1]
+        granted = wanted.copy()
+        tight = np.flatnonzero(self.running + wanted > self.capacity)
+        if len(tight):
+            bonded = np.count_nonzero(bonded_until_grid[tight] > t, axis=1)
+            granted[tight] = np.clip(self.capacity - bonded, 0, wanted[tight])
+        if granted.any():
+            self.made.append((t + self.duration, granted))
+            self.running += granted
+            self.until_max = t + self.duration
+        return granted

@@ -1,0 +1,181 @@
+"""The crowd: every follower of every replicate as one cell of a replicates x capacity grid.
+
+Never one Python object per follower. Each field is one C-contiguous ``(R, capacity)``
+array, stored flat (``arrays[name]``, length ``R * capacity``) so an event over all
+replicates is one numpy call, with 2-D views for per-replicate work (:meth:`Crowd.grid`).
+Replicate ``b``'s followers are the first ``n[b]`` cells of its row; the cells past ``n[b]``
+are *spare*: attention 0 (they never see a post), budget infinite (they never leave), uid
+the sentinel :data:`SPARE_UID`. New followers take spare cells at the end of a row; a
+leaver's cell is *retired* in place (it can no longer see posts, feel hazards or leave again)
+and a row is compacted once its retired cells pass a tenth of it. Compaction keeps join
+order, so within a row ``uid`` and ``tie_start`` never decrease, and the flat array of
+:meth:`Crowd.keys` (``b * UID_STRIDE + uid``) is sorted: :meth:`Crowd.locate` is one binary
+search for any mix of replicates.
+
+Accumulators that decay exponentially (satisfaction, remembered ignored replies) are stored
+*scaled*: the true value is ``stored * exp(-(t - t_ref) / tau)``. Adding at time ``t`` adds
+``x * exp((t - t_ref) / tau)``, so decay costs nothing per event; :meth:`Crowd.rebase`
+folds the decay in now and then to keep the numbers small.
+
+Which module owns which field: ``tolerance`` and ``fatigue`` (:mod:`coach.model.fatigue`),
+``sat`` (:mod:`coach.model.content`), ``chat``, ``reply_will``, ``ignored``, ``bonded_until``
+(:mod:`coach.model.conversation`), ``tie_start``, ``reciprocal``, ``churn``
+(:mod:`coach.model.churn`), ``attention`` (:mod:`coach.model.exposure`); ``budget`` and
+``spent`` are the competing-hazards clock of the day's close (:mod:`coach.model.day`).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+F32 = np.float32
+UID_STRIDE = 1 << 40  # uids of one replicate stay below this
+SPARE_UID = UID_STRIDE - 1  # uid of spare cells: sorts after every real follower of the row
+
+# Per-follower fields and their dtypes.
+FIELDS: dict[str, type] = {
+    "uid": np.int64,  # stable id within the replicate, increasing in join order
+    "segment": np.int8,  # index into the scenario's audience segments
+    "tolerance": F32,  # posts/day this follower tolerates before fatigue
+    "attention": F32,  # chance of seeing a post while online (segment trait; 0 = cannot see)
+    "chat": F32,  # chat appetite 0..1 (segment trait, cached)
+    "reply_will": F32,  # 1 = replies as usual; lowered each time a reply is ignored
+    "sat": F32,  # satisfaction, scaled (see module docstring)
+    "ignored": F32,  # remembered ignored replies, scaled
+    "fatigue": F32,  # fatigue hazard accumulated since the last close
+    "bonded_until": F32,  # hour until which an answer keeps this follower bonded
+    "tie_start": F32,  # hour the follow began (negative for starting followers)
+    "reciprocal": np.bool_,  # the account follows them back
+    "churn": F32,  # background churn hazard per day, with the reciprocal discount applied
+    "churn_now": F32,  # today's churn hazard per day: churn, times new_tie_ratio while the tie is new
+    "budget": F32,  # Exp(1) hazard budget: the follower leaves when `spent` reaches it
+    "spent": F32,  # cumulative unfollow hazard
+}
+SPARE = {"uid": SPARE_UID, "budget": np.inf}  # values of spare cells; every other field is 0
+RETIRED_ZERO = ("attention", "chat", "sat", "ignored", "churn", "churn_now", "reply_will", "bonded_until", "fatigue")
+
+
+class Crowd:
+    """The followers of ``R`` replicates; replicate ``b`` owns cells ``[b, :n[b]]``."""
+
+    def __init__(self, replicates: int, capacity: int):
+        self.R = replicates
+        self.C = max(16, int(capacity))
+        self.arrays: dict[str, np.ndarray] = {}
+        for name, dtype in FIELDS.items():
+            self.arrays[name] = np.full(self.R * self.C, SPARE.get(name, 0), dtype=dtype)
+        self.row_starts = np.arange(self.R + 1) * self.C  # first flat cell of each row, and the end
+        self.n = np.zeros(self.R, dtype=np.int64)  # cells in use per replicate (live + retired)
+        self.retired = np.zeros(self.R, dtype=np.int64)  # retired cells not yet compacted away
+        self.next_uid = np.zeros(self.R, dtype=np.int64)
+        self._keys: np.ndarray | None = None
+
+    # -- views -----------------------------------------------------------------------------
+
+    def grid(self, name: str) -> np.ndarray:
+        """The ``(R, capacity)`` view of one field."""
+        return self.arrays[name].reshape(self.R, self.C)
+
+    def __getitem__(self, name: str) -> np.ndarray:
+        return self.arrays[name]
+
+    @property
+    def followers(self) -> np.ndarray:
+        """How many follow now, per replicate."""
+        return self.n - self.retired
+
+    @property
+    def span(self) -> int:
+        """Length of the flat prefix holding every cell in use (the last row's spare tail is cut)."""
+        return int((self.R - 1) * self.C + self.n[-1])
+
+    def replicate_of(self, cells: np.ndarray) -> np.ndarray:
+        """The replicate (batch position) of each flat cell index."""
+        return cells // self.C
+
+    def keys(self) -> np.ndarray:
+        """Sorted flat keys ``b * UID_STRIDE + uid`` (cached until the crowd's rows change)."""
+        if self._keys is None:
+            offsets = np.arange(self.R, dtype=np.int64)[:, None] * UID_STRIDE
+            self._keys = (self.grid("uid") + offsets).reshape(-1)
+        return self._keys
+
+    def key_of(self, cells: np.ndarray) -> np.ndarray:
+        """Keys of these flat cells, stable across compaction (see :meth:`locate`)."""
+        return self.arrays["uid"][cells] + self.replicate_of(cells) * UID_STRIDE
+
+    def locate(self, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Cells of the keyed followers still following, and a mask over ``keys`` of those found."""
+        if len(keys) == 0:
+            return np.empty(0, dtype=np.int64), np.zeros(0, dtype=bool)
+        all_keys = self.keys()
+        cells = np.minimum(np.searchsorted(all_keys, keys), len(all_keys) - 1)
+        found = (all_keys[cells] == keys) & np.isfinite(self.arrays["budget"][cells])
+        return cells[found], found
+
+    # -- changes ---------------------------------------------------------------------------
+
+    def add(self, replicate: np.ndarray, fields: dict[str, np.ndarray]) -> np.ndarray:
+        """Append followers: ``replicate`` (sorted batch positions) and their field values.
+
+        Fields not given are set to 0 (``budget`` must be given). Returns their flat cells.
+        """
+        k = len(replicate)
+        if k == 0:
+            return np.empty(0, dtype=np.int64)
+        counts = np.bincount(replicate, minlength=self.R)
+        if int((self.n + counts).max()) > self.C:
+            self._grow(int((self.n + counts).max()))
+        starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
+        rank = np.arange(k) - starts[replicate]
+        cells = replicate * self.C + self.n[replicate] + rank
+        for name, arr in self.arrays.items():
+            if name == "uid":
+                arr[cells] = self.next_uid[replicate] + rank
+            elif name in fields:
+                arr[cells] = fields[name]
+            else:
+                arr[cells] = 0
+        self.n += counts
+        self.next_uid += counts
+        self._keys = None
+        return cells
+
+    def _grow(self, needed: int) -> None:
+        capacity = max(needed, int(self.C * 1.5))
+        for name, old in self.arrays.items():
+            new = np.full((self.R, capacity), SPARE.get(name, 0), dtype=old.dtype)
+            new[:, : self.C] = old.reshape(self.R, self.C)
+            self.arrays[name] = new.reshape(-1)
+        self.C = capacity
+        self.row_starts = np.arange(self.R + 1) * self.C
+        self._keys = None
+
+    def retire(self, cells: np.ndarray) -> None:
+        """These followers left: neutralise their cells; compact rows where many have left."""
+        a = self.arrays
+        for name in RETIRED_ZERO:
+            a[name][cells] = 0
+        a["budget"][cells] = np.inf  # never leaves twice
+        self.retired += np.bincount(self.replicate_of(cells), minlength=self.R)
+        for b in np.flatnonzero(self.retired > np.maximum(32, self.n // 10)):
+            self._compact(int(b))
+
+    def _compact(self, b: int) -> None:
+        """Drop replicate ``b``'s retired cells, keeping join order."""
+        n = int(self.n[b])
+        row = slice(b * self.C, b * self.C + n)
+        live = np.isfinite(self.arrays["budget"][row])
+        k = int(live.sum())
+        for name, arr in self.arrays.items():
+            cells = arr[row]
+            cells[:k] = cells[live]
+            cells[k:] = SPARE.get(name, 0)
+        self.n[b] = k
+        self.retired[b] = 0
+        self._keys = None
+
+    def rebase(self, factors: dict[str, float]) -> None:
+        """Fold elapsed decay into scaled accumulators: ``arrays[name] *= factor``."""
+        for name, factor in factors.items():
+            self.arrays[name] *= F32(factor)

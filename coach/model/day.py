@@ -1,0 +1,580 @@
+"""A batch of replicates advancing together: the state of every mechanism, event by event.
+
+:class:`ReplicateBatch` holds the account's shared timeline state (the feed load, the
+ranked-feed refresh, the recent profile, the last post) and the crowds of ``R`` replicates
+(:class:`~coach.model.crowd.Crowd`), and enacts each event of :mod:`coach.model.timeline` on
+all replicates at once, calling the mechanism modules in the order stated in
+:mod:`coach.model`. Per-replicate Python work is limited to drawing from each replicate's
+own streams (one call per stream and day where it can), so a batch costs little more than
+one replicate while replicate ``r`` stays the same in a batch of any size.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+
+import numpy as np
+
+from coach.model import churn, content, conversation, discovery, exposure, fatigue, neglect, outreach, reshare
+from coach.model.content import LINK, QUESTION
+from coach.model.crowd import F32, Crowd
+from coach.results import CHANNELS, REASONS, Results
+from coach.rng import Streams, Timeline
+from coach.scenario import Habits, Scenario
+
+HOURS = 24.0  # the SimPy clock unit is the hour
+REASON_CHURN = REASONS.index("churn")
+RESHARE, CONVERSATION, OUTREACH, DISCOVERY = (CHANNELS.index(c) for c in CHANNELS)
+PROSPECT_CHUNK = 1 << 18  # prospects drawn and decided at once (about 24 MB of working arrays)
+PROSPECT_UNIFORMS = 8  # per prospect: segment, extra exposures, target followed, follow, follow-back, 3 for traits
+
+
+def _normal_and_exponential(u: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """A standard normal (Box-Muller, from columns 0 and 1) and an Exp(1) (column 2) per row."""
+    radius = np.sqrt(-2.0 * np.log1p(-u[:, 0]))  # 1 - u is in (0, 1]: the log is finite
+    return radius * np.cos(2 * np.pi * u[:, 1]), -np.log1p(-u[:, 2])
+
+
+class RunCancelled(RuntimeError):
+    """A run stopped before its end because its caller asked (``should_stop`` returned True)."""
+
+
+def whole_count(mean: float, rng: np.random.Generator) -> int:
+    """A whole count with the given mean and the least spread: floor, plus one by chance."""
+    whole = int(mean)
+    return whole + int(rng.random() < mean - whole)
+
+
+class ReplicateBatch:
+    """``R`` replicates of one scenario on one seed, advanced by one SimPy timeline."""
+
+    def __init__(self, scenario: Scenario, seed: int, replicates: Sequence[int]):
+        self.scenario = scenario
+        self.seed = seed
+        self.replicates = list(replicates)
+        self.R = R = len(self.replicates)
+        self.params = p = scenario.model
+        self.mechanisms = p.mechanisms
+        self.platform = scenario.platform
+        self.days = scenario.days
+        self.timeline = Timeline(seed)
+        self.streams = [Streams(seed, r) for r in self.replicates]
+        self.schedule = scenario.habit_schedule()
+        self.habits: Habits = self.schedule[0][1]
+        self.should_stop: Callable[[], bool] | None = None  # asked once per simulated day
+        self.on_day: Callable[[int, int], None] | None = None  # told (days done, days) after each close
+
+        audience = scenario.audience
+        segs = audience.segments
+        self.n_seg = len(segs)
+        self.reachable = audience.reachable_people()
+        self.market_cdf = np.cumsum(audience.market_shares())
+        self.market_cdf /= self.market_cdf[-1]
+        activity = np.array(audience.activity_by_hour or exposure.DEFAULT_ACTIVITY, dtype=float)
+        activity /= activity.max()
+        vis = exposure.visibility_by_hour(activity, p.visibility_half_life_minutes)
+        self.visibility = vis if self.mechanisms.exposure_decay else np.full(24, vis.mean())
+        link_app = np.array([s.link_appetite for s in segs])
+        self.chat_app = np.array([s.chat_appetite for s in segs])
+        self.value = content.value_table(p, link_app, self.chat_app)
+        self.reshare_p = reshare.reshare_table(p, link_app)
+        self.reshare_max = self.reshare_p.max(axis=1)  # highest chance per kind (engagement <= 1)
+        chat_max = float(self.chat_app.max()) if len(self.chat_app) else 0.0
+        # Highest reply chance (plain, question): reply_will and engagement are at most 1.
+        self.reply_max = np.array([
+            conversation.reply_chance(p, q, np.array([chat_max], F32), np.ones(1, F32), np.ones(1, F32))[0]
+            for q in (False, True)
+        ])  # fmt: skip
+        self.traits = {
+            "tolerance": np.array([s.tolerance_posts_per_day for s in segs], dtype=F32),
+            "attention": np.array([s.attention for s in segs], dtype=F32),
+            "chat": self.chat_app.astype(F32),
+            "churn": np.array([churn.daily_hazard(s.churn_per_month) for s in segs], dtype=F32),
+        }
+
+        self.crowd = Crowd(R, int(audience.followers * 1.3) + 64)
+        self.draws = exposure.ExposureDraws()
+        self._seed_followers(audience.followers)
+
+        # The account (shared by every replicate): feed load, ranked-feed refresh, profile.
+        self.load = fatigue.FeedLoad(p.fatigue_memory_hours)
+        self.feed_count = 0.0
+        self.feed_t = 0.0
+        self.t_ref = 0.0  # time the scaled crowd accumulators were last rebased
+        self.tie_cutoff = -math.inf  # new-tie cutoff hour at the last close
+        self.profile = content.kind_shares(self.habits) @ self.value.astype(float)
+        self.profile_keep = content.profile_keep(p)
+        self.recent_posts = self.habits.posts_per_day
+        self.last_post = -HOURS / self.habits.posts_per_day if self.habits.posts_per_day > 0 else 0.0
+        self.recent_answers = self._expected_answers()
+        self.bonds = conversation.Bonds(R, p)
+
+        self.daily = {key: np.zeros((R, self.days)) for key in Results.series_names()}
+        self.day = 0
+        self.room = np.ones(R)
+        self._reset_pending()
+
+    # -- set-up ----------------------------------------------------------------------------
+
+    def _trait_draws(self, rng: np.random.Generator, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """A new follower's random traits: tolerance noise (standard normal) and hazard budget (Exp(1))."""
+        return rng.standard_normal(k), rng.exponential(1.0, k)
+
+    def _new_follower_fields(
+        self, segments: np.ndarray, hour: float, reciprocal: np.ndarray, noise: np.ndarray, budget: np.ndarray
+    ) -> dict:
+        p, tr, k = self.params, self.traits, len(segments)
+        tolerance = tr["tolerance"][segments] * np.exp(p.tolerance_spread * noise).astype(F32)
+        base = churn.base_churn(tr["churn"][segments], reciprocal, p)
+        return {
+            "segment": segments,
+            "tolerance": tolerance,
+            "attention": tr["attention"][segments],
+            "chat": tr["chat"][segments],
+            "reply_will": np.ones(k, F32),
+            "tie_start": np.full(k, hour, F32),
+            "reciprocal": reciprocal,
+            "churn": base,
+            "churn_now": base * F32(p.new_tie_ratio),
+            "budget": budget,
+        }
+
+    def _seed_followers(self, count: int) -> None:
+        shares = np.array([s.share for s in self.scenario.audience.segments])
+        parts = []
+        for b in range(self.R):
+            rng = self.streams[b]["crowd"]
+            segments = rng.choice(self.n_seg, size=count, p=shares / shares.sum()).astype(np.int8)
+            reciprocal = rng.random(count) < self.habits.follow_back_rate
+            fields = self._new_follower_fields(segments, 0.0, reciprocal, *self._trait_draws(rng, count))
+            # Starting ties are of mixed age: exponential around the mean age (assumed). Sorted
+            # oldest first, so tie starts never decrease along a row (later followers join at
+            # the end): the ties still new at any time are a suffix.
+            fields["tie_start"] = np.sort(-rng.exponential(self.params.initial_tie_age_days * HOURS, count)).astype(F32)
+            parts.append(fields)
+        if count:
+            merged = {name: np.concatenate([f[name] for f in parts]) for name in parts[0]}
+            self.crowd.add(np.repeat(np.arange(self.R), count), merged)
+
+    def _expected_answers(self) -> np.ndarray:
+        if not self.mechanisms.conversation:
+            return np.zeros(self.R)
+        crowd = self.crowd
+        att = crowd.grid("attention").sum(axis=1, dtype=np.float64) / np.maximum(crowd.n, 1)
+        seen = crowd.followers * att * float(self.visibility.mean())
+        return np.array([
+            conversation.expected_answers(self.params, self.habits, 1.0, float(s), 1.0, float(np.mean(self.chat_app)))
+            for s in seen
+        ])  # fmt: skip
+
+    def _reset_pending(self) -> None:
+        self.reshare_shape = np.zeros((self.R, 2))  # per reach class: other posts, link posts
+        self.conversation_mean = np.zeros(self.R)
+        self.outreach_mean = np.zeros(self.R)
+        self.outreach_count = 0
+        self.discovery_mean = np.zeros(self.R)
+        self.expected_likes = np.zeros(self.R)
+
+    # -- the day ---------------------------------------------------------------------------
+
+    def begin_day(self, day: int) -> Habits:
+        """Set the habits in force on ``day`` (0-based), plan the account's day, return the habits."""
+        self.day = day
+        if self.should_stop is not None and self.should_stop():
+            raise RunCancelled(f"stopped on day {day + 1} of {self.days}")
+        self.timeline.start_day(day)
+        for s in self.streams:
+            s.start_day(day)
+        for first_day, habits in self.schedule:
+            if first_day - 1 <= day:
+                self.habits = habits
+        h = self.habits
+        self.active_hours = frozenset(h.active_hour_list)
+        self.kind_cdf = np.cumsum(content.kind_shares(h))
+        # The market is finite (Bass, E:G1): the more of it already follows, the fewer of
+        # the people the account meets are new. Poisson counts of prospects are thinned by
+        # this share (a thinned Poisson count is a Poisson count with a smaller mean).
+        self.room = np.maximum(0.0, 1.0 - self.crowd.followers / self.reachable)
+        self._plan_posts(day)
+        return h
+
+    def _plan_posts(self, day: int) -> None:
+        """The day's sittings (start hours, sizes), post kinds and reply hours: shared by all replicates."""
+        h, rng = self.habits, self.timeline["posting"]
+        size = h.posts_per_session
+        sittings = whole_count(h.posts_per_day / size, rng)
+        whole, frac = int(size), size - int(size)
+        sizes = np.full(sittings, whole, dtype=np.int64)
+        if frac > 0 and sittings:
+            sizes += rng.random(sittings) < frac  # sittings vary around the mean size
+        gap = self.params.sitting_gap_minutes / 60.0
+        burst_hours = (int(sizes.max()) if sittings else whole) * gap
+        starts = self.times_in_active_hours(day, sittings, rng, margin=burst_hours)
+        # Sittings squeezed in before midnight queue behind each other; move them earlier
+        # where needed so the last one still ends within the day.
+        limit = HOURS * (day + 1) - 1 / 60
+        for i in range(sittings - 1, -1, -1):
+            starts[i] = min(starts[i], limit - (sizes[i] - 1) * gap)
+            limit = starts[i]
+        self.sitting_starts = np.maximum(starts, HOURS * day)
+        self.sitting_sizes = sizes
+        total = int(sizes.sum())
+        self.kinds = np.searchsorted(self.kind_cdf, rng.random(total) * self.kind_cdf[-1] * (1 - 1e-12))
+        self.draws.start_day(total)
+        # When the account goes through each post's replies: after an exponential delay,
+        # moved into its active hours; never if it answers nobody (then a day later the
+        # replies count as ignored). Drawn for every post, so the timeline does not depend
+        # on which replicates happen to get replies.
+        answers = self.timeline["answers"]
+        self.reply_delay = (
+            answers.exponential(h.reply_delay_hours, total) if h.reply_delay_hours > 0 else np.zeros(total)
+        )
+        self.reply_minute = answers.random(total)
+
+    def times_in_active_hours(self, day: int, count: int, rng: np.random.Generator, margin: float = 0.0) -> np.ndarray:
+        """``count`` sorted times on ``day``, one in each equal slice of the active hours.
+
+        ``margin`` hours are kept free before midnight so a burst ends within the day.
+        """
+        if count == 0:
+            return np.empty(0)
+        start, _ = self.habits.active_hours
+        length = float(len(self.active_hours))
+        offsets = (np.arange(count) + rng.random(count)) * (length / count)
+        hours = (start + offsets) % HOURS
+        hours = np.minimum(hours, HOURS - margin - 1 / 60)
+        return np.sort(HOURS * day + hours)
+
+    def reply_hours_after(self, j: int, now: float) -> float:
+        """Hours from the ``j``-th post of the day until the account goes through its replies."""
+        if self.habits.reply_rate <= 0 or not self.mechanisms.conversation:
+            return HOURS
+        t = now + float(self.reply_delay[j])
+        hour = int(t % HOURS)
+        if hour not in self.active_hours:
+            wait = next(k for k in range(1, 25) if (hour + k) % 24 in self.active_hours)
+            t = math.floor(t) + wait + float(self.reply_minute[j])  # some minute of the first active hour
+        return t - now
+
+    # -- events ----------------------------------------------------------------------------
+
+    def begin_sitting(self, posts: int, t: float) -> None:
+        """A sitting starts: its posts enter followers' feeds together (fatigue's felt rate)."""
+        self.load.add_sitting(posts, t)
+        self.sitting = posts
+
+    def post(self, j: int, t: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The day's ``j``-th post at hour ``t``, offered to every replicate's crowd.
+
+        Returns the repliers' keys, their replicates and whether the account will answer them.
+        """
+        p, mech, crowd, day, d = self.params, self.mechanisms, self.crowd, self.day, self.daily
+        kind = int(self.kinds[j])
+        d["posts"][:, day] += 1
+        feed = 1.0
+        if self.platform.ranked_feed and mech.feed_discount:
+            self.feed_count *= math.exp(-(t - self.feed_t) / (p.feed_window_minutes / 60.0))
+            self.feed_t = t
+            feed = exposure.feed_multiplier(self.feed_count, p.feed_decay, p.feed_floor)
+            self.feed_count += 1.0
+        felt = self.load.felt_posts_per_day(t)
+        self.profile = self.profile_keep * self.profile + (1 - self.profile_keep) * self.value[kind]
+        self.last_post = t
+        reach = self.platform.link_reach if kind == LINK else 1.0
+        p_see = self.visibility[int(t % HOURS)] * reach * feed
+        nothing = np.empty(0, dtype=np.int64)
+        if p_see <= 0 or not crowd.n.any():
+            return nothing, nothing, np.empty(0, dtype=bool)
+
+        seen, v = exposure.who_sees(self.draws.for_post(j, crowd, self.streams), p_see)
+        if len(seen) == 0:
+            return nothing, nothing, np.empty(0, dtype=bool)
+        R, a = self.R, crowd.arrays
+        # seen is sorted, so each replicate's followers are one stretch of it.
+        bounds = np.searchsorted(seen, crowd.row_starts)
+        counts = np.diff(bounds)
+        d["impressions"][:, day] += counts
+        ratio = F32(felt) / a["tolerance"][seen]
+        if mech.fatigue:
+            fatigue.add_fatigue(a["fatigue"], seen, ratio, p, reach * feed, self.sitting)
+        engage = fatigue.engagement(ratio, p.engagement_fatigue_power)
+        segs = a["segment"][seen]
+        if mech.content:
+            scale = content.sat_scale(t, self.t_ref, p) / feed
+            a["sat"][seen] += self.value[kind][segs] * F32(scale)
+        likes = np.add.reduceat(engage, np.minimum(bounds[:-1], len(seen) - 1), dtype=np.float64)
+        self.expected_likes += p.like_probability * np.where(counts > 0, likes, 0.0)
+
+        # Reshares take the top of the fresh uniform, replies the bottom (both are rare, so
+        # only the few who could at the highest chance are looked at).
+        top = np.flatnonzero(v >= F32(1) - self.reshare_max[kind])
+        top = top[v[top] >= F32(1) - self.reshare_p[kind][segs[top]] * engage[top]]
+        n_reshares = np.bincount(crowd.replicate_of(seen[top]), minlength=R)
+        d["reshares"][:, day] += n_reshares
+        if mech.reshare:
+            self.reshare_shape[:, int(reach != 1.0)] += p.reshare_dispersion * n_reshares
+        if not mech.conversation:
+            return nothing, nothing, np.empty(0, dtype=bool)
+        low = np.flatnonzero(v < self.reply_max[int(kind == QUESTION)])
+        cells = seen[low]
+        reply_p = conversation.reply_chance(p, kind == QUESTION, a["chat"][cells], a["reply_will"][cells], engage[low])
+        replied = v[low] < reply_p
+        cells = cells[replied]
+        rep_cells = crowd.replicate_of(cells)
+        d["replies_received"][:, day] += np.bincount(rep_cells, minlength=R)
+        answered = v[low][replied] / reply_p[replied] < F32(self.habits.reply_rate)
+        return crowd.key_of(cells), rep_cells, answered
+
+    def go_through_replies(self, keys: np.ndarray, rep: np.ndarray, answered: np.ndarray, t: float) -> None:
+        """The account goes through the replies to one post: answers some, skips the rest.
+
+        Answered followers gain satisfaction and are bonded for weeks (E:A5), up to the
+        account's conversational capacity (E:C5); their answers are public, so onlookers
+        see the account. Skipped ones lose satisfaction, remember it, and reply less.
+        """
+        p, crowd, d, R = self.params, self.crowd, self.daily, self.R
+        n_answered = np.bincount(rep[answered], minlength=R)
+        d["replies_answered"][:, self.day] += n_answered
+        d["replies_ignored"][:, self.day] += np.bincount(rep[~answered], minlength=R)
+        cells, found = crowd.locate(keys)
+        if len(cells):
+            a, scale = crowd.arrays, content.sat_scale(t, self.t_ref, p)
+            yes, no = cells[answered[found]], cells[~answered[found]]
+            if len(yes):
+                a["sat"][yes] += F32(p.answer_boost * scale)
+                a["reply_will"][yes] = 1.0
+                yes_rep = crowd.replicate_of(yes)
+                wanted = np.bincount(yes_rep, minlength=R)
+                granted = self.bonds.grant(t, wanted, crowd.grid("bonded_until"))
+                starts = np.concatenate([[0], np.cumsum(wanted)[:-1]])
+                first = (np.arange(len(yes)) - starts[yes_rep]) < granted[yes_rep]
+                a["bonded_until"][yes[first]] = t + p.bond_days * HOURS
+            if len(no):
+                a["sat"][no] -= F32(p.ignore_penalty * scale)
+                a["ignored"][no] += F32(conversation.ignored_scale(t, self.t_ref, p))
+                a["reply_will"][no] *= F32(p.ignored_reply_will_factor)
+        self.conversation_mean += p.onlookers_per_answer * n_answered * self.room
+
+    def reach_out(self, t: float) -> None:
+        """One reply on someone else's post: that person and some onlookers see the account."""
+        self.daily["outreach"][:, self.day] += 1
+        self.outreach_count += 1
+        self.outreach_mean += self.params.onlookers_per_outreach * self.room
+
+    def discover(self, t: float) -> None:
+        """The day's search and recommendation prospects (their number is drawn at the close)."""
+        self.discovery_mean = discovery.discovery_mean(
+            self.scenario.audience.prospects_per_day, self.recent_posts, self.room, self.params
+        )
+
+    # -- the close -------------------------------------------------------------------------
+
+    def close_day(self, day: int) -> None:
+        """Turn the day's hazards into unfollows, let the day's prospects decide, record the day.
+
+        Hazards are per day and compete: a follower leaves when the running sum of all
+        of them reaches their Exp(1) budget (so the same follower in a paired scenario
+        leaves later when hazards are lower), and the reason is drawn in proportion to
+        that day's hazards, computed once for both.
+        """
+        p, mech, crowd, d = self.params, self.mechanisms, self.crowd, self.daily
+        t = HOURS * (day + 1)
+        span = crowd.span  # cells past it are spare: no hazards, never leave
+        a = {name: arr[:span] for name, arr in crowd.arrays.items()}
+        if crowd.n.any():
+            hazards: dict[str, tuple[np.ndarray | None, np.ndarray | float]] = {}
+            if mech.churn:
+                cutoff = t - p.new_tie_days * HOURS
+                ties, base, now = crowd.grid("tie_start"), crowd.grid("churn"), crowd.grid("churn_now")
+                before = np.float32(self.tie_cutoff)
+                for b, n in enumerate(crowd.n.tolist()):
+                    churn.age_ties(ties[b, :n], base[b, :n], now[b, :n], before, np.float32(cutoff))
+                self.tie_cutoff = cutoff
+                total = a["fatigue"] + a["churn_now"] if mech.fatigue else a["churn_now"].copy()
+            else:
+                total = a["fatigue"].copy() if mech.fatigue else np.zeros(len(a["fatigue"]), F32)
+            # Content and ignored hazards touch few followers: compute them only there.
+            if mech.content:
+                scale = content.sat_scale(t, self.t_ref, p)
+                rows = content.unhappy_cells(a["sat"], scale, p)
+                h = content.content_hazard(a["sat"][rows], scale, p)
+                total[rows] += h
+                hazards["content"] = (rows, h)
+            if mech.conversation:
+                rows = np.flatnonzero(a["ignored"] > 0)
+                h = conversation.ignored_hazard(a["ignored"][rows], a["chat"][rows], t, self.t_ref, p)
+                total[rows] += h
+                hazards["ignored"] = (rows, h)
+            g = neglect.neglect_hazard(t, self.last_post, p)
+            if g:
+                total += F32(g)
+            if self.bonds.until_max > t:
+                total[a["bonded_until"] > t] *= F32(p.bond_hazard_ratio)
+            a["spent"] += total
+            leaving = np.flatnonzero(a["spent"] >= a["budget"])
+            if len(leaving):
+                self._count_reasons(leaving, hazards, g, day)
+                crowd.retire(leaving)
+            a["fatigue"][:] = 0.0
+        self._rebase(t)
+        self._decide_prospects(t)
+
+        h = self.habits
+        d["followers"][:, day] = crowd.followers
+        d["minutes"][:, day] = (
+            d["posts"][:, day] * h.minutes_per_post
+            + (d["replies_answered"][:, day] + d["outreach"][:, day]) * h.minutes_per_reply
+            + d["follow_backs"][:, day] * p.minutes_per_follow_back
+        )
+        d["engagements"][:, day] = d["likes"][:, day] + d["replies_received"][:, day] + d["reshares"][:, day]
+        keep = discovery.activity_keep(p)
+        self.recent_posts = keep * self.recent_posts + (1 - keep) * float(d["posts"][0, day])
+        self.recent_answers = keep * self.recent_answers + (1 - keep) * d["replies_answered"][:, day]
+        self._reset_pending()
+        if self.on_day is not None:
+            self.on_day(day + 1, self.days)
+
+    def _count_reasons(self, cells: np.ndarray, hazards: dict, neglect_h: float, day: int) -> None:
+        """One reason per leaver, drawn in proportion to that day's competing hazards."""
+        mech, a, k = self.mechanisms, self.crowd.arrays, len(cells)
+        out = np.zeros((len(REASONS), k), dtype=F32)
+        if mech.fatigue:
+            out[0] = a["fatigue"][cells]
+        for i, name in ((1, "content"), (2, "ignored")):
+            if name in hazards:
+                rows, h = hazards[name]
+                if len(rows):
+                    pos = np.minimum(np.searchsorted(rows, cells), len(rows) - 1)
+                    out[i] = np.where(rows[pos] == cells, h[pos], F32(0))
+        out[3] = neglect_h
+        if mech.churn:
+            out[4] = a["churn_now"][cells]
+        rep = self.crowd.replicate_of(cells)
+        counts = np.bincount(rep, minlength=self.R)
+        draws = np.concatenate([
+            self.streams[b]["unfollow"].random(int(c), dtype=F32) for b, c in enumerate(counts.tolist()) if c
+        ])  # fmt: skip
+        cum = np.cumsum(out, axis=0)
+        reason = np.minimum((cum < draws * cum[-1]).sum(axis=0), len(REASONS) - 1)
+        reason[cum[-1] <= 0] = REASON_CHURN
+        by = np.bincount(rep * len(REASONS) + reason, minlength=self.R * len(REASONS)).reshape(self.R, len(REASONS))
+        self.daily["unfollows"][:, day] += counts
+        for i, r in enumerate(REASONS):
+            self.daily[f"unfollows_{r}"][:, day] += by[:, i]
+
+    def _rebase(self, t: float) -> None:
+        """Fold the decay into the scaled accumulators, every close.
+
+        Daily on purpose: the content hazard reads the stored satisfaction one day after the
+        last rebase (see :func:`coach.model.content.content_hazard`), and its calibration
+        rests on that.
+        """
+        p = self.params
+        self.crowd.rebase({
+            "sat": math.exp(-(t - self.t_ref) / (p.satisfaction_memory_days * HOURS)),
+            "ignored": math.exp(-(t - self.t_ref) / (p.ignored_memory_days * HOURS)),
+        })  # fmt: skip
+        self.t_ref = t
+
+    def _decide_prospects(self, t: float) -> None:
+        """Everyone who came across the account today looks at its profile; some follow.
+
+        A replicate's ``prospects`` stream draws in a fixed order: discovery, outreach
+        onlookers, conversation onlookers, reshare prospects, likes; then per piece of at
+        most :data:`PROSPECT_CHUNK` prospects one block of uniforms (:data:`PROSPECT_UNIFORMS`)
+        that decides everything about them: segment, extra exposures, whether an outreach
+        target is followed by the account, the follow decision, the follow-back, and the new
+        follower's tolerance and hazard budget. Pieces of several replicates
+        are decided together in one vectorised step; a huge count never allocates more.
+        """
+        p, R, d, day, mech = self.params, self.R, self.daily, self.day, self.mechanisms
+        reach = np.array([1.0, self.platform.link_reach])
+        counts = np.zeros((R, len(CHANNELS)), dtype=np.int64)
+        rngs = [s["prospects"] for s in self.streams]
+        disc = self.discovery_mean.tolist()
+        out_mean = self.outreach_mean.tolist()
+        conv_mean = self.conversation_mean.tolist()
+        likes = self.expected_likes.tolist()
+        shapes = self.reshare_shape.tolist() if mech.reshare else [[0.0, 0.0]] * R
+        # Mean prospects per reshare, by replicate and reach class (plain, link).
+        scales = reshare.gamma_scales(p, self.platform.out_of_network * np.outer(self.room, reach)).tolist()
+        dispersion = p.discovery_dispersion
+        for b, rng in enumerate(rngs):
+            c = counts[b]
+            if disc[b] > 0:
+                c[DISCOVERY] = discovery.discovery_count(rng, disc[b], dispersion)
+            if out_mean[b] > 0:
+                c[OUTREACH] = rng.poisson(out_mean[b])
+            if conv_mean[b] > 0:
+                c[CONVERSATION] = rng.poisson(conv_mean[b])
+            c[RESHARE] = reshare.prospects(rng, shapes[b], scales[b])
+            if likes[b] > 0:
+                d["likes"][b, day] = rng.poisson(likes[b])
+        # Rows of a replicate: outreach targets first, then each channel's other prospects
+        # in CHANNELS order.
+        n_targets = self.outreach_count
+        totals = n_targets + counts.sum(axis=1)
+        ends = n_targets + np.cumsum(counts, axis=1)
+        pieces, rows = [], 0
+        for b in np.flatnonzero(totals).tolist():
+            for lo in range(0, int(totals[b]), PROSPECT_CHUNK):
+                hi = min(int(totals[b]), lo + PROSPECT_CHUNK)
+                pieces.append((b, lo, hi))
+                rows += hi - lo
+                if rows >= PROSPECT_CHUNK:
+                    self._decide_pieces(pieces, rngs, ends, t)
+                    pieces, rows = [], 0
+        if pieces:
+            self._decide_pieces(pieces, rngs, ends, t)
+
+    def _decide_pieces(self, pieces: list, rngs: list, ends: np.ndarray, t: float) -> None:
+        p, R, d, day = self.params, self.R, self.daily, self.day
+        posts = self.recent_posts
+        extra_mean = p.extra_exposures_per_post * posts
+        sizes = np.array([hi - lo for _, lo, hi in pieces])
+        u = np.concatenate([rngs[b].random((hi - lo, PROSPECT_UNIFORMS)) for b, lo, hi in pieces])
+        extra = discovery.extra_exposures(u[:, 1], extra_mean, p.max_extra_exposures)
+        rep = np.repeat([b for b, _, _ in pieces], sizes)
+        idx = np.arange(len(u)) - np.repeat(np.cumsum(sizes) - sizes - [lo for _, lo, _ in pieces], sizes)
+        target = idx < self.outreach_count
+        channel = np.where(target, OUTREACH, (idx[:, None] >= ends[rep]).sum(axis=1))
+        followed = target & outreach.followed_targets(u[:, 2], p)
+        segs = np.searchsorted(self.market_cdf, u[:, 0] * (1 - 1e-12)).astype(np.int8)
+        answers = self.recent_answers[rep]
+        conv_share = np.where(answers + posts > 0, answers / np.maximum(answers + posts, 1e-300), 0.0)
+        dead = neglect.abandoned(t, self.last_post, p)
+        logit = discovery.follow_logit(
+            p, self.profile[segs], self.chat_app[segs], conv_share, extra, posts, followed, dead, target
+        )
+        follows = u[:, 3] < 1 / (1 + np.exp(-logit))
+        if not follows.any():
+            return
+        new_rep, new_segs, new_followed = rep[follows], segs[follows], followed[follows]
+        back = u[follows, 4] < self.habits.follow_back_rate
+        by_rep = np.bincount(new_rep, minlength=R)
+        d["follows"][:, day] += by_rep
+        by_channel = np.bincount(new_rep * 4 + channel[follows], minlength=R * 4).reshape(R, 4)
+        for i, c in enumerate(CHANNELS):
+            d[f"follows_{c}"][:, day] += by_channel[:, i]
+        d["follow_backs"][:, day] += np.bincount(new_rep[back & ~new_followed], minlength=R)
+        # New followers' random traits, from the same uniforms: a standard normal for the
+        # tolerance (Box-Muller) and an Exp(1) hazard budget.
+        noise, budget = _normal_and_exponential(u[follows, 5:8])
+        fields = self._new_follower_fields(new_segs, t, new_followed | back, noise, budget)
+        self.crowd.add(new_rep, fields)
+
+    # -- results ---------------------------------------------------------------------------
+
+    def results(self) -> list[Results]:
+        """One :class:`Results` per replicate of the batch."""
+        return [
+            Results(
+                scenario_name=self.scenario.name,
+                seed=self.seed,
+                replicate=r,
+                followers_start=self.scenario.audience.followers,
+                daily={key: series[b].copy() for key, series in self.daily.items()},
+            )
+            for b, r in enumerate(self.replicates)
+        ]

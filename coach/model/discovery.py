@@ -1,0 +1,90 @@
+"""Discovery and the follow decision (MODEL.md §4.6).
+
+State: per replicate, the day's pending prospects by channel; the account's recent posts per
+day (shared) and recent answers per day (per replicate), which prospects see on the profile.
+Parameters: ``discovery_activity_weight``, ``discovery_dispersion``,
+``discovery_reference_posts``, ``follow_base_probability``, ``fit_weight``, ``chat_weight``,
+``exposure_odds``, ``max_extra_exposures``, ``extra_exposures_per_post``, ``volume_odds``,
+``followed_odds``, ``activity_memory_days``. Channel fed: ``discovery`` (and every channel's
+prospects decide here).
+
+Search and recommendations bring ``prospects_per_day`` people a day, more while the
+account is active, with day-to-day gamma variation (E:B6), thinned by the market room left
+(Bass, E:G1). Everyone who came across the account during the day looks at its profile at
+the close and follows with the odds of :func:`follow_logit` (E:B4 and assumed weights).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+PARAMS = (
+    "discovery_activity_weight", "discovery_dispersion", "discovery_reference_posts",
+    "follow_base_probability", "fit_weight", "chat_weight", "exposure_odds", "max_extra_exposures",
+    "extra_exposures_per_post", "volume_odds", "followed_odds", "activity_memory_days",
+)  # fmt: skip
+CHANNEL = "discovery"
+
+
+def discovery_mean(prospects_per_day: float, recent_posts: float, room: np.ndarray, p) -> np.ndarray:
+    """Mean search and recommendation prospects today, per replicate."""
+    x, ref, w = recent_posts, p.discovery_reference_posts, p.discovery_activity_weight
+    return prospects_per_day * ((1 - w) + w * 2 * x / (x + ref)) * room
+
+
+def discovery_count(rng: np.random.Generator, mean: float, dispersion: float) -> int:
+    """Recommendation systems favour an account on some days more than others (E:B6):
+    Poisson(Gamma(dispersion, mean / dispersion)) prospects."""
+    if mean <= 0:
+        return 0
+    return int(rng.poisson(rng.gamma(dispersion, mean / dispersion)))
+
+
+def extra_exposures(u: np.ndarray, mean: float, most: int) -> np.ndarray:
+    """Extra posts each prospect has seen: Poisson(``mean``) capped at ``most``, by inverse CDF of ``u``."""
+    extra = np.zeros(len(u))
+    if mean <= 0:
+        return extra
+    term = cdf = math.exp(-mean)
+    for k in range(most):
+        extra += u >= cdf  # past P(X <= k): at least k + 1
+        term *= mean / (k + 1)
+        cdf += term
+    return extra
+
+
+def activity_keep(p) -> float:
+    """Daily weight of the old value in the recent posts/answers memory."""
+    return math.exp(-1 / p.activity_memory_days)
+
+
+def follow_logit(
+    p,
+    fit: np.ndarray,
+    chat: np.ndarray,
+    conv_share: np.ndarray,
+    extra: np.ndarray,
+    posts: float,
+    followed: np.ndarray,
+    dead: float,
+    target: np.ndarray,
+) -> np.ndarray:
+    """Log-odds that each prospect follows.
+
+    Content fit of the recent posts for the prospect's segment, how conversational the
+    account looks (x chat appetite), x2 per extra post seen, x0.989 per post/day, x27 if the
+    account already follows them, x ``outreach_odds`` for the person answered, and a penalty
+    for a profile that looks abandoned.
+    """
+    return (
+        math.log(p.follow_base_probability / (1 - p.follow_base_probability))
+        + p.fit_weight * fit
+        + p.chat_weight * chat * conv_share
+        + math.log(p.exposure_odds) * extra
+        + math.log(p.volume_odds) * posts
+        + math.log(p.followed_odds) * followed
+        - p.dead_penalty * dead
+        + math.log(p.outreach_odds) * target
+    )

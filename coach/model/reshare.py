@@ -1,0 +1,53 @@
+"""Reshares: seen posts get reshared to people who do not follow yet (MODEL.md §4.6).
+
+State: per replicate, the day's reshares as gamma shapes by reach class (a plain post and
+a link post reach differently on some platforms). Parameters: ``reshare_probability``,
+``link_reshare_boost``, ``promo_reshare_factor``, ``question_reshare_factor``,
+``prospects_per_reshare``, ``reshare_dispersion``, ``like_probability``. Channel fed:
+``reshare``.
+
+A follower who sees a post reshares it with ``reshare_p(kind, segment) x engagement``. Each
+reshare brings a gamma-Poisson number of prospects (small dispersion = viral bursts, E:B6),
+thinned by the market room left. Reshares of one day and reach class share one scale, so
+their prospects are one Poisson draw of one gamma with the summed shape, drawn at the close.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from coach.model.crowd import F32
+
+PARAMS = (
+    "reshare_probability", "link_reshare_boost", "promo_reshare_factor", "question_reshare_factor",
+    "prospects_per_reshare", "reshare_dispersion", "like_probability",
+)  # fmt: skip
+CHANNEL = "reshare"
+
+
+def reshare_table(p, link_appetite: np.ndarray) -> np.ndarray:
+    """Chance a follower who sees a post reshares it, by kind and segment, before fatigue.
+
+    Links reshare more, the more so for readers who came for links (E:C4).
+    """
+    n = len(link_appetite)
+    return (p.reshare_probability * np.array([
+        np.ones(n),
+        p.link_reshare_boost * (1 + link_appetite) / 2,
+        np.full(n, p.promo_reshare_factor),
+        np.full(n, p.question_reshare_factor),
+    ])).astype(F32)  # fmt: skip
+
+
+def gamma_scales(p, reach: np.ndarray) -> np.ndarray:
+    """Gamma scale of one reshare's prospects, for these reach multipliers (out of network x room x kind)."""
+    return p.prospects_per_reshare * reach / p.reshare_dispersion
+
+
+def prospects(rng: np.random.Generator, shapes: list[float], scales: list[float]) -> int:
+    """Prospects of the day's reshares: per reach class, Poisson(Gamma(summed shape, scale))."""
+    total = 0
+    for shape, scale in zip(shapes, scales, strict=True):
+        if shape > 0 and scale > 0:
+            total += int(rng.poisson(rng.gamma(shape, scale)))
+    return total

@@ -1,0 +1,66 @@
+"""The fit in the app's Your history tab: archive + follower count + history file -> report -> load."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from streamlit.testing.v1 import AppTest
+
+APP = Path(__file__).resolve().parent.parent / "streamlit_app.py"
+
+
+def archive_csv(days: int = 30) -> bytes:
+    lines = ["timestamp,is_reply,has_link,text"]
+    for d in range(days):
+        for k in range(2):
+            lines.append(f"2024-03-{d + 1:02d}T{9 + 6 * k:02d}:00:00+00:00,false,{'yes' if k else 'no'},post {d}-{k}")
+    return ("\n".join(lines) + "\n").encode()
+
+
+def open_history() -> AppTest:
+    at = AppTest.from_file(str(APP), default_timeout=120).run()
+    at.session_state["tab"] = "Your history"
+    return at.run()
+
+
+def test_fit_needs_the_archive_first_and_says_nothing_leaves():
+    at = open_history()
+    assert not at.exception
+    assert any("Upload your archive above first" in i.value for i in at.info)
+    assert any("Nothing leaves this machine" in m.value and "fit runs here" in m.value for m in at.markdown)
+
+
+def test_fit_runs_shows_the_report_and_loads_the_fitted_scenario():
+    at = open_history()
+    at.file_uploader(key="import_upload").set_value(("posts.csv", archive_csv(), "text/csv")).run()
+    at.number_input(key="fit_followers").set_value(620).run()
+    history = b"date,followers\n2024-03-01,500\n2024-03-10, 540\n2024-03-20,580\n"
+    at.file_uploader(key="fit_history_upload").set_value(("followers.csv", history, "text/csv")).run()
+    at.select_slider(key="fit_trials").set_value(16).run()
+    at.button(key="fit_run").click().run()
+    assert not at.exception
+    assert not at.session_state["fit_problem"], at.session_state["fit_problem"]
+    report = at.session_state["fit_result"]
+    assert report["fit"]["followers"]["observed"] == [500, 540, 580, 620]
+    assert "audience.prospects_per_day" in report["fitted"]
+    from app.fitting import plain  # the page escapes Markdown in every sentence it shows
+
+    assert any(plain(report["fit"]["words"][0]) in m.value for m in at.markdown)
+    assert at.get("vega_lite_chart"), "observed vs simulated history is charted"
+    at.button(key="fit_load").click().run()
+    assert at.session_state["base_key"] == "fit"
+    assert at.session_state["followers"] == 620
+
+
+def test_fit_with_a_bad_history_explains_and_changes_nothing():
+    at = open_history()
+    at.file_uploader(key="import_upload").set_value(("posts.csv", archive_csv(), "text/csv")).run()
+    base = at.session_state["base_key"]
+    at.number_input(key="fit_followers").set_value(620).run()
+    bad = b"date,followers\n2024-03-01,50000\n2024-03-10,540\n"
+    at.file_uploader(key="fit_history_upload").set_value(("followers.csv", bad, "text/csv")).run()
+    at.button(key="fit_run").click().run()
+    assert not at.exception
+    assert any("order of magnitude" in p for p in at.session_state["fit_problem"])
+    assert any("could not run" in e.value for e in at.error)
+    assert at.session_state["base_key"] == base
