@@ -10,6 +10,7 @@ it fails: CI must exercise the browser.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shutil
@@ -64,20 +65,19 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="module")
-def app_url():
-    """``streamlit run streamlit_app.py`` on a free port; stopped by its PID afterwards."""
-    ARTIFACTS.mkdir(exist_ok=True)
+@contextlib.contextmanager
+def streamlit_server(log_path: Path, env: dict[str, str] | None = None, app: str = "streamlit_app.py"):
+    """``streamlit run APP`` on a free port, yielding ``(url, process)`` once it answers its
+    health check; terminated by its PID afterwards (killed if it does not stop)."""
     port = _free_port()
-    log_path = ARTIFACTS / "streamlit-server.log"
     with open(log_path, "w") as log:
         process = subprocess.Popen(
             [
-                sys.executable, "-m", "streamlit", "run", "streamlit_app.py",
+                sys.executable, "-m", "streamlit", "run", app,
                 "--server.headless", "true", "--server.address", "127.0.0.1", "--server.port", str(port),
                 "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none",
             ],
-            cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+            cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env,
         )  # fmt: skip
     url = f"http://127.0.0.1:{port}"
     try:
@@ -91,15 +91,24 @@ def app_url():
                 pass
             if process.poll() is not None or time.monotonic() > deadline:
                 pytest.fail(f"streamlit did not start; its log:\n{log_path.read_text()[-3000:]}")
-            time.sleep(0.2)
-        yield url
+            time.sleep(0.2)  # polling the health check, not waiting for a result
+        yield url, process
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=5)
+        if process.poll() is None:
+            process.terminate()
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(timeout=5)
+
+
+@pytest.fixture(scope="module")
+def app_url():
+    """The app on a free port for this module's tests."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    with streamlit_server(ARTIFACTS / "streamlit-server.log") as (url, _process):
+        yield url
 
 
 def wait_until_idle(page, **url_params: str) -> None:

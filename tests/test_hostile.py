@@ -523,64 +523,43 @@ def test_app_ranges_print_as_people_write_them():
 @pytest.mark.browser
 def test_the_server_stops_with_its_workers_when_terminated_mid_run(tmp_path):
     """SIGTERM while a pooled run computes: the server exits soon and no worker outlives it."""
-    import subprocess
-    import urllib.request
-
     import psutil
-    from test_browser import CHROMIUM_ARGS, _free_port, find_chromium
+    from test_browser import CHROMIUM_ARGS, find_chromium, streamlit_server
 
     chromium = find_chromium()
     from playwright.sync_api import sync_playwright
 
-    port = _free_port()
-    with open(tmp_path / "server.log", "w") as log:
-        server = subprocess.Popen(
-            [
-                sys.executable, "-m", "streamlit", "run", APP,
-                "--server.headless", "true", "--server.address", "127.0.0.1", "--server.port", str(port),
-                "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none",
-            ],
-            stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-        )  # fmt: skip
     workers: list[psutil.Process] = []
-    try:
-        for _ in range(300):
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=1) as r:
-                    if r.read().strip() == b"ok":
+    with streamlit_server(tmp_path / "server.log", app=APP) as (url, server):
+        try:
+            with sync_playwright() as p:
+                browser = p.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
+                page = browser.new_page()
+                # About 8 s of work on two cores (30 runs of 150,000 followers), under the page limit.
+                page.goto(f"{url}/?followers=150000&replicates=30")
+                for _ in range(600):
+                    workers = [
+                        c
+                        for c in psutil.Process(server.pid).children(recursive=True)
+                        if "forkserver" in " ".join(c.cmdline())
+                    ]
+                    if len(workers) >= 2:
                         break
-            except OSError:
-                threading.Event().wait(0.2)
-        with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
-            page = browser.new_page()
-            # About 8 s of work on two cores (30 runs of 150,000 followers), under the page limit.
-            page.goto(f"http://127.0.0.1:{port}/?followers=150000&replicates=30")
-            for _ in range(600):
-                workers = [
-                    c
-                    for c in psutil.Process(server.pid).children(recursive=True)
-                    if "forkserver" in " ".join(c.cmdline())
-                ]
-                if len(workers) >= 2:
+                    page.wait_for_timeout(100)
+                assert len(workers) >= 2, "the run went through the pool"
+                server.terminate()
+                server.wait(timeout=30)  # without the budget's shutdown check it waits for the whole run
+                browser.close()
+            for _ in range(100):
+                alive = [w for w in workers if w.is_running() and w.status() != psutil.STATUS_ZOMBIE]
+                if not alive:
                     break
-                page.wait_for_timeout(100)
-            assert len(workers) >= 2, "the run went through the pool"
-            server.terminate()
-            server.wait(timeout=30)  # without the budget's shutdown check it waits for the whole run
-            browser.close()
-        for _ in range(100):
-            alive = [w for w in workers if w.is_running() and w.status() != psutil.STATUS_ZOMBIE]
-            if not alive:
-                break
-            threading.Event().wait(0.1)
-        assert not alive, f"workers outlived the server: {[w.pid for w in alive]}"
-    finally:
-        if server.poll() is None:
-            server.kill()
-        for w in workers:
-            if w.is_running():
-                w.kill()
+                threading.Event().wait(0.1)
+            assert not alive, f"workers outlived the server: {[w.pid for w in alive]}"
+        finally:
+            for w in workers:
+                if w.is_running():
+                    w.kill()
 
 
 def test_cli_counts_echo_a_long_value_shortened(capsys):

@@ -10,16 +10,12 @@ As for ``test_browser.py``: skipped locally without chromium, a failure with ``C
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
-import time
-import urllib.request
 
 import pytest
 
 from coach.cli.workshop import open_room
 from coach.workshop import Store
-from tests.test_browser import ARTIFACTS, CHROMIUM_ARGS, ROOT, _free_port, find_chromium, wait_until_idle
+from tests.test_browser import ARTIFACTS, CHROMIUM_ARGS, ROOT, find_chromium, streamlit_server, wait_until_idle
 from tests.workshop_fixtures import FAST_EXERCISE, write_exercise
 
 pytestmark = pytest.mark.browser
@@ -35,38 +31,8 @@ def server(tmp_path):
     ARTIFACTS.mkdir(exist_ok=True)
     db = f"sqlite:///{tmp_path / 'browser.db'}"
     env = {**os.environ, "COACH_DB": db, "COACH_DATA_DIR": str(tmp_path), "PYTHONPATH": str(ROOT)}
-    port = _free_port()
-    log_path = ARTIFACTS / "workshop-server.log"
-    with open(log_path, "w") as log:
-        process = subprocess.Popen(
-            [
-                sys.executable, "-m", "streamlit", "run", "streamlit_app.py",
-                "--server.headless", "true", "--server.address", "127.0.0.1", "--server.port", str(port),
-                "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none",
-            ],
-            cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env,
-        )  # fmt: skip
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
-                    if response.read().strip() == b"ok":
-                        break
-            except OSError:
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"streamlit did not start; its log:\n{log_path.read_text()[-3000:]}")
-            time.sleep(0.2)
+    with streamlit_server(ARTIFACTS / "workshop-server.log", env=env) as (url, _process):
         yield url, db
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=5)
 
 
 def test_a_class_joins_submits_at_once_and_is_revealed(request, tmp_path):
