@@ -30,7 +30,12 @@ POSTS_GRID = [i / 2 for i in range(0, 41)] + [22.0, 25.0, 30.0, 35.0, 40.0, 50.0
 
 
 def _box_changed() -> None:
-    st.session_state["posts_per_day"] = float(st.session_state["posts_per_day_box"])
+    ss = st.session_state
+    # The box's value arrives with every rerun. After quick slider moves it can still be the
+    # value last drawn (the rerun that would have redrawn it was cut short by the next key
+    # press): that is not an edit, and taking it would move the slider back.
+    if ss["posts_per_day_box"] != ss.get("posts_per_day_box_drawn"):
+        ss["posts_per_day"] = float(ss["posts_per_day_box"])
 
 
 def posts_per_day_control(label: str) -> None:
@@ -58,6 +63,7 @@ def posts_per_day_control(label: str) -> None:
         label_visibility="collapsed",
         format="%g",
     )
+    ss["posts_per_day_box_drawn"] = value
 
 
 def slider_for(model: type, key: str, label: str, step: float) -> None:
