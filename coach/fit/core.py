@@ -36,8 +36,9 @@ import numpy as np
 
 from coach.experiments import Progress, StopCheck, run_batch
 from coach.fit.data import KINDS, FitError, FitInput
+from coach.fit.kinds import kind_shares, link_repost_log_ratio, per_post, split
 from coach.platforms import PRESETS
-from coach.scenario import Audience, Habits, Scenario, Segment, TimelineStep, dump_scenario
+from coach.scenario import Audience, Scenario, Segment, TimelineStep, dump_scenario
 
 DEFAULT_TRIALS = 48
 TRIAL_REPLICATES = 2  # runs per trial, on the same seeds for every trial
@@ -92,10 +93,23 @@ class Parameter:
 
 
 SEGMENT_FIELDS = ("attention", "churn_per_month", "link_appetite", "chat_appetite", "tolerance_posts_per_day")
+# The taste for links, where reposts and likes are counted apart (X): the crowd's average
+# link appetite, the share of a link-keen segment, and how far the two segments' appetites
+# lie apart (0: one middling crowd). The last two are directions engagement cannot see.
+TASTE = ("link_appetite", "mix", "polarity")
+FLAT = frozenset({"mix", "polarity"})
+TASTE_SEARCH = 25.0  # the average appetite is searched where its own term is within this of its best (~5 SE)
+KEEN, SHY = "link_keen", "link_shy"  # the two segments' names when the mix is fitted
+DERIVED = (
+    Parameter("audience.segments[0].link_appetite", "keen_link", -1.0, 1.0, False,
+              "how much the link-keen part of your followers values links"),
+    Parameter("audience.segments[1].link_appetite", "shy_link", -1.0, 1.0, False,
+              "how much the rest of your followers value links"),
+)  # fmt: skip
 
 
-def parameters_for(data: FitInput) -> list[Parameter]:
-    """The values this data can inform (the rest stay assumed)."""
+def parameters_for(data: FitInput, taste: LinkTaste | None = None) -> list[Parameter]:
+    """The values this data can inform (the rest stay assumed); ``field`` "" = not reported itself."""
     params = []
     if len(data.history) >= 2:
         top = max(n for _, n in data.history)
@@ -112,39 +126,126 @@ def parameters_for(data: FitInput) -> list[Parameter]:
             Parameter("audience.segments[0].attention", "attention", 0.02, 0.95, False,
                       "chance a follower who is online sees a post")
         )  # fmt: skip
-        if link_appetite_readable(data) is None:
-            params.append(
-                Parameter("audience.segments[0].link_appetite", "link_appetite", -1.0, 1.0, False,
-                          "how much your followers value links (-1 hate, 1 came for them)")
-            )  # fmt: skip
+        taste = taste or link_taste(data)
+        if taste.reason is None:
+            params += [
+                Parameter("", "link_appetite", taste.low, taste.high, False,
+                          "your followers' average taste for links (-1 hate, 1 came for them)"),
+                Parameter("audience.segments[0].share", "mix", 0.05, 0.95, False,
+                          "the share of your followers who are keener on links"),
+                Parameter("", "polarity", 0.0, 1.0, False,
+                          "how far apart the two parts' tastes for links are (0: one middling crowd)"),
+            ]  # fmt: skip
     return params
 
 
-def link_appetite_readable(data: FitInput) -> str | None:
-    """None when engagement per post can tell link appetite; else the reason, in words.
+def reported(params: list[Parameter]) -> list[Parameter]:
+    """The values shown in ``fitted``: the scenario fields among the parameters, and the two
+    segments' link appetites derived from the average, the mix and the polarity."""
+    out = [p for p in params if p.field]
+    if any(p.key == "mix" for p in params):
+        out += list(DERIVED)
+    return out
 
-    In the engine's formulas a link post's likes + reposts relative to a plain post's change
-    by a fixed factor between link appetite -1 and 1 (likes, which do not depend on the kind,
-    outnumber reposts). The appetite can be read only when that change is at least twice the
-    uncertainty of the observed link/plain ratio (its standard error and the model's floor).
+
+def with_derived(values: dict[str, float]) -> dict[str, float]:
+    """``values`` plus the two segments' link appetites when the mix is fitted.
+
+    With share ``s`` of the link-keen segment and spread ``D`` between the appetites, the
+    keen one has ``mean + (1 - s) D`` and the rest ``mean - s D``, so the share-weighted mean
+    stays ``mean``; ``D`` is ``polarity`` x the largest spread that keeps both within -1..1.
+    """
+    if "mix" not in values:
+        return dict(values)
+    mean, s, g = values["link_appetite"], values["mix"], values["polarity"]
+    widest = min((1 - mean) / (1 - s), (1 + mean) / s)
+    spread = g * max(widest, 0.0)
+    keen = min(1.0, mean + (1 - s) * spread)
+    shy = max(-1.0, mean - s * spread)
+    return {**values, "keen_link": keen, "shy_link": shy}
+
+
+@dataclass(frozen=True)
+class LinkTaste:
+    """What reposts per like of link vs plain posts say about the average link appetite."""
+
+    reason: str | None  # why it stays assumed, or None when it is fitted
+    observed: float = 0.0  # log((reposts/likes) of links / (reposts/likes) of plain posts)
+    variance: float = 1.0
+    low: float = -1.0  # the searched range of the average appetite
+    high: float = 1.0
+    p10: float = -1.0  # the range where its own term is within the 80% bound (one value)
+    p90: float = 1.0
+
+
+def link_taste(data: FitInput) -> LinkTaste:
+    """Whether engagement can tell the followers' average link appetite, and where to search it.
+
+    In the engine, reposts per like of a link post over those of a plain post are
+    ``link_reshare_boost x mean((1 + link_appetite) / 2)`` (:func:`coach.fit.kinds.link_repost_log_ratio`):
+    reach, attention and the follower count cancel. The observed ratio's variance is that of
+    four over-dispersed counts (the reposts dominate) plus the model's floor for each kind.
+    The appetite is fitted when the values within the 80% bound of this term alone cover
+    less than half of -1..1; otherwise it stays assumed and the reason names the counts.
     """
     link, plain = data.engagement.get("link"), data.engagement.get("plain")
     if link is None or plain is None:
-        return "link appetite stays assumed: it needs likes and reposts of at least five link and five plain posts"
-    probe = build_scenario(data, {}, MIN_SIM_DAYS)
-    spread = math.log(kind_ratios(probe, 1.0)[1] / kind_ratios(probe, -1.0)[1])
-    noise = math.sqrt(link.log_se() ** 2 + plain.log_se() ** 2 + 2 * ENGAGEMENT_MODEL_ERROR**2)
-    if spread >= 2 * noise:
-        return None
-    return (
-        f"link appetite stays assumed: in this model link posts get at most {math.expm1(spread):.0%} more likes and "
-        f"reposts for followers who love links than for followers who hate them, less than the uncertainty of your "
-        f"counts (about {math.expm1(noise):.0%}), so your engagement cannot tell them apart"
+        return LinkTaste(
+            "link appetite stays assumed: it needs likes and reposts of at least five link and five plain posts"
+        )
+    if None in (link.likes, link.reposts, plain.likes, plain.reposts):
+        return LinkTaste("link appetite stays assumed: your export does not count reposts apart from likes")
+    observed = math.log((link.reposts.total + 0.5) / (link.likes.total + 0.5)) - math.log(
+        (plain.reposts.total + 0.5) / (plain.likes.total + 0.5)
     )
+    variance = (
+        link.reposts.log_var() + link.likes.log_var() + plain.reposts.log_var() + plain.likes.log_var()
+        + 2 * ENGAGEMENT_MODEL_ERROR**2
+    )  # fmt: skip
+    grid = np.linspace(-1.0, 1.0, 81)
+    probe = build_scenario(data, {}, MIN_SIM_DAYS)
+    model = np.array([link_repost_log_ratio(_with_segments(probe, {"link_appetite": a})) for a in grid])
+    term = (observed - model) ** 2 / variance
+    inside = grid[term <= term.min() + CHI2_80[1]]
+    near = grid[term <= term.min() + TASTE_SEARCH]
+    step = grid[1] - grid[0]
+    taste = LinkTaste(
+        None,
+        observed,
+        variance,
+        float(max(-1.0, near.min() - step)),
+        float(min(1.0, near.max() + step)),
+        float(inside.min()),
+        float(inside.max()),
+    )
+    if taste.p90 - taste.p10 >= WIDE * 2:
+        return LinkTaste(
+            f"link appetite stays assumed: your {link.posts} link posts got {link.reposts.total:.0f} reposts and "
+            f"{link.likes.total:.0f} likes, your {plain.posts} plain posts {plain.reposts.total:.0f} reposts and "
+            f"{plain.likes.total:.0f} likes; too few reposts to tell how your followers value links (anything "
+            f"from {taste.p10:+.1f} to {taste.p90:+.1f} on the -1..1 scale fits about as well)",
+            observed,
+            variance,
+            p10=taste.p10,
+            p90=taste.p90,
+        )
+    return taste
 
 
-def all_fields() -> list[str]:
-    return ["audience.prospects_per_day", "audience.reachable"] + [f"audience.segments[0].{f}" for f in SEGMENT_FIELDS]
+def taste_term(taste: LinkTaste | None, scenario: Scenario) -> float:
+    """The link-taste part of the score (0 when the appetite stays assumed)."""
+    if taste is None or taste.reason is not None:
+        return 0.0
+    return (taste.observed - link_repost_log_ratio(scenario)) ** 2 / taste.variance
+
+
+def all_fields(segments: int = 1) -> list[str]:
+    out = ["audience.prospects_per_day", "audience.reachable"]
+    for i in range(segments):
+        out += [f"audience.segments[{i}].{f}" for f in SEGMENT_FIELDS]
+    if segments > 1:
+        out.append("audience.segments[0].share")
+    return out
 
 
 # --------------------------------------------------------------------------------------
@@ -160,19 +261,11 @@ def build_scenario(
     data: FitInput, values: dict[str, float], days: int, forecast: int = 0, name: str = "fit trial", seed: int = 7
 ) -> Scenario:
     """The account from the first history date: its habits by block, then today's habits."""
-    defaults = Segment(name=SEGMENT, share=1.0)
-    segment = Segment(
-        name=SEGMENT,
-        share=1.0,
-        attention=values.get("attention", defaults.attention),
-        churn_per_month=values.get("churn", defaults.churn_per_month),
-        link_appetite=values.get("link_appetite", defaults.link_appetite),
-    )
     audience = Audience(
         followers=data.history[0][1],
         prospects_per_day=values.get("prospects", Audience().prospects_per_day),
         reachable=reachable_for(data),
-        segments=(segment,),
+        segments=segments_for(values),
     )
     blocks = [(d, h) for d, h in data.blocks if d <= days] or [(1, data.habits)]
     steps = [TimelineStep(day=d, habits=h.model_dump()) for d, h in blocks[1:]]
@@ -189,39 +282,49 @@ def build_scenario(
     )
 
 
+def segments_for(values: dict[str, float], digits: Callable[[float], float] = float) -> tuple[Segment, ...]:
+    """One kind of follower, or two (link-keen and the rest) when the mix is fitted.
+
+    Both share attention and churn (one value each is fitted); chat appetite and tolerance
+    stay at their defaults. ``digits`` rounds the values (the fitted scenario shows three).
+    """
+    defaults = Segment(name=SEGMENT, share=1.0)
+    common = {
+        "attention": digits(values.get("attention", defaults.attention)),
+        "churn_per_month": digits(values.get("churn", defaults.churn_per_month)),
+    }
+    if "mix" not in values:
+        link = digits(values.get("link_appetite", defaults.link_appetite))
+        return (Segment(name=SEGMENT, share=1.0, link_appetite=link, **common),)
+    v = with_derived(values)
+    share = digits(v["mix"])
+    return (
+        Segment(name=KEEN, share=share, link_appetite=digits(v["keen_link"]), **common),
+        Segment(name=SHY, share=1 - share, link_appetite=digits(v["shy_link"]), **common),
+    )
+
+
+def _with_segments(scenario: Scenario, values: dict[str, float]) -> Scenario:
+    audience = scenario.audience.model_copy(update={"segments": segments_for(values)})
+    return scenario.model_copy(update={"audience": audience})
+
+
 # --------------------------------------------------------------------------------------
 # The score
 # --------------------------------------------------------------------------------------
 
 
-def kind_ratios(scenario: Scenario, link_appetite: float) -> np.ndarray:
-    """Expected likes + reposts per post of each kind relative to a plain post.
+def engagement_per_kind(runs: dict[str, np.ndarray], days: int, scenario: Scenario, shares: np.ndarray) -> np.ndarray:
+    """(runs x kinds) simulated likes + reposts per post of each kind over the first ``days``.
 
-    The engine's formulas (coach.engine.World: a follower who sees a post likes it with
-    like_probability and reshares it with reshare_probability x the kind's factor; link posts
-    reach link_reach as many). Run results do not split engagement by kind, so the total is
-    split by these ratios.
+    The runs count likes and reposts per day; each total is spread over the kinds by the
+    engine's per-kind formulas (:func:`coach.fit.kinds.per_post`).
     """
-    p = scenario.model
-    reach = scenario.platform.link_reach
-    like, share = p.like_probability, p.reshare_probability
-    factor = np.array([1.0, p.link_reshare_boost * (1 + link_appetite) / 2, p.promo_reshare_factor, 0.8])
-    out = (like + share * factor) / (like + share)
-    out[1] *= reach
-    return out
-
-
-def kind_shares(habits: Habits) -> np.ndarray:
-    rest = max(0.0, 1 - habits.link_share - habits.promo_share - habits.question_share)
-    return np.array([rest, habits.link_share, habits.promo_share, habits.question_share])
-
-
-def engagement_per_kind(runs: dict[str, np.ndarray], days: int, shares: np.ndarray, ratios: np.ndarray) -> np.ndarray:
-    """(runs x kinds) simulated likes + reposts per post of each kind over the first ``days``."""
-    posts = runs["posts"][:, :days].sum(axis=1)
-    total = (runs["likes"][:, :days] + runs["reshares"][:, :days]).sum(axis=1) / np.maximum(posts, 1)
-    base = total / max(float(shares @ ratios), 1e-12)
-    return base[:, None] * ratios[None, :]
+    posts = np.maximum(runs["posts"][:, :days].sum(axis=1), 1)
+    shape = per_post(scenario)
+    likes = split(runs["likes"][:, :days].sum(axis=1) / posts, shape["likes"], shares)
+    reposts = split(runs["reshares"][:, :days].sum(axis=1) / posts, shape["reposts"], shares)
+    return likes + reposts
 
 
 def along_ridge(
@@ -256,8 +359,7 @@ def pilot_attention(data: FitInput, ensemble: Any, attention: float) -> float:
     """
     runs = _stack(ensemble)
     days = runs["followers"].shape[1]
-    shares = kind_shares(data.habits)
-    sim = engagement_per_kind(runs, days, shares, kind_ratios(ensemble.scenario, 0.0)).mean(axis=0)
+    sim = engagement_per_kind(runs, days, ensemble.scenario, kind_shares(data.habits)).mean(axis=0)
     ratios = [
         seen.mean / sim[KINDS.index(k)]
         for k, seen in data.engagement.items()
@@ -289,8 +391,15 @@ def step_variance(step: float, level: float, days: int, reps: int) -> float:
     return var + (MODEL_ERROR_PER_MONTH * level) ** 2 * n / 30 + 1.0
 
 
-def score(data: FitInput, runs: dict[str, np.ndarray], link_appetite: float, scenario: Scenario) -> dict[str, float]:
-    """Minus twice the log-likelihood (up to a constant), split into its parts."""
+def score(
+    data: FitInput, runs: dict[str, np.ndarray], scenario: Scenario, taste: LinkTaste | None = None
+) -> dict[str, float]:
+    """Minus twice the log-likelihood (up to a constant), split into its parts.
+
+    ``total`` = (followers + engagement) / TEMPER + taste: the follower and engagement-level
+    parts are tempered (see TEMPER), the link-taste part is not — it compares counts of
+    independent posts with their own scatter, and involves no simulated luck at all.
+    """
     day0 = data.history[0][0]
     idx = [(d - day0).days for d, _ in data.history]
     obs = np.array([n for _, n in data.history], dtype=float)
@@ -306,7 +415,7 @@ def score(data: FitInput, runs: dict[str, np.ndarray], link_appetite: float, sce
     e_part = 0.0
     if data.engagement:
         days = max(idx[-1], 1) if idx[-1] > 0 else followers.shape[1]
-        sim = engagement_per_kind(runs, days, kind_shares(data.habits), kind_ratios(scenario, link_appetite))
+        sim = engagement_per_kind(runs, days, scenario, kind_shares(data.habits))
         mean = sim.mean(axis=0)
         for kind, seen in data.engagement.items():
             k = KINDS.index(kind)
@@ -314,7 +423,19 @@ def score(data: FitInput, runs: dict[str, np.ndarray], link_appetite: float, sce
                 continue
             var = seen.log_se() ** 2 + ENGAGEMENT_MODEL_ERROR**2
             e_part += (math.log(max(mean[k], 1e-3)) - math.log(seen.mean)) ** 2 / var
-    return {"total": f_part + e_part, "followers": f_part, "engagement": e_part}
+    t_part = taste_term(taste, scenario)
+    return {"total": (f_part + e_part) / TEMPER + t_part, "followers": f_part, "engagement": e_part, "taste": t_part}
+
+
+def chi2_bound(params: list[Parameter]) -> float:
+    """How far above the best (tempered) score a good trial may lie: the 80% chi-square bound.
+
+    One degree of freedom per value the data inform; the mix and the polarity (FLAT) add
+    none, since engagement cannot see them at all (their profile is flat), and counting them
+    would widen every other interval for directions the data do not constrain.
+    """
+    df = max(1, sum(1 for p in params if p.key not in FLAT))
+    return CHI2_80.get(df, 7.289 + 1.3 * (df - 5))
 
 
 def _stack(ensemble: Any) -> dict[str, np.ndarray]:
@@ -376,7 +497,8 @@ def fit(
         raise FitError(f"trials: {trials} is not allowed; allowed: 1..2000")
     if not 1 <= forecast <= 730:
         raise FitError(f"forecast: {forecast} days is not allowed; allowed: 1..730")
-    params = parameters_for(data)
+    taste = link_taste(data) if data.engagement else None
+    params = parameters_for(data, taste)
     if not params:
         raise FitError(
             "nothing to fit: the follower history has one date and the export has no likes or reposts per post. "
@@ -419,6 +541,8 @@ def fit(
             k: getattr(Segment(name="d", share=1), f)
             for k, f in (("churn", "churn_per_month"), ("attention", "attention"), ("link_appetite", "link_appetite"))
         },
+        "mix": 0.5,
+        "polarity": 0.0,  # one middling crowd: the model's default, one kind of follower
     }
     if any(p.key == "attention" for p in params):
         # Engagement per post pins attention far more sharply than follower counts pin the
@@ -460,15 +584,15 @@ def fit(
         done += len(batch) * replicates
         for trial, v, sc, ens in zip(batch, values, scenarios, ensembles, strict=True):
             stacked = _stack(ens)
-            s = score(data, stacked, v.get("link_appetite", 0.0), sc)
+            s = score(data, stacked, sc, taste)
             # What a ridge step needs: this candidate's follows per day and mean followers.
             s["follows_per_day"] = float(stacked["follows"].mean())
             s["mean_followers"] = float(stacked["followers"].mean())
             study.tell(trial, s["total"])
-            records.append((v, s))
+            records.append((with_derived(v), s))
 
     best = min(range(len(records)), key=lambda i: records[i][1]["total"])
-    bound = records[best][1]["total"] + TEMPER * CHI2_80.get(len(params), 7.289 + 1.3 * (len(params) - 5))
+    bound = records[best][1]["total"] + chi2_bound(params)
     good = sorted(
         (i for i in range(len(records)) if records[i][1]["total"] <= bound), key=lambda i: records[i][1]["total"]
     )
@@ -494,7 +618,7 @@ def fit(
         k: np.concatenate([_stack(e)[k] for e in ensembles])
         for k in ("followers", "follows", "unfollows", "posts", "likes", "reshares")
     }
-    link_values = np.repeat([records[int(i)][0].get("link_appetite", 0.0) for i in picks], counts)
+    run_scenarios = [sc for sc, count in zip(final, counts.tolist(), strict=True) for _ in range(count)]
 
     from coach.fit.report import assemble  # the words and tables, kept apart from the numbers
 
@@ -505,7 +629,8 @@ def fit(
         best=best,
         good=good,
         pooled=pooled,
-        link_values=link_values,
+        run_scenarios=run_scenarios,
+        taste=taste,
         final_scenario=final[0],
         forecast=forecast,
         seed=seed,

@@ -49,12 +49,39 @@ class FitError(ValueError):
 
 
 @dataclass(frozen=True)
+class Counted:
+    """One count (likes, reposts or replies) summed over the posts of one kind."""
+
+    total: float  # over the posts of the kind
+    dispersion: float  # variance / mean between posts, at least 1 (Poisson or more scattered)
+
+    def log_var(self) -> float:
+        """Variance of log(total) for an over-dispersed count (half a count added, so 0 is finite)."""
+        return self.dispersion / (self.total + 0.5)
+
+    @classmethod
+    def of(cls, counts: Sequence[int]) -> Counted:
+        n = len(counts)
+        mean = sum(counts) / n
+        var = sum((c - mean) ** 2 for c in counts) / (n - 1) if n > 1 else mean
+        return cls(float(sum(counts)), max(1.0, var / mean) if mean > 0 else 1.0)
+
+
+@dataclass(frozen=True)
 class KindEngagement:
-    """Observed engagement (likes + reposts at export time) of one kind of post."""
+    """Observed engagement (likes + reposts at export time) of one kind of post.
+
+    ``likes`` and ``reposts`` are their separate totals where the export counts both for
+    every post of the kind (X archives do); ``replies`` where it counts replies (no export
+    read by ``coach import`` does today).
+    """
 
     posts: int  # posts of this kind with a count
     mean: float  # engagement per post
     sd: float  # standard deviation between posts
+    likes: Counted | None = None
+    reposts: Counted | None = None
+    replies: Counted | None = None
 
     def log_se(self) -> float:
         """Standard error of log(mean) (delta method), for the likelihood."""
@@ -369,17 +396,28 @@ def kind_of(post: Any) -> str:
 
 
 def engagement_by_kind(originals: Iterable[Any]) -> dict[str, KindEngagement]:
-    """Mean likes + reposts per original, by kind, where the export counts them (X)."""
-    values: dict[str, list[int]] = {k: [] for k in MEASURED_KINDS}
+    """Mean likes + reposts per original, by kind, where the export counts them (X).
+
+    Likes and reposts are also kept apart when every counted post of the kind has both
+    (their ratio reads the audience's taste for links); replies when every one has them.
+    """
+    posts: dict[str, list[Any]] = {k: [] for k in MEASURED_KINDS}
     for post in originals:
         if post.engagement is not None:
-            values[kind_of(post)].append(int(post.engagement))
+            posts[kind_of(post)].append(post)
     out = {}
-    for kind, counts in values.items():
-        if len(counts) >= MIN_KIND_POSTS:
-            mean = sum(counts) / len(counts)
-            var = sum((c - mean) ** 2 for c in counts) / (len(counts) - 1)
-            out[kind] = KindEngagement(len(counts), mean, math.sqrt(var))
+    for kind, mine in posts.items():
+        if len(mine) < MIN_KIND_POSTS:
+            continue
+        counts = [int(p.engagement) for p in mine]
+        mean = sum(counts) / len(counts)
+        var = sum((c - mean) ** 2 for c in counts) / (len(counts) - 1)
+        parts = {}
+        for name in ("likes", "reposts", "replies"):
+            values = [getattr(p, name, None) for p in mine]
+            if all(v is not None for v in values):
+                parts[name] = Counted.of([int(v) for v in values])
+        out[kind] = KindEngagement(len(counts), mean, math.sqrt(var), **parts)
     return out
 
 

@@ -15,7 +15,7 @@ import numpy as np
 from coach._version import __version__
 from coach.fit.data import KINDS, MEASURED_KINDS, FitInput
 from coach.results import quantiles
-from coach.scenario import Audience, Scenario, Segment
+from coach.scenario import Audience, Scenario
 
 
 def _round(value: float) -> float:
@@ -38,7 +38,8 @@ def assemble(
     best: int,
     good: list[int],
     pooled: dict[str, np.ndarray],
-    link_values: np.ndarray,
+    run_scenarios: list[Scenario],
+    taste: Any,
     final_scenario: Scenario,
     forecast: int,
     seed: int,
@@ -48,26 +49,22 @@ def assemble(
     warnings_out: list[str],
     runs: int,
 ) -> Any:
-    from coach.fit.core import (
-        SEGMENT,
-        FitResult,
-        all_fields,
-        engagement_per_kind,
-        kind_ratios,
-        kind_shares,
-        reachable_for,
-    )
+    from coach.fit.core import FitResult, all_fields, engagement_per_kind, reachable_for, reported
+    from coach.fit.kinds import kind_shares, per_post, split
 
     best_values = records[best][0]
     fitted: dict[str, dict[str, float]] = {}
-    for p in params:
+    for p in reported(params):
         spread = [records[i][0][p.key] for i in good]
         fitted[p.field] = {
             "value": _round(best_values[p.key]),
             "p10": _round(min(spread)),
             "p90": _round(max(spread)),
         }
-    assumed = [f for f in all_fields() if f not in fitted] + list(data.assumed_habits)
+    segments = 2 if "mix" in best_values else 1
+    # With two parts, attention and churn are one fitted value for both (reported on part 0).
+    shared = {f"audience.segments[1].{f}" for f in ("attention", "churn_per_month")} if segments > 1 else set()
+    assumed = [f for f in all_fields(segments) if f not in fitted and f not in shared] + list(data.assumed_habits)
     assumed += ["platform (the preset of your platform)", "model (every model constant at its default)"]
 
     # Observed vs simulated follower history, and the forecast continuing each run.
@@ -85,13 +82,21 @@ def assemble(
     forecast_band = _band(ahead)
     history_band = _band(level[:, : span + 1]) if span else None
 
-    # Engagement per post by kind, observed vs simulated.
+    # Engagement per post by kind, observed vs simulated: each run's totals spread over the
+    # kinds by its own scenario's per-kind formulas (coach.fit.kinds).
     engagement: dict[str, Any] = {}
     if data.engagement:
         days = max(span, 1) if span else followers.shape[1]
-        ratios = np.stack([kind_ratios(final_scenario, float(la)) for la in link_values])
-        base = engagement_per_kind(pooled, days, kind_shares(data.habits), np.ones(len(KINDS)))[:, 0]
-        sim = base[:, None] * ratios / (ratios @ kind_shares(data.habits))[:, None]
+        shares = kind_shares(data.habits)
+        posts = np.maximum(pooled["posts"][:, :days].sum(axis=1), 1)
+        sim = np.concatenate([
+            engagement_per_kind({k: v[i : i + 1] for k, v in pooled.items()}, days, sc, shares)
+            for i, sc in enumerate(run_scenarios)
+        ])  # fmt: skip
+        reposts = np.concatenate([
+            split(pooled["reshares"][i : i + 1, :days].sum(axis=1) / posts[i], per_post(sc)["reposts"], shares)
+            for i, sc in enumerate(run_scenarios)
+        ])  # fmt: skip
         for kind in MEASURED_KINDS:
             seen = data.engagement.get(kind)
             q = quantiles(sim[:, KINDS.index(kind)], digits=2)
@@ -100,8 +105,16 @@ def assemble(
                 "observed": round(seen.mean, 2) if seen else None,
                 **q,
             }
+            if seen is not None and seen.reposts is not None:
+                engagement[kind]["reposts"] = {
+                    "observed": round(seen.reposts.total / seen.posts, 3),
+                    **quantiles(reposts[:, KINDS.index(kind)], digits=3),
+                }
 
-    words, tradeoffs = _words(data, params, records, good, fitted, inside, len(observed) - 1, engagement)
+    taste_out = _taste(taste, records, good, best_values)
+    words, tradeoffs = _words(
+        data, params, records, good, fitted, inside, len(observed) - 1, engagement, taste=taste, taste_out=taste_out
+    )
     quality = {
         "points": len(observed) - 1,
         "inside_band": inside,
@@ -109,7 +122,7 @@ def assemble(
         "words": words[0],
     }
 
-    scenario = _fitted_scenario(data, best_values, forecast, seed, fitted, assumed, words, SEGMENT, reachable_for(data))
+    scenario = _fitted_scenario(data, best_values, forecast, seed, fitted, assumed, words, reachable_for(data))
     fit = {
         "followers": {"date": [d.isoformat() for d, _ in data.history], "observed": observed, **band},
         "history": {"date": [(day0 + timedelta(days=k)).isoformat() for k in range(span + 1)], **history_band}
@@ -121,6 +134,7 @@ def assemble(
             **forecast_band,
         },
         "engagement": engagement,
+        "taste": taste_out,
         "quality": quality,
         "tradeoffs": tradeoffs,
         "words": words,
@@ -156,9 +170,13 @@ def _words(
     inside: int,
     points: int,
     engagement: dict[str, Any],
+    taste: Any = None,
+    taste_out: dict[str, Any] | None = None,
 ) -> tuple[list[str], list[str]]:
     """How well it fits, what is pinned down, what the data cannot separate."""
-    from coach.fit.core import CORRELATED, WIDE
+    from coach.fit.core import CORRELATED, WIDE, reported
+
+    shown = reported(params)
 
     words = []
     if points:
@@ -186,7 +204,7 @@ def _words(
             f"({', '.join(measured)}); promotion cannot be told apart from plain posts in an export."
         )
     tradeoffs = []
-    for p in params:
+    for p in shown:
         f = fitted[p.field]
         width = p.scaled(f["p90"]) - p.scaled(f["p10"])
         if width >= WIDE:
@@ -195,8 +213,8 @@ def _words(
             )
     if len(good) >= MIN_GOOD_FOR_TRADEOFFS:
         pairs = []
-        for i, a in enumerate(params):
-            for b in params[i + 1 :]:
+        for i, a in enumerate(shown):
+            for b in shown[i + 1 :]:
                 x = np.array([_scale(a, records[k][0][a.key]) for k in good])
                 y = np.array([_scale(b, records[k][0][b.key]) for k in good])
                 if x.std() > 0 and y.std() > 0:
@@ -209,17 +227,69 @@ def _words(
                 f"Your data cannot separate {a.words} from {b.words}: {way} fits about as well "
                 f"(correlation {r:+.2f} over the good trials)."
             )
-    from coach.fit.core import link_appetite_readable
-
-    if data.engagement and (reason := link_appetite_readable(data)) is not None:
-        tradeoffs.append(reason[0].upper() + reason[1:] + ".")
-    if data.engagement:
-        tradeoffs.append(
-            "One kind of follower is fitted: engagement per post by kind cannot tell a mixed crowd (some who came "
-            "for links, some for conversation) from one middling crowd, as both give the same averages."
-        )
+    tradeoffs += _taste_words(data, taste, taste_out)
     words += tradeoffs
     return words, tradeoffs
+
+
+def _taste(taste: Any, records: list, good: list[int], best: dict[str, float]) -> dict[str, Any] | None:
+    """The followers' taste for links: the average appetite with its interval, the mix's spread."""
+    if taste is None:
+        return None
+    out: dict[str, Any] = {
+        "fitted": taste.reason is None,
+        "reason": taste.reason,
+        "observed_log_ratio": round(taste.observed, 3),
+        "observed_se": round(math.sqrt(taste.variance), 3),
+    }
+    if taste.reason is None:
+        for key, name in (("link_appetite", "link_appetite_mean"), ("polarity", "polarity")):
+            spread = [records[i][0][key] for i in good]
+            out[name] = {"value": _round(best[key]), "p10": _round(min(spread)), "p90": _round(max(spread))}
+    return out
+
+
+def _taste_words(data: FitInput, taste: Any, taste_out: dict[str, Any] | None) -> list[str]:
+    """What engagement says about links and conversation, and what it cannot say."""
+    from coach.fit.core import WIDE
+
+    if not data.engagement or taste is None:
+        return []
+    out = []
+    if taste.reason is not None:
+        out.append(taste.reason[0].upper() + taste.reason[1:] + ".")
+        out.append(
+            "One kind of follower is fitted: without a readable taste for links there is nothing to tell a mixed "
+            "crowd (some who came for links, some for conversation) from one middling crowd."
+        )
+    else:
+        m, g = taste_out["link_appetite_mean"], taste_out["polarity"]
+        out.append(
+            f"Reposts per like of your link posts against your plain posts put your followers' average taste for "
+            f"links at {m['value']:+.2f} (80%: {m['p10']:+.2f} to {m['p90']:+.2f}, on -1 hate .. 1 came for them)."
+        )
+        if g["p90"] - g["p10"] >= WIDE:
+            out.append(
+                "Your data cannot separate a mixed crowd from one middling crowd: a part keen on links beside a part "
+                "cool on them, in any split, fits about as well as everyone at the average. The fitted scenario "
+                "holds both parts (link_keen, link_shy) at the best trial's split; read their shares and appetites "
+                "as one possibility, the average as the finding."
+            )
+        else:
+            out.append(
+                f"Your follower history also tells how far apart your followers' tastes for links are "
+                f"(polarity {g['p10']:.2f} to {g['p90']:.2f} of the widest split, 0 = one middling crowd)."
+            )
+    replies = [k for k, e in data.engagement.items() if e.replies is not None]
+    out.append(
+        "Chat appetite stays assumed: "
+        + (
+            "your export counts replies per post, but fitting chat appetite to them is not built yet."
+            if replies
+            else "your export does not count replies per post (X archives count likes and reposts only)."
+        )
+    )
+    return out
 
 
 MIN_GOOD_FOR_TRADEOFFS = 8  # fewer good trials than this: a correlation between them means little
@@ -238,25 +308,17 @@ def _fitted_scenario(
     fitted: dict[str, dict[str, float]],
     assumed: list[str],
     words: list[str],
-    segment_name: str,
     reachable: int,
 ) -> Scenario:
     """Today's account with the fitted audience: what every slider and the coach start from."""
+    from coach.fit.core import segments_for
     from coach.platforms import PRESETS
 
-    base = Segment(name=segment_name, share=1.0)
-    segment = Segment(
-        name=segment_name,
-        share=1.0,
-        attention=_round(values.get("attention", base.attention)),
-        churn_per_month=_round(values.get("churn", base.churn_per_month)),
-        link_appetite=_round(values.get("link_appetite", base.link_appetite)),
-    )
     audience = Audience(
         followers=data.history[-1][1],
         prospects_per_day=_round(values.get("prospects", Audience().prospects_per_day)),
         reachable=reachable,
-        segments=(segment,),
+        segments=segments_for(values, _round),
     )
     parts = [
         f"Fitted by coach fit to {data.source}: {len(data.history)} follower counts from {data.history[0][0]} "
