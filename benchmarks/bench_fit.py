@@ -4,9 +4,16 @@
    their follower history; how often the forecast's 10-90% band holds the true count at the
    end of the last third, and at every held-out date.
 2. Recovery: how close each fitted value comes to the truth, and how often its interval holds it.
-3. Speed: one fit of a year of daily history (the shared two-core machine: quote medians).
+3. Taste for links (``--taste``): accounts large enough for their reposts to read the
+   average link appetite, with a known mix (a link-keen part beside the rest); how close the
+   fitted average, share and polarity come, and how often their intervals hold the truth.
+4. Calibration of the interval factor (``--temper 6,15,30``): the coverage check re-run with
+   each factor in place of coach.fit.core.TEMPER (how the 15 was chosen; docs/fitting.md).
+5. Speed: one fit of a year of daily history (the shared two-core machine: quote medians).
 
     PYTHONPATH=. python benchmarks/bench_fit.py [--cases 20] [--trials 40] [--speed-only]
+    PYTHONPATH=. python benchmarks/bench_fit.py --taste --cases 10 --no-speed
+    PYTHONPATH=. python benchmarks/bench_fit.py --temper 6,15,30 --cases 10 --days 90 --followers 400 --no-speed
 """
 
 from __future__ import annotations
@@ -17,6 +24,7 @@ import time
 
 import numpy as np
 
+import coach.fit.core as core
 from coach.fit import fit
 from coach.fit.synthetic import START, synthetic_account
 
@@ -24,8 +32,13 @@ FIELDS = {
     "prospects": "audience.prospects_per_day",
     "churn": "audience.segments[0].churn_per_month",
     "attention": "audience.segments[0].attention",
-    "link_appetite": "audience.segments[0].link_appetite",
 }
+
+
+def taste_of(result) -> dict | None:
+    """The fitted average link appetite, or None where it stayed assumed."""
+    taste = result.fit.get("taste") or {}
+    return taste.get("link_appetite_mean")
 
 
 def truth_for(case: int) -> dict[str, float]:
@@ -41,6 +54,7 @@ def truth_for(case: int) -> dict[str, float]:
 def coverage(cases: int, trials: int, days: int, followers: int) -> None:
     end_hits, point_hits, points, inside = 0, 0, 0, {k: 0 for k in FIELDS}
     errors = {k: [] for k in FIELDS}
+    taste_errors, taste_inside = [], 0
     seconds = []
     cut = days * 2 // 3
     for case in range(cases):
@@ -64,9 +78,10 @@ def coverage(cases: int, trials: int, days: int, followers: int) -> None:
                 continue
             f = result.fitted[field]
             inside[key] += f["p10"] <= account.truth[key] <= f["p90"]
-            errors[key].append(
-                f["value"] - account.truth[key] if key == "link_appetite" else math.log(f["value"] / account.truth[key])
-            )
+            errors[key].append(math.log(f["value"] / account.truth[key]))
+        if (m := taste_of(result)) is not None:
+            taste_errors.append(m["value"] - account.truth["link_appetite"])
+            taste_inside += m["p10"] <= account.truth["link_appetite"] <= m["p90"]
     print(
         f"coverage over {cases} synthetic accounts ({followers} followers, {days} days, fitted on {cut}, {trials} trials):"
     )
@@ -74,16 +89,75 @@ def coverage(cases: int, trials: int, days: int, followers: int) -> None:
     print(
         f"  truth at every held-out weekly date inside the band: {point_hits}/{points} = {point_hits / max(points, 1):.0%}"
     )
+    print(
+        f"  link_appetite  read in {len(taste_errors)}/{cases} accounts"
+        + (
+            f"; median |difference| {np.median(np.abs(taste_errors)):.2f}; truth inside {taste_inside}/{len(taste_errors)}"
+            if taste_errors
+            else " (too few reposts elsewhere: assumed, the report says why)"
+        )
+    )
     for key in FIELDS:
         e = np.array(errors[key])
         if not len(e):
             print(f"  {key:<14} not fitted (assumed) in every case")
             continue
-        unit = "difference" if key == "link_appetite" else "log ratio"
         print(
-            f"  {key:<14} median |{unit}| {np.median(np.abs(e)):.2f}; truth inside the interval {inside[key]}/{cases}"
+            f"  {key:<14} median |log ratio| {np.median(np.abs(e)):.2f}; truth inside the interval {inside[key]}/{cases}"
         )
     print(f"  seconds per fit: median {np.median(seconds):.1f} (shared 2-core machine)")
+
+
+def taste(cases: int, trials: int) -> None:
+    """Accounts whose reposts can read the taste for links: 3,000 followers, 300 posts of each kind."""
+    rows = []
+    separated = 0
+    for case in range(cases):
+        rng = np.random.default_rng(100 + case)
+        truth = {
+            **truth_for(case),
+            "link_appetite": float(rng.uniform(-0.8, 0.8)),
+            "mix": float(rng.uniform(0.1, 0.9)),
+            "polarity": float(rng.uniform(0.0, 1.0)),
+        }
+        truth["prospects"] = float(np.exp(rng.uniform(math.log(60), math.log(300))))  # a larger account
+        truth = core.with_derived(truth)
+        account = synthetic_account(truth, followers=3000, days=45, seed=8000 + case, posts_per_kind=300)
+        result = fit(account.data(), trials=trials, forecast=10, seed=7, forecast_runs=8)
+        t = result.fit["taste"]
+        if not t["fitted"]:
+            print(f"  case {case}: taste stayed assumed: {t['reason']}")
+            continue
+        separated += not any("cannot separate a mixed crowd" in w for w in result.fit["tradeoffs"])
+        share = result.fitted["audience.segments[0].share"]
+        keen = result.fitted["audience.segments[0].link_appetite"]
+        rows.append((
+            t["link_appetite_mean"]["value"] - truth["link_appetite"],
+            t["link_appetite_mean"]["p10"] <= truth["link_appetite"] <= t["link_appetite_mean"]["p90"],
+            share["value"] - truth["mix"],
+            share["p10"] <= truth["mix"] <= share["p90"],
+            share["p90"] - share["p10"],
+            keen["p10"] <= truth["keen_link"] <= keen["p90"],
+            t["polarity"]["p10"] <= truth["polarity"] <= t["polarity"]["p90"],
+        ))  # fmt: skip
+    r = np.array(rows, dtype=float)
+    n = len(rows)
+    print(
+        f"taste for links over {cases} synthetic accounts (3,000 followers, 45 days, 300 posts per kind, {trials} trials):"
+    )
+    if not n:
+        return
+    print(
+        f"  average link appetite: median |difference| {np.median(np.abs(r[:, 0])):.2f}; truth inside {int(r[:, 1].sum())}/{n}"
+    )
+    print(
+        f"  share of the link-keen part: median |difference| {np.median(np.abs(r[:, 2])):.2f}; truth inside "
+        f"{int(r[:, 3].sum())}/{n}; median interval width {np.median(r[:, 4]):.2f} (of 0.05..0.95)"
+    )
+    print(
+        f"  link-keen part's appetite: truth inside {int(r[:, 5].sum())}/{n}; polarity: truth inside {int(r[:, 6].sum())}/{n}"
+    )
+    print(f"  the report said the mix cannot be told from one middling crowd in {n - separated}/{n}")
 
 
 def speed(trials: int) -> None:
@@ -106,7 +180,18 @@ if __name__ == "__main__":
     ap.add_argument("--days", type=int, default=120)
     ap.add_argument("--followers", type=int, default=500)
     ap.add_argument("--speed-only", action="store_true")
+    ap.add_argument("--no-speed", action="store_true")
+    ap.add_argument("--taste", action="store_true", help="the taste-for-links check instead of coverage")
+    ap.add_argument("--temper", help="comma-separated interval factors to calibrate (instead of TEMPER)")
     args = ap.parse_args()
-    if not args.speed_only:
+    if args.taste:
+        taste(args.cases, args.trials)
+    elif args.temper:
+        for factor in (float(x) for x in args.temper.split(",")):
+            core.TEMPER = factor  # read by coach.fit.core.score at every call
+            print(f"--- TEMPER = {factor:g}")
+            coverage(args.cases, args.trials, args.days, args.followers)
+    elif not args.speed_only:
         coverage(args.cases, args.trials, args.days, args.followers)
-    speed(args.trials)
+    if not args.no_speed:
+        speed(args.trials)

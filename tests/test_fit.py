@@ -186,10 +186,10 @@ def test_same_seed_same_fit(account):
 @pytest.mark.slow
 def test_forecast_band_covers_the_held_out_third():
     """Fitted on two thirds of the history, the 10-90% forecast holds the truth at the end of
-    the last third in >= 80% of synthetic accounts (5 of 6 here, to keep the suite fast; the
-    benchmark runs more with more trials)."""
+    the last third in ~80% of synthetic accounts: at least 6 of 8 here (a small sample, to keep
+    the suite fast; benchmarks/bench_fit.py runs more, and counts every held-out weekly date)."""
     hits = 0
-    cases = 6
+    cases = 8
     for case in range(cases):
         rng = np.random.default_rng(case)
         truth = {
@@ -204,7 +204,7 @@ def test_forecast_band_covers_the_held_out_third():
         result = fit(data, trials=32, forecast=60 - last, seed=1, forecast_runs=24)
         fc = result.fit["forecast"]
         hits += fc["p10"][-1] <= acc.truth_on(60) <= fc["p90"][-1]
-    assert hits >= 5
+    assert hits >= 6, (hits, cases)
 
 
 def test_nothing_to_fit_is_a_clear_error():
