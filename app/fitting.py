@@ -201,6 +201,14 @@ def fitting_section() -> None:
         {"value": field, "fitted": v["value"], "from (10%)": v["p10"], "to (90%)": v["p90"]}
         for field, v in report["fitted"].items()
     ]
+    taste = (fit.get("taste") or {}).get("link_appetite_mean")
+    if taste:  # not a scenario field: the average over both parts, the one the data pin down
+        rows.append({
+            "value": "average link appetite (all followers)",
+            "fitted": taste["value"],
+            "from (10%)": taste["p10"],
+            "to (90%)": taste["p90"],
+        })  # fmt: skip
     st.dataframe(rows, hide_index=True, width="stretch", key="fit_table")
     if fit["engagement"]:
         st.markdown("**Likes and reposts per post, yours vs the fitted model's (median, 10–90%)**")

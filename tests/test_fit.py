@@ -238,6 +238,7 @@ def _x_zip(account, days: int) -> bytes:
                     link="external" if kind == "link" else None,
                     question=kind == "question",
                     likes=int(rng.poisson(mean)),
+                    shares=int(rng.poisson(mean / 10)),
                 )
             )
     return zip_bytes(x_archive(truths))
@@ -261,6 +262,9 @@ def test_from_archive_reads_posts_engagement_and_habit_blocks(archive_files, acc
     assert data.history[-1] == (START + timedelta(days=60), today)
     assert set(data.engagement) == {"plain", "link", "question"}
     assert data.engagement["link"].mean < data.engagement["plain"].mean  # X shows links to fewer people
+    for e in data.engagement.values():  # likes and reposts kept apart (their ratio reads the taste for links)
+        assert e.likes.total + e.reposts.total == pytest.approx(e.mean * e.posts)
+        assert e.reposts.total < e.likes.total and e.replies is None
     assert data.blocks[0][0] == 1 and abs(data.blocks[0][1].posts_per_day - 2) < 0.2
 
 

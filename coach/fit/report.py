@@ -277,8 +277,9 @@ def _taste_words(data: FitInput, taste: Any, taste_out: dict[str, Any] | None) -
             )
         else:
             out.append(
-                f"Your follower history also tells how far apart your followers' tastes for links are "
-                f"(polarity {g['p10']:.2f} to {g['p90']:.2f} of the widest split, 0 = one middling crowd)."
+                f"Your follower history leans towards a polarity of {g['p10']:.2f} to {g['p90']:.2f} (how far apart "
+                "your followers' tastes for links are, 0 = one middling crowd, 1 = the widest split): weak evidence, "
+                "since follower counts respond little to it; the average is the firmer finding."
             )
     replies = [k for k, e in data.engagement.items() if e.replies is not None]
     out.append(
