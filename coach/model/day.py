@@ -541,12 +541,19 @@ class ReplicateBatch:
         posts = self.recent_posts
         extra_mean = p.extra_exposures_per_post * posts
         sizes = np.array([hi - lo for _, lo, hi in pieces])
-        u = np.concatenate([rngs[b].random((hi - lo, PROSPECT_UNIFORMS)) for b, lo, hi in pieces])
+        u = np.empty((int(sizes.sum()), PROSPECT_UNIFORMS))
+        at = 0
+        for b, lo, hi in pieces:
+            rngs[b].random(out=u[at : at + hi - lo])
+            at += hi - lo
         extra = discovery.extra_exposures(u[:, 1], extra_mean, p.max_extra_exposures)
         rep = np.repeat([b for b, _, _ in pieces], sizes)
         idx = np.arange(len(u)) - np.repeat(np.cumsum(sizes) - sizes - [lo for _, lo, _ in pieces], sizes)
         target = idx < self.outreach_count
-        other = np.minimum((u[:, 8:9] >= self.channel_cdf[rep]).sum(axis=1), len(CHANNELS) - 1)
+        # Rows of channel_cdf shifted by their replicate make one increasing table: one search.
+        table = (np.arange(R)[:, None] + self.channel_cdf).ravel()
+        other = np.searchsorted(table, rep + u[:, 8], side="right") - rep * len(CHANNELS)
+        other = np.minimum(other, len(CHANNELS) - 1)
         channel = np.where(target, OUTREACH, other)
         followed = target & outreach.followed_targets(u[:, 2], p)
         segs = np.searchsorted(self.market_cdf, u[:, 0] * (1 - 1e-12)).astype(np.int8)
