@@ -25,6 +25,7 @@ How it works (docs/fitting.md says it in plain words):
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import time
 import warnings
@@ -98,6 +99,7 @@ SEGMENT_FIELDS = ("attention", "churn_per_month", "link_appetite", "chat_appetit
 # lie apart (0: one middling crowd). The last two are directions engagement cannot see.
 TASTE = ("link_appetite", "mix", "polarity")
 FLAT = frozenset({"mix", "polarity"})
+Z_80 = 1.2816  # the normal 90% quantile: an 80% interval is +-1.28 standard errors
 TASTE_SEARCH = 25.0  # the average appetite is searched where its own term is within this of its best (~5 SE)
 KEEN, SHY = "link_keen", "link_shy"  # the two segments' names when the mix is fitted
 DERIVED = (
@@ -176,6 +178,7 @@ class LinkTaste:
     high: float = 1.0
     p10: float = -1.0  # the range where its own term is within the 80% bound (one value)
     p90: float = 1.0
+    best: float = 0.0  # the average appetite this term alone prefers
 
 
 def link_taste(data: FitInput) -> LinkTaste:
@@ -186,7 +189,11 @@ def link_taste(data: FitInput) -> LinkTaste:
     reach, attention and the follower count cancel. The observed ratio's variance is that of
     four over-dispersed counts (the reposts dominate) plus the model's floor for each kind.
     The appetite is fitted when the values within the 80% bound of this term alone cover
-    less than half of -1..1; otherwise it stays assumed and the reason names the counts.
+    less than half of -1..1 *and* would do so away from the ends of the scale too (its 80%
+    half-width, 1.28 standard errors of the ratio, is below a quarter of the scale where the
+    ratio moves one for one with the appetite: at 0); otherwise it stays assumed and the
+    reason names the counts. The second test keeps an extreme ratio from a handful of
+    reposts, cut short by the end of the scale, from passing as a narrow interval.
     """
     link, plain = data.engagement.get("link"), data.engagement.get("plain")
     if link is None or plain is None:
@@ -218,7 +225,8 @@ def link_taste(data: FitInput) -> LinkTaste:
         float(inside.min()),
         float(inside.max()),
     )
-    if taste.p90 - taste.p10 >= WIDE * 2:
+    taste = dataclasses.replace(taste, best=float(grid[int(np.argmin(term))]))
+    if taste.p90 - taste.p10 >= WIDE * 2 or 2 * Z_80 * math.sqrt(variance) >= WIDE * 2:
         return LinkTaste(
             f"link appetite stays assumed: your {link.posts} link posts got {link.reposts.total:.0f} reposts and "
             f"{link.likes.total:.0f} likes, your {plain.posts} plain posts {plain.reposts.total:.0f} reposts and "
@@ -544,6 +552,10 @@ def fit(
         "mix": 0.5,
         "polarity": 0.0,  # one middling crowd: the model's default, one kind of follower
     }
+    if taste is not None and taste.reason is None:
+        # The first trial takes the average appetite its own (analytic) term prefers, as the
+        # pilot sets attention: otherwise the search spends its trials finding that valley.
+        default["link_appetite"] = taste.best
     if any(p.key == "attention" for p in params):
         # Engagement per post pins attention far more sharply than follower counts pin the
         # rest; searched over its whole range, TPE spends its trials finding that narrow

@@ -100,14 +100,17 @@ def sampled_engagement(
         for name, series in (("likes", "likes"), ("reposts", "reshares"))
     }
     rng = np.random.default_rng(seed)
+    split_rng = np.random.default_rng([seed, 1])  # its own stream: the totals stay as they were drawn before
     out = {}
     for kind in MEASURED_KINDS:
+        k = KINDS.index(kind)
+        total = means["likes"][k] + means["reposts"][k]
         # Per-post counts scatter around the mean (gamma-Poisson: some posts do much better);
-        # a post that does well gets more of both, so likes and reposts share the gamma.
-        boost = rng.gamma(2.0, 0.5, posts)
-        likes = rng.poisson(boost * means["likes"][KINDS.index(kind)])
-        reposts = rng.poisson(boost * means["reposts"][KINDS.index(kind)])
-        both = likes + reposts
+        # each post's count is then split into reposts and likes (binomial thinning keeps both
+        # gamma-Poisson, sharing the post's luck).
+        both = rng.poisson(rng.gamma(2.0, total / 2.0, posts))
+        reposts = split_rng.binomial(both, means["reposts"][k] / total if total > 0 else 0.0)
+        likes = both - reposts
         out[kind] = KindEngagement(
             posts,
             float(both.mean()),
