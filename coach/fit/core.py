@@ -12,11 +12,14 @@ How it works (docs/fitting.md says it in plain words):
    (a random walk's steps are nearly independent, its levels are not) against the simulated
    ones, with a variance estimated from the observed data (:func:`step_variance`, the same
    for every candidate); and, where the export counts likes and reposts (X), log engagement
-   per post by kind against the simulated.
+   per post by kind against the simulated (split by kind with :mod:`coach.fit.kinds`). Both
+   are tempered by :data:`TEMPER`. Where reposts per like of link vs plain posts can read the
+   followers' average link appetite (:func:`link_taste`), an untempered third part compares
+   them, and the crowd is two parts (link-keen and the rest: :func:`with_derived`).
 3. Intervals: the trials whose score is within the 80% likelihood-ratio bound of the best
-   (chi-square with one degree of freedom per fitted value, tempered by :data:`TEMPER`,
-   calibrated on synthetic accounts) are the *good trials*; each value's p10..p90 is their
-   range (a profile-style interval).
+   (chi-square with one degree of freedom per fitted value, :func:`chi2_bound`; the tempered
+   parts may thus lie TEMPER times as far, calibrated on synthetic accounts) are the *good
+   trials*; each value's p10..p90 is their range (a profile-style interval).
 4. Forecast and report: a spread of good trials is run again on fresh replicates over the
    history *and* the forecast days in one run each, so the forecast continues the fitted
    crowd as the history left it. Each run's gains and losses after the history's end are
@@ -62,7 +65,9 @@ CHI2_80 = {1: 1.642, 2: 3.219, 3: 4.642, 4: 5.989, 5: 7.289}  # chi-square 80% q
 # between observed dates as independent, but a run that is ahead tends to stay ahead (the
 # crowd it has drives its growth), and all trials share two runs of luck; so the plain bound
 # is far too confident: forecast bands held the truth at held-out dates in ~40% of synthetic
-# accounts, x3 in ~65%, x6 ~80%, x15 ~90% (10 accounts each; benchmarks/bench_fit.py).
+# accounts, x3 in ~65%, x6 ~80%, x15 ~90% (10 accounts each, the engine of the first fit);
+# on the engine of 1 Dec 2026 x15 holds 65-80% and x20 70-94% (docs/fitting.md, "How the
+# factor 15 was calibrated"; re-run: benchmarks/bench_fit.py --temper 15,20,30).
 # A tempered likelihood, calibrated on the engine's own accounts, not derived.
 TEMPER = 15.0
 CORRELATED = 0.7  # |correlation| of two values over the good trials that is called a trade-off

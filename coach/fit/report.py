@@ -122,7 +122,9 @@ def assemble(
         "words": words[0],
     }
 
-    scenario = _fitted_scenario(data, best_values, forecast, seed, fitted, assumed, words, reachable_for(data))
+    scenario = _fitted_scenario(
+        data, best_values, forecast, seed, fitted, assumed, words, reachable_for(data), taste_out
+    )
     fit = {
         "followers": {"date": [d.isoformat() for d, _ in data.history], "observed": observed, **band},
         "history": {"date": [(day0 + timedelta(days=k)).isoformat() for k in range(span + 1)], **history_band}
@@ -310,6 +312,7 @@ def _fitted_scenario(
     assumed: list[str],
     words: list[str],
     reachable: int,
+    taste_out: dict[str, Any] | None = None,
 ) -> Scenario:
     """Today's account with the fitted audience: what every slider and the coach start from."""
     from coach.fit.core import segments_for
@@ -325,7 +328,12 @@ def _fitted_scenario(
         f"Fitted by coach fit to {data.source}: {len(data.history)} follower counts from {data.history[0][0]} "
         f"to {data.history[-1][0]} and {data.originals:,} original posts."
     ]
-    parts += [f"{k.split('.')[-1]} {v['value']:g} (80% {v['p10']:g} to {v['p90']:g})." for k, v in fitted.items()]
+    parts += [
+        f"{k.removeprefix('audience.')} {v['value']:g} (80% {v['p10']:g} to {v['p90']:g})." for k, v in fitted.items()
+    ]
+    if taste_out and taste_out.get("link_appetite_mean"):
+        m = taste_out["link_appetite_mean"]
+        parts.append(f"Average link appetite {m['value']:g} (80% {m['p10']:g} to {m['p90']:g}).")
     parts += words[:1]
     parts.append(
         "Assumed: " + ", ".join(a.split(" (")[0] for a in assumed[:6]) + " and the rest (see coach fit --format json)."
