@@ -104,3 +104,16 @@ def take(scenario_json: str) -> Ensemble | None:
         return future.result(timeout=RUN_SECONDS)
     except Exception:  # cancelled to give way, over its budget, …: the page computes it itself
         return None
+
+
+def drop_all() -> None:
+    """Forget every look-ahead (waiting for those still running, so none outlives this call)."""
+    with _lock:
+        futures = list(_pending.values())
+        _pending.clear()
+    for future in futures:
+        future.cancel()
+        try:
+            future.result()
+        except Exception:  # cancelled, or it gave way: nothing to keep either way
+            pass
