@@ -240,10 +240,9 @@ def predictions_tab(current: Scenario | None, problems: list[str]) -> None:
     )
     st.caption("The page address holds these settings: copy it to share exactly this view.")
     # Last, once the page is drawn: simulate the next step of the slider being nudged.
-    step = prefetch.following(ss.get("look_ahead_from"), current, POSTS_GRID)
+    steps = prefetch.ahead_of(ss.get("look_ahead_from"), current, POSTS_GRID)
     ss["look_ahead_from"] = current
-    if step is not None and refusal(step) is None:
-        prefetch.look_ahead(step)
+    prefetch.look_ahead(*(s for s in steps if refusal(s) is None))
 
 
 def export_context(current: Scenario, kind: str, name: str, changed: bool) -> list[str]:

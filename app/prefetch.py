@@ -11,11 +11,14 @@ cannot differ from a computed one.
 Bounded on purpose: one look-ahead at a time per server, only while no other simulation
 waits (it never delays anyone's real request: it gives way as soon as one queues), within
 the same time and memory budget as every app run (:mod:`app.guard`). A look-ahead nobody
-takes is dropped after :data:`KEEP` newer ones.
+takes is dropped after :data:`KEEP` newer ones. ``COACH_LOOK_AHEAD=0`` in the server's
+environment turns it off (the test suite does, outside tests/test_prefetch.py, so that no
+test meets another's background work).
 """
 
 from __future__ import annotations
 
+import os
 import threading
 from collections import OrderedDict
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -69,6 +72,29 @@ def following(previous: Scenario | None, current: Scenario, grid: list[float] | 
         return None
 
 
+def ahead_of(previous: Scenario | None, current: Scenario, grid: list[float] | None = None) -> list[Scenario]:
+    """What to simulate next: the following step of the habit just nudged; on a page that
+    has just opened (a persona, a link), both neighbours of Posts per day, the habit people
+    try first; nothing when nothing changed."""
+    if previous == current:
+        return []
+    step = following(previous, current, grid)
+    if step is not None:
+        return [step]
+    if previous is not None and previous.model_copy(update={"habits": current.habits}) == current:
+        return []  # several habits moved at once (a preset, the YAML editor): no direction to follow
+    now = current.habits.posts_per_day
+    out = []
+    for direction in (+1, -1):  # up first: as if the slider had just moved that way to `now`
+        value = next_value("posts_per_day", now - direction, now, grid) if grid is not None else None
+        if value is not None:
+            try:
+                out.append(current.with_habits(posts_per_day=value))
+            except ValueError:
+                pass
+    return out
+
+
 def _run(scenario_json: str) -> Ensemble:
     scenario = Scenario.model_validate_json(scenario_json)
 
@@ -82,16 +108,23 @@ def _run(scenario_json: str) -> Ensemble:
     )
 
 
-def look_ahead(scenario: Scenario) -> bool:
-    """Start simulating ``scenario`` in the background if the server is idle; True if started."""
-    text = scenario.model_dump_json()
+def look_ahead(*scenarios: Scenario) -> int:
+    """Start simulating these scenarios (one after the other, in the background) if the
+    server is idle; returns how many were started."""
+    started = 0
+    if os.environ.get("COACH_LOOK_AHEAD", "1") == "0":
+        return 0
     with _lock:
-        if text in _pending or workqueue.load() != (0, 0):
-            return False
-        _pending[text] = _executor.submit(_run, text)
+        if workqueue.load() != (0, 0):
+            return 0
+        for scenario in scenarios:
+            text = scenario.model_dump_json()
+            if text not in _pending:
+                _pending[text] = _executor.submit(_run, text)
+                started += 1
         while len(_pending) > KEEP:
             _pending.popitem(last=False)
-    return True
+    return started
 
 
 def take(scenario_json: str) -> Ensemble | None:
@@ -104,3 +137,16 @@ def take(scenario_json: str) -> Ensemble | None:
         return future.result(timeout=RUN_SECONDS)
     except Exception:  # cancelled to give way, over its budget, …: the page computes it itself
         return None
+
+
+def drop_all() -> None:
+    """Forget every look-ahead (waiting for those still running, so none outlives this call)."""
+    with _lock:
+        futures = list(_pending.values())
+        _pending.clear()
+    for future in futures:
+        future.cancel()
+        try:
+            future.result()
+        except Exception:  # cancelled, or it gave way: nothing to keep either way
+            pass

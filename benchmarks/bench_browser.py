@@ -17,6 +17,7 @@ slider (app/prefetch.py). With ``--pause 0`` nudges follow each other at once.
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
 import statistics
 import sys
@@ -70,7 +71,7 @@ def main() -> None:
                 )
             print(
                 f"median key press to new figures: {statistics.median(times) * 1e3:.0f} ms over {len(times)} nudges "
-                f"({args.pause:g} s reading between nudges; the first nudge has no step to look ahead from)"
+                f"({args.pause:g} s reading between nudges; load average {os.getloadavg()[0]:.1f})"
             )
             browser.close()
 

@@ -15,6 +15,15 @@ from coach import Scenario, run_many
 APP = Path(__file__).resolve().parent.parent / "streamlit_app.py"
 
 
+@pytest.fixture(autouse=True)
+def no_look_aheads_left(monkeypatch):
+    """Look-ahead on (tests/conftest.py turns it off elsewhere); none left over before or after."""
+    monkeypatch.setenv("COACH_LOOK_AHEAD", "1")
+    prefetch.drop_all()
+    yield
+    prefetch.drop_all()
+
+
 def small() -> Scenario:
     return Scenario(days=20, replicates=4, seed=3)
 
@@ -53,25 +62,33 @@ def test_a_look_ahead_gives_exactly_the_ensemble_the_page_would_compute():
     assert prefetch.take(scenario.model_dump_json()) is None  # taken once
 
 
-def test_nudging_posts_per_day_simulates_the_next_step_and_the_page_takes_it():
+def test_a_page_that_opens_looks_ahead_at_posts_per_day_both_ways():
+    opened = Scenario(days=20, replicates=4, seed=3).with_habits(posts_per_day=2.0)
+    steps = prefetch.ahead_of(None, opened, POSTS_GRID)
+    assert [s.habits.posts_per_day for s in steps] == [2.5, 1.5]
+    assert prefetch.ahead_of(opened, opened, POSTS_GRID) == []  # nothing changed: nothing new to guess
+    preset = opened.with_habits(reply_rate=0.9, link_share=0.0)
+    assert prefetch.ahead_of(opened, preset, POSTS_GRID) == []  # several habits at once: no direction
+
+
+def test_nudging_posts_per_day_takes_the_look_ahead_and_simulates_the_next_step():
     st.cache_data.clear()
     at = AppTest.from_file(str(APP), default_timeout=240)
     at.query_params["replicates"] = "4"
     at.query_params["days"] = "20"
     at.run()
-    start = at.session_state["posts_per_day"]
+    assert not at.exception and not at.warning  # the short horizon and few runs were taken from the link
+    opened = Scenario.model_validate_json(at.session_state["results"]["scenario"])
+    start = opened.habits.posts_per_day
+    up = opened.with_habits(posts_per_day=start + 0.5).model_dump_json()
+    assert up in prefetch._pending  # the page looked ahead as soon as it opened
     at.select_slider(key="posts_per_day").set_value(start + 0.5).run()
     assert not at.exception
-    assert not at.warning  # the short horizon and few runs were taken from the link
-    pending = list(prefetch._pending)
     nudged = Scenario.model_validate_json(at.session_state["results"]["scenario"])
-    assert [Scenario.model_validate_json(p).habits.posts_per_day for p in pending] == [start + 1.0]
-    at.select_slider(key="posts_per_day").set_value(start + 1.0).run()
-    assert not at.exception
-    shown = Scenario.model_validate_json(at.session_state["results"]["scenario"])
-    assert shown.habits.posts_per_day == start + 1.0 and nudged.habits.posts_per_day == start + 0.5
-    # the look-ahead was taken, and the page shows what a fresh computation gives
-    assert pending[0] not in prefetch._pending
-    fresh = run_many(shown, shown.replicates, shown.seed, parallel=False).summary()
+    assert nudged.model_dump_json() == up and up not in prefetch._pending  # taken
+    # the page shows what a fresh computation gives
+    fresh = run_many(nudged, nudged.replicates, nudged.seed, parallel=False).summary()
     assert at.session_state["results"]["summary"]["followers_end"] == fresh["followers_end"]
+    # and it now looks one more step along the way the slider moved
+    assert opened.with_habits(posts_per_day=start + 1.0).model_dump_json() in prefetch._pending
     st.cache_data.clear()
