@@ -29,7 +29,7 @@ from app.state import (
     slug,
 )
 from app.text import safe
-from coach import Habits, Scenario, estimated_seconds, worker_count, workqueue
+from coach import Habits, Scenario, ScenarioError, estimated_seconds, worker_count, workqueue
 from coach import sweep_plots as charts
 from coach.budget import check
 from coach.engine import RunCancelled
@@ -116,7 +116,9 @@ def grid_refusal(sweep: Sweep, habits: list[str]) -> str | None:
         )
     memory_only = dataclasses.replace(APP_LIMITS, max_seconds=None)  # time is summed over the cells above
     for cell in cells:
-        where = "With " + ", ".join(f"{HABIT_LABELS[f.split('.', 1)[1]].lower()} {v:g}" for f, v in cell.values.items())
+        where = "These settings with " + ", ".join(
+            f"{HABIT_LABELS[f.split('.', 1)[1]].lower()} {v:g}" for f, v in cell.values.items()
+        )
         problems = check(cell.scenario, memory_only, runs=sweep.replicates, where=where)
         if problems:
             return (
@@ -306,7 +308,17 @@ def explore_tab(current: Scenario | None) -> None:
         axes.append(
             (f"habits.{habit}", tuple(grid_values(habit, low, high, ss[count_key], getattr(current.habits, habit))))
         )
-    sweep = sweep_of(current, [Axis(f, v) for f, v in axes])
+    try:
+        sweep = sweep_of(current, [Axis(f, v) for f, v in axes])
+    except ScenarioError as exc:  # e.g. a link share that, with your other shares, passes 100%
+        st.warning(
+            safe(
+                "Some values in this range are not valid with your other settings, so nothing was simulated: "
+                + "; ".join(exc.problems)
+                + ". Narrow the range or change the other settings in the sidebar."
+            )
+        )
+        return
     refused = grid_refusal(sweep, habits)
     if refused:
         st.warning(refused)
