@@ -122,7 +122,9 @@ def grid_refusal(sweep: Sweep, habits: list[str]) -> str | None:
         problems = check(cell.scenario, memory_only, runs=sweep.replicates, where=where)
         if problems:
             return (
-                " ".join(problems) + " This page allows about 1 GB a run so it stays responsive for everyone; "
+                " ".join(problems)
+                + f" This page allows about {APP_LIMITS.max_bytes_per_run / 1e9:g} GB a run so it stays "
+                "responsive for everyone; "
                 f"narrow the range, or run the grid from the command line: {cli}."
             )
     return None

@@ -17,7 +17,8 @@ import streamlit as st
 from streamlit.dataframe_util import convert_arrow_bytes_to_pandas_df
 from streamlit.testing.v1 import AppTest
 
-from app.explore import COUNTS, DEFAULT_RANGES
+from app.explore import COUNTS, DEFAULT_RANGES, URL_PARAMS
+from app.state import URL_KEYS
 from coach import Scenario
 
 APP = Path(__file__).resolve().parent.parent / "streamlit_app.py"
@@ -132,7 +133,8 @@ def explore_link(**params: str) -> AppTest:
 def test_explore_picks_go_into_the_link_and_a_link_restores_them():
     at = explore_link()
     assert not at.exception and not at.warning, [w.value for w in at.warning]
-    assert not {"explore", "explore_range", "explore_values", "explore_outcome"} & set(at.query_params)  # defaults
+    assert set(URL_PARAMS) <= set(URL_KEYS), "the page writes and knows every Explore parameter"
+    assert not set(URL_PARAMS) & set(at.query_params), "defaults stay out of the link"
     at.multiselect(key="explore_habits").set_value(["reply_rate"]).run()
     at.slider(key="explore_range_reply_rate").set_value((0.2, 0.8)).run()
     at.slider(key="explore_count_1").set_value(3).run()
