@@ -6,7 +6,9 @@ from typing import Any
 
 import streamlit as st
 
+from app import prefetch
 from app.layout import escape_markdown
+from app.sidebar import POSTS_GRID
 from app.state import HABIT_LABELS, png_download, reference_words, refusal, simulate, slug, with_run_settings
 from app.text import safe
 from coach import CHANNEL_WORDS, CHANNELS, REASON_WORDS, REASONS, Scenario, __version__, paired_differences, plots
@@ -237,6 +239,11 @@ def predictions_tab(current: Scenario | None, problems: list[str]) -> None:
         d4, "Unfollows chart (PNG)", reasons, f"{stem}-unfollows.png", "dl_png_reasons", context, width="stretch"
     )
     st.caption("The page address holds these settings: copy it to share exactly this view.")
+    # Last, once the page is drawn: simulate the next step of the slider being nudged.
+    step = prefetch.following(ss.get("look_ahead_from"), current, POSTS_GRID)
+    ss["look_ahead_from"] = current
+    if step is not None and refusal(step) is None:
+        prefetch.look_ahead(step)
 
 
 def export_context(current: Scenario, kind: str, name: str, changed: bool) -> list[str]:
