@@ -19,7 +19,7 @@ import streamlit as st
 from app.about import about_tab
 from app.coaching import coach_tab
 from app.compare import compare_tab
-from app.explore import explore_tab
+from app.explore import explore_params, explore_tab
 from app.facilitator import workshop_opener
 from app.history import history_tab
 from app.layout import apply_layout, escape_markdown, present_param, presenting
@@ -120,7 +120,9 @@ def main() -> None:
         )
     else:
         ss["last_valid"] = current
-        write_url(url_params(ss["base_key"], base, current) | present_param(present) | session_params())
+        write_url(
+            url_params(ss["base_key"], base, current) | present_param(present) | session_params() | explore_params()
+        )
 
     tabs = st.tabs(TABS, key="tab", on_change="rerun", bind="query-params")
     views: list[Callable[[], None]] = [

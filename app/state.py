@@ -73,6 +73,7 @@ URL_KEYS = (
     + [k for k, _, _ in MAIN_HABITS + MORE_HABITS]
     + list(RUN_FIELDS)
     + ["present", "compare", "variants"]
+    + ["explore", "explore_range", "explore_values", "explore_outcome"]  # app/explore.py URL_PARAMS
 )
 TABS = ["Predictions", "Compare", "Explore", "Coach", "Your history", "About the model"]
 

@@ -279,3 +279,6 @@ def init_session(personas: dict[str, Scenario]) -> None:
     contrast = [key for key in pair if key != ss["base_key"]][:2]
     ss["_compare_pick"] = ["current", *contrast] if contrast else ["current", ss["base_key"]]
     ss["url_problems"] += read_session_params(personas)
+    from app.explore import read_explore_params  # here: app.explore imports this module's neighbours
+
+    ss["url_problems"] += read_explore_params()

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from coach._version import __version__
+from coach.engine import RunCancelled
 from coach.experiments import run_batch, worker_count
 from coach.results import Ensemble
 from coach.scenario import Scenario, ScenarioError
@@ -82,15 +83,19 @@ def run_sweep(
     scheduler: str | None = None,
     parallel: bool | None = None,
     progress: SweepProgress | None = None,
+    should_stop: Callable[[], bool] | None = None,
 ) -> Iterator[CellResult]:
     """Yield every cell's result from cell ``start`` on, in grid order, as cells finish.
 
     ``scheduler`` (an address such as ``tcp://10.0.0.5:8786``) runs the cells on a Dask
     cluster; otherwise they run here (``parallel`` as for :func:`coach.experiments.run_batch`).
-    Results are identical either way.
+    Results are identical either way. ``should_stop`` (a :class:`coach.budget.Budget`, say)
+    is handed to ``run_batch`` for local cells (asked between runs and once per simulated
+    day) and asked before every chunk or cluster cell; when it says stop,
+    :class:`coach.engine.RunCancelled` is raised and the cells already yielded stay valid.
     """
     if scheduler:
-        yield from _run_dask(sweep, start, scheduler, progress)
+        yield from _run_dask(sweep, start, scheduler, progress, should_stop)
         return
     total, reps = sweep.size, sweep.replicates
     chunk = cells_per_chunk(reps)
@@ -100,13 +105,17 @@ def run_sweep(
         part = list(itertools.islice(cells, chunk))
         if not part:
             return
+        if should_stop is not None and should_stop():
+            raise RunCancelled(f"stopped after {done} of {total} cells")
         base_runs = done * reps
 
         def on_run(runs: int, _: int, base_runs: int = base_runs, cells_done: int = done) -> None:
             if progress:
                 progress(cells_done, total, base_runs + runs, total * reps)
 
-        ensembles = run_batch([c.scenario for c in part], reps, sweep.seed, parallel=parallel, progress=on_run)
+        ensembles = run_batch(
+            [c.scenario for c in part], reps, sweep.seed, parallel=parallel, progress=on_run, should_stop=should_stop
+        )
         for cell, ensemble in zip(part, ensembles, strict=True):
             done += 1
             if progress:
@@ -132,7 +141,13 @@ def connect(address: str) -> Any:
         ) from None  # fmt: skip
 
 
-def _run_dask(sweep: Sweep, start: int, address: str, progress: SweepProgress | None) -> Iterator[CellResult]:
+def _run_dask(
+    sweep: Sweep,
+    start: int,
+    address: str,
+    progress: SweepProgress | None,
+    should_stop: Callable[[], bool] | None = None,
+) -> Iterator[CellResult]:
     from distributed import as_completed
 
     client = connect(address)
@@ -164,6 +179,9 @@ def _run_dask(sweep: Sweep, start: int, address: str, progress: SweepProgress | 
             in_flight += 1
         for future in pending:
             in_flight -= 1
+            if should_stop is not None and should_stop():
+                # Closing the client (below) releases its futures: the scheduler drops their cells.
+                raise RunCancelled(f"stopped after {next_out} of {total} cells")
             try:
                 result: CellResult = future.result()
             except Exception as exc:

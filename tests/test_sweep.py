@@ -377,3 +377,39 @@ def test_a_real_interruption_resumes_where_it_stopped(tmp_path: Path, capsys):
     assert code == 0, err
     fresh_rows = list(csv.DictReader(io.StringIO(fresh)))
     assert [rows[i] for i in picks] == fresh_rows
+
+
+def test_a_budget_stops_a_sweep_between_cells_and_keeps_what_finished(monkeypatch):
+    from coach.engine import RunCancelled
+
+    sweep = build_sweep("newcomer", ["habits.posts_per_day=1,2,3,4"], replicates=2, days=6)
+    whole = list(sweep_module.run_sweep(sweep, parallel=False))
+    monkeypatch.setattr(sweep_module, "cells_per_chunk", lambda replicates, workers=None: 1)  # one cell per chunk
+    finished: list[int] = []
+
+    def progress(cells: int, total: int, runs: int, runs_total: int) -> None:
+        if runs == cells * sweep.replicates:  # a whole cell is done (not a run inside one)
+            finished.append(cells)
+
+    got = []
+    with pytest.raises(RunCancelled, match="stopped after 2 of 4 cells"):
+        for result in sweep_module.run_sweep(
+            sweep, parallel=False, progress=progress, should_stop=lambda: bool(finished) and finished[-1] >= 2
+        ):
+            got.append(result)
+    assert got == whole[:2]  # the cells finished before the budget ran out are the unstopped ones
+
+
+def test_a_budget_stops_a_sweep_inside_a_cell():
+    from coach.engine import RunCancelled
+
+    sweep = build_sweep("newcomer", ["habits.posts_per_day=1,2"], replicates=2, days=30)
+    asked = []
+
+    def stop_on_the_third_question() -> bool:  # asked before the chunk, then once per simulated day
+        asked.append(1)
+        return len(asked) >= 3
+
+    with pytest.raises(RunCancelled):
+        list(sweep_module.run_sweep(sweep, parallel=False, should_stop=stop_on_the_third_question))
+    assert len(asked) == 3  # stopped on the day it was told, not at the end of the cell
