@@ -6,9 +6,8 @@ mechanism modules in :mod:`coach.model` (:func:`coach.model.reshare.reshare_tabl
 :func:`coach.model.conversation.reply_chance`, :func:`coach.model.content.kind_shares`),
 so a change to those formulas reaches the fit unchanged.
 
-Two steps of the engine are written inline in :meth:`coach.model.day.ReplicateBatch.post`
-rather than as functions, so they are restated here, each in one line, and proposed for
-:mod:`coach.model` (see :func:`kind_reach` and :func:`like_chance`).
+The reach of each kind and the like chance come from :func:`coach.model.exposure.kind_reach`
+and :func:`coach.model.reshare.like_chance`, as in the engine.
 
 In the engine a follower who sees a post
 
@@ -27,29 +26,11 @@ import numpy as np
 
 from coach.model import conversation, reshare
 from coach.model.content import LINK, POST_KINDS, QUESTION, kind_shares
+from coach.model.exposure import kind_reach
+from coach.model.reshare import like_chance
 from coach.scenario import Scenario
 
 __all__ = ["POST_KINDS", "kind_reach", "kind_shares", "like_chance", "link_repost_log_ratio", "per_post", "per_seen"]
-
-
-def kind_reach(platform) -> np.ndarray:
-    """Followers reached by a post of each kind relative to a plain post.
-
-    The engine: ``reach = platform.link_reach if kind == LINK else 1.0`` (inline in
-    ``ReplicateBatch.post``). Proposed for ``coach.model.exposure`` as ``kind_reach(platform)``.
-    """
-    reach = np.ones(len(POST_KINDS))
-    reach[LINK] = platform.link_reach
-    return reach
-
-
-def like_chance(p) -> float:
-    """Chance a follower who sees a post likes it, at full engagement, for every kind.
-
-    The engine: ``expected_likes += like_probability x engagement`` (inline in
-    ``ReplicateBatch.post``). Proposed for ``coach.model.reshare`` as ``like_chance(p)``.
-    """
-    return float(p.like_probability)
 
 
 def seen_weights(scenario: Scenario) -> np.ndarray:

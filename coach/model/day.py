@@ -81,6 +81,7 @@ class ReplicateBatch:
         self.value = content.value_table(p, link_app, self.chat_app)
         self.reshare_p = reshare.reshare_table(p, link_app)
         self.reshare_max = self.reshare_p.max(axis=1)  # highest chance per kind (engagement <= 1)
+        self.kind_reach = exposure.kind_reach(self.platform)
         chat_max = float(self.chat_app.max()) if len(self.chat_app) else 0.0
         # Highest reply chance (plain, question): reply_will and engagement are at most 1.
         self.reply_max = np.array([
@@ -291,7 +292,7 @@ class ReplicateBatch:
         felt = self.load.felt_posts_per_day(t)
         self.profile = self.profile_keep * self.profile + (1 - self.profile_keep) * self.value[kind]
         self.last_post = t
-        reach = self.platform.link_reach if kind == LINK else 1.0
+        reach = float(self.kind_reach[kind])
         p_see = self.visibility[int(t % HOURS)] * reach * feed
         nothing = np.empty(0, dtype=np.int64)
         if p_see <= 0 or not crowd.n.any():
@@ -314,7 +315,7 @@ class ReplicateBatch:
             scale = content.sat_scale(t, self.t_ref, p) / feed
             a["sat"][seen] += self.value[kind][segs] * F32(scale)
         likes = np.add.reduceat(engage, np.minimum(bounds[:-1], len(seen) - 1), dtype=np.float64)
-        self.expected_likes += p.like_probability * np.where(counts > 0, likes, 0.0)
+        self.expected_likes += reshare.like_chance(p) * np.where(counts > 0, likes, 0.0)
 
         # Reshares take the top of the fresh uniform, replies the bottom (both are rare, so
         # only the few who could at the highest chance are looked at).
@@ -502,7 +503,7 @@ class ReplicateBatch:
         shapes, scales = np.zeros((R, 3)), np.zeros((R, 3))
         shapes[:, 0], scales[:, 0] = discovery.gamma_terms(self.discovery_mean, p.discovery_dispersion)
         if mech.reshare:
-            reach = np.array([1.0, self.platform.link_reach])
+            reach = self.kind_reach[[0, LINK]]  # the two reach classes: plain posts, link posts
             shapes[:, 1:] = self.reshare_shape
             scales[:, 1:] = reshare.gamma_scales(p, self.platform.out_of_network * np.outer(self.room, reach))
         shapes[scales <= 0] = 0.0

@@ -23,6 +23,7 @@ import math
 
 import numpy as np
 
+from coach.model.content import LINK, POST_KINDS
 from coach.model.crowd import F32, Crowd
 
 FIELDS = ("attention",)
@@ -49,6 +50,14 @@ def visibility_by_hour(activity: np.ndarray, half_life_minutes: float) -> np.nda
     weights = np.diff(-np.exp(-rate * hours))  # share of impressions in each following hour
     vis = np.array([sum(activity[(h + j) % 24] * weights[j] for j in range(24)) for h in range(24)])
     return vis / vis.max()
+
+
+def kind_reach(platform) -> np.ndarray:
+    """Followers a post of each kind (plain, link, promotion, question) can reach, relative to
+    a plain post: the platform's ``link_reach`` for links (E:C1-C3), 1 otherwise."""
+    reach = np.ones(len(POST_KINDS))
+    reach[LINK] = platform.link_reach
+    return reach
 
 
 def feed_multiplier(earlier_in_refresh: float, feed_decay: float, feed_floor: float) -> float:

@@ -42,3 +42,8 @@ def reshare_table(p, link_appetite: np.ndarray) -> np.ndarray:
 def gamma_scales(p, reach: np.ndarray) -> np.ndarray:
     """Gamma scale of one reshare's prospects, for these reach multipliers (out of network x room x kind)."""
     return p.prospects_per_reshare * reach / p.reshare_dispersion
+
+
+def like_chance(p) -> float:
+    """Chance a follower who sees a post likes it at full engagement, the same for every kind."""
+    return float(p.like_probability)
