@@ -102,6 +102,10 @@ TINY_CONSTANTS = {
     "ignored_memory_days": 0.0001,
     "visibility_half_life_minutes": 5e-324,
     "discovery_dispersion": 1e-308,
+    # Added by the engine rewrite with open bounds (gt=0); a memory shorter than the daily
+    # update and an engagement below what fatigue leaves are not accounts, they are typos.
+    "typical_engagement": 1e-300,
+    "activity_memory_days": 0.001,
 }
 
 
@@ -125,10 +129,8 @@ def test_tiny_model_constants_are_refused_with_their_lower_bound(name):
 
 def test_every_positive_model_constant_has_a_realistic_lower_bound():
     """No constant may be 'just above zero': the engine's exponentials overflow there."""
-    # Added by the engine rewrite with open bounds; their realistic lower bounds are still to set.
-    pending = {"typical_engagement", "activity_memory_days"}
     for name, info in ModelParams.model_fields.items():
-        if name == "mechanisms" or info.annotation is bool or name in pending:
+        if name == "mechanisms" or info.annotation is bool:
             continue
         strict = [m.gt for m in info.metadata if getattr(m, "gt", None) is not None]
         assert not strict, f"{name}: an open lower bound (gt) lets 5e-324 through; give it a realistic ge"
