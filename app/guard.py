@@ -54,12 +54,19 @@ def server_stopping() -> str | None:
     return None
 
 
-def guarded(job: Callable[[Callable[[], bool]], T], seconds: float | None = None) -> T:
+def guarded(
+    job: Callable[[Callable[[], bool]], T],
+    seconds: float | None = None,
+    *,
+    what: str = "The simulation",
+    instead: str = "Lower the runs, the horizon or the starting followers, or run these settings from the "
+    "command line (`coach run`).",
+) -> T:
     """Run ``job(should_stop)`` in the server's queue under a time and memory budget.
 
     ``seconds`` defaults to :data:`RUN_SECONDS`. Raises :class:`RunCancelled` with a sentence
-    for the page when the budget runs out, and
-    :class:`coach.workqueue.Busy` when the queue is full.
+    for the page when the budget runs out (``what`` was stopped …, then ``instead``: what to
+    do about it), and :class:`coach.workqueue.Busy` when the queue is full.
     """
     with workqueue.slot():
         limit = budget.Budget(RUN_SECONDS if seconds is None else seconds, RUN_EXTRA_BYTES, server_stopping)
@@ -69,7 +76,4 @@ def guarded(job: Callable[[Callable[[], bool]], T], seconds: float | None = None
             except (RunCancelled, CancelledError, BrokenProcessPool):
                 if limit.reason is None:
                     raise
-        raise RunCancelled(
-            f"The simulation was stopped: {limit.reason}. Nothing was kept. Lower the runs, the horizon or the "
-            "starting followers, or run these settings from the command line (`coach run`)."
-        )
+        raise RunCancelled(f"{what} was stopped: {limit.reason}. Nothing was kept. {instead}")

@@ -612,3 +612,38 @@ def test_sweep_values_are_as_strict_as_set(capsys):
     assert main(["sweep", "steady_professional", "--vary", "habits.posts_per_day=1," + "9" * 5000]) == 1
     err = capsys.readouterr().err
     assert "--vary habits.posts_per_day" in err and "5,000 characters" in err and "Traceback" not in err
+
+
+# --------------------------------------------------------------------------------------
+# The coach under a budget (issue 10: advise had no running time budget)
+# --------------------------------------------------------------------------------------
+
+SMALL = "version: 1\ndays: 8\nreplicates: 2\naudience: {followers: 50, prospects_per_day: 10}\n"
+
+
+def test_the_coach_stops_when_its_budget_runs_out():
+    from coach.advisor import advise
+
+    asked = []
+
+    def stop_after_the_baseline() -> bool:  # the first batch (the current habits) runs, then the budget is spent
+        asked.append(1)
+        return len(asked) > 1
+
+    with pytest.raises(RunCancelled):
+        advise(parse_scenario(SMALL), replicates=2, should_stop=stop_after_the_baseline)
+    assert len(asked) >= 2, "the coach asked its budget again after the first batch"
+
+
+def test_the_coach_tab_says_when_its_budget_ran_out(monkeypatch, fresh_cache):
+    monkeypatch.setattr("app.coaching.COACH_RUN_SECONDS", 0.0)
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    at.query_params["scenario"] = _link(SMALL)
+    at.run()
+    at.session_state["tab"] = "Coach"
+    at.run()
+    at.button(key="coach_me").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    warnings = "\n".join(re.sub(r"\\(.)", r"\1", w.value) for w in at.warning)
+    assert "The coach was stopped" in warnings and "budget of" in warnings and "coach advise" in warnings
+    assert "advice" not in at.session_state, "nothing half-done is kept"
