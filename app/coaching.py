@@ -6,7 +6,7 @@ from dataclasses import replace
 
 import streamlit as st
 
-from app.guard import APP_LIMITS, guarded
+from app.guard import APP_LIMITS, COACH_RUN_SECONDS, guarded
 from app.state import HABIT_LABELS, MAX_SECONDS, keep, on_apply, png_download, remember
 from app.text import safe
 from coach import Scenario, plots, worker_count, workqueue
@@ -18,10 +18,7 @@ from coach.engine import RunCancelled
 COACH_CANDIDATES = 40
 # The coach is refused when that estimate (seconds, on all cores) exceeds this: it is pressed
 # on purpose and shows its progress, so it may take longer than one simulation (MAX_SECONDS).
-COACH_MAX_SECONDS = 15 * MAX_SECONDS
-# Once it runs, the coach is stopped after this long (seconds; twice what is accepted up front,
-# since the estimate is within about 2x): it holds the server's one simulation slot meanwhile.
-COACH_RUN_SECONDS = 2 * COACH_MAX_SECONDS
+COACH_MAX_SECONDS = 15 * MAX_SECONDS  # once it runs, app.guard.COACH_RUN_SECONDS stops it
 
 
 CONVERSATION_HABITS = ("reply_rate", "outreach_per_day")

@@ -215,6 +215,9 @@ def participant_page(store: Any, code: str) -> None:
 
 
 def _submit(store: Any, code: str, habits: dict[str, Any], guess: float | None, shown_problem: str | None) -> None:
+    from app.guard import workshop_run
+    from coach.engine import RunCancelled
+    from coach.workqueue import Busy
     from coach.workshop import rooms
     from coach.workshop.store import RoomError
 
@@ -229,10 +232,13 @@ def _submit(store: Any, code: str, habits: dict[str, Any], guess: float | None, 
                 st.error(st.session_state["ws_problem"])
             return
     try:
-        with st.spinner("Simulating your habits…"):
-            rooms.submit(store, code, me.token, habits, guess)
+        with st.spinner("Simulating your habits…"):  # in the server's queue, under its budget
+            rooms.submit(store, code, me.token, habits, guess, run=workshop_run)
     except RoomError as exc:
         st.error(str(exc))
+        return
+    except (RunCancelled, Busy) as exc:  # submitted, not simulated: the status says "being simulated"
+        st.warning(str(exc))
         return
     st.session_state.pop("ws_problem", None)
 
@@ -290,5 +296,13 @@ def _status(store: Any, code: str) -> None:
         + "; ".join(f"{REASON_WORDS[r]} ({summary['unfollows_by_reason'][r]['median']:,.0f})" for r in top)
     )
     if room.coach_revealed:
-        answer = coach_answer(store, room)
+        from app.guard import workshop_coach_run
+        from coach.engine import RunCancelled
+        from coach.workqueue import Busy
+
+        try:  # stored by the facilitator's page by now; computed here only on another server
+            answer = coach_answer(store, room, workshop_coach_run)
+        except (RunCancelled, Busy) as exc:
+            st.warning(str(exc))
+            return
         st.text("The coach's answer: " + (" ".join(answer["text"]) or answer["message"]))

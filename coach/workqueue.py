@@ -9,6 +9,12 @@ second session waits for the first one's result, tests/test_hostile.py checks it
 ``QUEUE_WAIT_SECONDS``; more than ``MAX_WAITING`` waiting jobs are refused at once with
 :class:`Busy`, so a flood of requests cannot pile up unbounded work.
 
+Searches nobody watches run in a second lane, ``background`` (:data:`BACKGROUND_SLOTS`
+of them): the workshop's coach prepares its answer while the class discusses and may take
+minutes; in the pages' lane it would make every participant's submission wait that long
+(and give up after ``QUEUE_WAIT_SECONDS``). So at most ``SLOTS + BACKGROUND_SLOTS`` jobs
+run at once, and a person waiting for a page never queues behind a background search.
+
 Pure Python, no streamlit: the CLI never needs it, a server with many sessions does.
 """
 
@@ -20,43 +26,54 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 SLOTS = 1  # simulations at a time per server process: one ensemble fills both cores (pool)
-MAX_WAITING = 40  # jobs allowed to wait for a slot; more are refused (Busy)
+BACKGROUND_SLOTS = 1  # background searches at a time (the workshop coach's answer), beside SLOTS
+MAX_WAITING = 40  # jobs allowed to wait for a slot in a lane; more are refused (Busy)
 QUEUE_WAIT_SECONDS = 120.0  # the longest a job waits for its turn, seconds
 
-_slots = threading.BoundedSemaphore(SLOTS)
+
+class _Lane:
+    def __init__(self, slots: int):
+        self.slots = threading.BoundedSemaphore(slots)
+        self.waiting = 0
+        self.running = 0
+
+
 _state = threading.Lock()
-_waiting = 0
-_running = 0
+_lanes = {"pages": _Lane(SLOTS), "background": _Lane(BACKGROUND_SLOTS)}
 
 
 class Busy(RuntimeError):
     """The server has too much queued work; the message says so in plain words."""
 
 
-def load() -> tuple[int, int]:
-    """(running, waiting) jobs right now."""
+def load(lane: str = "pages") -> tuple[int, int]:
+    """(running, waiting) jobs of a lane (``pages`` or ``background``) right now."""
     with _state:
-        return _running, _waiting
+        return _lanes[lane].running, _lanes[lane].waiting
 
 
 @contextmanager
-def slot(poll: Callable[[], None] | None = None, wait_seconds: float = QUEUE_WAIT_SECONDS) -> Iterator[None]:
+def slot(
+    poll: Callable[[], None] | None = None, wait_seconds: float = QUEUE_WAIT_SECONDS, *, background: bool = False
+) -> Iterator[None]:
     """Hold one of the server's simulation slots for the block.
 
     ``poll`` is called about every 0.1 s while waiting (Streamlit passes a check that
     raises when the person moved a slider meanwhile, so stale requests leave the queue).
+    ``background``: a search nobody waits for, in its own lane (see the module's text).
     """
-    global _waiting, _running
+    lane = _lanes["background" if background else "pages"]
     with _state:
-        if _waiting >= MAX_WAITING:
+        if lane.waiting >= MAX_WAITING:
             raise Busy(
-                f"The server is busy: {_running} simulation(s) running and {_waiting} waiting. Try again in a minute."
+                f"The server is busy: {lane.running} simulation(s) running and {lane.waiting} waiting. "
+                "Try again in a minute."
             )
-        _waiting += 1
+        lane.waiting += 1
     acquired = False
     try:
         deadline = time.monotonic() + wait_seconds
-        while not (acquired := _slots.acquire(timeout=0.1)):
+        while not (acquired := lane.slots.acquire(timeout=0.1)):
             if poll is not None:
                 poll()
             if time.monotonic() > deadline:
@@ -66,12 +83,12 @@ def slot(poll: Callable[[], None] | None = None, wait_seconds: float = QUEUE_WAI
                 )
     finally:
         with _state:
-            _waiting -= 1
+            lane.waiting -= 1
             if acquired:
-                _running += 1
+                lane.running += 1
     try:
         yield
     finally:
         with _state:
-            _running -= 1
-        _slots.release()
+            lane.running -= 1
+        lane.slots.release()

@@ -647,3 +647,94 @@ def test_the_coach_tab_says_when_its_budget_ran_out(monkeypatch, fresh_cache):
     warnings = "\n".join(re.sub(r"\\(.)", r"\1", w.value) for w in at.warning)
     assert "The coach was stopped" in warnings and "budget of" in warnings and "coach advise" in warnings
     assert "advice" not in at.session_state, "nothing half-done is kept"
+
+
+# --------------------------------------------------------------------------------------
+# Workshop pages: the same queue and budget as the other tabs
+# --------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def workshop_room(tmp_path, monkeypatch):
+    from coach.cli.workshop import open_room
+    from coach.workshop import Store
+    from tests.workshop_fixtures import write_exercise
+
+    st.cache_data.clear()
+    monkeypatch.setenv("COACH_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("COACH_DB", f"sqlite:///{tmp_path / 'app.db'}")
+    store = Store()
+    opened, _ = open_room(store, str(write_exercise(tmp_path)))
+    return store, opened
+
+
+def test_a_workshop_submission_waits_in_the_servers_queue(workshop_room):
+    from app.guard import workshop_coach_run, workshop_run
+    from coach.workshop import rooms
+
+    store, opened = workshop_room
+    room = store.room(opened.code)
+    release, held = threading.Event(), threading.Event()
+
+    def another_page() -> None:  # another session's simulation holds the pages' slot
+        with workqueue.slot():
+            held.set()
+            release.wait(30)
+
+    other = threading.Thread(target=another_page)
+    other.start()
+    held.wait(10)
+    results = []
+    waiting = threading.Thread(target=lambda: results.append(rooms.baseline(store, room, workshop_run)))
+    waiting.start()
+    try:
+        for _ in range(200):
+            if workqueue.load() == (1, 1):
+                break
+            release.wait(0.05)
+        assert workqueue.load() == (1, 1), "the round's baseline queues behind the other page"
+        assert not results
+        # A background search (the workshop coach) has its own lane: it does not wait for pages.
+        assert workshop_coach_run(lambda stop: workqueue.load("background")) == (1, 0)
+    finally:
+        release.set()
+        other.join()
+        waiting.join()
+    assert results and results[0]["summary"]["followers_end"]["median"] >= 0
+    assert workqueue.load() == (0, 0) == workqueue.load("background")
+
+
+def test_a_workshop_simulation_over_its_budget_is_a_message_and_keeps_nothing(workshop_room, monkeypatch):
+    store, opened = workshop_room
+    monkeypatch.setattr("app.guard.RUN_SECONDS", 0.0)
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    at.query_params["room"] = opened.code
+    at.run()
+    at.text_input(key="ws_name").input("Ana").run()
+    at.button(key="ws_submit").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    warnings = "\n".join(w.value for w in at.warning)
+    assert "The simulation was stopped" in warnings and "budget of" in warnings, warnings
+    (submission,) = store.latest_submissions(opened.code)  # recorded: the facilitator sees it
+    assert store.get_result(submission.result_key) is None, "nothing half-done is stored"
+
+
+def test_the_workshop_coach_runs_under_its_budget(workshop_room):
+    from coach.workshop import rooms
+
+    store, opened = workshop_room
+    room = store.room(opened.code)
+    asked = []
+
+    def spent(job):
+        def stop() -> bool:
+            asked.append(1)
+            return True
+
+        return job(stop)
+
+    with pytest.raises(RunCancelled):
+        rooms.coach_answer(store, room, spent)
+    assert asked, "the search asked its budget"
+    key = rooms._coach_key(*rooms.round_of(room))
+    assert store.get_result(key) is None
