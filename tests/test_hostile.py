@@ -175,7 +175,7 @@ def test_an_engine_fault_is_a_message_at_the_cli(monkeypatch, capsys):
     def broken(*args, **kwargs):
         raise ZeroDivisionError("float division by zero")
 
-    monkeypatch.setattr("coach.cli.run.run_many", broken)
+    monkeypatch.setattr("coach.cli.run.run_with_days", broken)
     assert main(["run", "steady_professional", "--replicates", "1", "--days", "2"]) == 1
     err = capsys.readouterr().err
     assert "ZeroDivisionError" in err and "report" in err and "Traceback" not in err
@@ -738,3 +738,77 @@ def test_the_workshop_coach_runs_under_its_budget(workshop_room):
     assert asked, "the search asked its budget"
     key = rooms._coach_key(*rooms.round_of(room))
     assert store.get_result(key) is None
+
+
+# --------------------------------------------------------------------------------------
+# The command line: the estimate up front, then progress per simulated day
+# --------------------------------------------------------------------------------------
+
+
+def test_the_cli_reports_progress_per_simulated_day(monkeypatch, capsys):
+    from coach.cli import common
+
+    monkeypatch.setattr(common, "PROGRESS_AFTER_SECONDS", 0.0)  # a tiny run: show it all the same
+    monkeypatch.setattr(common, "PROGRESS_LINE_SECONDS", 0.0)  # not a terminal: a line per update
+    assert main(["run", "steady_professional", "--days", "6", "--replicates", "2", "--format", "json"]) == 0
+    captured = capsys.readouterr()
+    assert '"replicates": 2' in captured.out
+    lines = captured.err.splitlines()
+    days = [int(m.group(1)) for line in lines if (m := re.search(r"day (\d) of 6 · 0/2 runs", line))]
+    assert days == [1, 2, 3, 4, 5, 6], captured.err  # each day, before any run finished
+    assert lines[-1].startswith("coach: [####") and "2/2 runs" in lines[-1] and "\r" not in captured.err
+
+
+def test_the_cli_is_quiet_when_asked(monkeypatch, capsys):
+    from coach.cli import common
+
+    monkeypatch.setattr(common, "PROGRESS_AFTER_SECONDS", 0.0)
+    monkeypatch.setattr(common, "PROGRESS_LINE_SECONDS", 0.0)
+    monkeypatch.setattr(common, "ANNOUNCE_ABOVE_SECONDS", 0.0)  # the estimate would be printed too
+    assert main(["run", "steady_professional", "--days", "3", "--replicates", "2", "--quiet"]) == 0
+    assert capsys.readouterr().err == ""
+    assert main(["run", "steady_professional", "--days", "3", "--replicates", "2"]) == 0
+    err = capsys.readouterr().err
+    assert err.startswith("coach: 2 runs, expected to take about") and "day 3 of 3" in err
+
+
+def test_the_terminal_bar_is_redrawn_in_place():
+    import io
+
+    from coach.cli.common import ProgressBar
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    screen = Terminal()
+    bar = ProgressBar(screen, after_seconds=0.0)
+    bar.runs, bar.horizon = (0, 1), 90
+    bar.day(45, 90)
+    assert screen.getvalue().startswith("\r[###############...............] day 45 of 90 · 0/1 runs · 0 s")
+    bar(1, 1)
+    assert screen.getvalue().endswith("\n") and "1/1 runs" in screen.getvalue().rsplit("\r", 1)[1]
+
+
+@pytest.mark.skipif(experiments.worker_count() < 2, reason="the pool needs two cores")
+def test_pooled_runs_report_their_days_from_the_workers():
+    import io
+
+    from coach.cli.common import ProgressBar
+    from coach.cli.daily import run_with_days
+
+    # Two runs of 600,000 followers, one per worker: about a second each, ~25 ms a day.
+    scenario = parse_scenario("version: 1\ndays: 20\nreplicates: 2\naudience: {followers: 600000}\n")
+    seen: list[tuple[tuple[int, int], tuple[int, int]]] = []
+
+    class Recording(ProgressBar):
+        def day(self, done: int, total: int) -> None:
+            super().day(done, total)
+            seen.append((self.runs, self.days))
+
+    bar = Recording(io.StringIO(), after_seconds=0.0)
+    (pooled,) = run_with_days([scenario], 2, 5, bar, parallel=True)
+    assert any(runs == (0, 2) and 0 < days < total for runs, (days, total) in seen), seen[:10]
+    assert seen[-1] == ((2, 2), (40, 40))  # two runs of 20 days
+    (serial,) = experiments.run_batch([scenario], 2, 5, parallel=False)
+    assert pooled.summary() == serial.summary(), "progress does not change the runs"
