@@ -812,3 +812,44 @@ def test_pooled_runs_report_their_days_from_the_workers():
     assert seen[-1] == ((2, 2), (40, 40))  # two runs of 20 days
     (serial,) = experiments.run_batch([scenario], 2, 5, parallel=False)
     assert pooled.summary() == serial.summary(), "progress does not change the runs"
+
+
+def test_the_work_queue_serves_jobs_in_the_order_they_asked():
+    order: list[int] = []
+    release = threading.Event()
+
+    def first() -> None:
+        with workqueue.slot():
+            release.wait(30)
+
+    def job(n: int) -> None:
+        with workqueue.slot():
+            order.append(n)
+
+    def leaver() -> None:  # a person who moved a slider meanwhile: leaves the queue
+        def moved() -> None:
+            raise KeyboardInterrupt  # Streamlit raises its own exception here
+
+        try:
+            with workqueue.slot(poll=moved):
+                order.append(-1)
+        except KeyboardInterrupt:
+            pass
+
+    threads = [threading.Thread(target=first)]
+    threads[0].start()
+    for _ in range(200):
+        if workqueue.load() == (1, 0):
+            break
+        release.wait(0.02)
+    for n in range(6):  # each one queued before the next asks
+        threads.append(threading.Thread(target=leaver if n == 2 else job, args=() if n == 2 else (n,)))
+        threads[-1].start()
+        for _ in range(200):
+            if workqueue.load()[1] == n + 1 or (n > 2 and workqueue.load()[1] == n):
+                break
+            release.wait(0.02)
+    release.set()
+    for t in threads:
+        t.join(30)
+    assert order == [0, 1, 3, 4, 5] and workqueue.load() == (0, 0)
