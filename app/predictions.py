@@ -6,8 +6,9 @@ from typing import Any
 
 import streamlit as st
 
-from app import chartcache
+from app import chartcache, prefetch
 from app.layout import escape_markdown
+from app.sidebar import POSTS_GRID
 from app.state import HABIT_LABELS, png_download, reference_words, refusal, simulate, slug, with_run_settings
 from app.text import safe
 from coach import CHANNEL_WORDS, CHANNELS, REASON_WORDS, REASONS, Scenario, __version__, paired_differences, plots
@@ -250,6 +251,10 @@ def predictions_tab(current: Scenario | None, problems: list[str]) -> None:
         d4, "Unfollows chart (PNG)", reasons, f"{stem}-unfollows.png", "dl_png_reasons", context, width="stretch"
     )
     st.caption("The page address holds these settings: copy it to share exactly this view.")
+    # Last, once the page is drawn: simulate the next step of the slider being nudged.
+    steps = prefetch.ahead_of(ss.get("look_ahead_from"), current, POSTS_GRID)
+    ss["look_ahead_from"] = current
+    prefetch.look_ahead(*(s for s in steps if refusal(s) is None))
 
 
 def export_context(current: Scenario, kind: str, name: str, changed: bool) -> list[str]:

@@ -7,12 +7,17 @@ from the key press until the texts of ``[data-testid="stMetricValue"]`` change a
 is idle again. Prints each nudge and the median; asserts nothing. The server is stopped by
 its PID at the end.
 
-    python benchmarks/bench_browser.py [--nudges 7]
+``--pause`` waits that many seconds after each answer before the next nudge, as a person
+reading the new numbers does; the app uses that time to simulate the next step of the
+slider (app/prefetch.py). With ``--pause 0`` nudges follow each other at once.
+
+    python benchmarks/bench_browser.py [--nudges 7] [--pause 1.0]
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
 import statistics
 import sys
@@ -31,6 +36,9 @@ IDLE_JS = """() => document.querySelector('[data-testid="stApp"]')?.getAttribute
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--nudges", type=int, default=7, help="one-step slider nudges to time")
+    parser.add_argument(
+        "--pause", type=float, default=1.0, help="seconds spent reading each answer before the next nudge"
+    )
     args = parser.parse_args()
     from playwright.sync_api import sync_playwright
 
@@ -49,6 +57,7 @@ def main() -> None:
             slider = page.get_by_role("slider", name="Posts per day")
             times = []
             for i in range(args.nudges):
+                time.sleep(args.pause)  # reading the numbers (a benchmark, not a test: no assertion waits on it)
                 before = page.evaluate(METRICS_JS)
                 slider.focus()
                 t = time.perf_counter()
@@ -60,7 +69,10 @@ def main() -> None:
                 print(
                     f"nudge {i + 1}: new figures after {changed * 1e3:6.0f} ms (idle after {(time.perf_counter() - t) * 1e3:6.0f} ms)"
                 )
-            print(f"median key press to new figures: {statistics.median(times) * 1e3:.0f} ms over {len(times)} nudges")
+            print(
+                f"median key press to new figures: {statistics.median(times) * 1e3:.0f} ms over {len(times)} nudges "
+                f"({args.pause:g} s reading between nudges; load average {os.getloadavg()[0]:.1f})"
+            )
             browser.close()
 
 

@@ -28,8 +28,7 @@ import numpy as np
 STREAMS = (
     "crowd",  # traits of the starting followers
     "exposure",  # who sees each post (and, from the same uniform, who replies or reshares)
-    "prospects",  # the day's prospects by channel and likes, then their decisions and traits
-    "unfollow",  # reasons drawn for unfollows
+    "prospects",  # the day's prospects and likes, then their decisions and traits
 )
 """Per-replicate streams (the crowd's reactions). Few on purpose: re-aligning a stream to a
 new day costs about a microsecond and a half, paid per replicate, stream and day; the

@@ -234,9 +234,12 @@ def test_reshare_discovery_and_the_follow_decision():
     table = reshare.reshare_table(P, np.array([0.0, 1.0]))
     assert table[0].tolist() == pytest.approx([P.reshare_probability] * 2)
     assert table[1, 1] == pytest.approx(P.reshare_probability * P.link_reshare_boost)
+    # The day's discovery prospects are Poisson(Gamma(shape, scale)): mean kept, over-dispersed (E:B6).
+    shape, scale = discovery.gamma_terms(np.array([30.0, 0.0]), P.discovery_dispersion)
+    assert shape[1] == 0 and shape[0] * scale[0] == pytest.approx(30.0)
     rng = np.random.default_rng(1)
-    counts = [reshare.prospects(rng, [3.0, 0.0], [10.0, 5.0]) for _ in range(2000)]
-    assert 25 < np.mean(counts) < 35 and np.var(counts) > 3 * np.mean(counts)  # over-dispersed (E:B6)
+    counts = rng.poisson(rng.standard_gamma(np.full(4000, shape[0])) * scale[0])
+    assert 27 < np.mean(counts) < 33 and np.var(counts) > 2 * np.mean(counts)
     busy, quiet = discovery.discovery_mean(50, 6.0, np.ones(1), P), discovery.discovery_mean(50, 0.0, np.ones(1), P)
     assert quiet[0] == pytest.approx(50 * (1 - P.discovery_activity_weight)) and busy[0] > 50
     one = np.ones(1)

@@ -35,9 +35,8 @@ def age_ties(tie_start: np.ndarray, churn: np.ndarray, churn_now: np.ndarray, be
     """Ties that stopped being new between hours ``before`` and ``now`` drop to the base churn.
 
     ``before`` and ``now`` are the new-tie cutoffs (hour - new_tie_days x 24) at the last
-    and at this close: ties that started in between just aged. One replicate's row, sorted
-    by tie start (join order), so they are one stretch found by binary search.
+    and at this close: ties that started in between just aged. Flat arrays of every
+    replicate at once (spare cells have churn 0, so touching them changes nothing).
     """
-    lo, hi = np.searchsorted(tie_start, (before, now), side="right")
-    if hi > lo:
-        churn_now[lo:hi] = churn[lo:hi]
+    aged = np.flatnonzero((tie_start > before) & (tie_start <= now))
+    churn_now[aged] = churn[aged]

@@ -21,10 +21,13 @@ Which module owns which field: ``tolerance`` and ``fatigue`` (:mod:`coach.model.
 ``sat`` (:mod:`coach.model.content`), ``chat``, ``reply_will``, ``ignored``, ``bonded_until``
 (:mod:`coach.model.conversation`), ``tie_start``, ``reciprocal``, ``churn``
 (:mod:`coach.model.churn`), ``attention`` (:mod:`coach.model.exposure`); ``budget`` and
-``spent`` are the competing-hazards clock of the day's close (:mod:`coach.model.day`).
+``spent`` are the competing-hazards clock of the day's close and ``reason_u`` the draw of the
+reason a leaver gives (:mod:`coach.model.day`).
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -50,9 +53,22 @@ FIELDS: dict[str, type] = {
     "churn_now": F32,  # today's churn hazard per day: churn, times new_tie_ratio while the tie is new
     "budget": F32,  # Exp(1) hazard budget: the follower leaves when `spent` reaches it
     "spent": F32,  # cumulative unfollow hazard
+    "reason_u": F32,  # uniform on [0, 1) that draws the reason when this follower leaves (once)
 }
 SPARE = {"uid": SPARE_UID, "budget": np.inf}  # values of spare cells; every other field is 0
 RETIRED_ZERO = ("attention", "chat", "sat", "ignored", "churn", "churn_now", "reply_will", "bonded_until", "fatigue")
+
+
+@dataclass(frozen=True)
+class Marked:
+    """Some followers, remembered by key (stable) and by cell (valid while ``moves`` holds)."""
+
+    keys: np.ndarray
+    cells: np.ndarray
+    moves: int
+
+    def __len__(self) -> int:
+        return len(self.keys)
 
 
 class Crowd:
@@ -68,6 +84,7 @@ class Crowd:
         self.n = np.zeros(self.R, dtype=np.int64)  # cells in use per replicate (live + retired)
         self.retired = np.zeros(self.R, dtype=np.int64)  # retired cells not yet compacted away
         self.next_uid = np.zeros(self.R, dtype=np.int64)
+        self.moves = 0  # times cells moved (compaction, growth): a stored cell index is valid while it holds
         self._keys: np.ndarray | None = None
 
     # -- views -----------------------------------------------------------------------------
@@ -103,6 +120,21 @@ class Crowd:
     def key_of(self, cells: np.ndarray) -> np.ndarray:
         """Keys of these flat cells, stable across compaction (see :meth:`locate`)."""
         return self.arrays["uid"][cells] + self.replicate_of(cells) * UID_STRIDE
+
+    def mark(self, cells: np.ndarray) -> Marked:
+        """Remember these followers, to find them again later with :meth:`find`."""
+        return Marked(self.key_of(cells), cells, self.moves)
+
+    def find(self, marked: Marked) -> tuple[np.ndarray, np.ndarray]:
+        """Cells of the marked followers still following, and a mask over them of those found.
+
+        While no cell has moved since they were marked, their cells are still theirs (new
+        followers take spare cells, leavers are retired in place): no search is needed.
+        """
+        if marked.moves != self.moves:
+            return self.locate(marked.keys)
+        found = np.isfinite(self.arrays["budget"][marked.cells])
+        return marked.cells[found], found
 
     def locate(self, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Cells of the keyed followers still following, and a mask over ``keys`` of those found."""
@@ -149,6 +181,7 @@ class Crowd:
             self.arrays[name] = new.reshape(-1)
         self.C = capacity
         self.row_starts = np.arange(self.R + 1) * self.C
+        self.moves += 1
         self._keys = None
 
     def retire(self, cells: np.ndarray) -> None:
@@ -173,6 +206,7 @@ class Crowd:
             cells[k:] = SPARE.get(name, 0)
         self.n[b] = k
         self.retired[b] = 0
+        self.moves += 1
         self._keys = None
 
     def rebase(self, factors: dict[str, float]) -> None:

@@ -18,7 +18,7 @@ import numpy as np
 
 from coach.model import churn, content, conversation, discovery, exposure, fatigue, neglect, outreach, reshare
 from coach.model.content import LINK, QUESTION
-from coach.model.crowd import F32, Crowd
+from coach.model.crowd import F32, Crowd, Marked
 from coach.results import CHANNELS, REASONS, Results
 from coach.rng import Streams, Timeline
 from coach.scenario import Habits, Scenario
@@ -27,7 +27,8 @@ HOURS = 24.0  # the SimPy clock unit is the hour
 REASON_CHURN = REASONS.index("churn")
 RESHARE, CONVERSATION, OUTREACH, DISCOVERY = (CHANNELS.index(c) for c in CHANNELS)
 PROSPECT_CHUNK = 1 << 18  # prospects drawn and decided at once (about 24 MB of working arrays)
-PROSPECT_UNIFORMS = 8  # per prospect: segment, extra exposures, target followed, follow, follow-back, 3 for traits
+PROSPECT_UNIFORMS = 10  # per prospect: segment, extra exposures, target followed, follow, follow-back,
+# 3 for traits, the channel it came by, the reason it would give for leaving
 
 
 def _normal_and_exponential(u: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -122,7 +123,13 @@ class ReplicateBatch:
         return rng.standard_normal(k), rng.exponential(1.0, k)
 
     def _new_follower_fields(
-        self, segments: np.ndarray, hour: float, reciprocal: np.ndarray, noise: np.ndarray, budget: np.ndarray
+        self,
+        segments: np.ndarray,
+        hour: float,
+        reciprocal: np.ndarray,
+        noise: np.ndarray,
+        budget: np.ndarray,
+        reason_u: np.ndarray,
     ) -> dict:
         p, tr, k = self.params, self.traits, len(segments)
         tolerance = tr["tolerance"][segments] * np.exp(p.tolerance_spread * noise).astype(F32)
@@ -138,6 +145,7 @@ class ReplicateBatch:
             "churn": base,
             "churn_now": base * F32(p.new_tie_ratio),
             "budget": budget,
+            "reason_u": reason_u,
         }
 
     def _seed_followers(self, count: int) -> None:
@@ -147,7 +155,8 @@ class ReplicateBatch:
             rng = self.streams[b]["crowd"]
             segments = rng.choice(self.n_seg, size=count, p=shares / shares.sum()).astype(np.int8)
             reciprocal = rng.random(count) < self.habits.follow_back_rate
-            fields = self._new_follower_fields(segments, 0.0, reciprocal, *self._trait_draws(rng, count))
+            noise, budget = self._trait_draws(rng, count)
+            fields = self._new_follower_fields(segments, 0.0, reciprocal, noise, budget, rng.random(count, dtype=F32))
             # Starting ties are of mixed age: exponential around the mean age (assumed). Sorted
             # oldest first, so tie starts never decrease along a row (later followers join at
             # the end): the ties still new at any time are a suffix.
@@ -267,7 +276,8 @@ class ReplicateBatch:
     def post(self, j: int, t: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """The day's ``j``-th post at hour ``t``, offered to every replicate's crowd.
 
-        Returns the repliers' keys, their replicates and whether the account will answer them.
+        Returns the repliers (:class:`~coach.model.crowd.Marked`), their replicates and whether
+        the account will answer them.
         """
         p, mech, crowd, day, d = self.params, self.mechanisms, self.crowd, self.day, self.daily
         kind = int(self.kinds[j])
@@ -324,9 +334,9 @@ class ReplicateBatch:
         rep_cells = crowd.replicate_of(cells)
         d["replies_received"][:, day] += np.bincount(rep_cells, minlength=R)
         answered = v[low][replied] / reply_p[replied] < F32(self.habits.reply_rate)
-        return crowd.key_of(cells), rep_cells, answered
+        return crowd.mark(cells), rep_cells, answered
 
-    def go_through_replies(self, keys: np.ndarray, rep: np.ndarray, answered: np.ndarray, t: float) -> None:
+    def go_through_replies(self, repliers: Marked, rep: np.ndarray, answered: np.ndarray, t: float) -> None:
         """The account goes through the replies to one post: answers some, skips the rest.
 
         Answered followers gain satisfaction and are bonded for weeks (E:A5), up to the
@@ -337,7 +347,7 @@ class ReplicateBatch:
         n_answered = np.bincount(rep[answered], minlength=R)
         d["replies_answered"][:, self.day] += n_answered
         d["replies_ignored"][:, self.day] += np.bincount(rep[~answered], minlength=R)
-        cells, found = crowd.locate(keys)
+        cells, found = crowd.find(repliers)
         if len(cells):
             a, scale = crowd.arrays, content.sat_scale(t, self.t_ref, p)
             yes, no = cells[answered[found]], cells[~answered[found]]
@@ -386,10 +396,7 @@ class ReplicateBatch:
             hazards: dict[str, tuple[np.ndarray | None, np.ndarray | float]] = {}
             if mech.churn:
                 cutoff = t - p.new_tie_days * HOURS
-                ties, base, now = crowd.grid("tie_start"), crowd.grid("churn"), crowd.grid("churn_now")
-                before = np.float32(self.tie_cutoff)
-                for b, n in enumerate(crowd.n.tolist()):
-                    churn.age_ties(ties[b, :n], base[b, :n], now[b, :n], before, np.float32(cutoff))
+                churn.age_ties(a["tie_start"], a["churn"], a["churn_now"], F32(self.tie_cutoff), F32(cutoff))
                 self.tie_cutoff = cutoff
                 total = a["fatigue"] + a["churn_now"] if mech.fatigue else a["churn_now"].copy()
             else:
@@ -410,7 +417,7 @@ class ReplicateBatch:
             if g:
                 total += F32(g)
             if self.bonds.until_max > t:
-                total[a["bonded_until"] > t] *= F32(p.bond_hazard_ratio)
+                np.multiply(total, F32(p.bond_hazard_ratio), out=total, where=a["bonded_until"] > t)
             a["spent"] += total
             leaving = np.flatnonzero(a["spent"] >= a["budget"])
             if len(leaving):
@@ -452,11 +459,8 @@ class ReplicateBatch:
             out[4] = a["churn_now"][cells]
         rep = self.crowd.replicate_of(cells)
         counts = np.bincount(rep, minlength=self.R)
-        draws = np.concatenate([
-            self.streams[b]["unfollow"].random(int(c), dtype=F32) for b, c in enumerate(counts.tolist()) if c
-        ])  # fmt: skip
         cum = np.cumsum(out, axis=0)
-        reason = np.minimum((cum < draws * cum[-1]).sum(axis=0), len(REASONS) - 1)
+        reason = np.minimum((cum < a["reason_u"][cells] * cum[-1]).sum(axis=0), len(REASONS) - 1)
         reason[cum[-1] <= 0] = REASON_CHURN
         by = np.bincount(rep * len(REASONS) + reason, minlength=self.R * len(REASONS)).reshape(self.R, len(REASONS))
         self.daily["unfollows"][:, day] += counts
@@ -480,42 +484,46 @@ class ReplicateBatch:
     def _decide_prospects(self, t: float) -> None:
         """Everyone who came across the account today looks at its profile; some follow.
 
-        A replicate's ``prospects`` stream draws in a fixed order: discovery, outreach
-        onlookers, conversation onlookers, reshare prospects, likes; then per piece of at
-        most :data:`PROSPECT_CHUNK` prospects one block of uniforms (:data:`PROSPECT_UNIFORMS`)
-        that decides everything about them: segment, extra exposures, whether an outreach
-        target is followed by the account, the follow decision, the follow-back, and the new
-        follower's tolerance and hazard budget. Pieces of several replicates
-        are decided together in one vectorised step; a huge count never allocates more.
+        A replicate's ``prospects`` stream draws in a fixed order: the day's gammas
+        (discovery, reshares by reach class), one Poisson draw of the prospects and one of
+        the likes; then per piece of at most :data:`PROSPECT_CHUNK` prospects one block of
+        uniforms (:data:`PROSPECT_UNIFORMS`) that decides everything about them: segment,
+        extra exposures, whether an outreach target is followed by the account, the follow
+        decision, the follow-back, the new follower's tolerance, hazard budget and reason
+        draw, and the channel it came by. Pieces of several replicates are decided
+        together in one vectorised step; a huge count never allocates more.
         """
         p, R, d, day, mech = self.params, self.R, self.daily, self.day, self.mechanisms
-        reach = np.array([1.0, self.platform.link_reach])
-        counts = np.zeros((R, len(CHANNELS)), dtype=np.int64)
         rngs = [s["prospects"] for s in self.streams]
-        disc = self.discovery_mean.tolist()
-        out_mean = self.outreach_mean.tolist()
-        conv_mean = self.conversation_mean.tolist()
-        likes = self.expected_likes.tolist()
-        shapes = self.reshare_shape.tolist() if mech.reshare else [[0.0, 0.0]] * R
-        # Mean prospects per reshare, by replicate and reach class (plain, link).
-        scales = reshare.gamma_scales(p, self.platform.out_of_network * np.outer(self.room, reach)).tolist()
-        dispersion = p.discovery_dispersion
-        for b, rng in enumerate(rngs):
-            c = counts[b]
-            if disc[b] > 0:
-                c[DISCOVERY] = discovery.discovery_count(rng, disc[b], dispersion)
-            if out_mean[b] > 0:
-                c[OUTREACH] = rng.poisson(out_mean[b])
-            if conv_mean[b] > 0:
-                c[CONVERSATION] = rng.poisson(conv_mean[b])
-            c[RESHARE] = reshare.prospects(rng, shapes[b], scales[b])
-            if likes[b] > 0:
-                d["likes"][b, day] = rng.poisson(likes[b])
-        # Rows of a replicate: outreach targets first, then each channel's other prospects
-        # in CHANNELS order.
-        n_targets = self.outreach_count
-        totals = n_targets + counts.sum(axis=1)
-        ends = n_targets + np.cumsum(counts, axis=1)
+        # Gammas first: the day's luck of the recommendations and of each reach class of
+        # reshares (plain posts, link posts). Given them, every channel's count is Poisson,
+        # and independent Poisson counts are one Poisson count whose prospects take each
+        # channel in proportion to its mean: one draw per replicate for all channels.
+        shapes, scales = np.zeros((R, 3)), np.zeros((R, 3))
+        shapes[:, 0], scales[:, 0] = discovery.gamma_terms(self.discovery_mean, p.discovery_dispersion)
+        if mech.reshare:
+            reach = np.array([1.0, self.platform.link_reach])
+            shapes[:, 1:] = self.reshare_shape
+            scales[:, 1:] = reshare.gamma_scales(p, self.platform.out_of_network * np.outer(self.room, reach))
+        shapes[scales <= 0] = 0.0
+        # Scalar draws: numpy's array-parameter path costs ten times a scalar call.
+        shape_rows = shapes.tolist()
+        gammas = np.array([
+            [rngs[b].standard_gamma(k) if k > 0 else 0.0 for k in shape_rows[b]] if any(shape_rows[b]) else [0.0] * 3
+            for b in range(R)
+        ])  # fmt: skip
+        means = np.zeros((R, len(CHANNELS)))
+        means[:, RESHARE] = (gammas[:, 1:] * scales[:, 1:]).sum(axis=1)
+        means[:, CONVERSATION] = self.conversation_mean
+        means[:, OUTREACH] = self.outreach_mean
+        means[:, DISCOVERY] = gammas[:, 0] * scales[:, 0]
+        lam = np.column_stack([means.sum(axis=1), self.expected_likes])
+        counts = np.array([[rngs[b].poisson(m) if m > 0 else 0 for m in row] for b, row in enumerate(lam.tolist())])
+        d["likes"][:, day] = counts[:, 1]
+        # Each prospect's channel: where its uniform falls among the channels' shares.
+        self.channel_cdf = np.cumsum(means, axis=1) / np.maximum(lam[:, :1], 1e-300)
+        # Rows of a replicate: outreach targets first, then the other prospects.
+        totals = self.outreach_count + counts[:, 0]
         pieces, rows = [], 0
         for b in np.flatnonzero(totals).tolist():
             for lo in range(0, int(totals[b]), PROSPECT_CHUNK):
@@ -523,22 +531,30 @@ class ReplicateBatch:
                 pieces.append((b, lo, hi))
                 rows += hi - lo
                 if rows >= PROSPECT_CHUNK:
-                    self._decide_pieces(pieces, rngs, ends, t)
+                    self._decide_pieces(pieces, rngs, t)
                     pieces, rows = [], 0
         if pieces:
-            self._decide_pieces(pieces, rngs, ends, t)
+            self._decide_pieces(pieces, rngs, t)
 
-    def _decide_pieces(self, pieces: list, rngs: list, ends: np.ndarray, t: float) -> None:
+    def _decide_pieces(self, pieces: list, rngs: list, t: float) -> None:
         p, R, d, day = self.params, self.R, self.daily, self.day
         posts = self.recent_posts
         extra_mean = p.extra_exposures_per_post * posts
         sizes = np.array([hi - lo for _, lo, hi in pieces])
-        u = np.concatenate([rngs[b].random((hi - lo, PROSPECT_UNIFORMS)) for b, lo, hi in pieces])
+        u = np.empty((int(sizes.sum()), PROSPECT_UNIFORMS))
+        at = 0
+        for b, lo, hi in pieces:
+            rngs[b].random(out=u[at : at + hi - lo])
+            at += hi - lo
         extra = discovery.extra_exposures(u[:, 1], extra_mean, p.max_extra_exposures)
         rep = np.repeat([b for b, _, _ in pieces], sizes)
         idx = np.arange(len(u)) - np.repeat(np.cumsum(sizes) - sizes - [lo for _, lo, _ in pieces], sizes)
         target = idx < self.outreach_count
-        channel = np.where(target, OUTREACH, (idx[:, None] >= ends[rep]).sum(axis=1))
+        # Rows of channel_cdf shifted by their replicate make one increasing table: one search.
+        table = (np.arange(R)[:, None] + self.channel_cdf).ravel()
+        other = np.searchsorted(table, rep + u[:, 8], side="right") - rep * len(CHANNELS)
+        other = np.minimum(other, len(CHANNELS) - 1)
+        channel = np.where(target, OUTREACH, other)
         followed = target & outreach.followed_targets(u[:, 2], p)
         segs = np.searchsorted(self.market_cdf, u[:, 0] * (1 - 1e-12)).astype(np.int8)
         answers = self.recent_answers[rep]
@@ -561,7 +577,8 @@ class ReplicateBatch:
         # New followers' random traits, from the same uniforms: a standard normal for the
         # tolerance (Box-Muller) and an Exp(1) hazard budget.
         noise, budget = _normal_and_exponential(u[follows, 5:8])
-        fields = self._new_follower_fields(new_segs, t, new_followed | back, noise, budget)
+        reason_u = u[follows, 9].astype(F32)
+        fields = self._new_follower_fields(new_segs, t, new_followed | back, noise, budget, reason_u)
         self.crowd.add(new_rep, fields)
 
     # -- results ---------------------------------------------------------------------------

@@ -34,12 +34,12 @@ def discovery_mean(prospects_per_day: float, recent_posts: float, room: np.ndarr
     return prospects_per_day * ((1 - w) + w * 2 * x / (x + ref)) * room
 
 
-def discovery_count(rng: np.random.Generator, mean: float, dispersion: float) -> int:
-    """Recommendation systems favour an account on some days more than others (E:B6):
-    Poisson(Gamma(dispersion, mean / dispersion)) prospects."""
-    if mean <= 0:
-        return 0
-    return int(rng.poisson(rng.gamma(dispersion, mean / dispersion)))
+def gamma_terms(mean: np.ndarray, dispersion: float) -> tuple[np.ndarray, np.ndarray]:
+    """Recommendation systems favour an account on some days more than others (E:B6): the
+    day's discovery prospects are Poisson(Gamma(shape, scale)) with these terms (shape 0 where
+    the mean is 0)."""
+    mean = np.asarray(mean, dtype=float)
+    return np.where(mean > 0, dispersion, 0.0), mean / dispersion
 
 
 def extra_exposures(u: np.ndarray, mean: float, most: int) -> np.ndarray:

@@ -10,8 +10,8 @@ A post at hour ``t`` is seen by a follower with probability
 author-diversity discount of a burst's later posts (1 on chronological feeds).
 
 One uniform per follower per post decides it. A replicate's uniforms for a whole day (or
-a chunk of its posts, for huge crowds) come from one call on its own ``exposure`` stream,
-drawn when the day starts: the crowd only changes at the day's close. They are stored
+a chunk of its posts, for huge crowds) come from its own ``exposure`` stream, one call per
+post, drawn when the day starts: the crowd only changes at the day's close. They are stored
 divided by attention (``w = u / attention``), so a post is one comparison ``w < p_see`` over
 every replicate's crowd at once, and ``w / p_see`` is a fresh uniform on [0, 1) for those
 who saw it — the engagement steps (reply, reshare, answered) read it instead of drawing again.
@@ -36,7 +36,6 @@ DEFAULT_ACTIVITY = (
 """Share of the audience online by local hour, peak = 1: weekday daytime peak (E:E9)."""
 
 BUFFER_CELLS = 1_000_000  # most uniforms drawn ahead per batch (4 MB): large crowds draw post by post, in cache
-TWO_32 = float(1 << 32)
 
 
 def visibility_by_hour(activity: np.ndarray, half_life_minutes: float) -> np.ndarray:
@@ -58,16 +57,24 @@ def feed_multiplier(earlier_in_refresh: float, feed_decay: float, feed_floor: fl
 
 
 class ExposureDraws:
-    """The day's exposure uniforms of a batch, over attention: ``(posts, crowd.span)``."""
+    """The day's exposure uniforms of a batch, over attention: ``(posts, crowd.span)``.
+
+    One buffer, kept from day to day and from chunk to chunk (a fresh multi-megabyte array
+    per chunk costs more in page faults than the draws themselves). It starts zeroed, and
+    everything ever written to it is >= 0, inf or nan, so a cell with attention 0 (spare or
+    retired: its scale is inf) reads inf or nan whatever the buffer held — never below a
+    chance, never seen — without being written.
+    """
 
     def __init__(self) -> None:
-        self.block = np.empty((0, 0), dtype=F32)
+        self.buffer = np.zeros(0, dtype=F32)
+        self.block = self.buffer.reshape(0, 0)
         self.first = 0  # index of the day's post held in block[0]
         self.posts = 0  # posts today
 
     def start_day(self, posts: int) -> None:
         self.posts, self.first = posts, 0
-        self.block = np.empty((0, 0), dtype=F32)
+        self.block = self.buffer[:0].reshape(0, 0)
 
     def for_post(self, j: int, crowd: Crowd, streams: list) -> np.ndarray:
         """The flat ``w = u / attention`` of the day's ``j``-th post (drawn in chunks)."""
@@ -76,24 +83,23 @@ class ExposureDraws:
         return self.block[j - self.first]
 
     def _draw(self, j: int, crowd: Crowd, streams: list) -> None:
-        R, C, span = crowd.R, crowd.C, crowd.span
+        C, span = crowd.C, crowd.span
         k = max(1, min(self.posts - j, BUFFER_CELLS // max(span, 1)))
-        block = np.empty((k, span), dtype=F32)
-        # w = u / attention with u = raw / 2^32. Spare and retired cells have attention 0, so
-        # w is inf or nan: never below a chance, never seen; a vanishing attention overflows
-        # to inf, which is right too.
+        if len(self.buffer) < k * span:
+            self.buffer = np.zeros(max(k * span, int(len(self.buffer) * 1.25)), dtype=F32)
+        block = self.buffer[: k * span].reshape(k, span)
+        for b, n in enumerate(crowd.n.tolist()):
+            if n:
+                # Each post's n uniforms in one call: the stream advances the same way
+                # however the day's posts are chunked.
+                generator, row = streams[b]["exposure"], b * C
+                for i in range(k):
+                    generator.random(dtype=F32, out=block[i, row : row + n])
+        # w = u / attention. Spare and retired cells have attention 0: their scale is inf,
+        # so w is inf or nan (never below a chance, never seen); a vanishing attention
+        # overflows to inf, which is right too.
         with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
-            scale = np.divide(F32(1 / TWO_32), crowd.arrays["attention"][:span], dtype=F32)
-            for b in range(R):
-                n = int(crowd.n[b])
-                row = b * C
-                block[:, row + n : min(row + C, span)] = np.inf  # spare cells never see
-                if n:
-                    # Whole 64-bit draws, two uniforms each: the stream advances by exactly
-                    # ceil(n / 2) per post, however the posts are chunked.
-                    half = (n + 1) // 2
-                    raw = streams[b]["exposure"].bit_generator.random_raw(k * half).view(np.uint32)
-                    np.multiply(raw.reshape(k, 2 * half)[:, :n], scale[row : row + n], out=block[:, row : row + n])
+            np.multiply(block, np.divide(F32(1), crowd.arrays["attention"][:span], dtype=F32), out=block)
         self.block = block
         self.first = j
 

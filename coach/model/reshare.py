@@ -42,12 +42,3 @@ def reshare_table(p, link_appetite: np.ndarray) -> np.ndarray:
 def gamma_scales(p, reach: np.ndarray) -> np.ndarray:
     """Gamma scale of one reshare's prospects, for these reach multipliers (out of network x room x kind)."""
     return p.prospects_per_reshare * reach / p.reshare_dispersion
-
-
-def prospects(rng: np.random.Generator, shapes: list[float], scales: list[float]) -> int:
-    """Prospects of the day's reshares: per reach class, Poisson(Gamma(summed shape, scale))."""
-    total = 0
-    for shape, scale in zip(shapes, scales, strict=True):
-        if shape > 0 and scale > 0:
-            total += int(rng.poisson(rng.gamma(shape, scale)))
-    return total

@@ -50,19 +50,19 @@ def posting_day(env: simpy.Environment, batch: Any, day: int) -> Generator[simpy
                 yield env.timeout(gap)
                 if env.now >= midnight:
                     return
-            keys, rep, answered = batch.post(j, env.now)
+            repliers, rep, answered = batch.post(j, env.now)
             delay = batch.reply_hours_after(j, env.now)
             j += 1
-            if len(keys):
-                env.process(conversation(env, batch, delay, keys, rep, answered))
+            if len(repliers):
+                env.process(conversation(env, batch, delay, repliers, rep, answered))
 
 
 def conversation(
-    env: simpy.Environment, batch: Any, delay: float, keys: np.ndarray, rep: np.ndarray, answered: np.ndarray
+    env: simpy.Environment, batch: Any, delay: float, repliers: Any, rep: np.ndarray, answered: np.ndarray
 ) -> Generator[simpy.Event, None, None]:
     """Replies to one post: the account goes through them after a delay in its active hours."""
     yield env.timeout(delay)
-    batch.go_through_replies(keys, rep, answered, env.now)
+    batch.go_through_replies(repliers, rep, answered, env.now)
 
 
 def outreach_day(env: simpy.Environment, batch: Any, day: int) -> Generator[simpy.Event, None, None]:
