@@ -11,13 +11,12 @@ message, never a traceback; nothing half-done is cached.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
 from concurrent.futures import CancelledError
 from concurrent.futures.process import BrokenProcessPool
 from typing import TypeVar
 
-from coach import budget, experiments, workqueue
+from coach import budget, workqueue
 from coach.engine import RunCancelled
 
 T = TypeVar("T")
@@ -58,26 +57,6 @@ def server_stopping() -> str | None:
     return None
 
 
-_pool_lock = threading.Lock()
-
-
-def start_pool() -> None:
-    """Start the engine's worker pool once per server (again after a budget stopped it).
-
-    The queue runs one job at a time; a job the engine would run in this process (the
-    default page's ensemble is estimated at ~0.4 s, under the 1 s that starts a cold pool)
-    then keeps one core busy and leaves the other idle while fifteen sessions wait. With the
-    pool running, jobs over 0.2 s use every core, and this process stays free to draw the
-    other sessions' pages. One trivial task makes the workers import the engine now, not
-    at the first job.
-    """
-    if experiments._pool is not None or experiments.worker_count() < 2 or not experiments.workers_can_start():
-        return
-    with _pool_lock:  # sessions start at once; experiments._get_pool does not lock
-        if experiments._pool is None:
-            experiments._get_pool().submit(experiments.worker_count)
-
-
 def guarded(
     job: Callable[[Callable[[], bool]], T],
     seconds: float | None = None,
@@ -94,7 +73,6 @@ def guarded(
     do about it), and :class:`coach.workqueue.Busy` when the queue is full. ``background``: a
     search nobody waits for (the workshop coach's answer) takes the queue's background lane.
     """
-    start_pool()
     with workqueue.slot(background=background):
         limit = budget.Budget(RUN_SECONDS if seconds is None else seconds, RUN_EXTRA_BYTES, server_stopping)
         with limit.watch():
