@@ -237,10 +237,11 @@ def _submit(store: Any, code: str, habits: dict[str, Any], guess: float | None, 
     except RoomError as exc:
         st.error(str(exc))
         return
-    except (RunCancelled, Busy) as exc:  # submitted, not simulated: the status says "being simulated"
-        st.warning(str(exc))
+    except (RunCancelled, Busy) as exc:  # recorded, not simulated: the status says why, not "being simulated"
+        st.session_state["ws_not_simulated"] = str(exc)
         return
     st.session_state.pop("ws_problem", None)
+    st.session_state.pop("ws_not_simulated", None)
 
 
 @st.fragment(run_every=REFRESH_SECONDS)
@@ -275,7 +276,11 @@ def _status(store: Any, code: str) -> None:
         return
     data = store.get_result(last.result_key)
     if data is None:
-        st.caption("Your prediction is being simulated…")
+        problem = st.session_state.get("ws_not_simulated")
+        if problem:
+            st.warning(problem + " Press Submit to try again; the last submission counts.")
+        else:
+            st.caption("Your prediction is being simulated…")
         return
     summary = data["summary"]
     value = metric_value(summary, round_.metric)

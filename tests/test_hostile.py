@@ -715,6 +715,7 @@ def test_a_workshop_simulation_over_its_budget_is_a_message_and_keeps_nothing(wo
     assert not at.exception, [e.value for e in at.exception]
     warnings = "\n".join(w.value for w in at.warning)
     assert "The simulation was stopped" in warnings and "budget of" in warnings, warnings
+    assert "Submit to try again" in warnings and "being simulated" not in "\n".join(c.value for c in at.caption)
     (submission,) = store.latest_submissions(opened.code)  # recorded: the facilitator sees it
     assert store.get_result(submission.result_key) is None, "nothing half-done is stored"
 
