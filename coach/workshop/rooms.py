@@ -6,9 +6,10 @@ Every submission of a round runs on the round's seed and replicate indices, so t
 participants' outcomes differ only through their habits (common random numbers).
 
 Every simulation goes through a ``run`` (:data:`Runner`): the app passes
-:func:`app.guard.guarded`, so the workshop's pages share the server's one queue and run under
-a time and memory budget like every other tab; without one (the command line, tests) a job
-runs here, unbounded.
+``app.guard.workshop_run`` (submissions, baselines) and ``workshop_coach_run`` (the coach's
+search, in the queue's background lane), both :func:`app.guard.guarded`, so the workshop's
+pages share the server's one queue and run under a time and memory budget like every other
+tab; without one (the command line, tests) a job runs here, unbounded.
 """
 
 from __future__ import annotations
