@@ -854,3 +854,25 @@ def test_the_work_queue_serves_jobs_in_the_order_they_asked():
     for t in threads:
         t.join(30)
     assert order == [0, 1, 3, 4, 5] and workqueue.load() == (0, 0)
+
+
+def test_identical_views_of_several_sessions_build_their_charts_once(monkeypatch, fresh_cache):
+    from coach import plots
+
+    built = []
+    real = plots.followers_chart
+
+    def counting(*args, **kwargs):
+        built.append(1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(plots, "followers_chart", counting)
+    first = AppTest.from_file(APP, default_timeout=TIMEOUT).run()
+    second = AppTest.from_file(APP, default_timeout=TIMEOUT).run()  # another session, the same page
+    assert not first.exception and not second.exception
+    assert len(built) == 1, "the second session drew the first one's chart"
+    assert first.get("vega_lite_chart")[0].proto.spec == second.get("vega_lite_chart")[0].proto.spec
+    seeded = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    seeded.query_params["seed"] = "12"
+    seeded.run()  # a different scenario: its own chart
+    assert len(built) == 2 and seeded.get("vega_lite_chart")
