@@ -6,18 +6,19 @@ from dataclasses import replace
 
 import streamlit as st
 
-from app.guard import APP_LIMITS
+from app.guard import APP_LIMITS, COACH_RUN_SECONDS, guarded
 from app.state import HABIT_LABELS, MAX_SECONDS, keep, on_apply, png_download, remember
 from app.text import safe
 from coach import Scenario, plots, worker_count, workqueue
-from coach.budget import check
+from coach.budget import check, describe_seconds
+from coach.engine import RunCancelled
 
 # A coaching run simulates about this many candidate habit sets of ADVICE_REPLICATES runs each
 # (the search plus fresh runs for the finalists): the page's estimate of its cost.
 COACH_CANDIDATES = 40
 # The coach is refused when that estimate (seconds, on all cores) exceeds this: it is pressed
 # on purpose and shows its progress, so it may take longer than one simulation (MAX_SECONDS).
-COACH_MAX_SECONDS = 15 * MAX_SECONDS
+COACH_MAX_SECONDS = 15 * MAX_SECONDS  # once it runs, app.guard.COACH_RUN_SECONDS stops it
 
 
 CONVERSATION_HABITS = ("reply_rate", "outreach_per_day")
@@ -100,17 +101,28 @@ def coach_tab(current: Scenario | None) -> None:
             + " Run `coach advise` from the command line instead."
         )
     if st.button("Coach me", key="coach_me", type="primary", disabled=too_long):
+        limit = describe_seconds(COACH_RUN_SECONDS)
         bar = st.progress(0.0, text="Running your settings…")
 
         def progress(done: int, total: int) -> None:
-            bar.progress(min(1.0, done / max(total, 1)), text=f"Trying changes: {done} of about {total} runs…")
+            bar.progress(
+                min(1.0, done / max(total, 1)),
+                text=f"Trying changes: {done} of about {total} runs… (the coach stops after {limit})",
+            )
 
         try:
-            with workqueue.slot():  # one job at a time on this server, the simulations' queue
-                advice = advise(current, budget_minutes=ss.get("budget"), progress=progress)
-        except workqueue.Busy as exc:
+            # In the server's one queue, under a time and memory budget that really stops it
+            # (app/guard.py: the engine asks between runs and once a simulated day).
+            advice = guarded(
+                lambda stop: advise(current, budget_minutes=ss.get("budget"), progress=progress, should_stop=stop),
+                COACH_RUN_SECONDS,
+                what="The coach",
+                instead="Lower the runs, the horizon or the starting followers, or ask the coach from the "
+                "command line, where it has no time limit (`coach advise my-settings.yaml`).",
+            )
+        except (workqueue.Busy, RunCancelled) as exc:
             bar.empty()
-            st.warning(str(exc))
+            st.warning(safe(str(exc)))
             return
         except Exception as exc:  # never a traceback
             bar.empty()

@@ -71,6 +71,9 @@ def _do(action: Any) -> None:
 
 @st.fragment(run_every=REFRESH_SECONDS)
 def dashboard(store: Any, code: str, key: str) -> None:
+    from app.guard import workshop_coach_run, workshop_run
+    from coach.engine import RunCancelled
+    from coach.workqueue import Busy
     from coach.workshop import rooms
     from coach.workshop.exercise import METRICS
     from coach.workshop.store import RoomError
@@ -95,12 +98,21 @@ def dashboard(store: Any, code: str, key: str) -> None:
     joined, submitted = store.counts(room.code, room.round_index)
     subs = store.latest_submissions(room.code, room.round_index)
     results = store.get_results([s.result_key for s in subs])
-    baseline = rooms.baseline(store, room)
+    try:  # in the server's queue, under its budget (app/guard.py); stored once computed
+        baseline = rooms.baseline(store, room, workshop_run)
+    except (RunCancelled, Busy) as exc:
+        st.warning(str(exc))
+        return
     rows = rooms.leaderboard_rows(round_, subs, results)
     hidden = round_.reveal == "predict_then_reveal" and not room.revealed
     if not room.round_open and not room.coach_revealed:
-        rooms.prepare_coach_answer(store, room)  # the class discusses while the coach searches
-    coach = rooms.coach_answer(store, room) if room.coach_revealed else None
+        rooms.prepare_coach_answer(store, room, workshop_coach_run)  # the class discusses while the coach searches
+    coach = None
+    if room.coach_revealed:
+        try:
+            coach = rooms.coach_answer(store, room, workshop_coach_run)
+        except (RunCancelled, Busy) as exc:
+            st.warning(str(exc))
     coach_result = store.get_result(coach["result_key"]) if coach else None
 
     state = "closed room" if room.closed else ("open" if room.round_open else "closed")
@@ -182,11 +194,18 @@ def _controls(store: Any, room: Any, key: str, hidden: bool) -> None:
         on_click=_do, args=(lambda: store.host_update(code, key, revealed=True),),
     )  # fmt: skip
     if b3.button("Reveal the coach's answer", key="ws_coach", width="stretch", disabled=room.coach_revealed):
+        from app.guard import workshop_coach_run
+        from coach.engine import RunCancelled
+        from coach.workqueue import Busy
         from coach.workshop.rooms import coach_answer
 
-        with st.spinner("The coach is searching within the round's budget (this can take a minute)…"):
-            coach_answer(store, room)
-        _do(lambda: store.host_update(code, key, coach_revealed=True, revealed=True))
+        try:
+            with st.spinner("The coach is searching within the round's budget (this can take a minute)…"):
+                coach_answer(store, room, workshop_coach_run)
+        except (RunCancelled, Busy) as exc:  # not revealed: the button stays, with the reason
+            st.session_state["ws_host_problem"] = str(exc)
+        else:
+            _do(lambda: store.host_update(code, key, coach_revealed=True, revealed=True))
     last = room.round_index + 1 >= room.rounds
     b4.button(
         "Next round", key="ws_next", width="stretch", disabled=last or room.closed,

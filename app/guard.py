@@ -29,6 +29,9 @@ APP_LIMITS = budget.Limits(
     max_seconds=MAX_SECONDS,
 )
 RUN_SECONDS = 60.0  # a job's time budget once it runs: 3x what is accepted up front, seconds
+# The coach's time budget once it runs, seconds: twice what its page accepts up front (15 x
+# MAX_SECONDS, app/coaching.py), since the estimate is within about 2x. It holds a queue slot meanwhile.
+COACH_RUN_SECONDS = 600.0
 RUN_EXTRA_BYTES = 1.5e9  # memory a job may add to the server and its workers, bytes
 
 
@@ -54,14 +57,23 @@ def server_stopping() -> str | None:
     return None
 
 
-def guarded(job: Callable[[Callable[[], bool]], T], seconds: float | None = None) -> T:
+def guarded(
+    job: Callable[[Callable[[], bool]], T],
+    seconds: float | None = None,
+    *,
+    what: str = "The simulation",
+    instead: str = "Lower the runs, the horizon or the starting followers, or run these settings from the "
+    "command line (`coach run`).",
+    background: bool = False,
+) -> T:
     """Run ``job(should_stop)`` in the server's queue under a time and memory budget.
 
     ``seconds`` defaults to :data:`RUN_SECONDS`. Raises :class:`RunCancelled` with a sentence
-    for the page when the budget runs out, and
-    :class:`coach.workqueue.Busy` when the queue is full.
+    for the page when the budget runs out (``what`` was stopped …, then ``instead``: what to
+    do about it), and :class:`coach.workqueue.Busy` when the queue is full. ``background``: a
+    search nobody waits for (the workshop coach's answer) takes the queue's background lane.
     """
-    with workqueue.slot():
+    with workqueue.slot(background=background):
         limit = budget.Budget(RUN_SECONDS if seconds is None else seconds, RUN_EXTRA_BYTES, server_stopping)
         with limit.watch():
             try:
@@ -69,7 +81,20 @@ def guarded(job: Callable[[Callable[[], bool]], T], seconds: float | None = None
             except (RunCancelled, CancelledError, BrokenProcessPool):
                 if limit.reason is None:
                     raise
-        raise RunCancelled(
-            f"The simulation was stopped: {limit.reason}. Nothing was kept. Lower the runs, the horizon or the "
-            "starting followers, or run these settings from the command line (`coach run`)."
-        )
+        raise RunCancelled(f"{what} was stopped: {limit.reason}. Nothing was kept. {instead}")
+
+
+WORKSHOP_INSTEAD = (
+    "The round's persona is too heavy for this server: the facilitator can lower its runs or horizon in the "
+    "exercise file, or run it from the command line (`coach run`)."
+)
+
+
+def workshop_run(job: Callable[[Callable[[], bool]], T]) -> T:
+    """A workshop page's simulation (a submission, the round's baseline): the pages' queue and budget."""
+    return guarded(job, what="The simulation", instead=WORKSHOP_INSTEAD)
+
+
+def workshop_coach_run(job: Callable[[Callable[[], bool]], T]) -> T:
+    """The workshop coach's search: the queue's background lane, so submissions never wait behind it."""
+    return guarded(job, COACH_RUN_SECONDS, what="The coach's search", instead=WORKSHOP_INSTEAD, background=True)

@@ -6,7 +6,7 @@ from typing import Any
 
 import streamlit as st
 
-from app import prefetch
+from app import chartcache, prefetch
 from app.layout import escape_markdown
 from app.sidebar import POSTS_GRID
 from app.state import HABIT_LABELS, png_download, reference_words, refusal, simulate, slug, with_run_settings
@@ -172,21 +172,34 @@ def predictions_tab(current: Scenario | None, problems: list[str]) -> None:
     )
 
     markers = plots.timeline_markers(current, HABIT_LABELS)
-    followers = plots.followers_chart(
-        ensemble,
-        reference if changed else None,
-        current_label="your settings",
-        baseline_label=f"{kind}: {raw_name}",  # a chart label is text, not Markdown
-        markers=markers,
-        height=300 if ss.get("present") else 340,
-        legend="top" if ss.get("present") else "bottom",
+
+    # Charts are built when first needed (drawn or exported); identical views of every
+    # session share one built spec (app/chartcache.py), keyed on what they show.
+    def followers() -> Any:
+        return plots.followers_chart(
+            ensemble,
+            reference if changed else None,
+            current_label="your settings",
+            baseline_label=f"{kind}: {raw_name}",  # a chart label is text, not Markdown
+            markers=markers,
+            height=300 if ss.get("present") else 340,
+            legend="top" if ss.get("present") else "bottom",
+        )
+
+    def channels() -> Any:
+        return plots.daily_mix_chart(ensemble, "channel", markers=markers)
+
+    def reasons() -> Any:
+        return plots.daily_mix_chart(ensemble, "reason", markers=markers)
+
+    view = repr((current.model_dump_json(), base.model_dump_json() if changed else None, kind, raw_name))
+    present = bool(ss.get("present"))
+    chartcache.draw(
+        chart_slot, f"followers {present} {view}", lambda: plots.larger(followers()) if present else followers()
     )
-    chart_slot.altair_chart(plots.larger(followers) if ss.get("present") else followers, width="stretch", theme=None)
     left, right = st.columns(2)
-    channels = plots.daily_mix_chart(ensemble, "channel", markers=markers)
-    reasons = plots.daily_mix_chart(ensemble, "reason", markers=markers)
-    left.altair_chart(channels, width="stretch", theme=None)
-    right.altair_chart(reasons, width="stretch", theme=None)
+    chartcache.draw(left, f"channels {view}", channels)
+    chartcache.draw(right, f"reasons {view}", reasons)
     with left:
         st.markdown("**Where new followers came from** (total over the horizon)")
         rows = [
@@ -207,8 +220,7 @@ def predictions_tab(current: Scenario | None, problems: list[str]) -> None:
     if summary["unfollows"]["median"] > 0:
         st.caption(f"The most common reason to leave: **{REASON_WORDS[top]}**.")
 
-    reach = plots.activity_chart(ensemble, "impressions", markers=markers)
-    st.altair_chart(reach, width="stretch", theme=None)
+    chartcache.draw(st, f"impressions {view}", lambda: plots.activity_chart(ensemble, "impressions", markers=markers))
     replies = summary["replies_per_day"]
     st.caption(
         f"Per day (median): your posts were seen {summary['impressions_per_day']['median']:,.0f} times; "

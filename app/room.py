@@ -215,6 +215,9 @@ def participant_page(store: Any, code: str) -> None:
 
 
 def _submit(store: Any, code: str, habits: dict[str, Any], guess: float | None, shown_problem: str | None) -> None:
+    from app.guard import workshop_run
+    from coach.engine import RunCancelled
+    from coach.workqueue import Busy
     from coach.workshop import rooms
     from coach.workshop.store import RoomError
 
@@ -229,12 +232,16 @@ def _submit(store: Any, code: str, habits: dict[str, Any], guess: float | None, 
                 st.error(st.session_state["ws_problem"])
             return
     try:
-        with st.spinner("Simulating your habits…"):
-            rooms.submit(store, code, me.token, habits, guess)
+        with st.spinner("Simulating your habits…"):  # in the server's queue, under its budget
+            rooms.submit(store, code, me.token, habits, guess, run=workshop_run)
     except RoomError as exc:
         st.error(str(exc))
         return
+    except (RunCancelled, Busy) as exc:  # recorded, not simulated: the status says why, not "being simulated"
+        st.session_state["ws_not_simulated"] = str(exc)
+        return
     st.session_state.pop("ws_problem", None)
+    st.session_state.pop("ws_not_simulated", None)
 
 
 @st.fragment(run_every=REFRESH_SECONDS)
@@ -269,7 +276,11 @@ def _status(store: Any, code: str) -> None:
         return
     data = store.get_result(last.result_key)
     if data is None:
-        st.caption("Your prediction is being simulated…")
+        problem = st.session_state.get("ws_not_simulated")
+        if problem:
+            st.warning(problem + " Press Submit to try again; the last submission counts.")
+        else:
+            st.caption("Your prediction is being simulated…")
         return
     summary = data["summary"]
     value = metric_value(summary, round_.metric)
@@ -290,5 +301,13 @@ def _status(store: Any, code: str) -> None:
         + "; ".join(f"{REASON_WORDS[r]} ({summary['unfollows_by_reason'][r]['median']:,.0f})" for r in top)
     )
     if room.coach_revealed:
-        answer = coach_answer(store, room)
+        from app.guard import workshop_coach_run
+        from coach.engine import RunCancelled
+        from coach.workqueue import Busy
+
+        try:  # stored by the facilitator's page by now; computed here only on another server
+            answer = coach_answer(store, room, workshop_coach_run)
+        except (RunCancelled, Busy) as exc:
+            st.warning(str(exc))
+            return
         st.text("The coach's answer: " + (" ".join(answer["text"]) or answer["message"]))

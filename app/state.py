@@ -468,11 +468,12 @@ def png_download(
     """A button that exports a chart as PNG for slides (rendered only when clicked).
 
     ``context`` lines (scenario and settings) are printed under the chart's title, so the
-    image still says what it shows once it is pasted into a slide.
+    image still says what it shows once it is pasted into a slide. ``chart`` may be a
+    function that builds it (built only on a click).
     """
     where.download_button(
         label,
-        data=lambda: plots.chart_png(chart, context=context or ()),
+        data=lambda: plots.chart_png(chart() if callable(chart) else chart, context=context or ()),
         file_name=file_name,
         mime="image/png",
         key=key,

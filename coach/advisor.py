@@ -35,7 +35,7 @@ from typing import Any
 import numpy as np
 
 from coach.diagnosis import Finding, diagnose
-from coach.experiments import PARALLEL_ABOVE_SECONDS, Progress, run_batch, worker_count, workers_can_start
+from coach.experiments import PARALLEL_ABOVE_SECONDS, Progress, StopCheck, run_batch, worker_count, workers_can_start
 from coach.results import Ensemble, quantiles
 from coach.scenario import Scenario
 from coach.search import Candidate, Outcome, Point, SearchResult, pointwise, rank_key, search
@@ -181,8 +181,10 @@ class _Trial:
         progress: Progress | None,
         *,
         verdict: bool = True,
+        should_stop: StopCheck | None = None,
     ):
         self.scenario, self.replicates, self.seed = scenario, replicates, seed
+        self.should_stop = should_stop  # a time budget (the app's Coach tab); RunCancelled when spent
         self.search_reps = range(replicates)
         self.fresh_reps = range(replicates, 2 * replicates)
         self.progress = progress
@@ -216,7 +218,12 @@ class _Trial:
         started = time.perf_counter()
         base = self.done  # run_batch counts this batch's finished runs (several at a time)
         out = run_batch(
-            scenarios, reps, self.seed, parallel=self.parallel, progress=lambda d, _t: self._tick_to(base + d)
+            scenarios,
+            reps,
+            self.seed,
+            parallel=self.parallel,
+            progress=lambda d, _t: self._tick_to(base + d),
+            should_stop=self.should_stop,
         )
         if self.parallel is None:
             per_run = (time.perf_counter() - started) / batch
@@ -303,6 +310,7 @@ def advise(
     progress: Progress | None = None,
     *,
     space: SearchSpace = DEFAULT_SPACE,
+    should_stop: StopCheck | None = None,
 ) -> Advice:
     """Diagnose ``scenario`` and search ``space`` for habit changes that gain followers within the budget.
 
@@ -314,6 +322,8 @@ def advise(
         seed: default: the scenario's.
         progress: called as ``progress(runs done, runs expected)``.
         space: the habits to tune (data; see :data:`DEFAULT_SPACE`).
+        should_stop: asked between runs (and once per simulated day in this process); True
+            stops the coach with :class:`coach.engine.RunCancelled` (a time budget).
     """
     replicates = ADVICE_REPLICATES if replicates is None else int(replicates)
     if replicates < 1:
@@ -321,7 +331,7 @@ def advise(
     if budget_minutes is not None and not (np.isfinite(budget_minutes) and budget_minutes >= 0):
         raise ValueError(f"budget_minutes must be a number of minutes >= 0, got {budget_minutes!r}")
     seed = scenario.seed if seed is None else seed
-    trial = _Trial(scenario, space, replicates, seed, progress)
+    trial = _Trial(scenario, space, replicates, seed, progress, should_stop=should_stop)
     start = _start_point(scenario, space)
     first = trial.objective([start])[0].detail
     current_minutes = float(np.median(first.values("minutes_per_day")))

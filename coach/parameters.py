@@ -158,7 +158,7 @@ class ModelParams(BaseModel):
     )
     typical_engagement: float = Field(
         0.7,
-        gt=0,
+        ge=0.05,  # 1 / (1 + x^2) = 0.05 at posting 4.4x a follower's tolerance: fatigue unfollows first
         le=1,
         description="1 / (1 + (felt / tolerance)^2) at everyday posting, to seed the recent-answers memory (assumed)",
     )
@@ -254,7 +254,7 @@ class ModelParams(BaseModel):
     )
     activity_memory_days: float = Field(
         7.0,
-        gt=0,
+        ge=1,  # a profile shows at least a day of posts; the memory is updated once a day
         le=365,
         description="days; memory of the profile's recent posts and answers per day (assumed: one week)",
     )

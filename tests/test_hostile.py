@@ -102,6 +102,10 @@ TINY_CONSTANTS = {
     "ignored_memory_days": 0.0001,
     "visibility_half_life_minutes": 5e-324,
     "discovery_dispersion": 1e-308,
+    # Added by the engine rewrite with open bounds (gt=0); a memory shorter than the daily
+    # update and an engagement below what fatigue leaves are not accounts, they are typos.
+    "typical_engagement": 1e-300,
+    "activity_memory_days": 0.001,
 }
 
 
@@ -125,10 +129,8 @@ def test_tiny_model_constants_are_refused_with_their_lower_bound(name):
 
 def test_every_positive_model_constant_has_a_realistic_lower_bound():
     """No constant may be 'just above zero': the engine's exponentials overflow there."""
-    # Added by the engine rewrite with open bounds; their realistic lower bounds are still to set.
-    pending = {"typical_engagement", "activity_memory_days"}
     for name, info in ModelParams.model_fields.items():
-        if name == "mechanisms" or info.annotation is bool or name in pending:
+        if name == "mechanisms" or info.annotation is bool:
             continue
         strict = [m.gt for m in info.metadata if getattr(m, "gt", None) is not None]
         assert not strict, f"{name}: an open lower bound (gt) lets 5e-324 through; give it a realistic ge"
@@ -173,7 +175,7 @@ def test_an_engine_fault_is_a_message_at_the_cli(monkeypatch, capsys):
     def broken(*args, **kwargs):
         raise ZeroDivisionError("float division by zero")
 
-    monkeypatch.setattr("coach.cli.run.run_many", broken)
+    monkeypatch.setattr("coach.cli.run.run_with_days", broken)
     assert main(["run", "steady_professional", "--replicates", "1", "--days", "2"]) == 1
     err = capsys.readouterr().err
     assert "ZeroDivisionError" in err and "report" in err and "Traceback" not in err
@@ -610,3 +612,267 @@ def test_sweep_values_are_as_strict_as_set(capsys):
     assert main(["sweep", "steady_professional", "--vary", "habits.posts_per_day=1," + "9" * 5000]) == 1
     err = capsys.readouterr().err
     assert "--vary habits.posts_per_day" in err and "5,000 characters" in err and "Traceback" not in err
+
+
+# --------------------------------------------------------------------------------------
+# The coach under a budget (issue 10: advise had no running time budget)
+# --------------------------------------------------------------------------------------
+
+SMALL = "version: 1\ndays: 8\nreplicates: 2\naudience: {followers: 50, prospects_per_day: 10}\n"
+
+
+def test_the_coach_stops_when_its_budget_runs_out():
+    from coach.advisor import advise
+
+    asked = []
+
+    def stop_after_the_baseline() -> bool:  # the first batch (the current habits) runs, then the budget is spent
+        asked.append(1)
+        return len(asked) > 1
+
+    with pytest.raises(RunCancelled):
+        advise(parse_scenario(SMALL), replicates=2, should_stop=stop_after_the_baseline)
+    assert len(asked) >= 2, "the coach asked its budget again after the first batch"
+
+
+def test_the_coach_tab_says_when_its_budget_ran_out(monkeypatch, fresh_cache):
+    monkeypatch.setattr("app.coaching.COACH_RUN_SECONDS", 0.0)
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    at.query_params["scenario"] = _link(SMALL)
+    at.run()
+    at.session_state["tab"] = "Coach"
+    at.run()
+    at.button(key="coach_me").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    warnings = "\n".join(re.sub(r"\\(.)", r"\1", w.value) for w in at.warning)
+    assert "The coach was stopped" in warnings and "budget of" in warnings and "coach advise" in warnings
+    assert "advice" not in at.session_state, "nothing half-done is kept"
+
+
+# --------------------------------------------------------------------------------------
+# Workshop pages: the same queue and budget as the other tabs
+# --------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def workshop_room(tmp_path, monkeypatch):
+    from coach.cli.workshop import open_room
+    from coach.workshop import Store
+    from tests.workshop_fixtures import write_exercise
+
+    st.cache_data.clear()
+    monkeypatch.setenv("COACH_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("COACH_DB", f"sqlite:///{tmp_path / 'app.db'}")
+    store = Store()
+    opened, _ = open_room(store, str(write_exercise(tmp_path)))
+    return store, opened
+
+
+def test_a_workshop_submission_waits_in_the_servers_queue(workshop_room):
+    from app.guard import workshop_coach_run, workshop_run
+    from coach.workshop import rooms
+
+    store, opened = workshop_room
+    room = store.room(opened.code)
+    release, held = threading.Event(), threading.Event()
+
+    def another_page() -> None:  # another session's simulation holds the pages' slot
+        with workqueue.slot():
+            held.set()
+            release.wait(30)
+
+    other = threading.Thread(target=another_page)
+    other.start()
+    held.wait(10)
+    results = []
+    waiting = threading.Thread(target=lambda: results.append(rooms.baseline(store, room, workshop_run)))
+    waiting.start()
+    try:
+        for _ in range(200):
+            if workqueue.load() == (1, 1):
+                break
+            release.wait(0.05)
+        assert workqueue.load() == (1, 1), "the round's baseline queues behind the other page"
+        assert not results
+        # A background search (the workshop coach) has its own lane: it does not wait for pages.
+        assert workshop_coach_run(lambda stop: workqueue.load("background")) == (1, 0)
+    finally:
+        release.set()
+        other.join()
+        waiting.join()
+    assert results and results[0]["summary"]["followers_end"]["median"] >= 0
+    assert workqueue.load() == (0, 0) == workqueue.load("background")
+
+
+def test_a_workshop_simulation_over_its_budget_is_a_message_and_keeps_nothing(workshop_room, monkeypatch):
+    store, opened = workshop_room
+    monkeypatch.setattr("app.guard.RUN_SECONDS", 0.0)
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    at.query_params["room"] = opened.code
+    at.run()
+    at.text_input(key="ws_name").input("Ana").run()
+    at.button(key="ws_submit").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    warnings = "\n".join(w.value for w in at.warning)
+    assert "The simulation was stopped" in warnings and "budget of" in warnings, warnings
+    assert "Submit to try again" in warnings and "being simulated" not in "\n".join(c.value for c in at.caption)
+    (submission,) = store.latest_submissions(opened.code)  # recorded: the facilitator sees it
+    assert store.get_result(submission.result_key) is None, "nothing half-done is stored"
+
+
+def test_the_workshop_coach_runs_under_its_budget(workshop_room):
+    from coach.workshop import rooms
+
+    store, opened = workshop_room
+    room = store.room(opened.code)
+    asked = []
+
+    def spent(job):
+        def stop() -> bool:
+            asked.append(1)
+            return True
+
+        return job(stop)
+
+    with pytest.raises(RunCancelled):
+        rooms.coach_answer(store, room, spent)
+    assert asked, "the search asked its budget"
+    key = rooms._coach_key(*rooms.round_of(room))
+    assert store.get_result(key) is None
+
+
+# --------------------------------------------------------------------------------------
+# The command line: the estimate up front, then progress per simulated day
+# --------------------------------------------------------------------------------------
+
+
+def test_the_cli_reports_progress_per_simulated_day(monkeypatch, capsys):
+    from coach.cli import common
+
+    monkeypatch.setattr(common, "PROGRESS_AFTER_SECONDS", 0.0)  # a tiny run: show it all the same
+    monkeypatch.setattr(common, "PROGRESS_LINE_SECONDS", 0.0)  # not a terminal: a line per update
+    assert main(["run", "steady_professional", "--days", "6", "--replicates", "2", "--format", "json"]) == 0
+    captured = capsys.readouterr()
+    assert '"replicates": 2' in captured.out
+    lines = captured.err.splitlines()
+    days = [int(m.group(1)) for line in lines if (m := re.search(r"day (\d) of 6 · 0/2 runs", line))]
+    assert days == [1, 2, 3, 4, 5, 6], captured.err  # each day, before any run finished
+    assert lines[-1].startswith("coach: [####") and "2/2 runs" in lines[-1] and "\r" not in captured.err
+
+
+def test_the_cli_is_quiet_when_asked(monkeypatch, capsys):
+    from coach.cli import common
+
+    monkeypatch.setattr(common, "PROGRESS_AFTER_SECONDS", 0.0)
+    monkeypatch.setattr(common, "PROGRESS_LINE_SECONDS", 0.0)
+    monkeypatch.setattr(common, "ANNOUNCE_ABOVE_SECONDS", 0.0)  # the estimate would be printed too
+    assert main(["run", "steady_professional", "--days", "3", "--replicates", "2", "--quiet"]) == 0
+    assert capsys.readouterr().err == ""
+    assert main(["run", "steady_professional", "--days", "3", "--replicates", "2"]) == 0
+    err = capsys.readouterr().err
+    assert err.startswith("coach: 2 runs, expected to take about") and "day 3 of 3" in err
+
+
+def test_the_terminal_bar_is_redrawn_in_place():
+    import io
+
+    from coach.cli.common import ProgressBar
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    screen = Terminal()
+    bar = ProgressBar(screen, after_seconds=0.0)
+    bar.runs, bar.horizon = (0, 1), 90
+    bar.day(45, 90)
+    assert screen.getvalue().startswith("\r[###############...............] day 45 of 90 · 0/1 runs · 0 s")
+    bar(1, 1)
+    assert screen.getvalue().endswith("\n") and "1/1 runs" in screen.getvalue().rsplit("\r", 1)[1]
+
+
+@pytest.mark.skipif(experiments.worker_count() < 2, reason="the pool needs two cores")
+def test_pooled_runs_report_their_days_from_the_workers():
+    import io
+
+    from coach.cli.common import ProgressBar
+    from coach.cli.daily import run_with_days
+
+    # Two runs of 600,000 followers, one per worker: about a second each, ~25 ms a day.
+    scenario = parse_scenario("version: 1\ndays: 20\nreplicates: 2\naudience: {followers: 600000}\n")
+    seen: list[tuple[tuple[int, int], tuple[int, int]]] = []
+
+    class Recording(ProgressBar):
+        def day(self, done: int, total: int) -> None:
+            super().day(done, total)
+            seen.append((self.runs, self.days))
+
+    bar = Recording(io.StringIO(), after_seconds=0.0)
+    (pooled,) = run_with_days([scenario], 2, 5, bar, parallel=True)
+    assert any(runs == (0, 2) and 0 < days < total for runs, (days, total) in seen), seen[:10]
+    assert seen[-1] == ((2, 2), (40, 40))  # two runs of 20 days
+    (serial,) = experiments.run_batch([scenario], 2, 5, parallel=False)
+    assert pooled.summary() == serial.summary(), "progress does not change the runs"
+
+
+def test_the_work_queue_serves_jobs_in_the_order_they_asked():
+    order: list[int] = []
+    release = threading.Event()
+
+    def first() -> None:
+        with workqueue.slot():
+            release.wait(30)
+
+    def job(n: int) -> None:
+        with workqueue.slot():
+            order.append(n)
+
+    def leaver() -> None:  # a person who moved a slider meanwhile: leaves the queue
+        def moved() -> None:
+            raise KeyboardInterrupt  # Streamlit raises its own exception here
+
+        try:
+            with workqueue.slot(poll=moved):
+                order.append(-1)
+        except KeyboardInterrupt:
+            pass
+
+    threads = [threading.Thread(target=first)]
+    threads[0].start()
+    for _ in range(200):
+        if workqueue.load() == (1, 0):
+            break
+        release.wait(0.02)
+    for n in range(6):  # each one queued before the next asks
+        threads.append(threading.Thread(target=leaver if n == 2 else job, args=() if n == 2 else (n,)))
+        threads[-1].start()
+        for _ in range(200):
+            if workqueue.load()[1] == n + 1 or (n > 2 and workqueue.load()[1] == n):
+                break
+            release.wait(0.02)
+    release.set()
+    for t in threads:
+        t.join(30)
+    assert order == [0, 1, 3, 4, 5] and workqueue.load() == (0, 0)
+
+
+def test_identical_views_of_several_sessions_build_their_charts_once(monkeypatch, fresh_cache):
+    from coach import plots
+
+    built = []
+    real = plots.followers_chart
+
+    def counting(*args, **kwargs):
+        built.append(1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(plots, "followers_chart", counting)
+    first = AppTest.from_file(APP, default_timeout=TIMEOUT).run()
+    second = AppTest.from_file(APP, default_timeout=TIMEOUT).run()  # another session, the same page
+    assert not first.exception and not second.exception
+    assert len(built) == 1, "the second session drew the first one's chart"
+    assert first.get("vega_lite_chart")[0].proto.spec == second.get("vega_lite_chart")[0].proto.spec
+    seeded = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    seeded.query_params["seed"] = "12"
+    seeded.run()  # a different scenario: its own chart
+    assert len(built) == 2 and seeded.get("vega_lite_chart")

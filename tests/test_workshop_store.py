@@ -468,7 +468,7 @@ def test_closing_a_round_lets_the_coach_search_in_the_background(store, room, mo
     opened, key = room
     searches = []
     real = rooms.coach_answer
-    monkeypatch.setattr(rooms, "coach_answer", lambda s, r: searches.append(r.code) or real(s, r))
+    monkeypatch.setattr(rooms, "coach_answer", lambda s, r, run=None: searches.append(r.code) or real(s, r, run))
     store.host_update(opened.code, key, round_open=False)
     closed = store.room(opened.code)
     assert rooms.prepare_coach_answer(store, closed)

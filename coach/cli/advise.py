@@ -14,7 +14,15 @@ import json
 import math
 
 from coach.advisor import ADVICE_REPLICATES, Advice, advise
-from coach.cli.common import EXIT_OK, check_cost, load_for_cli, progress_bar, whole_number, write_output
+from coach.cli.common import (
+    EXIT_OK,
+    check_cost,
+    load_for_cli,
+    progress_bar,
+    quiet_option,
+    whole_number,
+    write_output,
+)
 from coach.messages import quote
 from coach.results import fmt_interval
 
@@ -52,12 +60,14 @@ def configure(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--format", choices=("table", "json"), default="table", help="output format (default: table)")
     p.add_argument("--out", metavar="PATH", help="write to a file instead of stdout")  # fmt: skip
+    quiet_option(p)
 
 
 def handle(args: argparse.Namespace) -> int:
     scenario = load_for_cli(args.file, args)  # validates --replicates/--seed/--days/--set too (exit 1)
-    check_cost([scenario], args.replicates or ADVICE_REPLICATES, candidates=TYPICAL_CANDIDATES)
-    advice = advise(scenario, args.budget_minutes, args.replicates, scenario.seed, progress=progress_bar())
+    check_cost([scenario], args.replicates or ADVICE_REPLICATES, candidates=TYPICAL_CANDIDATES, quiet=args.quiet)
+    bar = progress_bar(quiet=args.quiet)  # runs, not days: the coach's runs are many short batches
+    advice = advise(scenario, args.budget_minutes, args.replicates, scenario.seed, progress=bar)
     text = json.dumps(advice.to_dict(), indent=2) if args.format == "json" else advice_table(advice)
     write_output(text, args.out)
     return EXIT_OK

@@ -13,7 +13,6 @@ from typing import Any, TextIO
 
 import numpy as np
 
-from coach.experiments import Progress
 from coach.messages import quote
 from coach.results import CHANNEL_WORDS, CHANNELS, REASON_WORDS, REASONS, Ensemble, paired_difference, quantiles
 from coach.scenario import (
@@ -131,9 +130,15 @@ def load_for_cli(name: str, args: argparse.Namespace, index: int = 1, count: int
 ANNOUNCE_ABOVE_SECONDS = 3.0  # runs expected to take longer than this print their estimate first, seconds
 
 
-def check_cost(scenarios: Sequence[Scenario], runs_each: int, candidates: int = 1, stream: TextIO = sys.stderr) -> None:
+def check_cost(
+    scenarios: Sequence[Scenario],
+    runs_each: int,
+    candidates: int = 1,
+    stream: TextIO | None = None,
+    quiet: bool = False,
+) -> None:
     """Refuse scenarios whose projected memory this machine cannot hold (ScenarioError, exit 1);
-    announce the expected time of long jobs before they start.
+    announce the expected time of long jobs before they start (not when ``quiet``).
 
     ``candidates``: variants of each scenario the job runs (the coach tries dozens).
     """
@@ -153,7 +158,8 @@ def check_cost(scenarios: Sequence[Scenario], runs_each: int, candidates: int = 
         raise ScenarioError(problems)
     runs = len(scenarios) * runs_each * candidates
     wall = seconds / max(1, min(workers, runs))
-    if wall > ANNOUNCE_ABOVE_SECONDS:
+    if wall > ANNOUNCE_ABOVE_SECONDS and not quiet:
+        stream = stream if stream is not None else sys.stderr  # read now: tests capture sys.stderr
         stream.write(
             f"coach: {'about ' if candidates > 1 else ''}{runs:,} runs, expected to take about {budget.describe_seconds(wall)} "
             f"on {workers} core(s) (crowds up to about {peak:,.0f} followers); Ctrl+C stops.\n"
@@ -161,25 +167,99 @@ def check_cost(scenarios: Sequence[Scenario], runs_each: int, candidates: int = 
         stream.flush()
 
 
-def progress_bar(stream: TextIO = sys.stderr, after_seconds: float = 1.0) -> Progress:
-    """A text progress bar on stderr that appears only for runs longer than ``after_seconds``."""
-    start = time.perf_counter()
-    shown = False
+PROGRESS_AFTER_SECONDS = 1.0  # the bar appears only for jobs still running after this, seconds
+PROGRESS_EVERY_SECONDS = 0.2  # a terminal's bar is redrawn at most this often, seconds
+PROGRESS_LINE_SECONDS = 30.0  # not a terminal (a log, a pipe): one plain line this often, seconds
 
-    def update(done: int, total: int) -> None:
-        nonlocal shown
-        elapsed = time.perf_counter() - start
-        if not shown and elapsed < after_seconds:
-            return
-        shown = True
+
+def _clock(seconds: float) -> str:
+    seconds = max(0.0, seconds)
+    if seconds < 60:
+        return f"{seconds:.0f} s"
+    if seconds < 3600:
+        return f"{seconds // 60:.0f} min {seconds % 60:02.0f} s"
+    return f"{seconds // 3600:.0f} h {seconds % 3600 // 60:02.0f} min"
+
+
+class ProgressBar:
+    """Progress of a job on stderr: finished runs (``bar(done, total)``, a
+    :data:`coach.experiments.Progress`) and, when the runner reports them, simulated days
+    (``bar.day(done, total)``), which move long before the first run finishes.
+
+    ``[########......................] day 34 of 90 · 0/1 runs · 3 min 05 s, about 5 min 12 s left``
+
+    On a terminal the line is redrawn in place; elsewhere (a log file, a pipe) a plain line
+    is written every :data:`PROGRESS_LINE_SECONDS`. Jobs done within
+    :data:`PROGRESS_AFTER_SECONDS` print nothing; ``quiet`` prints nothing at all.
+    """
+
+    def __init__(self, stream: TextIO | None = None, after_seconds: float | None = None, quiet: bool = False):
+        self.stream = stream if stream is not None else sys.stderr
+        self.after = PROGRESS_AFTER_SECONDS if after_seconds is None else after_seconds
+        self.quiet = quiet
+        self.live = bool(getattr(self.stream, "isatty", lambda: False)())
+        self.start = time.perf_counter()
+        self.last = None  # when the line was last written (perf_counter), None: not yet
+        self.runs = (0, 0)
+        self.days = (0, 0)
+        self.horizon: int | None = None  # set by the runner when one timeline runs: "day 34 of 90"
+        self.finished = False
+
+    def __call__(self, done: int, total: int) -> None:
+        self.runs = (done, total)
+        self._show(final=done >= total)
+
+    def day(self, done: int, total: int) -> None:
+        """``done`` of ``total`` simulated days (summed over the job's runs or batches)."""
+        self.days = (min(done, total), total)
+        self._show()
+
+    def fraction(self) -> float:
+        (runs, runs_total), (days, days_total) = self.runs, self.days
+        if days_total:  # days are finer than runs; a finished run counts all its days
+            return max(days / days_total, runs / runs_total if runs_total else 0.0)
+        return runs / runs_total if runs_total else 0.0
+
+    def text(self) -> str:
+        elapsed = time.perf_counter() - self.start
+        share = self.fraction()
         width = 30
-        filled = int(width * done / total)
-        stream.write(f"\r[{'#' * filled}{'.' * (width - filled)}] {done}/{total} runs, {elapsed:.1f} s")
-        if done == total:
-            stream.write("\n")
-        stream.flush()
+        filled = int(width * share)
+        (runs, runs_total), (days, days_total) = self.runs, self.days
+        parts = []
+        if days_total and self.horizon and runs < runs_total:
+            parts.append(f"day {min(self.horizon, days)} of {self.horizon}")
+        elif days_total:
+            parts.append(f"{100 * share:.0f}% of the simulated days")
+        if runs_total:
+            parts.append(f"{runs}/{runs_total} runs")
+        clock = _clock(elapsed)
+        if 0.0 < share < 1.0 and elapsed / share * (1.0 - share) >= 0.5:
+            clock += f", about {_clock(elapsed / share * (1.0 - share))} left"
+        parts.append(clock)
+        return f"[{'#' * filled}{'.' * (width - filled)}] " + " · ".join(parts)
 
-    return update
+    def _show(self, final: bool = False) -> None:
+        if self.quiet or self.finished:
+            return
+        now = time.perf_counter()
+        if self.last is None and now - self.start < self.after:
+            return  # short jobs stay silent
+        every = PROGRESS_EVERY_SECONDS if self.live else PROGRESS_LINE_SECONDS
+        if not final and self.last is not None and now - self.last < every:
+            return
+        self.last = now
+        if self.live:
+            self.stream.write("\r" + self.text() + "   " + ("\n" if final else ""))
+        else:
+            self.stream.write("coach: " + self.text() + "\n")
+        self.finished = final
+        self.stream.flush()
+
+
+def progress_bar(stream: TextIO | None = None, after_seconds: float | None = None, quiet: bool = False) -> ProgressBar:
+    """A progress bar on stderr for jobs longer than ``after_seconds`` (see :class:`ProgressBar`)."""
+    return ProgressBar(stream, after_seconds, quiet)
 
 
 def write_output(text: str, out: str | None) -> None:
@@ -316,3 +396,10 @@ def run_options(p: argparse.ArgumentParser, formats: Sequence[str] = ("table", "
     )
     p.add_argument("--format", choices=formats, default="table", help="output format (default: table)")
     p.add_argument("--out", metavar="PATH", help="write to a file instead of stdout")
+    quiet_option(p)
+
+
+def quiet_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--quiet", "-q", action="store_true", help="no estimate and no progress bar on stderr (messages still)"
+    )

@@ -21,7 +21,7 @@ from coach.cli.common import (
     table,
     write_output,
 )
-from coach.experiments import compare, run_many
+from coach.cli.daily import run_with_days
 from coach.scenario import Scenario, ScenarioError, bundled_scenarios, load_scenario
 
 LINE = 100  # characters: `coach scenarios` lines fit a terminal and a slide
@@ -70,8 +70,8 @@ def configure_scenarios(p: argparse.ArgumentParser) -> None:
 
 def cmd_run(args: argparse.Namespace) -> int:
     scenario = load_for_cli(args.file, args)
-    check_cost([scenario], scenario.replicates)
-    ensemble = run_many(scenario, progress=progress_bar())
+    check_cost([scenario], scenario.replicates, quiet=args.quiet)
+    (ensemble,) = run_with_days([scenario], scenario.replicates, scenario.seed, progress_bar(quiet=args.quiet))
     if args.format == "json":
         text = json.dumps(ensemble.to_dict(), indent=2)
     elif args.format == "csv":
@@ -91,8 +91,8 @@ def cmd_compare(args: argparse.Namespace) -> int:
         if names.count(s.name) > 1:
             scenarios[i] = s.model_copy(update={"name": f"{s.name} [{i + 1}]"[:80]})
     first = scenarios[0]
-    check_cost(scenarios, first.replicates)
-    ensembles = compare(scenarios, first.replicates, first.seed, progress=progress_bar())
+    check_cost(scenarios, first.replicates, quiet=args.quiet)
+    ensembles = run_with_days(scenarios, first.replicates, first.seed, progress_bar(quiet=args.quiet))
     if args.format == "json":
         text = json.dumps({
             "scenarios": [e.to_dict(all_series=False) for e in ensembles],

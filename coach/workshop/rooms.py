@@ -4,6 +4,12 @@ leaderboard, and the coach's best answer within the round's budget.
 
 Every submission of a round runs on the round's seed and replicate indices, so two
 participants' outcomes differ only through their habits (common random numbers).
+
+Every simulation goes through a ``run`` (:data:`Runner`): the app passes
+``app.guard.workshop_run`` (submissions, baselines) and ``workshop_coach_run`` (the coach's
+search, in the queue's background lane), both :func:`app.guard.guarded`, so the workshop's
+pages share the server's one queue and run under a time and memory budget like every other
+tab; without one (the command line, tests) a job runs here, unbounded.
 """
 
 from __future__ import annotations
@@ -15,13 +21,14 @@ import hashlib
 import io
 import json
 import threading
+from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import yaml
 from pydantic import ValidationError
 
-from coach.experiments import run_many
+from coach.experiments import StopCheck, run_many
 from coach.results import REASONS, Ensemble
 from coach.scenario import Scenario
 from coach.workshop.exercise import Exercise, Round, habit_range, metric_value
@@ -29,6 +36,15 @@ from coach.workshop.store import Room, RoomError, Store, Submission
 
 _locks: dict[str, threading.Lock] = {}
 _locks_guard = threading.Lock()
+
+T = TypeVar("T")
+Runner = Callable[[Callable[[StopCheck | None], T]], T]
+"""``run(job)`` calls ``job(should_stop)`` in some queue under some budget and returns its result."""
+
+
+def unguarded(job: Callable[[StopCheck | None], T]) -> T:
+    """Run a job here and now, with no budget (the command line; a default for tests)."""
+    return job(None)
 
 
 @functools.lru_cache(maxsize=32)
@@ -94,8 +110,8 @@ def _start_pool_once() -> None:
             experiments._get_pool()
 
 
-def ensure_result(store: Store, scenario: Scenario) -> tuple[str, dict[str, Any]]:
-    """The scenario's result, simulated only if no process has stored it yet."""
+def ensure_result(store: Store, scenario: Scenario, run: Runner | None = None) -> tuple[str, dict[str, Any]]:
+    """The scenario's result, simulated (through ``run``) only if no process has stored it yet."""
     key = scenario_key(scenario)
     found = store.get_result(key)
     if found is not None:
@@ -106,13 +122,21 @@ def ensure_result(store: Store, scenario: Scenario) -> tuple[str, dict[str, Any]
         found = store.get_result(key)
         if found is None:
             _start_pool_once()
-            found = result_data(run_many(scenario, scenario.replicates, scenario.seed))
+            ensemble = (run or unguarded)(
+                lambda stop: run_many(scenario, scenario.replicates, scenario.seed, should_stop=stop)
+            )
+            found = result_data(ensemble)
             store.put_result(key, found)
     return key, found
 
 
 def submit(
-    store: Store, code: str, token: str, habits: dict[str, Any], guess: float | None = None
+    store: Store,
+    code: str,
+    token: str,
+    habits: dict[str, Any],
+    guess: float | None = None,
+    run: Runner | None = None,
 ) -> tuple[Submission, dict[str, Any]]:
     """Record a participant's habits for the current round, then simulate them (once per scenario).
 
@@ -123,13 +147,13 @@ def submit(
     round_, base = round_of(room)
     scenario = submission_scenario(base, round_, habits)
     submission = store.submit(code, token, habits, scenario_key(scenario), guess)
-    _, data = ensure_result(store, scenario)
+    _, data = ensure_result(store, scenario, run)
     return submission, data
 
 
-def baseline(store: Store, room: Room) -> dict[str, Any]:
+def baseline(store: Store, room: Room, run: Runner | None = None) -> dict[str, Any]:
     """The persona's own result in the current round (the reference line)."""
-    return ensure_result(store, round_of(room)[1])[1]
+    return ensure_result(store, round_of(room)[1], run)[1]
 
 
 # --------------------------------------------------------------------------------------
@@ -166,7 +190,7 @@ def _coach_key(round_: Round, base: Scenario) -> str:
 _preparing: set[tuple[str, str]] = set()  # (database, round's coach key) started here
 
 
-def prepare_coach_answer(store: Store, room: Room) -> bool:
+def prepare_coach_answer(store: Store, room: Room, run: Runner | None = None) -> bool:
     """Start the coach's search in a background thread, once per round and process, so that
     "Reveal the coach's answer" is instant by the time the class has discussed (the search
     takes from seconds to a few minutes on a busy two-core machine). True if started now."""
@@ -178,15 +202,23 @@ def prepare_coach_answer(store: Store, room: Room) -> bool:
         _preparing.add((store.url, key))
     if store.get_result(key) is not None:
         return False
-    threading.Thread(target=coach_answer, args=(store, room), name=f"coach-{room.code}", daemon=True).start()
+
+    def prepare() -> None:
+        try:
+            coach_answer(store, room, run)
+        except Exception:  # busy or over its budget: "Reveal" asks again and shows why
+            return
+
+    threading.Thread(target=prepare, name=f"coach-{room.code}", daemon=True).start()
     return True
 
 
-def coach_answer(store: Store, room: Room) -> dict[str, Any]:
-    """The coach's best habits within the round's budget and habits (computed once per round)."""
+def coach_answer(store: Store, room: Room, run: Runner | None = None) -> dict[str, Any]:
+    """The coach's best habits within the round's budget and habits (computed once per round).
+
+    The search and the simulation of its answer run as one job through ``run``.
+    """
     round_, base = round_of(room)
-    budget = round_.constraints.budget_minutes_per_day
-    space = coach_space(round_)
     key = _coach_key(round_, base)
     found = store.get_result(key)
     if found is not None:
@@ -197,24 +229,31 @@ def coach_answer(store: Store, room: Room) -> dict[str, Any]:
         found = store.get_result(key)
         if found is not None:
             return found
-        answer: dict[str, Any] = {"habits": {}, "text": [], "message": "", "result_key": None}
-        if space:
-            from coach.advisor import advise
+        return (run or unguarded)(lambda stop: _coach_search(store, round_, base, key, stop))
 
-            advice = advise(base, budget_minutes=budget, space=space)
-            answer["message"] = advice.message
-            if advice.suggestions:
-                best = advice.suggestions[0]
-                answer["text"] = [best.text]
-                answer["habits"] = {h: base.habits.model_dump()[h] for h in round_.habits} | best.changes
-        else:
-            answer["message"] = "This round's habits are outside the coach's search space."
-        if not answer["habits"]:
-            answer["habits"] = {h: base.habits.model_dump()[h] for h in round_.habits}
-        key_result, _ = ensure_result(store, base.with_habits(**answer["habits"]))
-        answer["result_key"] = key_result
-        store.put_result(key, answer)
-        return answer
+
+def _coach_search(store: Store, round_: Round, base: Scenario, key: str, stop: StopCheck | None) -> dict[str, Any]:
+    budget = round_.constraints.budget_minutes_per_day
+    space = coach_space(round_)
+    answer: dict[str, Any] = {"habits": {}, "text": [], "message": "", "result_key": None}
+    if space:
+        from coach.advisor import advise
+
+        advice = advise(base, budget_minutes=budget, space=space, should_stop=stop)
+        answer["message"] = advice.message
+        if advice.suggestions:
+            best = advice.suggestions[0]
+            answer["text"] = [best.text]
+            answer["habits"] = {h: base.habits.model_dump()[h] for h in round_.habits} | best.changes
+    else:
+        answer["message"] = "This round's habits are outside the coach's search space."
+    if not answer["habits"]:
+        answer["habits"] = {h: base.habits.model_dump()[h] for h in round_.habits}
+    # Already inside the job (its slot, its budget): the answer's own runs share them.
+    key_result, _ = ensure_result(store, base.with_habits(**answer["habits"]), lambda job: job(stop))
+    answer["result_key"] = key_result
+    store.put_result(key, answer)
+    return answer
 
 
 # --------------------------------------------------------------------------------------
