@@ -254,7 +254,8 @@ def predictions_tab(current: Scenario | None, problems: list[str]) -> None:
     # Last, once the page is drawn: simulate the next step of the slider being nudged.
     steps = prefetch.ahead_of(ss.get("look_ahead_from"), current, POSTS_GRID)
     ss["look_ahead_from"] = current
-    prefetch.look_ahead(*(s for s in steps if refusal(s) is None))
+    wanted = prefetch.look_ahead(*(s for s in steps if refusal(s) is None), replacing=ss.get("look_aheads", ()))
+    ss["look_aheads"] = wanted
 
 
 def export_context(current: Scenario, kind: str, name: str, changed: bool) -> list[str]:

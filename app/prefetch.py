@@ -9,7 +9,8 @@ from nothing. The result is the one the page would compute itself — the same
 cannot differ from a computed one.
 
 Bounded on purpose: one look-ahead at a time per server, only while no other simulation
-waits (it never delays anyone's real request: it gives way as soon as one queues), within
+waits (it never delays anyone's real request: it gives way as soon as one queues, and when
+the person moves the other way its now useless look-ahead is dropped), within
 the same time and memory budget as every app run (:mod:`app.guard`). A look-ahead nobody
 takes is dropped after :data:`KEEP` newer ones. ``COACH_LOOK_AHEAD=0`` in the server's
 environment turns it off (the test suite does, outside tests/test_prefetch.py, so that no
@@ -21,6 +22,7 @@ from __future__ import annotations
 import os
 import threading
 from collections import OrderedDict
+from collections.abc import Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 
 from app.guard import RUN_SECONDS, guarded
@@ -32,7 +34,9 @@ STEPS = {key: step for key, _, step in MAIN_HABITS + MORE_HABITS}
 
 _executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="coach-look-ahead")
 _lock = threading.Lock()
-_pending: OrderedDict[str, Future] = OrderedDict()
+_pending: OrderedDict[str, Future] = OrderedDict()  # look-aheads for the taking, by scenario JSON
+_dropped: set[str] = set()  # look-aheads nobody wants any more: they stop at their next check
+_active = 0  # look-aheads running now (they hold the queue's slot)
 
 
 def next_value(key: str, old: float, new: float, grid: list[float] | None = None) -> float | None:
@@ -96,35 +100,52 @@ def ahead_of(previous: Scenario | None, current: Scenario, grid: list[float] | N
 
 
 def _run(scenario_json: str) -> Ensemble:
+    global _active
     scenario = Scenario.model_validate_json(scenario_json)
 
-    def stop_for_others(limit) -> bool:  # give way as soon as a real request waits
-        return limit() or workqueue.load()[1] > 0
+    def give_way(limit) -> bool:  # as soon as a real request waits, or nobody wants this any more
+        return limit() or workqueue.load()[1] > 0 or scenario_json in _dropped
 
-    return guarded(
-        lambda limit: run_many(
-            scenario, scenario.replicates, scenario.seed, parallel=None, should_stop=lambda: stop_for_others(limit)
-        )
-    )
-
-
-def look_ahead(*scenarios: Scenario) -> int:
-    """Start simulating these scenarios (one after the other, in the background) if the
-    server is idle; returns how many were started."""
-    started = 0
-    if os.environ.get("COACH_LOOK_AHEAD", "1") == "0":
-        return 0
     with _lock:
-        if workqueue.load() != (0, 0):
-            return 0
-        for scenario in scenarios:
-            text = scenario.model_dump_json()
+        _active += 1
+    try:
+        return guarded(
+            lambda limit: run_many(
+                scenario, scenario.replicates, scenario.seed, parallel=None, should_stop=lambda: give_way(limit)
+            )
+        )
+    finally:
+        with _lock:
+            _active -= 1
+            _dropped.discard(scenario_json)
+
+
+def _idle() -> bool:
+    """No real request runs or waits (our own look-ahead may run: it gives way)."""
+    running, waiting = workqueue.load()
+    return waiting == 0 and running <= _active
+
+
+def look_ahead(*scenarios: Scenario, replacing: Sequence[str] = ()) -> list[str]:
+    """Start simulating these scenarios (one after the other, in the background) if the
+    server is idle, and drop the look-aheads ``replacing`` names (the caller's earlier ones)
+    that are not among them: queued ones never start, a running one stops at its next
+    check. Returns the JSON of the look-aheads now wanted, to pass as ``replacing`` next time.
+    """
+    texts = [s.model_dump_json() for s in scenarios]
+    with _lock:
+        for text in replacing:
+            if text not in texts and (future := _pending.pop(text, None)) is not None and not future.cancel():
+                _dropped.add(text)
+        if os.environ.get("COACH_LOOK_AHEAD", "1") == "0" or not _idle():
+            return [t for t in texts if t in _pending]
+        for text in texts:
             if text not in _pending:
+                _dropped.discard(text)
                 _pending[text] = _executor.submit(_run, text)
-                started += 1
         while len(_pending) > KEEP:
             _pending.popitem(last=False)
-    return started
+        return [t for t in texts if t in _pending]
 
 
 def take(scenario_json: str) -> Ensemble | None:

@@ -52,8 +52,11 @@ def test_only_a_single_habit_moved_is_followed():
 
 def test_a_look_ahead_gives_exactly_the_ensemble_the_page_would_compute():
     scenario = small().with_habits(posts_per_day=4.5)
-    assert prefetch.look_ahead(scenario)
-    assert not prefetch.look_ahead(scenario)  # already on its way: not started twice
+    text = scenario.model_dump_json()
+    assert prefetch.look_ahead(scenario) == [text]
+    first = prefetch._pending[text]
+    assert prefetch.look_ahead(scenario, replacing=[text]) == [text]
+    assert prefetch._pending[text] is first  # already on its way: not started twice
     taken = prefetch.take(scenario.model_dump_json())
     computed = run_many(scenario, scenario.replicates, scenario.seed, parallel=False)
     assert taken is not None
@@ -92,3 +95,15 @@ def test_nudging_posts_per_day_takes_the_look_ahead_and_simulates_the_next_step(
     # and it now looks one more step along the way the slider moved
     assert opened.with_habits(posts_per_day=start + 1.0).model_dump_json() in prefetch._pending
     st.cache_data.clear()
+
+
+def test_moving_the_other_way_drops_the_look_aheads_nobody_wants():
+    base = small()
+    up, down, further = (base.with_habits(posts_per_day=v) for v in (2.5, 1.5, 3.0))
+    wanted = prefetch.look_ahead(up, down)
+    assert len(wanted) == 2
+    wanted = prefetch.look_ahead(further, replacing=wanted)
+    assert wanted == [further.model_dump_json()]
+    assert up.model_dump_json() not in prefetch._pending and down.model_dump_json() not in prefetch._pending
+    taken = prefetch.take(further.model_dump_json())
+    assert taken is not None and taken.scenario.habits.posts_per_day == 3.0
