@@ -143,6 +143,9 @@ def sidebar(personas: dict[str, Scenario], library_problems: list[str], current:
         st.number_input(
             "Starting followers", int(lo), int(hi), step=100, key="followers", help=help_text(Audience, "followers")
         )
+        # Streamlit's number box cannot group digits (its format is printf-style, with no ","):
+        # the count is repeated in words so 200000 reads as 200,000 at a glance.
+        st.caption(f"{int(ss['followers']):,} followers at the start")
         segments = base.audience.segments
         if len(segments) > 1:
             st.caption("Who follows you now (relative weights; they are scaled to add up to 100%).")
