@@ -6,10 +6,21 @@ from typing import Any
 
 import streamlit as st
 
+from app.charts import draw, spec_png, vega_spec
 from app.layout import escape_markdown
-from app.state import HABIT_LABELS, png_download, reference_words, refusal, simulate, slug, with_run_settings
+from app.state import HABIT_LABELS, reference_words, refusal, simulate, slug, with_run_settings
 from app.text import safe
-from coach import CHANNEL_WORDS, CHANNELS, REASON_WORDS, REASONS, Scenario, __version__, paired_differences, plots
+from coach import (
+    CHANNEL_WORDS,
+    CHANNELS,
+    REASON_WORDS,
+    REASONS,
+    Ensemble,
+    Scenario,
+    __version__,
+    paired_differences,
+    plots,
+)
 
 PAIRED_WORDS = (
     "Each change compares every run with the {kind}'s run on the same luck (same random seed) and takes the "
@@ -48,6 +59,58 @@ def metric(
         col.caption(" · ".join(lines))
 
 
+@st.cache_data(show_spinner=False, max_entries=32)
+def view_parts(
+    current_json: str,
+    reference_json: str | None,
+    kind: str,
+    raw_name: str,
+    present: bool,
+    *,
+    _ensemble: Ensemble,
+    _reference: Ensemble,
+) -> dict[str, Any]:
+    """Everything the tab shows that is computed from the runs: summaries, paired changes,
+    the reasons table and the charts' specs (app/charts.py: built unvalidated, once).
+
+    Keyed on the two scenarios' JSON (each holds its seed and runs, so it fixes its ensemble)
+    and on the words and mode the charts print; the ensembles themselves are not hashed.
+    """
+    ensemble, reference = _ensemble, _reference
+    changed = reference_json is not None
+    current = Scenario.model_validate_json(current_json)
+    markers = plots.timeline_markers(current, HABIT_LABELS)
+    followers = plots.followers_chart(
+        ensemble,
+        reference if changed else None,
+        current_label="your settings",
+        baseline_label=f"{kind}: {raw_name}",  # a chart label is text, not Markdown
+        markers=markers,
+        height=300 if present else 340,
+        legend="top" if present else "bottom",
+    )
+    specs = {
+        "followers": vega_spec(followers),
+        "channels": vega_spec(plots.daily_mix_chart(ensemble, "channel", markers=markers)),
+        "reasons": vega_spec(plots.daily_mix_chart(ensemble, "reason", markers=markers)),
+        "reach": vega_spec(plots.activity_chart(ensemble, "impressions", markers=markers)),
+    }
+    specs["followers_shown"] = vega_spec(plots.larger(followers)) if present else specs["followers"]
+    return {
+        "summary": summary_of(current_json, _ensemble=ensemble),
+        "ref_summary": summary_of(reference_json, _ensemble=reference) if changed else None,
+        "changes": paired_differences(reference, ensemble) if changed else {},
+        "reason_table": plots.reason_table(ensemble, reference if changed else None, baseline_label=kind),
+        "specs": specs,
+    }
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def summary_of(scenario_json: str, *, _ensemble: Ensemble) -> dict[str, Any]:
+    """An ensemble's summary, cached on its scenario: the reference's is computed once, not per nudge."""
+    return _ensemble.summary()
+
+
 def time_warning(scenario: Scenario, minutes_per_day: float) -> str | None:
     """Plain words when the habits need more minutes than the active hours hold."""
     hours = len(scenario.habits.active_hour_list)
@@ -82,8 +145,18 @@ def predictions_tab(current: Scenario | None, problems: list[str]) -> None:
         return
     kind, raw_name = reference_words()
     name = escape_markdown(raw_name)  # a file's or a link's name: shown as text inside Markdown
-    summary, ref_summary = ensemble.summary(), reference.summary()
-    changes = paired_differences(reference, ensemble) if changed else {}
+    present = bool(ss.get("present"))
+    parts = view_parts(
+        current.model_dump_json(),
+        base.model_dump_json() if changed else None,
+        kind,
+        raw_name,
+        present,
+        _ensemble=ensemble,
+        _reference=reference,
+    )
+    summary, changes = parts["summary"], parts["changes"]
+    ref_summary = parts["ref_summary"] or summary
     ss["results"] = {
         "scenario": current.model_dump_json(),
         "summary": summary,
@@ -169,22 +242,11 @@ def predictions_tab(current: Scenario | None, problems: list[str]) -> None:
         help_text="Replies, reshares and likes per post.",
     )
 
-    markers = plots.timeline_markers(current, HABIT_LABELS)
-    followers = plots.followers_chart(
-        ensemble,
-        reference if changed else None,
-        current_label="your settings",
-        baseline_label=f"{kind}: {raw_name}",  # a chart label is text, not Markdown
-        markers=markers,
-        height=300 if ss.get("present") else 340,
-        legend="top" if ss.get("present") else "bottom",
-    )
-    chart_slot.altair_chart(plots.larger(followers) if ss.get("present") else followers, width="stretch", theme=None)
+    specs = parts["specs"]
+    draw(chart_slot, specs["followers_shown"])
     left, right = st.columns(2)
-    channels = plots.daily_mix_chart(ensemble, "channel", markers=markers)
-    reasons = plots.daily_mix_chart(ensemble, "reason", markers=markers)
-    left.altair_chart(channels, width="stretch", theme=None)
-    right.altair_chart(reasons, width="stretch", theme=None)
+    draw(left, specs["channels"])
+    draw(right, specs["reasons"])
     with left:
         st.markdown("**Where new followers came from** (total over the horizon)")
         rows = [
@@ -197,7 +259,7 @@ def predictions_tab(current: Scenario | None, problems: list[str]) -> None:
         st.dataframe(rows, hide_index=True, width="stretch")
     with right:
         st.markdown("**Why people left** (total over the horizon)")
-        table = plots.reason_table(ensemble, reference if changed else None, baseline_label=kind).drop(columns="reason")
+        table = parts["reason_table"].drop(columns="reason")
         if changed:
             table = table.rename(columns={"change": f"change vs {kind}"})
         st.dataframe(table, hide_index=True, width="stretch")
@@ -205,8 +267,7 @@ def predictions_tab(current: Scenario | None, problems: list[str]) -> None:
     if summary["unfollows"]["median"] > 0:
         st.caption(f"The most common reason to leave: **{REASON_WORDS[top]}**.")
 
-    reach = plots.activity_chart(ensemble, "impressions", markers=markers)
-    st.altair_chart(reach, width="stretch", theme=None)
+    draw(st, specs["reach"])
     replies = summary["replies_per_day"]
     st.caption(
         f"Per day (median): your posts were seen {summary['impressions_per_day']['median']:,.0f} times; "
@@ -227,15 +288,20 @@ def predictions_tab(current: Scenario | None, problems: list[str]) -> None:
         on_click="ignore",
         width="stretch",
     )
-    png_download(
-        d2, "Followers chart (PNG)", followers, f"{stem}-followers.png", "dl_png_followers", context, width="stretch"
-    )
-    png_download(
-        d3, "Follows chart (PNG)", channels, f"{stem}-follows.png", "dl_png_channels", context, width="stretch"
-    )
-    png_download(
-        d4, "Unfollows chart (PNG)", reasons, f"{stem}-unfollows.png", "dl_png_reasons", context, width="stretch"
-    )
+    for where, label, chart, suffix, key in (
+        (d2, "Followers chart (PNG)", "followers", "followers", "dl_png_followers"),
+        (d3, "Follows chart (PNG)", "channels", "follows", "dl_png_channels"),
+        (d4, "Unfollows chart (PNG)", "reasons", "unfollows", "dl_png_reasons"),
+    ):
+        where.download_button(  # rendered only when clicked (from the spec the page shows)
+            label,
+            data=lambda spec=specs[chart]: spec_png(spec, context),
+            file_name=f"{stem}-{suffix}.png",
+            mime="image/png",
+            key=key,
+            on_click="ignore",
+            width="stretch",
+        )
     st.caption("The page address holds these settings: copy it to share exactly this view.")
 
 

@@ -632,11 +632,15 @@ def chart_png(chart: alt.TopLevelMixin, scale: float = 2.0, width: int = 900, co
     ``context`` lines (which scenario, which settings, the seed) are added under the title,
     so an image pasted into a slide or an email still says what it shows.
     """
+    return chart_png_from_spec(with_context(chart.to_dict(), context), scale=scale, width=width)
+
+
+def chart_png_from_spec(spec: dict[str, Any], scale: float = 2.0, width: int = 900) -> bytes:
+    """A Vega-Lite spec (data inline, as JSON) as a PNG image, rendered offline by vl-convert."""
     import vl_convert as vlc
 
-    spec = with_context(chart.to_dict(), context)
     if not isinstance(spec.get("width"), int):
-        spec["width"] = width  # Streamlit sizes charts to their container; a file needs pixels
+        spec = {**spec, "width": width}  # Streamlit sizes charts to their container; a file needs pixels
     return vlc.vegalite_to_png(spec, scale=scale)
 
 
