@@ -173,7 +173,7 @@ def predictions_tab(current: Scenario | None, problems: list[str]) -> None:
         return value["median"] if isinstance(value, dict) else value
 
     on_audience = f" with your audience ({current.audience.followers:,} followers)" if rebased else ""
-    st.markdown(
+    st.container(key="pred_intro").markdown(
         f"**After {current.days} days**, median of {current.replicates} runs (seed {current.seed}); "
         + (
             f"changes are against {kind} “{name}”{on_audience}, run by run on the same luck."
@@ -188,8 +188,8 @@ def predictions_tab(current: Scenario | None, problems: list[str]) -> None:
     # On a projector the chart comes first, so it is on screen without scrolling.
     first, second = st.container(), st.container()
     chart_slot, cards_slot = (first, second) if ss.get("present") else (second, first)
-    with cards_slot:
-        c1, c2, c3, c4, c5 = st.columns(5)
+    with cards_slot.container(key="cards"):  # compact cards in one row (app/layout.py)
+        c1, c2, c3, c4, c5 = st.columns(5, gap="small")
     metric(
         c1,
         f"Followers, day {current.days}",
@@ -256,13 +256,15 @@ def predictions_tab(current: Scenario | None, problems: list[str]) -> None:
             }
             for c in CHANNELS
         ]
-        st.dataframe(rows, hide_index=True, width="stretch")
+        st.table(rows, hide_index=True)  # a static table wraps its text: no column cut off on any screen
     with right:
         st.markdown("**Why people left** (total over the horizon)")
         table = parts["reason_table"].drop(columns="reason")
         if changed:
             table = table.rename(columns={"change": f"change vs {kind}"})
-        st.dataframe(table, hide_index=True, width="stretch")
+        # Every column, "80% of runs" included, stays on screen at 1280 px (a data frame scrolls
+        # sideways and cut it off); the words are ours, so the table's Markdown has nothing to interpret.
+        st.table(table, hide_index=True)
     top = max(REASONS, key=lambda r: summary["unfollows_by_reason"][r]["median"])
     if summary["unfollows"]["median"] > 0:
         st.caption(f"The most common reason to leave: **{REASON_WORDS[top]}**.")
