@@ -29,6 +29,20 @@ from test_browser import (  # noqa: E402  (the browser test's server, flags and 
     wait_until_idle,
 )
 
+# Text clipped without an ellipsis: an element holding text directly, narrower than that text,
+# that hides what overflows (a select box's value, a table cell).
+CLIPPED_JS = """() => {
+    const out = [];
+    for (const e of document.querySelectorAll("[data-testid=stApp] *")) {
+        const own = [...e.childNodes].some(n => n.nodeType === 3 && n.textContent.trim());
+        const box = e.getBoundingClientRect();  // skip what is not on screen (a folded sidebar, a11y links)
+        if (!own || !e.offsetParent || box.width < 2 || box.right <= 0) continue;
+        const style = getComputedStyle(e);
+        if (["hidden", "clip"].includes(style.overflowX) && e.scrollWidth > e.clientWidth + 1)
+            out.push(e.innerText.trim().slice(0, 60));
+    }
+    return out;
+}"""
 TABS = ["Predictions", "Compare", "Explore", "Coach", "Your history", "About the model"]
 SIZES = [(1280, 720, False), (1400, 900, False), (1280, 720, True)]
 
@@ -61,7 +75,7 @@ def main() -> None:
                     page.screenshot(path=str(args.out / f"{stem}.png"))
                     chart = page.locator('[data-testid="stVegaLiteChart"]')
                     box = chart.first.bounding_box() if chart.count() else None
-                    cut = page.evaluate(TRUNCATED_JS, LABELS)
+                    cut = page.evaluate(TRUNCATED_JS, LABELS) + page.evaluate(CLIPPED_JS)
                     # The whole page: Streamlit scrolls inside its own container, so a "full page"
                     # screenshot shows only the viewport; a tall viewport of the same width does.
                     page.set_viewport_size({"width": width, "height": 4000})
