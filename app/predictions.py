@@ -60,7 +60,25 @@ def metric(
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
-def view_parts(
+def figures(
+    current_json: str, reference_json: str | None, *, _ensemble: Ensemble, _reference: Ensemble
+) -> dict[str, Any]:
+    """The cards' numbers: both summaries and the paired changes (computed before any chart,
+    so the cards show as soon as the runs are done).
+
+    Keyed on the two scenarios' JSON (each holds its seed and runs, so it fixes its
+    ensemble); the ensembles themselves are not hashed.
+    """
+    changed = reference_json is not None
+    return {
+        "summary": summary_of(current_json, _ensemble=_ensemble),
+        "ref_summary": summary_of(reference_json, _ensemble=_reference) if changed else None,
+        "changes": paired_differences(_reference, _ensemble) if changed else {},
+    }
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def chart_parts(
     current_json: str,
     reference_json: str | None,
     kind: str,
@@ -70,12 +88,8 @@ def view_parts(
     _ensemble: Ensemble,
     _reference: Ensemble,
 ) -> dict[str, Any]:
-    """Everything the tab shows that is computed from the runs: summaries, paired changes,
-    the reasons table and the charts' specs (app/charts.py: built unvalidated, once).
-
-    Keyed on the two scenarios' JSON (each holds its seed and runs, so it fixes its ensemble)
-    and on the words and mode the charts print; the ensembles themselves are not hashed.
-    """
+    """The charts' specs (app/charts.py: built unvalidated, once) and the reasons table, keyed
+    like :func:`figures` and on the words and mode the charts print."""
     ensemble, reference = _ensemble, _reference
     changed = reference_json is not None
     current = Scenario.model_validate_json(current_json)
@@ -97,9 +111,6 @@ def view_parts(
     }
     specs["followers_shown"] = vega_spec(plots.larger(followers)) if present else specs["followers"]
     return {
-        "summary": summary_of(current_json, _ensemble=ensemble),
-        "ref_summary": summary_of(reference_json, _ensemble=reference) if changed else None,
-        "changes": paired_differences(reference, ensemble) if changed else {},
         "reason_table": plots.reason_table(ensemble, reference if changed else None, baseline_label=kind),
         "specs": specs,
     }
@@ -146,17 +157,10 @@ def predictions_tab(current: Scenario | None, problems: list[str]) -> None:
     kind, raw_name = reference_words()
     name = escape_markdown(raw_name)  # a file's or a link's name: shown as text inside Markdown
     present = bool(ss.get("present"))
-    parts = view_parts(
-        current.model_dump_json(),
-        base.model_dump_json() if changed else None,
-        kind,
-        raw_name,
-        present,
-        _ensemble=ensemble,
-        _reference=reference,
-    )
-    summary, changes = parts["summary"], parts["changes"]
-    ref_summary = parts["ref_summary"] or summary
+    current_json, reference_json = current.model_dump_json(), base.model_dump_json() if changed else None
+    numbers = figures(current_json, reference_json, _ensemble=ensemble, _reference=reference)
+    summary, changes = numbers["summary"], numbers["changes"]
+    ref_summary = numbers["ref_summary"] or summary
     ss["results"] = {
         "scenario": current.model_dump_json(),
         "summary": summary,
@@ -242,6 +246,8 @@ def predictions_tab(current: Scenario | None, problems: list[str]) -> None:
         help_text="Replies, reshares and likes per post.",
     )
 
+    # The charts after the cards: on a new setting the cards are on screen while these are built.
+    parts = chart_parts(current_json, reference_json, kind, raw_name, present, _ensemble=ensemble, _reference=reference)
     specs = parts["specs"]
     draw(chart_slot, specs["followers_shown"])
     left, right = st.columns(2)
