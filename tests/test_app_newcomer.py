@@ -112,3 +112,37 @@ def test_starting_followers_read_with_thousands_separators():
     assert not at.exception
     sidebar = [c.value for c in at.sidebar.caption]
     assert "200,000 followers at the start" in sidebar, sidebar
+
+
+def test_a_rerun_that_changes_no_chart_builds_no_chart(monkeypatch):
+    """Charts are built once per setting (app/predictions.py caches their specs on the scenario):
+    a rerun, or a return to a setting seen before, draws the same charts without building them."""
+    import json
+
+    from coach import plots
+
+    built = []
+    original = plots.followers_chart
+
+    def counting(*args, **kwargs):
+        built.append(1)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(plots, "followers_chart", counting)
+    st.cache_data.clear()
+    at = new_app()
+    assert len(built) == 1
+    first = [json.loads(c.proto.spec) for c in at.get("vega_lite_chart")]
+    assert len(first) == 4 and "Followers over time" in json.dumps(first[0])
+    at.run()  # nothing changed
+    at.session_state["tab"] = "About the model"
+    at.run()
+    at.session_state["tab"] = "Predictions"
+    at.run()
+    assert len(built) == 1
+    assert [json.loads(c.proto.spec) for c in at.get("vega_lite_chart")] == first
+    start = at.session_state["posts_per_day"]
+    at.select_slider(key="posts_per_day").set_value(start + 0.5).run()
+    assert len(built) == 2  # a new setting: new charts
+    at.select_slider(key="posts_per_day").set_value(start).run()
+    assert len(built) == 2 and [json.loads(c.proto.spec) for c in at.get("vega_lite_chart")] == first
