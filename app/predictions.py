@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Callable
 from typing import Any
 
+import pandas as pd
 import streamlit as st
 
-from app.charts import draw, spec_png, vega_spec
+from app.charts import draw, spec_png, vega_spec, with_frames
 from app.layout import escape_markdown
 from app.state import HABIT_LABELS, reference_words, refusal, simulate, slug, with_run_settings
 from app.text import safe
@@ -77,6 +80,81 @@ def figures(
     }
 
 
+CHARTS = ("followers", "channels", "reasons", "reach")
+
+
+def chart_frames(ensemble: Ensemble, reference: Ensemble | None, baseline_label: str) -> dict[str, pd.DataFrame]:
+    """The data each chart of the tab draws, made as ``coach.plots`` makes it (cheap: a few
+    percentiles and rolling means; building the Altair charts is what costs)."""
+    bands = [plots.band_frame(ensemble, label="your settings")]
+    if reference is not None:
+        bands.append(plots.band_frame(reference, label=baseline_label))
+    return {
+        "followers": pd.concat(bands, ignore_index=True),
+        "channels": plots.daily_mix_frame(ensemble, "channel"),
+        "reasons": plots.daily_mix_frame(ensemble, "reason"),
+        "reach": plots.band_frame(ensemble, name="impressions", label="your settings"),
+    }
+
+
+def build_specs(
+    ensemble: Ensemble, reference: Ensemble | None, current: Scenario, baseline_label: str, present: bool
+) -> dict[str, dict[str, Any]]:
+    """The tab's charts from scratch (coach.plots), as unvalidated specs (app/charts.py)."""
+    markers = plots.timeline_markers(current, HABIT_LABELS)
+    followers = plots.followers_chart(
+        ensemble,
+        reference,
+        current_label="your settings",
+        baseline_label=baseline_label,  # a chart label is text, not Markdown
+        markers=markers,
+        height=300 if present else 340,
+        legend="top" if present else "bottom",
+    )
+    return {
+        "followers": vega_spec(followers),
+        "followers_shown": vega_spec(plots.larger(followers)) if present else vega_spec(followers),
+        "channels": vega_spec(plots.daily_mix_chart(ensemble, "channel", markers=markers)),
+        "reasons": vega_spec(plots.daily_mix_chart(ensemble, "reason", markers=markers)),
+        "reach": vega_spec(plots.activity_chart(ensemble, "impressions", markers=markers)),
+    }
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def chart_template(key: str, *, _build: Callable[[], tuple[dict, dict]]) -> tuple[dict, dict]:
+    """The specs of the tab's charts and the data they were built from, once per ``key``:
+    everything the charts print except the runs (horizon, timeline markers, words, mode)."""
+    return _build()
+
+
+def tab_specs(
+    ensemble: Ensemble, reference: Ensemble | None, current: Scenario, baseline_label: str, present: bool
+) -> dict[str, dict[str, Any]]:
+    """The charts for these runs: the template's specs with these runs' data put in.
+
+    A new setting changes only the data, so the Altair charts (most of the page's own time on
+    a slider nudge) are built once per template, not per nudge. Whatever the template cannot
+    take (a data frame it does not hold) is built from scratch.
+    """
+    markers = plots.timeline_markers(current, HABIT_LABELS)
+    key = json.dumps([current.days, markers, baseline_label, present, reference is not None])
+    specs, frames = chart_template(
+        key,
+        _build=lambda: (
+            build_specs(ensemble, reference, current, baseline_label, present),
+            chart_frames(ensemble, reference, baseline_label),
+        ),
+    )
+    new = chart_frames(ensemble, reference, baseline_label)
+    out = {}
+    for name in (*CHARTS, "followers_shown"):
+        frame = name.removesuffix("_shown")
+        out[name] = with_frames(specs[name], frames[frame], new[frame])
+        if out[name] is None:  # the template does not hold this data: build everything
+            return build_specs(ensemble, reference, current, baseline_label, present)
+    return out
+
+
 @st.cache_data(show_spinner=False, max_entries=32)
 def chart_parts(
     current_json: str,
@@ -88,31 +166,14 @@ def chart_parts(
     _ensemble: Ensemble,
     _reference: Ensemble,
 ) -> dict[str, Any]:
-    """The charts' specs (app/charts.py: built unvalidated, once) and the reasons table, keyed
-    like :func:`figures` and on the words and mode the charts print."""
-    ensemble, reference = _ensemble, _reference
+    """The charts' specs and the reasons table, keyed like :func:`figures` and on the words
+    and mode the charts print (a setting seen before is drawn without any work)."""
     changed = reference_json is not None
     current = Scenario.model_validate_json(current_json)
-    markers = plots.timeline_markers(current, HABIT_LABELS)
-    followers = plots.followers_chart(
-        ensemble,
-        reference if changed else None,
-        current_label="your settings",
-        baseline_label=f"{kind}: {raw_name}",  # a chart label is text, not Markdown
-        markers=markers,
-        height=300 if present else 340,
-        legend="top" if present else "bottom",
-    )
-    specs = {
-        "followers": vega_spec(followers),
-        "channels": vega_spec(plots.daily_mix_chart(ensemble, "channel", markers=markers)),
-        "reasons": vega_spec(plots.daily_mix_chart(ensemble, "reason", markers=markers)),
-        "reach": vega_spec(plots.activity_chart(ensemble, "impressions", markers=markers)),
-    }
-    specs["followers_shown"] = vega_spec(plots.larger(followers)) if present else specs["followers"]
+    reference = _reference if changed else None
     return {
-        "reason_table": plots.reason_table(ensemble, reference if changed else None, baseline_label=kind),
-        "specs": specs,
+        "reason_table": plots.reason_table(_ensemble, reference, baseline_label=kind),
+        "specs": tab_specs(_ensemble, reference, current, f"{kind}: {raw_name}", present),
     }
 
 
