@@ -498,7 +498,7 @@ def test_about_tab_lists_mechanisms_and_evidence():
     text = "\n".join(m.value for m in at.markdown)
     for heading in ("What is it?", "How it works", "Things to notice", "Things to try", "Limits"):
         assert heading in text
-    constants = at.dataframe[0].value
+    constants = at.table[0].value
     assert {"number", "value", "basis", "sources"} <= set(constants.columns)
     assert set(constants["number"]) >= {"fatigue_gamma", "followed_odds", "tolerance_posts_per_day", "link_reach"}
     assert any(b.startswith("evidence") for b in constants["basis"]) and any(
