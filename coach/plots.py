@@ -466,7 +466,9 @@ def compare_chart(
     )
     layers: list[Any] = [band, lines, *_marker_layer(markers)]
     if measure != "followers":  # the zero line: above it the account grew
-        layers.append(alt.Chart(pd.DataFrame({"y": [0]})).mark_rule(color="black", strokeWidth=1).encode(y=alt.Y("y:Q")))
+        layers.append(
+            alt.Chart(pd.DataFrame({"y": [0]})).mark_rule(color="black", strokeWidth=1).encode(y=alt.Y("y:Q"))
+        )
     if title is None:
         title = {"net": "Net change in followers", "growth": "Growth", "followers": "Followers over time"}[measure]
     return _titled(alt.layer(*layers), title, subtitle, height, legend)

@@ -77,7 +77,9 @@ def line_chart(
     )
     if current is not None:
         rule = pd.DataFrame([{"value": current, "mark": "your setting"}])
-        layers.append(alt.Chart(rule).mark_rule(strokeDash=[6, 4], strokeWidth=2, color="#000000").encode(x=alt.X("value:Q")))
+        layers.append(
+            alt.Chart(rule).mark_rule(strokeDash=[6, 4], strokeWidth=2, color="#000000").encode(x=alt.X("value:Q"))
+        )
         layers.append(
             alt.Chart(rule)
             .mark_text(align="left", dx=6, dy=-8, fontSize=14, color="#000000")
@@ -125,7 +127,12 @@ def heatmap(
     text = (
         alt.Chart(data)
         .mark_text(fontSize=14, dy=6)
-        .encode(x=x, y=y, text=alt.Text("text:N"), color=alt.condition("datum.light", alt.value("#000000"), alt.value("#ffffff")))
+        .encode(
+            x=x,
+            y=y,
+            text=alt.Text("text:N"),
+            color=alt.condition("datum.light", alt.value("#000000"), alt.value("#ffffff")),
+        )
     )
     star = alt.Chart(data).mark_text(fontSize=20, dy=-12, color=PALETTE[1]).encode(x=x, y=y, text=alt.Text("mark:N"))
     layers: list[Any] = [rect, text, star]
