@@ -48,9 +48,10 @@ def story_card(base: Scenario, label_kind: str, present: bool = False) -> None:
         with st.expander(f"{escape_markdown(base.name)} — {escape_markdown(facts)}"):
             st.text(base.description or "(no story)")
         return
-    with st.container(border=True):
-        st.markdown(f"**{escape_markdown(base.name)}**")
-        st.caption(escape_markdown(facts))  # a custom platform's name comes from the file
+    with st.container(border=True, key="story_card"):  # compact (app/layout.py): the chart must start on screen
+        with st.container(horizontal=True, gap="small", vertical_alignment="center"):  # name and facts: one line
+            st.markdown(f"**{escape_markdown(base.name)}**", width="content")
+            st.caption(escape_markdown(facts), width="content")  # a custom platform's name comes from the file
         if base.description:
             st.text(base.description)
 
@@ -93,15 +94,19 @@ def main() -> None:
     with st.sidebar:
         workshop_opener()  # app/facilitator.py: open a workshop room, get its links
 
-    head, toggle = st.columns([4, 1], vertical_alignment="top" if present else "center")
-    toggle.toggle("Presenter mode", key="present", help="Large type, sidebar folded away, the main chart on screen.")
     kind, _ = reference_words()
-    with head:
-        if not present:
-            st.markdown("## Cadence Coach")
-            st.caption("How your posting habits win and lose followers — a simulation with honest uncertainty.")
+    with st.container(key="page_head"):  # one row: title, tagline, toggle (app/layout.py styles it)
+        if present:
+            head, toggle = st.columns([4, 1], vertical_alignment="top")
+            with head:
+                story_card(base, kind.capitalize(), present)
         else:
-            story_card(base, kind.capitalize(), present)
+            head, tagline, toggle = st.columns([2.1, 5.1, 1.8], vertical_alignment="center")
+            head.markdown("## Cadence Coach")
+            tagline.caption("How your posting habits win and lose followers — a simulation with honest uncertainty.")
+        toggle.toggle(
+            "Presenter mode", key="present", help="Large type, sidebar folded away, the main chart on screen."
+        )
     show_notices()
     if not present:
         story_card(base, kind.capitalize(), present)

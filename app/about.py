@@ -150,12 +150,14 @@ can say *why* people left.
         "(our calibrated guess, sometimes with its direction from evidence). Codes refer to the sources listed below."
     )
     rows = parameter_rows()
-    st.dataframe(rows, hide_index=True, width="stretch")
+    # Static tables wrap their text, so the long "meaning" column is read in full at 1280 px
+    # (a data frame cut it at the cell's edge); the long list scrolls inside its own box.
+    with st.container(height=560, key="constants_table"):
+        st.table(rows, hide_index=True)
     st.markdown("**Mechanisms** (each can be switched off in a scenario's `model.mechanisms` for experiments)")
-    st.dataframe(
+    st.table(
         [{"mechanism": k, "what it does": v.description} for k, v in Mechanisms.model_fields.items()],
         hide_index=True,
-        width="stretch",
     )
     st.markdown("**Platforms**")
     st.dataframe(

@@ -139,7 +139,7 @@ def compare_tab(personas: dict[str, Scenario], current: Scenario | None) -> None
         )
     first, second = st.container(), st.container()
     chart_slot, cards_slot = (first, second) if ss.get("present") else (second, first)
-    cols = cards_slot.columns(len(ensembles))
+    cols = cards_slot.container(key="cards").columns(len(ensembles))  # compact cards (app/layout.py)
     for col, label, ensemble in zip(cols, labels, ensembles, strict=True):
         net_card(col, label, ensemble)
     markers = []

@@ -43,7 +43,7 @@ DEFAULT_RANGES = {  # a useful first look; any range within the field's bounds c
     "posts_per_day": (0.5, 12.0),
     "reply_rate": (0.0, 1.0),
     "link_share": (0.0, 0.8),
-    "posts_per_session": (1, 6),
+    "posts_per_session": (1.0, 6.0),
     "promo_share": (0.0, 0.5),
     "question_share": (0.0, 0.5),
     "outreach_per_day": (0.0, 20.0),

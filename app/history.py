@@ -9,6 +9,10 @@ from app.text import safe
 from coach import PRESETS, ScenarioError
 from coach.importers import ArchiveError, import_history
 
+# What the importer reads (coach/importers/archive.py tells a gzip by its bytes, not its
+# name). Streamlit matches the end of the file name, so "gz" admits "archive.tar.gz".
+ARCHIVE_TYPES = ["zip", "gz", "tgz", "json", "js", "car", "csv"]
+
 
 def _problem_text(problems: list[str]) -> str:
     """One problem inline; several as a list (shown after “could not be imported …:”)."""
@@ -63,6 +67,76 @@ def plain_words(text: str) -> str:
     return text
 
 
+# The importer's evidence keys (coach/importers/derive.py) in the page's words; the field
+# names stay in `coach import --format json` and in YAML help.
+EVIDENCE_WORDS = {
+    "platform": "Platform",
+    "source": "File",
+    "files": "Files read in it",
+    "posts": "Posts in the export (every kind)",
+    "originals": "Your own posts (new posts and thread continuations)",
+    "self_replies": "Replies to yourself (threads), counted as your own posts",
+    "replies": "Replies to other people",
+    "reposts": "Reposts of other people's posts",
+    "first": "First post",
+    "last": "Last post",
+    "days": "Days covered",
+    "tz": "Time zone",
+    "since": "Counted from",
+    "excluded": "Left out",
+    "link_posts": "Your posts with an external link",
+    "question_posts": "Your posts asking a question",
+    "posts_per_day": "Posts per day, exact",
+    "outreach_per_day": "Replies to other people per day, exact",
+    "sittings": "Sittings (runs of posts at most 30 minutes apart)",
+    "posts_per_session_mean": "Posts per sitting, exact mean",
+    "link_share": "Link share, exact",
+    "question_share": "Question share, exact",
+    "hour_histogram": "Posts and replies by hour of day",
+    "active_hours_share": "Posts and replies inside your active hours",
+    "engagement_by_hour": "Likes and reposts per post, by hour of day",
+    "best_hours": "Best hours",
+    "notes": "Notes",
+}
+
+
+def _evidence_value(key: str, value: object) -> str:
+    """One evidence value as a person reads it: dates, percentages, hours, counts with commas."""
+    if key in ("first", "last", "since") and isinstance(value, str):
+        return value[:16].replace("T", " ")
+    if key == "active_hours_share" and isinstance(value, int | float):
+        return f"{value:.0%}"
+    if key in ("hour_histogram", "engagement_by_hour") and isinstance(value, list):
+        hours = [f"{h}:00 {v:,.3g}" for h, v in enumerate(value) if v]  # hours with nothing are left out
+        return ", ".join(hours) or "none"
+    if key == "best_hours" and isinstance(value, list):
+        return ", ".join(f"{h}:00" for h in value)
+    if key == "excluded" and isinstance(value, dict):
+        return ", ".join(f"{n:,} {reason.replace('_', ' ')}" for reason, n in value.items()) or "nothing"
+    if key == "notes" and isinstance(value, list):
+        return " ".join(plain_words(str(note)) for note in value)
+    if isinstance(value, list):
+        return ", ".join(str(v) for v in value)
+    if isinstance(value, bool) or value is None:
+        return str(value)
+    if isinstance(value, int):
+        return f"{value:,}"
+    if isinstance(value, float):
+        return f"{value:,.4g}"
+    return plain_words(str(value))
+
+
+def evidence_lines(evidence: dict) -> list[tuple[str, str]]:
+    """(label, value) for every piece of evidence that says something (empty ones are skipped)."""
+    lines = []
+    for key, value in evidence.items():
+        if value is None or value == [] or (key == "excluded" and not value):
+            continue
+        label = EVIDENCE_WORDS.get(key, key.replace("_", " ").capitalize())
+        lines.append((label, _evidence_value(key, value)))
+    return lines
+
+
 def on_followers_today() -> None:
     st.session_state["followers"] = int(st.session_state["import_followers"])
 
@@ -73,7 +147,7 @@ def history_tab() -> None:
     ss = st.session_state
     st.markdown(
         "Upload the archive you downloaded from your platform — an **X archive** (.zip), a "
-        "**Mastodon archive** (.zip or outbox.json), a **Bluesky repository** (.car) or a **CSV** "
+        "**Mastodon archive** (.zip, .tar.gz or outbox.json), a **Bluesky repository** (.car) or a **CSV** "
         "(`timestamp, is_reply, has_link, text`) — and the sliders move to *you*: your posts per day, "
         "replies, links, questions and hours, measured from what you actually did."
     )
@@ -92,7 +166,13 @@ def history_tab() -> None:
         args=("import_tz",),
         help="Hours and days are counted in this zone (for your active hours).",
     )
-    st.file_uploader("Your archive", type=["zip", "json", "js", "car", "csv"], key="import_upload", on_change=on_import)
+    st.file_uploader(
+        "Your archive",
+        type=ARCHIVE_TYPES,
+        key="import_upload",
+        on_change=on_import,
+        help="X: .zip · Mastodon: .zip, .tar.gz, .tgz or outbox.json · Bluesky: .car · any platform: .csv",
+    )
     if ss.get("import_problem"):
         st.error(f"That archive could not be imported, so nothing was changed: {safe(ss['import_problem'])}")
     found = ss.get("import_result")
@@ -141,7 +221,7 @@ def history_tab() -> None:
     for warning in found.get("warnings", []):
         st.warning(warning)
     with st.expander("All the evidence (counts, dates, exact values)"):
-        st.json(ev, expanded=False)
+        st.markdown("\n".join(f"- **{label}:** {safe(value)}" for label, value in evidence_lines(ev)))
     _fitting()
 
 

@@ -27,6 +27,33 @@ BASE_CSS = """
 </style>
 """
 
+# The normal page at 1280x720 (a laptop, a projector): the followers chart must start on
+# screen. The header bar is see-through (its two buttons stay usable) so the page starts at
+# the top; the title, tagline and toggle share one row; the story card, the cards and their
+# captions are tighter. Nothing is hidden: every word stays on the page.
+NORMAL_CSS = """
+<style>
+.block-container, [data-testid="stMainBlockContainer"] {
+  padding-top: 0.6rem; padding-left: 3rem; padding-right: 3.5rem; max-width: 100%;
+}
+[data-testid="stHeader"] { background: transparent; pointer-events: none; }
+[data-testid="stHeader"] * { pointer-events: auto; }
+[data-testid="stMainBlockContainer"] > [data-testid="stVerticalBlock"] { gap: 0.7rem; }
+[data-testid="stTabs"] [data-baseweb="tab-panel"] > [data-testid="stVerticalBlock"] { gap: 0.7rem; }
+.st-key-page_head h2 { font-size: 1.6rem; padding: 0; line-height: 1.3; }
+.st-key-page_head [data-testid="stCaptionContainer"] { font-size: 0.8rem; }
+.st-key-cards [data-testid="stMetricLabel"] p { font-size: 0.82rem; }
+.st-key-story_card { padding: 0.5rem 0.9rem !important; gap: 0.15rem; }
+.st-key-story_card [data-testid="stText"] { font-size: 0.92rem; line-height: 1.45; }
+.st-key-pred_intro [data-testid="stMarkdownContainer"] p { font-size: 0.92rem; margin-bottom: 0; }
+.st-key-cards [data-testid="stMetric"] { padding: 0.25rem 0.55rem !important; }
+.st-key-cards [data-testid="stMetric"] > div { padding: 0.3rem 0.1rem; }
+.st-key-cards [data-testid="stMetricValue"] { font-size: 1.7rem; }
+.st-key-cards [data-testid="stVerticalBlock"] { gap: 0.3rem; }
+.st-key-cards [data-testid="stCaptionContainer"] { font-size: 0.78rem; line-height: 1.35; }
+</style>
+"""
+
 PRESENT_CSS = """
 <style>
 html { font-size: 19px; }
@@ -59,7 +86,7 @@ def presenting() -> bool:
 
 
 def apply_layout(present: bool) -> None:
-    st.html(BASE_CSS + (PRESENT_CSS if present else ""))
+    st.html(BASE_CSS + (PRESENT_CSS if present else NORMAL_CSS))
 
 
 def present_param(present: bool) -> dict[str, str]:

@@ -2,16 +2,30 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Callable
 from typing import Any
 
+import pandas as pd
 import streamlit as st
 
-from app import chartcache, prefetch
+from app import prefetch
+from app.charts import draw, spec_png, vega_spec, with_frames
 from app.layout import escape_markdown
 from app.sidebar import POSTS_GRID
-from app.state import HABIT_LABELS, png_download, reference_words, refusal, simulate, slug, with_run_settings
+from app.state import HABIT_LABELS, reference_words, refusal, simulate, slug, with_run_settings
 from app.text import safe
-from coach import CHANNEL_WORDS, CHANNELS, REASON_WORDS, REASONS, Scenario, __version__, paired_differences, plots
+from coach import (
+    CHANNEL_WORDS,
+    CHANNELS,
+    REASON_WORDS,
+    REASONS,
+    Ensemble,
+    Scenario,
+    __version__,
+    paired_differences,
+    plots,
+)
 
 PAIRED_WORDS = (
     "Each change compares every run with the {kind}'s run on the same luck (same random seed) and takes the "
@@ -50,6 +64,127 @@ def metric(
         col.caption(" · ".join(lines))
 
 
+@st.cache_data(show_spinner=False, max_entries=32)
+def figures(
+    current_json: str, reference_json: str | None, *, _ensemble: Ensemble, _reference: Ensemble
+) -> dict[str, Any]:
+    """The cards' numbers: both summaries and the paired changes (computed before any chart,
+    so the cards show as soon as the runs are done).
+
+    Keyed on the two scenarios' JSON (each holds its seed and runs, so it fixes its
+    ensemble); the ensembles themselves are not hashed.
+    """
+    changed = reference_json is not None
+    return {
+        "summary": summary_of(current_json, _ensemble=_ensemble),
+        "ref_summary": summary_of(reference_json, _ensemble=_reference) if changed else None,
+        "changes": paired_differences(_reference, _ensemble) if changed else {},
+    }
+
+
+CHARTS = ("followers", "channels", "reasons", "reach")
+
+
+def chart_frames(ensemble: Ensemble, reference: Ensemble | None, baseline_label: str) -> dict[str, pd.DataFrame]:
+    """The data each chart of the tab draws, made as ``coach.plots`` makes it (cheap: a few
+    percentiles and rolling means; building the Altair charts is what costs)."""
+    bands = [plots.band_frame(ensemble, label="your settings")]
+    if reference is not None:
+        bands.append(plots.band_frame(reference, label=baseline_label))
+    return {
+        "followers": pd.concat(bands, ignore_index=True),
+        "channels": plots.daily_mix_frame(ensemble, "channel"),
+        "reasons": plots.daily_mix_frame(ensemble, "reason"),
+        "reach": plots.band_frame(ensemble, name="impressions", label="your settings"),
+    }
+
+
+def build_specs(
+    ensemble: Ensemble, reference: Ensemble | None, current: Scenario, baseline_label: str, present: bool
+) -> dict[str, dict[str, Any]]:
+    """The tab's charts from scratch (coach.plots), as unvalidated specs (app/charts.py)."""
+    markers = plots.timeline_markers(current, HABIT_LABELS)
+    followers = plots.followers_chart(
+        ensemble,
+        reference,
+        current_label="your settings",
+        baseline_label=baseline_label,  # a chart label is text, not Markdown
+        markers=markers,
+        height=300 if present else 340,
+        legend="top" if present else "bottom",
+    )
+    return {
+        "followers": vega_spec(followers),
+        "followers_shown": vega_spec(plots.larger(followers)) if present else vega_spec(followers),
+        "channels": vega_spec(plots.daily_mix_chart(ensemble, "channel", markers=markers)),
+        "reasons": vega_spec(plots.daily_mix_chart(ensemble, "reason", markers=markers)),
+        "reach": vega_spec(plots.activity_chart(ensemble, "impressions", markers=markers)),
+    }
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def chart_template(key: str, *, _build: Callable[[], tuple[dict, dict]]) -> tuple[dict, dict]:
+    """The specs of the tab's charts and the data they were built from, once per ``key``:
+    everything the charts print except the runs (horizon, timeline markers, words, mode)."""
+    return _build()
+
+
+def tab_specs(
+    ensemble: Ensemble, reference: Ensemble | None, current: Scenario, baseline_label: str, present: bool
+) -> dict[str, dict[str, Any]]:
+    """The charts for these runs: the template's specs with these runs' data put in.
+
+    A new setting changes only the data, so the Altair charts (most of the page's own time on
+    a slider nudge) are built once per template, not per nudge. Whatever the template cannot
+    take (a data frame it does not hold) is built from scratch.
+    """
+    markers = plots.timeline_markers(current, HABIT_LABELS)
+    key = json.dumps([current.days, markers, baseline_label, present, reference is not None])
+    specs, frames = chart_template(
+        key,
+        _build=lambda: (
+            build_specs(ensemble, reference, current, baseline_label, present),
+            chart_frames(ensemble, reference, baseline_label),
+        ),
+    )
+    new = chart_frames(ensemble, reference, baseline_label)
+    out = {}
+    for name in (*CHARTS, "followers_shown"):
+        frame = name.removesuffix("_shown")
+        out[name] = with_frames(specs[name], frames[frame], new[frame])
+        if out[name] is None:  # the template does not hold this data: build everything
+            return build_specs(ensemble, reference, current, baseline_label, present)
+    return out
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def chart_parts(
+    current_json: str,
+    reference_json: str | None,
+    kind: str,
+    raw_name: str,
+    present: bool,
+    *,
+    _ensemble: Ensemble,
+    _reference: Ensemble,
+) -> dict[str, Any]:
+    """The charts' specs and the reasons table, keyed like :func:`figures` and on the words
+    and mode the charts print (a setting seen before is drawn without any work)."""
+    changed = reference_json is not None
+    current = Scenario.model_validate_json(current_json)
+    reference = _reference if changed else None
+    return {
+        "reason_table": plots.reason_table(_ensemble, reference, baseline_label=kind),
+        "specs": tab_specs(_ensemble, reference, current, f"{kind}: {raw_name}", present),
+    }
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def summary_of(scenario_json: str, *, _ensemble: Ensemble) -> dict[str, Any]:
+    """An ensemble's summary, cached on its scenario: the reference's is computed once, not per nudge."""
+    return _ensemble.summary()
+
+
 def time_warning(scenario: Scenario, minutes_per_day: float) -> str | None:
     """Plain words when the habits need more minutes than the active hours hold."""
     hours = len(scenario.habits.active_hour_list)
@@ -84,8 +219,11 @@ def predictions_tab(current: Scenario | None, problems: list[str]) -> None:
         return
     kind, raw_name = reference_words()
     name = escape_markdown(raw_name)  # a file's or a link's name: shown as text inside Markdown
-    summary, ref_summary = ensemble.summary(), reference.summary()
-    changes = paired_differences(reference, ensemble) if changed else {}
+    present = bool(ss.get("present"))
+    current_json, reference_json = current.model_dump_json(), base.model_dump_json() if changed else None
+    numbers = figures(current_json, reference_json, _ensemble=ensemble, _reference=reference)
+    summary, changes = numbers["summary"], numbers["changes"]
+    ref_summary = numbers["ref_summary"] or summary
     ss["results"] = {
         "scenario": current.model_dump_json(),
         "summary": summary,
@@ -102,7 +240,7 @@ def predictions_tab(current: Scenario | None, problems: list[str]) -> None:
         return value["median"] if isinstance(value, dict) else value
 
     on_audience = f" with your audience ({current.audience.followers:,} followers)" if rebased else ""
-    st.markdown(
+    st.container(key="pred_intro").markdown(
         f"**After {current.days} days**, median of {current.replicates} runs (seed {current.seed}); "
         + (
             f"changes are against {kind} “{name}”{on_audience}, run by run on the same luck."
@@ -117,8 +255,8 @@ def predictions_tab(current: Scenario | None, problems: list[str]) -> None:
     # On a projector the chart comes first, so it is on screen without scrolling.
     first, second = st.container(), st.container()
     chart_slot, cards_slot = (first, second) if ss.get("present") else (second, first)
-    with cards_slot:
-        c1, c2, c3, c4, c5 = st.columns(5)
+    with cards_slot.container(key="cards"):  # compact cards in one row (app/layout.py)
+        c1, c2, c3, c4, c5 = st.columns(5, gap="small")
     metric(
         c1,
         f"Followers, day {current.days}",
@@ -171,35 +309,13 @@ def predictions_tab(current: Scenario | None, problems: list[str]) -> None:
         help_text="Replies, reshares and likes per post.",
     )
 
-    markers = plots.timeline_markers(current, HABIT_LABELS)
-
-    # Charts are built when first needed (drawn or exported); identical views of every
-    # session share one built spec (app/chartcache.py), keyed on what they show.
-    def followers() -> Any:
-        return plots.followers_chart(
-            ensemble,
-            reference if changed else None,
-            current_label="your settings",
-            baseline_label=f"{kind}: {raw_name}",  # a chart label is text, not Markdown
-            markers=markers,
-            height=300 if ss.get("present") else 340,
-            legend="top" if ss.get("present") else "bottom",
-        )
-
-    def channels() -> Any:
-        return plots.daily_mix_chart(ensemble, "channel", markers=markers)
-
-    def reasons() -> Any:
-        return plots.daily_mix_chart(ensemble, "reason", markers=markers)
-
-    view = repr((current.model_dump_json(), base.model_dump_json() if changed else None, kind, raw_name))
-    present = bool(ss.get("present"))
-    chartcache.draw(
-        chart_slot, f"followers {present} {view}", lambda: plots.larger(followers()) if present else followers()
-    )
+    # The charts after the cards: on a new setting the cards are on screen while these are built.
+    parts = chart_parts(current_json, reference_json, kind, raw_name, present, _ensemble=ensemble, _reference=reference)
+    specs = parts["specs"]
+    draw(chart_slot, specs["followers_shown"])
     left, right = st.columns(2)
-    chartcache.draw(left, f"channels {view}", channels)
-    chartcache.draw(right, f"reasons {view}", reasons)
+    draw(left, specs["channels"])
+    draw(right, specs["reasons"])
     with left:
         st.markdown("**Where new followers came from** (total over the horizon)")
         rows = [
@@ -209,18 +325,20 @@ def predictions_tab(current: Scenario | None, problems: list[str]) -> None:
             }
             for c in CHANNELS
         ]
-        st.dataframe(rows, hide_index=True, width="stretch")
+        st.table(rows, hide_index=True)  # a static table wraps its text: no column cut off on any screen
     with right:
         st.markdown("**Why people left** (total over the horizon)")
-        table = plots.reason_table(ensemble, reference if changed else None, baseline_label=kind).drop(columns="reason")
+        table = parts["reason_table"].drop(columns="reason")
         if changed:
             table = table.rename(columns={"change": f"change vs {kind}"})
-        st.dataframe(table, hide_index=True, width="stretch")
+        # Every column, "80% of runs" included, stays on screen at 1280 px (a data frame scrolls
+        # sideways and cut it off); the words are ours, so the table's Markdown has nothing to interpret.
+        st.table(table, hide_index=True)
     top = max(REASONS, key=lambda r: summary["unfollows_by_reason"][r]["median"])
     if summary["unfollows"]["median"] > 0:
         st.caption(f"The most common reason to leave: **{REASON_WORDS[top]}**.")
 
-    chartcache.draw(st, f"impressions {view}", lambda: plots.activity_chart(ensemble, "impressions", markers=markers))
+    draw(st, specs["reach"])
     replies = summary["replies_per_day"]
     st.caption(
         f"Per day (median): your posts were seen {summary['impressions_per_day']['median']:,.0f} times; "
@@ -241,15 +359,20 @@ def predictions_tab(current: Scenario | None, problems: list[str]) -> None:
         on_click="ignore",
         width="stretch",
     )
-    png_download(
-        d2, "Followers chart (PNG)", followers, f"{stem}-followers.png", "dl_png_followers", context, width="stretch"
-    )
-    png_download(
-        d3, "Follows chart (PNG)", channels, f"{stem}-follows.png", "dl_png_channels", context, width="stretch"
-    )
-    png_download(
-        d4, "Unfollows chart (PNG)", reasons, f"{stem}-unfollows.png", "dl_png_reasons", context, width="stretch"
-    )
+    for where, label, chart, suffix, key in (
+        (d2, "Followers chart (PNG)", "followers", "followers", "dl_png_followers"),
+        (d3, "Follows chart (PNG)", "channels", "follows", "dl_png_channels"),
+        (d4, "Unfollows chart (PNG)", "reasons", "unfollows", "dl_png_reasons"),
+    ):
+        where.download_button(  # rendered only when clicked (from the spec the page shows)
+            label,
+            data=lambda spec=specs[chart]: spec_png(spec, context),
+            file_name=f"{stem}-{suffix}.png",
+            mime="image/png",
+            key=key,
+            on_click="ignore",
+            width="stretch",
+        )
     st.caption("The page address holds these settings: copy it to share exactly this view.")
     # Last, once the page is drawn: simulate the next step of the slider being nudged.
     steps = prefetch.ahead_of(ss.get("look_ahead_from"), current, POSTS_GRID)

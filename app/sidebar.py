@@ -143,6 +143,9 @@ def sidebar(personas: dict[str, Scenario], library_problems: list[str], current:
         st.number_input(
             "Starting followers", int(lo), int(hi), step=100, key="followers", help=help_text(Audience, "followers")
         )
+        # Streamlit's number box cannot group digits (its format is printf-style, with no ","):
+        # the count is repeated in words so 200000 reads as 200,000 at a glance.
+        st.caption(f"{int(ss['followers']):,} followers at the start")
         segments = base.audience.segments
         if len(segments) > 1:
             st.caption("Who follows you now (relative weights; they are scaled to add up to 100%).")
@@ -162,9 +165,14 @@ def sidebar(personas: dict[str, Scenario], library_problems: list[str], current:
             "Platform",
             options,
             key="platform",
-            format_func=lambda p: PLATFORM_WORDS.get(p, f"{base.platform.name} (from the file)"),
+            # The box shows the short name (the long words did not fit the sidebar and were cut);
+            # what the feed does is said in full just below.
+            format_func=lambda p: PLATFORM_WORDS.get(p, "").split(" (")[0] or f"{base.platform.name} (from the file)",
             help="How the feed treats your posts: link reach, ranking and reach to non-followers.",
         )
+        if ss["platform"] in PLATFORM_WORDS:
+            feed = PLATFORM_WORDS[ss["platform"]].split(" (", 1)[1].rstrip(")")
+            st.caption(f"{feed[:1].upper()}{feed[1:]}.")
 
         st.header("Horizon and runs")
         lo, hi, _ = bounds(Scenario, "days")

@@ -51,7 +51,7 @@ MAIN_HABITS = [
     ("link_share", "Link share", 0.05),
 ]
 MORE_HABITS = [
-    ("posts_per_session", "Posts per sitting", 1),
+    ("posts_per_session", "Posts per sitting", 0.5),
     ("promo_share", "Promotion share", 0.05),
     ("question_share", "Question share", 0.05),
     ("outreach_per_day", "Outreach replies per day", 1.0),
@@ -61,7 +61,9 @@ MORE_HABITS = [
     ("minutes_per_reply", "Minutes per reply", 0.5),
 ]
 HABIT_LABELS = {key: label for key, label, _ in MAIN_HABITS + MORE_HABITS} | {"active_hours": "Active hours"}
-INT_HABITS = {"posts_per_session"}
+# Habits with whole-number controls. None now: posts per sitting is a mean sitting size (the
+# engine takes any number >= 1), so an imported 2.37 is not cut to 2.
+INT_HABITS: set[str] = set()
 RUN_FIELDS = {"days": "Horizon (days)", "replicates": "Runs (replicates)", "seed": "Random seed"}
 PLATFORM_WORDS = {
     "x": "X (ranked feed; links reach far less)",

@@ -294,12 +294,12 @@ def _marker_layer(markers: Markers | None, x_field: str = "day") -> list[alt.Cha
     rule = (
         alt.Chart(data)
         .mark_rule(color="black", strokeDash=[4, 3], strokeWidth=1.5)
-        .encode(x=f"{x_field}:Q", tooltip=[alt.Tooltip("what:N", title="habits change")])
+        .encode(x=alt.X(f"{x_field}:Q"), tooltip=[alt.Tooltip("what:N", title="habits change")])
     )
     text = (
         alt.Chart(data)
         .mark_text(align="left", baseline="top", dx=4, dy=2, fontSize=FONT_SIZE - 2, color="black")
-        .encode(x=f"{x_field}:Q", y=alt.value(0), text="label:N")
+        .encode(x=alt.X(f"{x_field}:Q"), y=alt.value(0), text=alt.Text("label:N"))
     )
     return [rule, text]
 
@@ -331,7 +331,7 @@ def followers_chart(
     band = (
         base.transform_filter(alt.datum.scenario == current_label)
         .mark_area(opacity=0.22, color=YOU_COLOR)
-        .encode(x=x, y=alt.Y("p10:Q", title="followers", scale=alt.Scale(zero=False)), y2="p90:Q")
+        .encode(x=x, y=alt.Y("p10:Q", title="followers", scale=alt.Scale(zero=False)), y2=alt.Y2("p90:Q"))
     )
     tooltip = [
         alt.Tooltip("scenario:N"),
@@ -368,11 +368,11 @@ def activity_chart(
     x = alt.X("day:Q", title="day", scale=alt.Scale(nice=False))
     base = alt.Chart(data)
     band = base.mark_area(opacity=0.22, color=YOU_COLOR).encode(
-        x=x, y=alt.Y("p10:Q", title=y_title, scale=alt.Scale(zero=True)), y2="p90:Q"
+        x=x, y=alt.Y("p10:Q", title=y_title, scale=alt.Scale(zero=True)), y2=alt.Y2("p90:Q")
     )
     line = base.mark_line(strokeWidth=3, color=YOU_COLOR).encode(
         x=x,
-        y="median:Q",
+        y=alt.Y("median:Q"),
         tooltip=[alt.Tooltip("day:Q"), alt.Tooltip("median:Q", format=",.0f", title="median")],
     )
     title = title if title is not None else "Reach: how often your posts were seen"
@@ -447,14 +447,14 @@ def compare_chart(
     band = base.mark_area(opacity=0.15).encode(
         x=x,
         y=alt.Y("p10:Q", title=y_title, scale=alt.Scale(zero=measure != "followers")),
-        y2="p90:Q",
+        y2=alt.Y2("p90:Q"),
         fill=alt.Fill("band_color:N", scale=None),
-        detail="scenario:N",
+        detail=alt.Detail("scenario:N"),
     )
     fmt = ",.1f" if measure == "growth" else ",.0f"
     lines = base.mark_line(strokeWidth=3.5).encode(
         x=x,
-        y="median:Q",
+        y=alt.Y("median:Q"),
         color=color,
         tooltip=[
             alt.Tooltip("scenario:N"),
@@ -466,7 +466,9 @@ def compare_chart(
     )
     layers: list[Any] = [band, lines, *_marker_layer(markers)]
     if measure != "followers":  # the zero line: above it the account grew
-        layers.append(alt.Chart(pd.DataFrame({"y": [0]})).mark_rule(color="black", strokeWidth=1).encode(y="y:Q"))
+        layers.append(
+            alt.Chart(pd.DataFrame({"y": [0]})).mark_rule(color="black", strokeWidth=1).encode(y=alt.Y("y:Q"))
+        )
     if title is None:
         title = {"net": "Net change in followers", "growth": "Growth", "followers": "Followers over time"}[measure]
     return _titled(alt.layer(*layers), title, subtitle, height, legend)
@@ -590,9 +592,9 @@ def tornado_chart(
         alt.Chart(labelled)
         .transform_calculate(mid="datum.gain / 2")
         .mark_text(fontSize=FONT_SIZE - 2, align="center", baseline="middle", color="white", fontWeight="bold")
-        .encode(y=y, x=alt.X("mid:Q"), text="setting:N", detail="side:N")
+        .encode(y=y, x=alt.X("mid:Q"), text=alt.Text("setting:N"), detail=alt.Detail("side:N"))
     )
-    rule = alt.Chart(pd.DataFrame({"x": [0]})).mark_rule(color="black", strokeWidth=1.5).encode(x="x:Q")
+    rule = alt.Chart(pd.DataFrame({"x": [0]})).mark_rule(color="black", strokeWidth=1.5).encode(x=alt.X("x:Q"))
     chart = alt.layer(bars, text, rule)
     if title:
         chart = chart.properties(
@@ -632,11 +634,15 @@ def chart_png(chart: alt.TopLevelMixin, scale: float = 2.0, width: int = 900, co
     ``context`` lines (which scenario, which settings, the seed) are added under the title,
     so an image pasted into a slide or an email still says what it shows.
     """
+    return chart_png_from_spec(with_context(chart.to_dict(), context), scale=scale, width=width)
+
+
+def chart_png_from_spec(spec: dict[str, Any], scale: float = 2.0, width: int = 900) -> bytes:
+    """A Vega-Lite spec (data inline, as JSON) as a PNG image, rendered offline by vl-convert."""
     import vl_convert as vlc
 
-    spec = with_context(chart.to_dict(), context)
     if not isinstance(spec.get("width"), int):
-        spec["width"] = width  # Streamlit sizes charts to their container; a file needs pixels
+        spec = {**spec, "width": width}  # Streamlit sizes charts to their container; a file needs pixels
     return vlc.vegalite_to_png(spec, scale=scale)
 
 

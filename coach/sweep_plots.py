@@ -55,11 +55,11 @@ def line_chart(
     data = frame.rename(columns={field: "value"})
     x = alt.X("value:Q", title=label)
     base = alt.Chart(data)
-    band = base.mark_area(opacity=0.25, color=PALETTE[0]).encode(x=x, y=alt.Y("p10:Q", title=title), y2="p90:Q")
+    band = base.mark_area(opacity=0.25, color=PALETTE[0]).encode(x=x, y=alt.Y("p10:Q", title=title), y2=alt.Y2("p90:Q"))
     line = base.mark_line(color=PALETTE[0], strokeWidth=4, point=alt.OverlayMarkDef(size=90, color=PALETTE[0]))
     line = line.encode(
         x=x,
-        y="median:Q",
+        y=alt.Y("median:Q"),
         tooltip=[alt.Tooltip("value:Q", title=label), "median:Q", "p10:Q", "p90:Q"],
     )
     best = best_row(frame, outcome)
@@ -68,20 +68,22 @@ def line_chart(
     layers.append(
         alt.Chart(marks)
         .mark_point(shape="diamond", size=420, filled=True, color=PALETTE[1])
-        .encode(x="value:Q", y="median:Q")
+        .encode(x=alt.X("value:Q"), y=alt.Y("median:Q"))
     )
     layers.append(
         alt.Chart(marks)
         .mark_text(dy=-22, fontSize=15, fontWeight="bold", color=PALETTE[1])
-        .encode(x="value:Q", y="median:Q", text="mark:N")
+        .encode(x=alt.X("value:Q"), y=alt.Y("median:Q"), text=alt.Text("mark:N"))
     )
     if current is not None:
         rule = pd.DataFrame([{"value": current, "mark": "your setting"}])
-        layers.append(alt.Chart(rule).mark_rule(strokeDash=[6, 4], strokeWidth=2, color="#000000").encode(x="value:Q"))
+        layers.append(
+            alt.Chart(rule).mark_rule(strokeDash=[6, 4], strokeWidth=2, color="#000000").encode(x=alt.X("value:Q"))
+        )
         layers.append(
             alt.Chart(rule)
             .mark_text(align="left", dx=6, dy=-8, fontSize=14, color="#000000")
-            .encode(x="value:Q", y=alt.value(12), text="mark:N")
+            .encode(x=alt.X("value:Q"), y=alt.value(12), text=alt.Text("mark:N"))
         )
     better = "higher is better" if more_is_better else "lower is better"
     chart = alt.layer(*layers).properties(
@@ -125,9 +127,14 @@ def heatmap(
     text = (
         alt.Chart(data)
         .mark_text(fontSize=14, dy=6)
-        .encode(x=x, y=y, text="text:N", color=alt.condition("datum.light", alt.value("#000000"), alt.value("#ffffff")))
+        .encode(
+            x=x,
+            y=y,
+            text=alt.Text("text:N"),
+            color=alt.condition("datum.light", alt.value("#000000"), alt.value("#ffffff")),
+        )
     )
-    star = alt.Chart(data).mark_text(fontSize=20, dy=-12, color=PALETTE[1]).encode(x=x, y=y, text="mark:N")
+    star = alt.Chart(data).mark_text(fontSize=20, dy=-12, color=PALETTE[1]).encode(x=x, y=y, text=alt.Text("mark:N"))
     layers: list[Any] = [rect, text, star]
     if current is not None:
         here = data[(data["x"] == current.get(fx)) & (data["y"] == current.get(fy))]

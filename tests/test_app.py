@@ -498,7 +498,7 @@ def test_about_tab_lists_mechanisms_and_evidence():
     text = "\n".join(m.value for m in at.markdown)
     for heading in ("What is it?", "How it works", "Things to notice", "Things to try", "Limits"):
         assert heading in text
-    constants = at.dataframe[0].value
+    constants = at.table[0].value
     assert {"number", "value", "basis", "sources"} <= set(constants.columns)
     assert set(constants["number"]) >= {"fatigue_gamma", "followed_odds", "tolerance_posts_per_day", "link_reach"}
     assert any(b.startswith("evidence") for b in constants["basis"]) and any(
@@ -648,7 +648,7 @@ def test_habits_needing_more_minutes_than_the_active_hours_hold_are_flagged():
 def test_half_people_are_not_shown_and_kinds_of_follower_are_counted_in_words():
     at = new_app({"replicates": "4"})  # an even number of runs: medians fall between two people
     assert_clean(at)
-    for frame in at.dataframe:
+    for frame in [*at.dataframe, *at.table]:
         table = frame.value
         for column in ("people",):
             if column in table.columns:
@@ -683,7 +683,7 @@ def test_timeline_steps_are_marked_on_the_time_charts():
 def test_reason_table_shows_the_change_before_the_interval():
     at = new_app()
     at.select_slider(key="posts_per_day").set_value(9.0).run()
-    table = next(f.value for f in at.dataframe if "why they left" in f.value.columns)
+    table = next(f.value for f in [*at.dataframe, *at.table] if "why they left" in f.value.columns)
     assert list(table.columns)[:3] == ["why they left", "people", "change vs persona"]
 
 

@@ -12,7 +12,7 @@ apart and the tests can check one set of rules:
   already had posts before it);
 - ``link_share`` / ``question_share`` = originals with an external link / a question ÷ originals;
 - ``posts_per_session`` = mean originals per sitting, a sitting being a run of originals each
-  within 30 minutes of the previous one (rounded to a whole number ≥ 1);
+  within 30 minutes of the previous one (the mean, ≥ 1, to 2 decimals: the engine takes a mean);
 - ``outreach_per_day`` = replies to other accounts ÷ days covered;
 - ``active_hours`` = the shortest run of local hours holding 90% of originals and replies.
 
@@ -21,7 +21,6 @@ Only aggregates leave this module: counts, shares, a 24-bin histogram. No text, 
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -45,6 +44,7 @@ BEST_HOUR_MIN_POSTS = 3  # an hour needs this many originals before its mean eng
 
 SHARE_DECIMALS = 3  # shares are rounded to 0.001 in the habits (exact values in evidence)
 RATE_DECIMALS = 3  # posts/day and replies/day likewise
+SESSION_DECIMALS = 2  # posts per sitting (a mean): 2.37, not 2.3684
 
 _PROMO_WARNING = "link_share + question_share = "  # starts the warning about the default promo_share
 
@@ -254,8 +254,8 @@ class ImportResult:
             )
         if "posts_per_session" in h:
             parts.append(
-                f"posts_per_session {h['posts_per_session']} (mean {ev['posts_per_session_mean']:.2f} originals "
-                f"per sitting of posts at most 30 min apart)."
+                f"posts_per_session {h['posts_per_session']:g} = {ev['originals']:,} originals ÷ "
+                f"{ev['sittings']:,} sittings (posts at most 30 min apart), the mean sitting size."
             )
         if "link_share" in h:
             parts.append(
@@ -365,7 +365,9 @@ def derive(history: History, tz: str = "UTC", since: date | None = None) -> Impo
         sittings = _sittings([t for t, _ in originals])
         mean = n / sittings
         evidence.update(sittings=sittings, posts_per_session_mean=mean)
-        habits["posts_per_session"] = _capped("posts_per_session", max(1, math.floor(mean + 0.5)), warnings)
+        # The engine takes the mean sitting size (any number >= 1; sittings vary around it), so
+        # the habit keeps it: 2.4 posts per sitting is not 2. Two decimals are plenty to read.
+        habits["posts_per_session"] = _capped("posts_per_session", max(1.0, round(mean, SESSION_DECIMALS)), warnings)
         link_share, question_share = link_posts / n, question_posts / n
         evidence.update(link_share=link_share, question_share=question_share)
         habits["link_share"] = round(link_share, SHARE_DECIMALS)
