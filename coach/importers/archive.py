@@ -45,6 +45,8 @@ MAX_FOLDER_DEPTH = 12  # folder levels searched below the given folder
 MAX_NESTING = 2  # zips deep: an archive zip inside the zip the user gave
 MAX_TAR_SCAN = 16 * 1024**3  # bytes unpacked from a .tar.gz (media included) while looking for the posts
 INNER_IN_MEMORY = 512 * 1024**2  # bytes: a zip inside a zip up to this size is read into memory
+UNPACK_ERRORS = (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError, RuntimeError, NotImplementedError)
+"""What a corrupt or truncated archive raises while it is read (zipfile, zlib, tarfile, gzip)."""
 CHUNK = 1 << 22  # bytes per read from any stream (4 MiB)
 HEAD = 4096  # bytes looked at to recognise a file
 
@@ -135,15 +137,7 @@ class Capped:
         size = CHUNK if size is None or size < 0 else min(size, CHUNK)
         try:
             data = self._raw.read(size)
-        except (
-            zipfile.BadZipFile,
-            zlib.error,
-            EOFError,
-            OSError,
-            ValueError,
-            RuntimeError,
-            NotImplementedError,
-        ) as exc:
+        except UNPACK_ERRORS as exc:
             raise ArchiveError(
                 f"{self.where}: cannot be unpacked ({exc}); the archive may be truncated or corrupt, download it again"
             ) from None
@@ -231,15 +225,7 @@ def zip_files(raw: BinaryIO | Path, label: str, depth: int = 1) -> Files:
             )
         try:
             return archive.open(info), info.file_size
-        except (
-            zipfile.BadZipFile,
-            zlib.error,
-            EOFError,
-            OSError,
-            ValueError,
-            RuntimeError,
-            NotImplementedError,
-        ) as exc:
+        except UNPACK_ERRORS as exc:
             raise ArchiveError(
                 f"{where}: cannot be unpacked ({exc}); the zip may be truncated or corrupt, download it again"
             ) from None
