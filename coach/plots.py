@@ -218,15 +218,6 @@ SUMMARY_ROWS = {
 }
 
 
-def _with_growth(ensemble: Ensemble) -> dict[str, np.ndarray]:
-    """Summary figures per replicate, plus the starting followers and growth (% of them)."""
-    t = dict(ensemble.totals())
-    start = float(ensemble.runs[0].followers_start)
-    t["followers_start"] = np.full(len(t["net"]), start)
-    t["growth"] = 100.0 * np.asarray(t["net"], dtype=float) / max(start, 1.0)
-    return t
-
-
 def compare_table(ensembles: Sequence[Ensemble], labels: Sequence[str]) -> pd.DataFrame:
     """Side-by-side outcomes: one row per measure, one column per scenario.
 
@@ -237,7 +228,7 @@ def compare_table(ensembles: Sequence[Ensemble], labels: Sequence[str]) -> pd.Da
     """
     if len(ensembles) != len(labels):
         raise ValueError("one label per ensemble")
-    totals = [_with_growth(e) for e in ensembles]
+    totals = [e.totals_with_growth() for e in ensembles]
     changes: list[dict[str, Any] | None] = [None]
     for e, t in zip(ensembles[1:], totals[1:], strict=True):
         paired_differences(ensembles[0], e)  # raises unless both ran on the same seeds

@@ -151,6 +151,15 @@ class Ensemble:
             self._totals.update({k: np.array([t[k] for t in per_run]) for k in per_run[0]})
         return self._totals
 
+    def totals_with_growth(self) -> dict[str, np.ndarray]:
+        """:meth:`totals`, plus the starting followers and growth (net as % of them), per replicate:
+        the figures a comparison of accounts of different sizes leads with."""
+        t = dict(self.totals())
+        start = float(self.runs[0].followers_start)
+        t["followers_start"] = np.full(len(t["net"]), start)
+        t["growth"] = 100.0 * np.asarray(t["net"], dtype=float) / max(start, 1.0)
+        return t
+
     def summary(self) -> dict[str, Any]:
         """The ``summary`` object of ``coach run --format json`` (CONTRACTS.md)."""
         t = self.totals()

@@ -298,14 +298,6 @@ ROWS: list[tuple[str, str]] = [
 DIGITS = {"growth": 1, "engagement_per_post": 1}
 
 
-def _totals(ensemble: Ensemble) -> dict[str, np.ndarray]:
-    t = dict(ensemble.totals())
-    start = float(ensemble.runs[0].followers_start)
-    t["followers_start"] = np.full(len(t["net"]), start)
-    t["growth"] = 100.0 * np.asarray(t["net"], dtype=float) / max(start, 1.0)
-    return t
-
-
 def _heading(ensemble: Ensemble) -> str:
     sc = ensemble.scenario
     return f"{sc.name}  ({sc.platform.name}, {ensemble.days} days, {ensemble.replicates} runs, seed {ensemble.seed})"
@@ -313,7 +305,7 @@ def _heading(ensemble: Ensemble) -> str:
 
 def table(ensemble: Ensemble) -> str:
     """A readable summary of one ensemble, in the page's words."""
-    t = _totals(ensemble)
+    t = ensemble.totals_with_growth()
     width = max(len(words) for _, words in ROWS)
     lines = [_heading(ensemble), "median (80% of runs: 10th to 90th percentile)", ""]
     for key, words in ROWS:
@@ -343,7 +335,7 @@ def compare_rows(ensembles: Sequence[Ensemble]) -> list[dict[str, Any]]:
 def compare_table(ensembles: Sequence[Ensemble]) -> str:
     """Scenarios in columns: [1] the reference's medians, then each other's median and its
     change from [1], run by run on the same seeds (median, 80% interval)."""
-    totals = [_totals(e) for e in ensembles]
+    totals = [e.totals_with_growth() for e in ensembles]
     header = ["", "[1]"]
     for i in range(1, len(ensembles)):
         header += [f"[{i + 1}]", f"[{i + 1}] - [1] (80% of runs)"]
