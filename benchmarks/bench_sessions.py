@@ -42,17 +42,8 @@ import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-
+sys.path.insert(0, str(ROOT / "tests"))
+from test_browser import CHROMIUM_ARGS  # noqa: E402  (the browser test's flags, as bench_browser uses)
 
 # Records, in the page, the moment its first chart is in the DOM (epoch milliseconds).
 FIRST_CHART = """
