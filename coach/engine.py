@@ -17,19 +17,19 @@ import simpy
 from coach.model.content import POST_KINDS
 from coach.model.crowd import FIELDS
 from coach.model.day import ReplicateBatch, RunCancelled
-from coach.model.exposure import BUFFER_CELLS, visibility_by_hour
+from coach.model.exposure import visibility_by_hour
 from coach.model.timeline import day_cycle
 from coach.results import CHANNELS, REASONS, Results
 from coach.scenario import Scenario
 
 MEMORY_BUDGET_BYTES = 512 * 1024 * 1024  # crowd arrays of one batch; larger ensembles split
-BYTES_PER_CELL = sum(np.dtype(t).itemsize for t in FIELDS.values()) + 24  # + the close's temporaries
+BYTES_PER_CELL = sum(np.dtype(t).itemsize for t in FIELDS.values()) + 16  # + the passes' output buffers
 
 
 def batch_size(scenario: Scenario, budget_bytes: int = MEMORY_BUDGET_BYTES) -> int:
     """Most replicates of ``scenario`` one batch holds within the memory budget (at least 1)."""
     cells = int(scenario.audience.followers * 1.3) + 64
-    return max(1, (budget_bytes - 4 * BUFFER_CELLS) // (cells * BYTES_PER_CELL))
+    return max(1, budget_bytes // (cells * BYTES_PER_CELL))
 
 
 def simulate_batch(

@@ -1,17 +1,20 @@
 """Named random streams from one integer seed, re-aligned every simulated day.
 
-Two families of streams, both ``numpy.random.Generator`` over ``PCG64``:
+Two families of generator streams (``numpy.random.Generator`` over ``PCG64``) and the keys
+of the counter-based ones:
 
 * :class:`Timeline` — the **account's** timeline (sitting times and sizes, post kinds,
   outreach times, when the account goes through a post's replies). Keyed by the seed only,
   so every replicate of a seed shares one concrete schedule and a batch of replicates can
   be driven by a single SimPy clock.
-* :class:`Streams` — the **crowd's** reactions of one replicate (who sees, replies,
-  reshares, likes, leaves, which prospects come and follow), keyed by
-  ``(seed, replicate, name)``. Replicate ``r`` of seed ``s`` therefore draws the same
-  numbers whether it runs alone or inside a batch of any size (batch invariance).
+* :class:`Streams` — the starting crowd of one replicate, keyed by ``(seed, replicate, name)``,
+  and :func:`counter_keys` — the keys of the **crowd's** daily reactions (who sees, replies,
+  reshares, likes, leaves, which prospects come and follow), counter-based
+  (:mod:`coach.model.kernels`) and keyed the same way. Replicate ``r`` of seed ``s`` therefore
+  draws the same numbers whether it runs alone or inside a batch of any size (batch
+  invariance).
 
-At the start of each day a stream jumps to that day's own stretch of its sequence
+At the start of each day a generator stream jumps to that day's own stretch of its sequence
 (``PCG64.advance``, a cheap skip of 2**64 draws per day), so two scenarios run with the same
 seed draw the same numbers for the same mechanism on the same day, whatever either consumed
 before (common random numbers). A replicate's streams re-align lazily, the first time each
@@ -25,14 +28,16 @@ import zlib
 
 import numpy as np
 
-STREAMS = (
-    "crowd",  # traits of the starting followers
+STREAMS = ("crowd",)  # traits of the starting followers
+"""Per-replicate generator streams: only what is drawn once, when a run starts."""
+
+COUNTER_STREAMS = (
     "exposure",  # who sees each post (and, from the same uniform, who replies or reshares)
     "prospects",  # the day's prospects and likes, then their decisions and traits
 )
-"""Per-replicate streams (the crowd's reactions). Few on purpose: re-aligning a stream to a
-new day costs about a microsecond and a half, paid per replicate, stream and day; the
-prospects stream draws in a fixed order at the close (see :mod:`coach.model.day`)."""
+"""Per-replicate counter-based streams (the crowd's daily reactions): a draw is a hash of the
+replicate's key, the day, the event and a counter (:mod:`coach.model.kernels`), so a batch
+draws for every replicate in one compiled call and needs no re-alignment."""
 
 TIMELINE_STREAMS = (
     "posting",  # sitting count, sizes, times and post kinds
@@ -103,6 +108,19 @@ class Timeline(_DayAligned):
 
     def __init__(self, seed: int):
         super().__init__(seed, TIMELINE_STREAMS, (TIMELINE_KEY,))
+
+
+def counter_keys(seed: int, replicates, name: str) -> np.ndarray:
+    """The 64-bit key of counter-based stream ``name`` for each replicate of ``seed``."""
+    if name not in COUNTER_STREAMS:
+        raise ValueError(f"unknown counter stream {name!r}; allowed: {', '.join(COUNTER_STREAMS)}")
+    return np.array(
+        [
+            np.random.SeedSequence(entropy=seed, spawn_key=(int(r), stream_key(name))).generate_state(1, np.uint64)[0]
+            for r in replicates
+        ],
+        dtype=np.uint64,
+    )
 
 
 def make_streams(seed: int, replicate: int = 0) -> Streams:

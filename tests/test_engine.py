@@ -18,7 +18,7 @@ from coach.model.timeline import day_cycle
 from coach.parameters import Mechanisms
 from coach.platforms import PRESETS
 from coach.results import CHANNELS, REASONS
-from coach.rng import make_streams
+from coach.rng import Timeline, make_streams
 from coach.scenario import SCENARIO_DIR, bundled_scenarios, load_scenario
 
 
@@ -56,9 +56,9 @@ def test_parallel_replicates_equal_serial_ones():
 
 
 def test_named_streams_are_independent_of_each_other():
-    a, b = make_streams(1, 0), make_streams(1, 0)
-    a["prospects"].random(1000)  # using one stream leaves the others untouched
-    assert a["exposure"].random() == b["exposure"].random()
+    a, b = Timeline(1), Timeline(1)
+    a["posting"].random(1000)  # using one stream leaves the others untouched
+    assert a["answers"].random() == b["answers"].random()
     assert make_streams(1, 0)["crowd"].random() != make_streams(1, 1)["crowd"].random()
 
 

@@ -14,7 +14,7 @@ from coach import ModelParams
 from coach.model import churn, content, conversation, discovery, exposure, fatigue, neglect, reshare
 from coach.model.crowd import F32, SPARE_UID, Crowd
 from coach.model.timeline import day_cycle
-from coach.rng import STREAMS, TIMELINE_STREAMS, Streams, Timeline
+from coach.rng import COUNTER_STREAMS, STREAMS, TIMELINE_STREAMS, Streams, Timeline, counter_keys
 
 P = ModelParams()
 
@@ -71,20 +71,25 @@ def test_retired_followers_are_compacted_away_per_replicate_in_join_order():
 
 
 def test_streams_realign_each_day_whatever_was_drawn_before():
-    a, b = Streams(4, 2), Streams(4, 2)
-    a["prospects"].random(1000)  # a heavy day 0 on one side only
+    a, b = Timeline(4), Timeline(4)
+    a["posting"].random(1000)  # a heavy day 0 on one side only
     a.start_day(3)
     b.start_day(3)
-    assert a["prospects"].random() == b["prospects"].random()
-    assert a["exposure"].random() == b["exposure"].random()
-    c = Streams(4, 2)
+    assert a["posting"].random() == b["posting"].random()
+    assert a["answers"].random() == b["answers"].random()
+    c = Timeline(4)
     c.start_day(4)
-    assert c["prospects"].random() != Streams(4, 2)["prospects"].random()
+    assert c["posting"].random() != Timeline(4)["posting"].random()
 
 
 def test_replicate_streams_differ_by_replicate_and_name_and_timeline_by_seed_only():
     draws = {(r, name): Streams(9, r)[name].random() for r in (0, 1) for name in STREAMS}
     assert len(set(draws.values())) == len(draws)
+    keys = {name: counter_keys(9, [0, 1, 2], name) for name in COUNTER_STREAMS}
+    assert len({int(k) for arr in keys.values() for k in arr}) == 3 * len(COUNTER_STREAMS)
+    assert counter_keys(9, [2], "exposure")[0] == keys["exposure"][2]  # a replicate's key, whatever the batch
+    with pytest.raises(ValueError, match="allowed: exposure, prospects"):
+        counter_keys(9, [0], "crowd")
     assert Timeline(9)["posting"].random() == Timeline(9)["posting"].random()
     assert Timeline(9)["posting"].random() != Timeline(10)["posting"].random()
     assert len({Timeline(9)[name].random() for name in TIMELINE_STREAMS}) == len(TIMELINE_STREAMS)
@@ -163,11 +168,7 @@ def test_the_timeline_processes_send_each_days_events_in_order():
 # -- the mechanisms on hand-built arrays ---------------------------------------------------
 
 
-def test_exposure_sees_below_the_chance_and_hands_on_a_fresh_uniform():
-    w = np.array([0.1, 0.5, 0.79, 0.81, np.inf], F32)  # uniforms over attention
-    seen, v = exposure.who_sees(w, 0.8)
-    assert seen.tolist() == [0, 1, 2]
-    np.testing.assert_allclose(v, [0.125, 0.625, 0.9875], rtol=1e-6)
+def test_exposure_feed_discount_and_hour_visibility():
     assert exposure.feed_multiplier(0, P.feed_decay, P.feed_floor) == 1.0
     assert exposure.feed_multiplier(1, 0.5, 0.25) == pytest.approx(0.625)  # E:F2: 1, 0.625, 0.44 ...
     vis = exposure.visibility_by_hour(np.array(exposure.DEFAULT_ACTIVITY), 80.0)
@@ -218,12 +219,16 @@ def test_conversation_bonds_stay_within_capacity_per_replicate():
     p = ModelParams(conversation_capacity=3)
     bonds = conversation.Bonds(2, p)
     grid = np.zeros((2, 8), F32)
-    granted = bonds.grant(1.0, np.array([2, 5]), grid)
+
+    def count(rows, t):
+        return np.count_nonzero(grid[rows] > t, axis=1)
+
+    granted = bonds.grant(1.0, np.array([2, 5]), count)
     assert granted.tolist() == [2, 3]
     grid[0, :2] = grid[1, :3] = 1.0 + p.bond_days * 24
-    assert bonds.grant(2.0, np.array([2, 1]), grid).tolist() == [1, 0]  # only the room left
+    assert bonds.grant(2.0, np.array([2, 1]), count).tolist() == [1, 0]  # only the room left
     later = 1.0 + p.bond_days * 24 + 1  # every bond has expired
-    assert bonds.grant(later, np.array([4, 4]), grid).tolist() == [3, 3]
+    assert bonds.grant(later, np.array([4, 4]), count).tolist() == [3, 3]
     chance = conversation.reply_chance(P, True, np.array([1.0], F32), np.array([0.6], F32), np.array([0.5], F32))
     assert chance[0] == pytest.approx(P.reply_probability * P.question_reply_boost * 0.3)
     hazard = conversation.ignored_hazard(np.array([2.0], F32), np.array([0.5], F32), 24.0 * 21, 0.0, P)

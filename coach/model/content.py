@@ -59,19 +59,32 @@ def sat_scale(t: float, t_ref: float, p) -> float:
     return math.exp((t - t_ref) / (p.satisfaction_memory_days * HOURS))
 
 
+def hazard_scale(t: float, t_ref: float, p) -> float:
+    """Factor turning the stored satisfaction at ``t`` into the content hazard's argument.
+
+    The content hazard was calibrated when the close read the stored value one day after a
+    daily rebase, times that day's :func:`sat_scale`: the true satisfaction times
+    ``exp(2 / satisfaction_memory_days)`` (1.22 by default), a fixed factor folded into
+    ``content_strength`` and ``content_threshold``. Rebases are now rarer, so the factor is
+    written out: ``exp((2 days - (t - t_ref)) / memory)``, the same argument whenever the
+    last rebase was.
+    """
+    return math.exp((2 * HOURS - (t - t_ref)) / (p.satisfaction_memory_days * HOURS))
+
+
 def content_hazard(sat: np.ndarray, scale: float, p) -> np.ndarray:
     """The "not for me" hazard per day of followers with these stored satisfactions.
 
-    As calibrated, the stored value is multiplied by ``scale`` (the true value would be
-    divided by it). The close reads it exactly one day after the daily rebase, so this is a
-    fixed factor ``exp(2 / satisfaction_memory_days)`` (1.22 by default) folded into
-    ``content_strength`` and ``content_threshold``; keep the rebase daily, or re-calibrate
-    both when changing it.
+    ``scale`` turns the stored value into the calibrated argument (:func:`hazard_scale`).
     """
-    dissatisfaction = -sat * F32(scale) - F32(p.content_threshold)
-    return F32(p.content_strength) * np.maximum(dissatisfaction, F32(0))
+    return hazard_of(sat, F32(scale), F32(p.content_threshold), F32(p.content_strength))
 
 
-def unhappy_cells(sat: np.ndarray, scale: float, p) -> np.ndarray:
+def hazard_of(stored_sat, scale: float, threshold: float, strength: float):
+    """The content hazard per day at this stored satisfaction (scalar or array; see above)."""
+    return strength * np.maximum(-stored_sat * scale - threshold, 0 * stored_sat)
+
+
+def unhappy_cells(sat: np.ndarray, scale: float, p) -> np.ndarray:  # for checks
     """Cells whose satisfaction is below the threshold (the only ones with a content hazard)."""
     return np.flatnonzero(sat < F32(-p.content_threshold / scale))

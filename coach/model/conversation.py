@@ -38,8 +38,17 @@ HOURS = 24.0
 
 def reply_chance(p, is_question: bool, chat: np.ndarray, reply_will: np.ndarray, engage: np.ndarray) -> np.ndarray:
     """Chance each follower who saw the post replies to it."""
-    boost = p.question_reply_boost if is_question else 1.0
-    return F32(p.reply_probability * boost) * chat * reply_will * engage
+    return reply_chance_of(F32(reply_base(p, is_question)), chat, reply_will, engage)
+
+
+def reply_base(p, is_question: bool) -> float:
+    """The reply chance of a follower with full chat appetite, reply will and engagement."""
+    return p.reply_probability * (p.question_reply_boost if is_question else 1.0)
+
+
+def reply_chance_of(base: float, chat, reply_will, engage):
+    """``base x chat x reply_will x engagement`` (scalar or array)."""
+    return base * chat * reply_will * engage
 
 
 def ignored_scale(t: float, t_ref: float, p) -> float:
@@ -48,8 +57,12 @@ def ignored_scale(t: float, t_ref: float, p) -> float:
 
 def ignored_hazard(ignored: np.ndarray, chat: np.ndarray, t: float, t_ref: float, p) -> np.ndarray:
     """The hazard per day of followers remembering these (stored) ignored replies."""
-    decay = math.exp(-(t - t_ref) / (p.ignored_memory_days * HOURS))
-    return ignored * chat * F32(p.ignored_strength * decay)
+    return ignored * chat * F32(ignored_factor(t, t_ref, p))
+
+
+def ignored_factor(t: float, t_ref: float, p) -> float:
+    """Hazard per day per (stored) remembered ignored reply and unit of chat appetite at ``t``."""
+    return p.ignored_strength * math.exp(-(t - t_ref) / (p.ignored_memory_days * HOURS))
 
 
 def expected_answers(p, habits, followers: float, attention: float, visibility: float, chat: float) -> float:
@@ -74,14 +87,17 @@ class Bonds:
         self.running = np.zeros(replicates, dtype=np.int64)
         self.until_max = 0.0  # no follower is bonded after this hour
 
-    def grant(self, t: float, wanted: np.ndarray, bonded_until_grid: np.ndarray) -> np.ndarray:
-        """How many of ``wanted`` (per replicate) may bond now."""
+    def grant(self, t: float, wanted: np.ndarray, count_bonded) -> np.ndarray:
+        """How many of ``wanted`` (per replicate) may bond now.
+
+        ``count_bonded(rows, t)`` counts the followers bonded at ``t`` in each listed replicate.
+        """
         while self.made and self.made[0][0] <= t:
             self.running -= self.made.popleft()[1]
         granted = wanted.copy()
         tight = np.flatnonzero(self.running + wanted > self.capacity)
         if len(tight):
-            bonded = np.count_nonzero(bonded_until_grid[tight] > t, axis=1)
+            bonded = count_bonded(tight, t)
             granted[tight] = np.clip(self.capacity - bonded, 0, wanted[tight])
         if granted.any():
             self.made.append((t + self.duration, granted))

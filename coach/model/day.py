@@ -16,25 +16,20 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from coach.model import churn, content, conversation, discovery, exposure, fatigue, neglect, outreach, reshare
+from coach.model import churn, content, conversation, discovery, exposure, fatigue, kernels, neglect, reshare
 from coach.model.content import LINK, QUESTION
 from coach.model.crowd import F32, Crowd, Marked
 from coach.results import CHANNELS, REASONS, Results
-from coach.rng import Streams, Timeline
+from coach.rng import Streams, Timeline, counter_keys
 from coach.scenario import Habits, Scenario
 
 HOURS = 24.0  # the SimPy clock unit is the hour
 REASON_CHURN = REASONS.index("churn")
 RESHARE, CONVERSATION, OUTREACH, DISCOVERY = (CHANNELS.index(c) for c in CHANNELS)
+REBASE_EXPONENT = 6.0  # scaled accumulators are rebased before their scale passes e^6 (about 400)
 PROSPECT_CHUNK = 1 << 18  # prospects drawn and decided at once (about 24 MB of working arrays)
 PROSPECT_UNIFORMS = 10  # per prospect: segment, extra exposures, target followed, follow, follow-back,
 # 3 for traits, the channel it came by, the reason it would give for leaving
-
-
-def _normal_and_exponential(u: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """A standard normal (Box-Muller, from columns 0 and 1) and an Exp(1) (column 2) per row."""
-    radius = np.sqrt(-2.0 * np.log1p(-u[:, 0]))  # 1 - u is in (0, 1]: the log is finite
-    return radius * np.cos(2 * np.pi * u[:, 1]), -np.log1p(-u[:, 2])
 
 
 class RunCancelled(RuntimeError):
@@ -60,7 +55,9 @@ class ReplicateBatch:
         self.platform = scenario.platform
         self.days = scenario.days
         self.timeline = Timeline(seed)
-        self.streams = [Streams(seed, r) for r in self.replicates]
+        self.streams = [Streams(seed, r) for r in self.replicates]  # the starting crowd
+        self.exposure_keys = counter_keys(seed, self.replicates, "exposure")
+        self.prospect_keys = counter_keys(seed, self.replicates, "prospects")
         self.schedule = scenario.habit_schedule()
         self.habits: Habits = self.schedule[0][1]
         self.should_stop: Callable[[], bool] | None = None  # asked once per simulated day
@@ -80,14 +77,9 @@ class ReplicateBatch:
         self.chat_app = np.array([s.chat_appetite for s in segs])
         self.value = content.value_table(p, link_app, self.chat_app)
         self.reshare_p = reshare.reshare_table(p, link_app)
-        self.reshare_max = self.reshare_p.max(axis=1)  # highest chance per kind (engagement <= 1)
         self.kind_reach = exposure.kind_reach(self.platform)
-        chat_max = float(self.chat_app.max()) if len(self.chat_app) else 0.0
-        # Highest reply chance (plain, question): reply_will and engagement are at most 1.
-        self.reply_max = np.array([
-            conversation.reply_chance(p, q, np.array([chat_max], F32), np.ones(1, F32), np.ones(1, F32))[0]
-            for q in (False, True)
-        ])  # fmt: skip
+        self.follow_coef = discovery.follow_coefficients(p)
+        self.chat_top = float(self.chat_app.max()) if len(self.chat_app) else 0.0  # reply_will <= 1
         self.traits = {
             "tolerance": np.array([s.tolerance_posts_per_day for s in segs], dtype=F32),
             "attention": np.array([s.attention for s in segs], dtype=F32),
@@ -96,7 +88,9 @@ class ReplicateBatch:
         }
 
         self.crowd = Crowd(R, int(audience.followers * 1.3) + 64)
-        self.draws = exposure.ExposureDraws()
+        self.reply_cells = np.empty(0, dtype=np.int64)  # output buffers of the compiled passes
+        self.reply_answered = np.empty(0, dtype=np.bool_)
+        self.leavers = np.empty(0, dtype=np.int64)
         self._seed_followers(audience.followers)
 
         # The account (shared by every replicate): feed load, ranked-feed refresh, profile.
@@ -194,8 +188,6 @@ class ReplicateBatch:
         if self.should_stop is not None and self.should_stop():
             raise RunCancelled(f"stopped on day {day + 1} of {self.days}")
         self.timeline.start_day(day)
-        for s in self.streams:
-            s.start_day(day)
         for first_day, habits in self.schedule:
             if first_day - 1 <= day:
                 self.habits = habits
@@ -231,7 +223,6 @@ class ReplicateBatch:
         self.sitting_sizes = sizes
         total = int(sizes.sum())
         self.kinds = np.searchsorted(self.kind_cdf, rng.random(total) * self.kind_cdf[-1] * (1 - 1e-12))
-        self.draws.start_day(total)
         # When the account goes through each post's replies: after an exponential delay,
         # moved into its active hours; never if it answers nobody (then a day later the
         # replies count as ignored). Drawn for every post, so the timeline does not depend
@@ -298,44 +289,34 @@ class ReplicateBatch:
         if p_see <= 0 or not crowd.n.any():
             return nothing, nothing, np.empty(0, dtype=bool)
 
-        seen, v = exposure.who_sees(self.draws.for_post(j, crowd, self.streams), p_see)
-        if len(seen) == 0:
-            return nothing, nothing, np.empty(0, dtype=bool)
         R, a = self.R, crowd.arrays
-        # seen is sorted, so each replicate's followers are one stretch of it.
-        bounds = np.searchsorted(seen, crowd.row_starts)
-        counts = np.diff(bounds)
-        d["impressions"][:, day] += counts
-        ratio = F32(felt) / a["tolerance"][seen]
-        if mech.fatigue:
-            fatigue.add_fatigue(a["fatigue"], seen, ratio, p, reach * feed, self.sitting)
-        engage = fatigue.engagement(ratio, p.engagement_fatigue_power)
-        segs = a["segment"][seen]
-        if mech.content:
-            scale = content.sat_scale(t, self.t_ref, p) / feed
-            a["sat"][seen] += self.value[kind][segs] * F32(scale)
-        likes = np.add.reduceat(engage, np.minimum(bounds[:-1], len(seen) - 1), dtype=np.float64)
-        self.expected_likes += reshare.like_chance(p) * np.where(counts > 0, likes, 0.0)
-
-        # Reshares take the top of the fresh uniform, replies the bottom (both are rare, so
-        # only the few who could at the highest chance are looked at).
-        top = np.flatnonzero(v >= F32(1) - self.reshare_max[kind])
-        top = top[v[top] >= F32(1) - self.reshare_p[kind][segs[top]] * engage[top]]
-        n_reshares = np.bincount(crowd.replicate_of(seen[top]), minlength=R)
+        if len(self.reply_cells) < crowd.span:
+            self.reply_cells = np.empty(crowd.span, dtype=np.int64)
+            self.reply_answered = np.empty(crowd.span, dtype=np.bool_)
+        impressions, n_reshares = np.zeros(R, dtype=np.int64), np.zeros(R, dtype=np.int64)
+        likes = np.zeros(R)
+        sat_add = self.value[kind] * F32(content.sat_scale(t, self.t_ref, p) / feed)
+        reply_base = conversation.reply_base(p, kind == QUESTION)
+        replied = kernels.post_pass(
+            crowd.n, crowd.C, self.exposure_keys, day, j, a["attention"], a["tolerance"], a["fatigue"], a["sat"],
+            a["segment"], a["chat"], a["reply_will"],
+            F32(p_see), F32(felt), mech.fatigue, p.fatigue_cap, p.fatigue_gamma,
+            fatigue.post_strength(p, reach * feed, self.sitting), p.engagement_fatigue_power,
+            mech.content, sat_add, self.reshare_p[kind], mech.conversation,
+            reply_base, reply_base * self.chat_top, self.habits.reply_rate,
+            impressions, likes, n_reshares, self.reply_cells, self.reply_answered,
+        )  # fmt: skip
+        d["impressions"][:, day] += impressions
+        self.expected_likes += reshare.like_chance(p) * likes
         d["reshares"][:, day] += n_reshares
         if mech.reshare:
             self.reshare_shape[:, int(reach != 1.0)] += p.reshare_dispersion * n_reshares
-        if not mech.conversation:
+        if not replied:
             return nothing, nothing, np.empty(0, dtype=bool)
-        low = np.flatnonzero(v < self.reply_max[int(kind == QUESTION)])
-        cells = seen[low]
-        reply_p = conversation.reply_chance(p, kind == QUESTION, a["chat"][cells], a["reply_will"][cells], engage[low])
-        replied = v[low] < reply_p
-        cells = cells[replied]
+        cells = self.reply_cells[:replied].copy()
         rep_cells = crowd.replicate_of(cells)
         d["replies_received"][:, day] += np.bincount(rep_cells, minlength=R)
-        answered = v[low][replied] / reply_p[replied] < F32(self.habits.reply_rate)
-        return crowd.mark(cells), rep_cells, answered
+        return crowd.mark(cells), rep_cells, self.reply_answered[:replied].copy()
 
     def go_through_replies(self, repliers: Marked, rep: np.ndarray, answered: np.ndarray, t: float) -> None:
         """The account goes through the replies to one post: answers some, skips the rest.
@@ -357,7 +338,7 @@ class ReplicateBatch:
                 a["reply_will"][yes] = 1.0
                 yes_rep = crowd.replicate_of(yes)
                 wanted = np.bincount(yes_rep, minlength=R)
-                granted = self.bonds.grant(t, wanted, crowd.grid("bonded_until"))
+                granted = self.bonds.grant(t, wanted, self._count_bonded)
                 starts = np.concatenate([[0], np.cumsum(wanted)[:-1]])
                 first = (np.arange(len(yes)) - starts[yes_rep]) < granted[yes_rep]
                 a["bonded_until"][yes[first]] = t + p.bond_days * HOURS
@@ -366,6 +347,10 @@ class ReplicateBatch:
                 a["ignored"][no] += F32(conversation.ignored_scale(t, self.t_ref, p))
                 a["reply_will"][no] *= F32(p.ignored_reply_will_factor)
         self.conversation_mean += p.onlookers_per_answer * n_answered * self.room
+
+    def _count_bonded(self, rows: np.ndarray, t: float) -> np.ndarray:
+        crowd = self.crowd
+        return kernels.count_above(crowd.arrays["bonded_until"], crowd.n, crowd.C, rows.astype(np.int64), t)
 
     def reach_out(self, t: float) -> None:
         """One reply on someone else's post: that person and some onlookers see the account."""
@@ -391,41 +376,27 @@ class ReplicateBatch:
         """
         p, mech, crowd, d = self.params, self.mechanisms, self.crowd, self.daily
         t = HOURS * (day + 1)
-        span = crowd.span  # cells past it are spare: no hazards, never leave
-        a = {name: arr[:span] for name, arr in crowd.arrays.items()}
         if crowd.n.any():
-            hazards: dict[str, tuple[np.ndarray | None, np.ndarray | float]] = {}
-            if mech.churn:
-                cutoff = t - p.new_tie_days * HOURS
-                churn.age_ties(a["tie_start"], a["churn"], a["churn_now"], F32(self.tie_cutoff), F32(cutoff))
-                self.tie_cutoff = cutoff
-                total = a["fatigue"] + a["churn_now"] if mech.fatigue else a["churn_now"].copy()
-            else:
-                total = a["fatigue"].copy() if mech.fatigue else np.zeros(len(a["fatigue"]), F32)
-            # Content and ignored hazards touch few followers: compute them only there.
-            if mech.content:
-                scale = content.sat_scale(t, self.t_ref, p)
-                rows = content.unhappy_cells(a["sat"], scale, p)
-                h = content.content_hazard(a["sat"][rows], scale, p)
-                total[rows] += h
-                hazards["content"] = (rows, h)
-            if mech.conversation:
-                rows = np.flatnonzero(a["ignored"] > 0)
-                h = conversation.ignored_hazard(a["ignored"][rows], a["chat"][rows], t, self.t_ref, p)
-                total[rows] += h
-                hazards["ignored"] = (rows, h)
-            g = neglect.neglect_hazard(t, self.last_post, p)
-            if g:
-                total += F32(g)
-            if self.bonds.until_max > t:
-                np.multiply(total, F32(p.bond_hazard_ratio), out=total, where=a["bonded_until"] > t)
-            a["spent"] += total
-            leaving = np.flatnonzero(a["spent"] >= a["budget"])
-            if len(leaving):
-                self._count_reasons(leaving, hazards, g, day)
-                crowd.retire(leaving)
-            a["fatigue"][:] = 0.0
-        self._rebase(t)
+            a = crowd.arrays
+            if len(self.leavers) < crowd.span:
+                self.leavers = np.empty(crowd.span, dtype=np.int64)
+            by_reason = np.zeros((self.R, len(REASONS)), dtype=np.int64)
+            cutoff = t - p.new_tie_days * HOURS  # ties started after it are still new
+            left = kernels.close_pass(
+                crowd.n, crowd.C, a["budget"], a["spent"], a["fatigue"], a["churn"], a["churn_now"], a["tie_start"],
+                a["sat"], a["ignored"], a["chat"], a["bonded_until"], a["reason_u"],
+                mech.churn, mech.fatigue, mech.content, mech.conversation, F32(self.tie_cutoff), F32(cutoff),
+                content.hazard_scale(t, self.t_ref, p), p.content_threshold, p.content_strength,
+                conversation.ignored_factor(t, self.t_ref, p), neglect.neglect_hazard(t, self.last_post, p),
+                p.bond_hazard_ratio, self.bonds.until_max > t, t, self.leavers, by_reason,
+            )  # fmt: skip
+            self.tie_cutoff = cutoff
+            if left:
+                d["unfollows"][:, day] += by_reason.sum(axis=1)
+                for i, r in enumerate(REASONS):
+                    d[f"unfollows_{r}"][:, day] += by_reason[:, i]
+                crowd.retire(self.leavers[:left].copy())
+        self._rebase_if_due(t)
         self._decide_prospects(t)
 
         h = self.habits
@@ -443,39 +414,18 @@ class ReplicateBatch:
         if self.on_day is not None:
             self.on_day(day + 1, self.days)
 
-    def _count_reasons(self, cells: np.ndarray, hazards: dict, neglect_h: float, day: int) -> None:
-        """One reason per leaver, drawn in proportion to that day's competing hazards."""
-        mech, a, k = self.mechanisms, self.crowd.arrays, len(cells)
-        out = np.zeros((len(REASONS), k), dtype=F32)
-        if mech.fatigue:
-            out[0] = a["fatigue"][cells]
-        for i, name in ((1, "content"), (2, "ignored")):
-            if name in hazards:
-                rows, h = hazards[name]
-                if len(rows):
-                    pos = np.minimum(np.searchsorted(rows, cells), len(rows) - 1)
-                    out[i] = np.where(rows[pos] == cells, h[pos], F32(0))
-        out[3] = neglect_h
-        if mech.churn:
-            out[4] = a["churn_now"][cells]
-        rep = self.crowd.replicate_of(cells)
-        counts = np.bincount(rep, minlength=self.R)
-        cum = np.cumsum(out, axis=0)
-        reason = np.minimum((cum < a["reason_u"][cells] * cum[-1]).sum(axis=0), len(REASONS) - 1)
-        reason[cum[-1] <= 0] = REASON_CHURN
-        by = np.bincount(rep * len(REASONS) + reason, minlength=self.R * len(REASONS)).reshape(self.R, len(REASONS))
-        self.daily["unfollows"][:, day] += counts
-        for i, r in enumerate(REASONS):
-            self.daily[f"unfollows_{r}"][:, day] += by[:, i]
+    def _rebase_if_due(self, t: float) -> None:
+        """Fold the decay into the scaled accumulators before their scale grows large.
 
-    def _rebase(self, t: float) -> None:
-        """Fold the decay into the scaled accumulators, every close.
-
-        Daily on purpose: the content hazard reads the stored satisfaction one day after the
-        last rebase (see :func:`coach.model.content.content_hazard`), and its calibration
-        rests on that.
+        Nothing reads the stored values without their scale (:func:`content.hazard_scale`,
+        :func:`conversation.ignored_factor`), so when this happens does not change any
+        result; waiting until the next day's scale would pass ``e^REBASE_EXPONENT`` saves a
+        pass over every follower on most days.
         """
         p = self.params
+        shortest = min(p.satisfaction_memory_days, p.ignored_memory_days) * HOURS
+        if (t + HOURS - self.t_ref) / shortest <= REBASE_EXPONENT:
+            return
         self.crowd.rebase({
             "sat": math.exp(-(t - self.t_ref) / (p.satisfaction_memory_days * HOURS)),
             "ignored": math.exp(-(t - self.t_ref) / (p.ignored_memory_days * HOURS)),
@@ -485,17 +435,17 @@ class ReplicateBatch:
     def _decide_prospects(self, t: float) -> None:
         """Everyone who came across the account today looks at its profile; some follow.
 
-        A replicate's ``prospects`` stream draws in a fixed order: the day's gammas
-        (discovery, reshares by reach class), one Poisson draw of the prospects and one of
-        the likes; then per piece of at most :data:`PROSPECT_CHUNK` prospects one block of
-        uniforms (:data:`PROSPECT_UNIFORMS`) that decides everything about them: segment,
+        A replicate's ``prospects`` key gives three events a day (:mod:`coach.model.kernels`):
+        the day's gammas (discovery, reshares by reach class); one Poisson draw of the
+        prospects and one of the likes; and per prospect :data:`PROSPECT_UNIFORMS` uniforms
+        (counter ``prospect x PROSPECT_UNIFORMS + column``) that decide everything about it: segment,
         extra exposures, whether an outreach target is followed by the account, the follow
         decision, the follow-back, the new follower's tolerance, hazard budget and reason
-        draw, and the channel it came by. Pieces of several replicates are decided
-        together in one vectorised step; a huge count never allocates more.
+        draw, and the channel it came by. Pieces of at most :data:`PROSPECT_CHUNK` prospects of
+        several replicates are decided together in one vectorised step; a huge count never
+        allocates more.
         """
         p, R, d, day, mech = self.params, self.R, self.daily, self.day, self.mechanisms
-        rngs = [s["prospects"] for s in self.streams]
         # Gammas first: the day's luck of the recommendations and of each reach class of
         # reshares (plain posts, link posts). Given them, every channel's count is Poisson,
         # and independent Poisson counts are one Poisson count whose prospects take each
@@ -507,19 +457,14 @@ class ReplicateBatch:
             shapes[:, 1:] = self.reshare_shape
             scales[:, 1:] = reshare.gamma_scales(p, self.platform.out_of_network * np.outer(self.room, reach))
         shapes[scales <= 0] = 0.0
-        # Scalar draws: numpy's array-parameter path costs ten times a scalar call.
-        shape_rows = shapes.tolist()
-        gammas = np.array([
-            [rngs[b].standard_gamma(k) if k > 0 else 0.0 for k in shape_rows[b]] if any(shape_rows[b]) else [0.0] * 3
-            for b in range(R)
-        ])  # fmt: skip
+        gammas = kernels.day_gammas(self.prospect_keys, day, shapes)
         means = np.zeros((R, len(CHANNELS)))
         means[:, RESHARE] = (gammas[:, 1:] * scales[:, 1:]).sum(axis=1)
         means[:, CONVERSATION] = self.conversation_mean
         means[:, OUTREACH] = self.outreach_mean
         means[:, DISCOVERY] = gammas[:, 0] * scales[:, 0]
         lam = np.column_stack([means.sum(axis=1), self.expected_likes])
-        counts = np.array([[rngs[b].poisson(m) if m > 0 else 0 for m in row] for b, row in enumerate(lam.tolist())])
+        counts = kernels.day_counts(self.prospect_keys, day, lam)
         d["likes"][:, day] = counts[:, 1]
         # Each prospect's channel: where its uniform falls among the channels' shares.
         self.channel_cdf = np.cumsum(means, axis=1) / np.maximum(lam[:, :1], 1e-300)
@@ -532,54 +477,42 @@ class ReplicateBatch:
                 pieces.append((b, lo, hi))
                 rows += hi - lo
                 if rows >= PROSPECT_CHUNK:
-                    self._decide_pieces(pieces, rngs, t)
+                    self._decide_pieces(pieces, t)
                     pieces, rows = [], 0
         if pieces:
-            self._decide_pieces(pieces, rngs, t)
+            self._decide_pieces(pieces, t)
 
-    def _decide_pieces(self, pieces: list, rngs: list, t: float) -> None:
+    def _decide_pieces(self, pieces: list, t: float) -> None:
         p, R, d, day = self.params, self.R, self.daily, self.day
         posts = self.recent_posts
-        extra_mean = p.extra_exposures_per_post * posts
-        sizes = np.array([hi - lo for _, lo, hi in pieces])
-        u = np.empty((int(sizes.sum()), PROSPECT_UNIFORMS))
-        at = 0
-        for b, lo, hi in pieces:
-            rngs[b].random(out=u[at : at + hi - lo])
-            at += hi - lo
-        extra = discovery.extra_exposures(u[:, 1], extra_mean, p.max_extra_exposures)
-        rep = np.repeat([b for b, _, _ in pieces], sizes)
-        idx = np.arange(len(u)) - np.repeat(np.cumsum(sizes) - sizes - [lo for _, lo, _ in pieces], sizes)
-        target = idx < self.outreach_count
-        # Rows of channel_cdf shifted by their replicate make one increasing table: one search.
-        table = (np.arange(R)[:, None] + self.channel_cdf).ravel()
-        other = np.searchsorted(table, rep + u[:, 8], side="right") - rep * len(CHANNELS)
-        other = np.minimum(other, len(CHANNELS) - 1)
-        channel = np.where(target, OUTREACH, other)
-        followed = target & outreach.followed_targets(u[:, 2], p)
-        segs = np.searchsorted(self.market_cdf, u[:, 0] * (1 - 1e-12)).astype(np.int8)
-        answers = self.recent_answers[rep]
-        conv_share = np.where(answers + posts > 0, answers / np.maximum(answers + posts, 1e-300), 0.0)
-        dead = neglect.abandoned(t, self.last_post, p)
-        logit = discovery.follow_logit(
-            p, self.profile[segs], self.chat_app[segs], conv_share, extra, posts, followed, dead, target
-        )
-        follows = u[:, 3] < 1 / (1 + np.exp(-logit))
-        if not follows.any():
+        sizes = np.array([hi - lo for _, lo, hi in pieces], dtype=np.int64)
+        rows = int(sizes.sum())
+        out = {
+            "rep": np.empty(rows, np.int64), "seg": np.empty(rows, np.int8), "followed": np.empty(rows, np.bool_),
+            "back": np.empty(rows, np.bool_), "channel": np.empty(rows, np.int64), "noise": np.empty(rows),
+            "budget": np.empty(rows, F32), "reason": np.empty(rows, F32),
+        }  # fmt: skip
+        k = kernels.decide_prospects(
+            self.prospect_keys, day, np.array([b for b, _, _ in pieces], dtype=np.int64),
+            np.array([lo for _, lo, _ in pieces], dtype=np.int64), sizes, PROSPECT_UNIFORMS, self.outreach_count,
+            OUTREACH, self.channel_cdf, self.market_cdf, self.profile, self.chat_app, self.recent_answers,
+            float(posts), p.extra_exposures_per_post * posts, p.max_extra_exposures, p.outreach_to_followed_share,
+            self.follow_coef, neglect.abandoned(t, self.last_post, p), self.habits.follow_back_rate,
+            out["rep"], out["seg"], out["followed"], out["back"], out["channel"], out["noise"], out["budget"],
+            out["reason"],
+        )  # fmt: skip
+        if not k:
             return
-        new_rep, new_segs, new_followed = rep[follows], segs[follows], followed[follows]
-        back = u[follows, 4] < self.habits.follow_back_rate
-        by_rep = np.bincount(new_rep, minlength=R)
-        d["follows"][:, day] += by_rep
-        by_channel = np.bincount(new_rep * 4 + channel[follows], minlength=R * 4).reshape(R, 4)
+        new = {name: arr[:k] for name, arr in out.items()}
+        new_rep, back, new_followed = new["rep"], new["back"], new["followed"]
+        d["follows"][:, day] += np.bincount(new_rep, minlength=R)
+        by_channel = np.bincount(new_rep * 4 + new["channel"], minlength=R * 4).reshape(R, 4)
         for i, c in enumerate(CHANNELS):
             d[f"follows_{c}"][:, day] += by_channel[:, i]
         d["follow_backs"][:, day] += np.bincount(new_rep[back & ~new_followed], minlength=R)
-        # New followers' random traits, from the same uniforms: a standard normal for the
-        # tolerance (Box-Muller) and an Exp(1) hazard budget.
-        noise, budget = _normal_and_exponential(u[follows, 5:8])
-        reason_u = u[follows, 9].astype(F32)
-        fields = self._new_follower_fields(new_segs, t, new_followed | back, noise, budget, reason_u)
+        fields = self._new_follower_fields(
+            new["seg"], t, new_followed | back, new["noise"], new["budget"], new["reason"]
+        )  # fmt: skip
         self.crowd.add(new_rep, fields)
 
     # -- results ---------------------------------------------------------------------------

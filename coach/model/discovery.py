@@ -42,17 +42,17 @@ def gamma_terms(mean: np.ndarray, dispersion: float) -> tuple[np.ndarray, np.nda
     return np.where(mean > 0, dispersion, 0.0), mean / dispersion
 
 
-def extra_exposures(u: np.ndarray, mean: float, most: int) -> np.ndarray:
-    """Extra posts each prospect has seen: Poisson(``mean``) capped at ``most``, by inverse CDF of ``u``."""
-    extra = np.zeros(len(u))
+def extra_exposures(u: float, mean: float, most: int) -> int:
+    """Extra posts a prospect has seen: Poisson(``mean``) capped at ``most``, by inverse CDF of ``u``."""
     if mean <= 0:
-        return extra
+        return 0
     term = cdf = math.exp(-mean)
-    for k in range(most):
-        extra += u >= cdf  # past P(X <= k): at least k + 1
-        term *= mean / (k + 1)
+    k = 0
+    while k < most and u >= cdf:  # past P(X <= k): at least k + 1
+        k += 1
+        term *= mean / k
         cdf += term
-    return extra
+    return k
 
 
 def activity_keep(p) -> float:
@@ -60,18 +60,22 @@ def activity_keep(p) -> float:
     return math.exp(-1 / p.activity_memory_days)
 
 
-def follow_logit(
-    p,
-    fit: np.ndarray,
-    chat: np.ndarray,
-    conv_share: np.ndarray,
-    extra: np.ndarray,
-    posts: float,
-    followed: np.ndarray,
-    dead: float,
-    target: np.ndarray,
-) -> np.ndarray:
-    """Log-odds that each prospect follows.
+def follow_coefficients(p) -> np.ndarray:
+    """The weights of :func:`follow_logit_of`, from the parameters (log-odds)."""
+    return np.array([
+        math.log(p.follow_base_probability / (1 - p.follow_base_probability)),
+        p.fit_weight,
+        p.chat_weight,
+        math.log(p.exposure_odds),
+        math.log(p.volume_odds),
+        math.log(p.followed_odds),
+        p.dead_penalty,
+        math.log(p.outreach_odds),
+    ])  # fmt: skip
+
+
+def follow_logit_of(c, fit, chat, conv_share, extra, posts, followed, dead, target):
+    """Log-odds that a prospect follows (scalar or array), with weights ``c`` (:func:`follow_coefficients`).
 
     Content fit of the recent posts for the prospect's segment, how conversational the
     account looks (x chat appetite), x2 per extra post seen, x0.989 per post/day, x27 if the
@@ -79,12 +83,11 @@ def follow_logit(
     for a profile that looks abandoned.
     """
     return (
-        math.log(p.follow_base_probability / (1 - p.follow_base_probability))
-        + p.fit_weight * fit
-        + p.chat_weight * chat * conv_share
-        + math.log(p.exposure_odds) * extra
-        + math.log(p.volume_odds) * posts
-        + math.log(p.followed_odds) * followed
-        - p.dead_penalty * dead
-        + math.log(p.outreach_odds) * target
-    )
+        c[0] + c[1] * fit + c[2] * chat * conv_share + c[3] * extra + c[4] * posts
+        + c[5] * followed - c[6] * dead + c[7] * target
+    )  # fmt: skip
+
+
+def follow_logit(p, fit, chat, conv_share, extra, posts: float, followed, dead: float, target):
+    """:func:`follow_logit_of` with the weights of these parameters."""
+    return follow_logit_of(follow_coefficients(p), fit, chat, conv_share, extra, posts, followed, dead, target)

@@ -68,15 +68,34 @@ def flood(sitting: int, weight: float) -> float:
     return 1.0 + weight * (sitting - 1)
 
 
+def post_strength(p, reach_feed: float, sitting: int) -> float:
+    """The factor of one seen post's fatigue: strength x flood / (reach x feed)."""
+    return p.fatigue_strength * flood(sitting, p.burst_flood_weight) / reach_feed
+
+
+def seen_post_hazard(ratio: float, cap: float, gamma: float, strength: float) -> float:
+    """Fatigue hazard one seen post adds at felt/tolerance ``ratio`` (0 at or under tolerance).
+
+    One follower; the engine's compiled pass (:mod:`coach.model.kernels`) calls it per follower.
+    """
+    if ratio <= 1.0:
+        return 0.0
+    excess = min(ratio, cap) - 1.0
+    if gamma == 1.5:  # the default: a square root costs a tenth of a general power
+        return strength * excess * math.sqrt(excess)
+    return strength * excess**gamma
+
+
 def add_fatigue(fatigue: np.ndarray, cells: np.ndarray, ratio: np.ndarray, p, reach_feed: float, sitting: int) -> None:
-    """Add each seen post's fatigue hazard to the followers over tolerance (in place)."""
-    over = np.flatnonzero(ratio > 1)  # usually few: the power is costly, skip the rest
-    if len(over):
-        excess = np.minimum(ratio[over], F32(p.fatigue_cap)) - F32(1)
-        strength = p.fatigue_strength * flood(sitting, p.burst_flood_weight) / reach_feed
-        fatigue[cells[over]] += F32(strength) * excess ** F32(p.fatigue_gamma)
+    """Add each seen post's fatigue hazard to these followers (in place; arrays, for checks)."""
+    strength = post_strength(p, reach_feed, sitting)
+    hazard = np.vectorize(seen_post_hazard, otypes=[float])(ratio, p.fatigue_cap, p.fatigue_gamma, strength)
+    fatigue[cells] += hazard.astype(F32)
 
 
-def engagement(ratio: np.ndarray, power: float) -> np.ndarray:
-    """Engagement of a follower at this felt/tolerance ratio: 1 / (1 + ratio^power) (E:D1-D4)."""
-    return F32(1) / (F32(1) + (ratio * ratio if power == 2 else ratio ** F32(power)))
+def engagement(ratio, power: float):
+    """Engagement of a follower at this felt/tolerance ratio: 1 / (1 + ratio^power) (E:D1-D4).
+
+    Scalar or array (float32 arrays stay float32).
+    """
+    return 1 / (1 + (ratio * ratio if power == 2 else ratio**power))  # the default power 2: no pow()

@@ -1,0 +1,362 @@
+"""The compiled passes over the crowd: one loop per event over every follower of every replicate.
+
+A post, a day's close and a day's prospects each touch every follower of every replicate of
+a batch. Written as numpy expressions that is a dozen passes over memory and a temporary
+array per step; here each is one loop (compiled by numba) that reads a follower's fields
+once and applies every mechanism's law to them — the laws themselves stay in their modules
+(:func:`coach.model.fatigue.seen_post_hazard`, :func:`coach.model.fatigue.engagement`,
+:func:`coach.model.content.hazard_of`, :func:`coach.model.conversation.reply_chance_of`) and
+are compiled from there, so there is one copy of each equation.
+
+Random numbers are **counter-based**: the uniform a follower draws for an event is a hash of
+``(replicate key, day, event, counter)`` (SplitMix64's output function over a Weyl sequence;
+the keys come from :func:`coach.rng.counter_keys`). Nothing is consumed, so replicate ``r``
+draws the same numbers alone or in any batch, two scenarios on one seed draw the same
+numbers for the same follower column, event and day (common random numbers), and a batch
+draws for all replicates in one call instead of one generator call per replicate.
+
+Events of the ``exposure`` key: post ``j`` of the day is event ``j``; the counter is the
+follower's column in its replicate's row. Events of the ``prospects`` key:
+:data:`EVENT_GAMMAS`, :data:`EVENT_COUNTS` (one running counter each) and
+:data:`EVENT_PROSPECTS` (counter ``prospect x width + column``).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numba
+import numpy as np
+
+from coach.model import content, conversation, discovery, fatigue
+
+U64 = np.uint64
+GOLDEN = U64(0x9E3779B97F4A7C15)  # Weyl increment of SplitMix64
+MIX1, MIX2 = U64(0xBF58476D1CE4E5B9), U64(0x94D049BB133111EB)
+S30, S27, S31, S24, S40, S11 = U64(30), U64(27), U64(31), U64(24), U64(40), U64(11)
+TO_F32 = np.float32(2.0**-24)
+TO_F64 = 2.0**-53
+EVENT_GAMMAS, EVENT_COUNTS, EVENT_PROSPECTS = 0, 1, 2
+
+jit = numba.njit(cache=True, nogil=True, error_model="numpy")
+
+_seen_post_hazard = jit(fatigue.seen_post_hazard)
+_engagement = jit(fatigue.engagement)
+_content_hazard = jit(content.hazard_of)
+_reply_chance = jit(conversation.reply_chance_of)
+_extra_exposures = jit(discovery.extra_exposures)
+_follow_logit = jit(discovery.follow_logit_of)
+
+
+@jit
+def mix(z):
+    """SplitMix64's output function: a 64-bit value whose bits all depend on every bit of ``z``."""
+    z = U64(z)
+    z = (z ^ (z >> S30)) * MIX1
+    z = (z ^ (z >> S27)) * MIX2
+    return z ^ (z >> S31)
+
+
+@jit
+def event_key(key, day, event):
+    """The key of one event of one day, for one replicate's stream key."""
+    return mix(U64(key) ^ mix((U64(day) << S24) + U64(event) + GOLDEN))
+
+
+@jit
+def uniform32(event, counter):
+    """A float32 uniform on [0, 1) (24 bits)."""
+    return np.float32(mix(U64(event) + GOLDEN * U64(counter + 1)) >> S40) * TO_F32
+
+
+@jit
+def uniform64(event, counter):
+    """A float64 uniform on [0, 1) (53 bits)."""
+    return float(mix(U64(event) + GOLDEN * U64(counter + 1)) >> S11) * TO_F64
+
+
+@jit
+def post_pass(
+    n, C, keys, day, j, attention, tolerance, fatigue_acc, sat, segment, chat, reply_will,
+    p_see, felt, fatigue_on, cap, gamma, strength, power, content_on, sat_add, reshare_p,
+    replies_on, reply_base, reply_top, reply_rate, impressions, likes, reshares, reply_cells, reply_answered,
+):  # fmt: skip
+    """One post offered to every replicate's crowd; returns how many replied.
+
+    Per follower: sees it when ``u < attention x p_see`` (``u`` the follower's uniform for
+    this post); then ``v = u / (attention x p_see)`` is a fresh uniform that decides the
+    reshare (its top ``reshare_p x engagement``) and the reply (its bottom ``reply chance``),
+    and ``v / reply chance`` whether the account will answer. Seen followers gain fatigue
+    (over tolerance) and the post's value; engagement is summed per replicate (likes).
+    Repliers' cells go to ``reply_cells`` in increasing order.
+    """
+    replied = 0
+    seen_cols = np.empty(C, dtype=np.uint32)
+    fresh = np.empty(C, dtype=np.float32)
+    for b in range(len(n)):
+        ev = event_key(keys[b], day, j)
+        base = b * C
+        # Row views: indices from 0 are known to be non-negative, so the loops need no
+        # wrap-around checks (they cost more than the work here).
+        end = base + n[b]
+        att, tol, fat, sa = attention[base:end], tolerance[base:end], fatigue_acc[base:end], sat[base:end]
+        seg, ch, will = segment[base:end], chat[base:end], reply_will[base:end]
+        # Pass 1, without branches (whether a follower sees it is a coin flip a branch
+        # predictor cannot learn): the row's seen columns and their fresh uniforms.
+        seen = 0
+        for col in range(len(att)):
+            chance = att[col] * p_see  # 0 for spare and retired cells: never seen
+            u = uniform32(ev, col)
+            seen_cols[seen] = col
+            fresh[seen] = u / chance
+            seen += u < chance
+        # Pass 2: what the post does to those who saw it.
+        engaged = 0.0
+        shared = 0
+        for k in range(seen):
+            col = seen_cols[k]
+            v = fresh[k]
+            ratio = felt / tol[col]
+            if fatigue_on and ratio > 1:  # most are under tolerance: no fatigue, no write
+                fat[col] += _seen_post_hazard(ratio, cap, gamma, strength)
+            engage = _engagement(ratio, power)
+            engaged += engage
+            s = seg[col]
+            if content_on:
+                sa[col] += sat_add[s]
+            top = v >= 1.0 - reshare_p[s] * engage  # the top of v: a reshare (no branch)
+            shared += top
+            if (
+                replies_on and v < reply_top and not top
+            ):  # the bottom; reply_top: the chance at full chat, will, engagement
+                rp = _reply_chance(reply_base, ch[col], will[col], engage)
+                if v < rp:
+                    reply_cells[replied] = base + col
+                    reply_answered[replied] = v / rp < reply_rate
+                    replied += 1
+        impressions[b] += seen
+        likes[b] += engaged
+        reshares[b] += shared
+    return replied
+
+
+@jit
+def _hazards(fatigue_on, churn_on, content_on, conversation_on, fat, churn_now, sat, ignored, chat, sat_scale,
+             threshold, content_strength, ignored_factor, neglect):  # fmt: skip
+    """One follower's hazards today, in the order of :data:`coach.results.REASONS`."""
+    h_fatigue = fat if fatigue_on else 0.0
+    h_content = _content_hazard(sat, sat_scale, threshold, content_strength) if content_on else 0.0
+    h_ignored = ignored * chat * ignored_factor if conversation_on else 0.0
+    h_churn = churn_now if churn_on else 0.0
+    return h_fatigue, h_content, h_ignored, neglect, h_churn
+
+
+@jit
+def close_pass(
+    n, C, budget, spent, fatigue_acc, churn, churn_now, tie_start, sat, ignored, chat, bonded_until, reason_u,
+    churn_on, fatigue_on, content_on, conversation_on, aged_after, aged_by, sat_scale, threshold, content_strength,
+    ignored_factor, neglect, bonded_ratio, bonds_on, t, leavers, by_reason,
+):  # fmt: skip
+    """The day's hazards of every follower, summed, against each one's budget; returns how many left.
+
+    Per follower: ties that aged past ``new_tie_days`` drop to the base churn (a row's tie
+    starts never decrease, so those are one stretch, found by binary search); today's
+    hazards (fatigue, content, ignored, neglect, churn) are summed, times ``bonded_ratio``
+    while bonded, and added to what the follower has spent; one who reaches the budget
+    leaves, the reason drawn by the stored ``reason_u`` in proportion to those hazards
+    (``by_reason[b, k]``; the order of :data:`coach.results.REASONS`). The fatigue collected
+    is cleared.
+    """
+    left = 0
+    for b in range(len(n)):
+        base, m = b * C, n[b]
+        end = base + m
+        bud, sp, fat, cn = budget[base:end], spent[base:end], fatigue_acc[base:end], churn_now[base:end]
+        sa, ig, ch, bo = sat[base:end], ignored[base:end], chat[base:end], bonded_until[base:end]
+        if churn_on:
+            row = tie_start[base : base + m]
+            first, last = np.searchsorted(row, aged_after, "right"), np.searchsorted(row, aged_by, "right")
+            cn[first:last] = churn[base + first : base + last]
+        # The sum, over every follower (no branches: the loop runs in SIMD lanes). Retired
+        # cells have no hazards but neglect and an infinite budget: they never leave.
+        for col in range(m):
+            h = _hazards(fatigue_on, churn_on, content_on, conversation_on, fat[col], cn[col], sa[col], ig[col],
+                         ch[col], sat_scale, threshold, content_strength, ignored_factor, neglect)  # fmt: skip
+            total = h[0] + h[1] + h[2] + h[3] + h[4]
+            sp[col] += total * (bonded_ratio if bonds_on and bo[col] > t else 1.0)
+        # Who reached the budget, and why.
+        found = left
+        for col in range(m):
+            leavers[left] = base + col
+            left += sp[col] >= bud[col]
+        for k in range(found, left):
+            col = leavers[k] - base
+            h = _hazards(fatigue_on, churn_on, content_on, conversation_on, fat[col], cn[col], sa[col], ig[col],
+                         ch[col], sat_scale, threshold, content_strength, ignored_factor, neglect)  # fmt: skip
+            whole = h[0] + h[1] + h[2] + h[3] + h[4]
+            reason = 4  # churn, when no hazard is positive
+            if whole > 0:
+                x = reason_u[leavers[k]] * whole
+                acc = 0.0
+                for r in range(4):
+                    acc += h[r]
+                    if x < acc:
+                        reason = r
+                        break
+            by_reason[b, reason] += 1
+        fat[:] = 0.0
+    return left
+
+
+@jit
+def count_above(values, n, C, rows, t):
+    """How many of each listed replicate's cells in use hold a value above ``t``."""
+    out = np.zeros(len(rows), dtype=np.int64)
+    for k in range(len(rows)):
+        base = rows[k] * C
+        row = values[base : base + n[rows[k]]]
+        count = 0
+        for col in range(len(row)):
+            count += row[col] > t
+        out[k] = count
+    return out
+
+
+@jit
+def standard_gamma(shape, ev, counter):
+    """Gamma(shape, 1) by Marsaglia and Tsang (shape < 1 boosted by U^(1/shape)); returns (value, counter)."""
+    if shape <= 0:
+        return 0.0, counter
+    boost = 1.0
+    if shape < 1:
+        boost = (1.0 - uniform64(ev, counter)) ** (1.0 / shape)  # 1 - u is in (0, 1]
+        counter += 1
+        shape += 1.0
+    d = shape - 1.0 / 3.0
+    c = 1.0 / math.sqrt(9.0 * d)
+    while True:
+        # A standard normal (Box-Muller) from two uniforms.
+        x = math.sqrt(-2.0 * math.log1p(-uniform64(ev, counter))) * math.cos(2 * math.pi * uniform64(ev, counter + 1))
+        counter += 2
+        v = 1.0 + c * x
+        if v <= 0:
+            continue
+        v = v * v * v
+        u = uniform64(ev, counter)
+        counter += 1
+        if u < 1.0 - 0.0331 * x**4 or math.log(u) < 0.5 * x * x + d * (1.0 - v + math.log(v)):
+            return d * v * boost, counter
+
+
+@jit
+def poisson(lam, ev, counter):
+    """Poisson(lam): inversion below 10, Hörmann's PTRS above (as numpy does); returns (count, counter)."""
+    if lam <= 0:
+        return 0, counter
+    if lam < 10:
+        u = uniform64(ev, counter)
+        counter += 1
+        k, term = 0, math.exp(-lam)
+        cdf = term
+        while u > cdf and k < 1000:
+            k += 1
+            term *= lam / k
+            cdf += term
+        return k, counter
+    slam, loglam = math.sqrt(lam), math.log(lam)
+    b = 0.931 + 2.53 * slam
+    a = -0.059 + 0.02483 * b
+    invalpha = 1.1239 + 1.1328 / (b - 3.4)
+    vr = 0.9277 - 3.6224 / (b - 2)
+    while True:
+        u = uniform64(ev, counter) - 0.5
+        v = uniform64(ev, counter + 1)
+        counter += 2
+        us = 0.5 - abs(u)
+        k = math.floor((2 * a / us + b) * u + lam + 0.43)
+        if us >= 0.07 and v <= vr:
+            return int(k), counter
+        if k < 0 or (us < 0.013 and v > us):
+            continue
+        if math.log(v) + math.log(invalpha) - math.log(a / (us * us) + b) <= -lam + k * loglam - math.lgamma(k + 1):
+            return int(k), counter
+
+
+@jit
+def day_gammas(keys, day, shapes):
+    """Gamma(shape, 1) per replicate and column of ``shapes`` (0 where the shape is 0)."""
+    out = np.zeros(shapes.shape)
+    for b in range(shapes.shape[0]):
+        ev = event_key(keys[b], day, EVENT_GAMMAS)
+        counter = 0
+        for k in range(shapes.shape[1]):
+            out[b, k], counter = standard_gamma(shapes[b, k], ev, counter)
+    return out
+
+
+@jit
+def day_counts(keys, day, means):
+    """Poisson(mean) per replicate and column of ``means``."""
+    out = np.zeros(means.shape, dtype=np.int64)
+    for b in range(means.shape[0]):
+        ev = event_key(keys[b], day, EVENT_COUNTS)
+        counter = 0
+        for k in range(means.shape[1]):
+            out[b, k], counter = poisson(means[b, k], ev, counter)
+    return out
+
+
+@jit
+def decide_prospects(
+    keys, day, replicate, first, count, width, outreach_count, outreach_channel, channel_cdf, market_cdf, profile,
+    chat_app, recent_answers, posts, extra_mean, most_extra, followed_share, coef, dead, follow_back_rate,
+    out_rep, out_seg, out_followed, out_back, out_channel, out_noise, out_budget, out_reason,
+):  # fmt: skip
+    """Prospects ``first .. first + count`` of each listed replicate look at the profile; returns how many follow.
+
+    Prospect ``i`` reads uniforms ``i x width + 0 .. 9`` of the day's prospects event: segment,
+    extra exposures, whether an outreach target is followed by the account, the follow
+    decision, the follow-back, two for the tolerance noise (Box-Muller), the hazard budget
+    (Exp(1)), the channel it came by, the reason it would give for leaving. The first
+    ``outreach_count`` prospects of a replicate are the day's outreach targets. Those who
+    follow are written to the ``out_*`` arrays in order.
+    """
+    k = 0
+    last_segment = len(market_cdf) - 1
+    for p in range(len(replicate)):
+        b = replicate[p]
+        ev = event_key(keys[b], day, EVENT_PROSPECTS)
+        answers = recent_answers[b]
+        conv_share = answers / (answers + posts) if answers + posts > 0 else 0.0
+        for i in range(first[p], first[p] + count[p]):
+            c0 = i * width
+            x = uniform64(ev, c0)
+            seg = 0
+            while seg < last_segment and market_cdf[seg] < x:
+                seg += 1
+            target = 1.0 if i < outreach_count else 0.0
+            followed = 1.0 if target > 0 and uniform64(ev, c0 + 2) < followed_share else 0.0
+            extra = _extra_exposures(uniform64(ev, c0 + 1), extra_mean, most_extra)
+            logit = _follow_logit(
+                coef, profile[seg], chat_app[seg], conv_share, float(extra), posts, followed, dead, target
+            )
+            if uniform64(ev, c0 + 3) >= 1.0 / (1.0 + math.exp(-logit)):
+                continue
+            if target > 0:
+                channel = outreach_channel
+            else:
+                x = uniform64(ev, c0 + 8)
+                channel = 0
+                while channel < channel_cdf.shape[1] - 1 and channel_cdf[b, channel] <= x:
+                    channel += 1
+            out_rep[k] = b
+            out_seg[k] = seg
+            out_followed[k] = followed > 0
+            out_back[k] = uniform64(ev, c0 + 4) < follow_back_rate
+            out_channel[k] = channel
+            radius = math.sqrt(-2.0 * math.log1p(-uniform64(ev, c0 + 5)))  # 1 - u is in (0, 1]
+            out_noise[k] = radius * math.cos(2 * math.pi * uniform64(ev, c0 + 6))
+            out_budget[k] = -math.log1p(-uniform64(ev, c0 + 7))
+            out_reason[k] = uniform64(ev, c0 + 9)
+            k += 1
+    return k

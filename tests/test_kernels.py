@@ -1,0 +1,170 @@
+"""The compiled passes (coach/model/kernels.py) against plain numpy on hand-built crowds,
+and the counter-based draws against the distributions they claim."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from coach import ModelParams
+from coach.model import content, conversation, discovery, fatigue, kernels
+from coach.model.crowd import F32
+
+P = ModelParams()
+N_DRAWS = 200_000
+
+
+def keys(n: int, salt: int = 0) -> np.ndarray:
+    return (np.arange(n, dtype=np.uint64) + np.uint64(salt)) * np.uint64(0x9E3779B1) + np.uint64(77)
+
+
+@pytest.mark.parametrize("lam", [0.3, 4.0, 9.99, 10.0, 55.0, 3000.0])
+def test_poisson_counts_have_the_poisson_mean_and_variance(lam):
+    counts = kernels.day_counts(keys(N_DRAWS), 3, np.full((N_DRAWS, 1), lam))[:, 0]
+    se = (lam / N_DRAWS) ** 0.5
+    assert abs(counts.mean() - lam) < 5 * se
+    assert abs(counts.var() / lam - 1) < 5 * (2 / N_DRAWS) ** 0.5 * (1 + 1 / lam) ** 0.5
+    assert counts.min() >= 0
+
+
+@pytest.mark.parametrize("shape", [0.05, 0.5, 1.0, 3.0, 40.0])
+def test_gammas_have_the_gamma_mean_and_variance(shape):
+    g = kernels.day_gammas(keys(N_DRAWS), 3, np.full((N_DRAWS, 1), shape))[:, 0]
+    assert abs(g.mean() - shape) < 5 * (shape / N_DRAWS) ** 0.5
+    assert abs(g.var() / shape - 1) < 0.05
+    assert (g >= 0).all()
+    assert (kernels.day_gammas(keys(3), 3, np.zeros((3, 1))) == 0).all()  # shape 0: nothing
+
+
+def test_draws_depend_on_key_day_and_event_only():
+    a = kernels.day_counts(keys(50), 4, np.full((50, 2), 30.0))
+    b = kernels.day_counts(keys(50)[::-1].copy(), 4, np.full((50, 2), 30.0))[::-1]
+    np.testing.assert_array_equal(a, b)  # a replicate's draws do not depend on its place in the batch
+    assert not np.array_equal(a, kernels.day_counts(keys(50), 5, np.full((50, 2), 30.0)))  # another day
+
+
+def crowd_arrays(rows: int, C: int, n: np.ndarray, seed: int = 0) -> dict:
+    rng = np.random.default_rng(seed)
+    cells = rows * C
+    live = (np.arange(cells) % C) < np.repeat(n, C)
+    return {
+        "attention": np.where(live, rng.choice([0.2, 0.5, 0.9], cells), 0).astype(F32),
+        "tolerance": rng.lognormal(1.0, 0.7, cells).astype(F32),
+        "fatigue": np.zeros(cells, F32),
+        "sat": rng.normal(0, 1, cells).astype(F32),
+        "segment": rng.integers(0, 2, cells).astype(np.int8),
+        "chat": rng.choice([0.2, 1.0], cells).astype(F32),
+        "reply_will": rng.choice([0.5, 1.0], cells).astype(F32),
+    }
+
+
+def test_post_pass_matches_the_laws_applied_with_numpy():
+    """Every follower's uniform is rebuilt from the key; then seen, fatigue, content, likes,
+    reshares and replies follow the mechanism modules' laws exactly."""
+    R, C, n = 3, 40, np.array([40, 0, 25])
+    a = crowd_arrays(R, C, n)
+    ref = {k: v.copy() for k, v in a.items()}
+    k = keys(R, 9)
+    p_see, felt, strength, sat_add = 0.8, F32(3.0), 0.01, np.array([0.1, -0.2], F32)
+    reshare_p, reply_base, reply_rate = np.array([0.2, 0.3], F32), 0.5, 0.6
+    imp, likes, shares = np.zeros(R, np.int64), np.zeros(R), np.zeros(R, np.int64)
+    cells, answered = np.empty(R * C, np.int64), np.empty(R * C, np.bool_)
+    replied = kernels.post_pass(
+        n, C, k, 2, 5, a["attention"], a["tolerance"], a["fatigue"], a["sat"], a["segment"], a["chat"],
+        a["reply_will"], F32(p_see), felt, True, P.fatigue_cap, P.fatigue_gamma, strength, 2.0, True, sat_add,
+        reshare_p, True, reply_base, reply_base * 1.0, reply_rate, imp, likes, shares, cells, answered,
+    )  # fmt: skip
+
+    want_cells, want_answered = [], []
+    for b in range(R):
+        ev = kernels.event_key(k[b], 2, 5)
+        for col in range(n[b]):
+            i = b * C + col
+            chance = ref["attention"][i] * F32(p_see)
+            u = kernels.uniform32(ev, col)
+            if not u < chance:
+                continue
+            v = u / chance
+            ratio = felt / ref["tolerance"][i]
+            ref["fatigue"][i] += fatigue.seen_post_hazard(float(ratio), P.fatigue_cap, P.fatigue_gamma, strength)
+            engage = fatigue.engagement(float(ratio), 2.0)
+            s = ref["segment"][i]
+            ref["sat"][i] += sat_add[s]
+            assert imp[b] > 0
+            if v >= 1 - reshare_p[s] * engage:
+                continue
+            rp = conversation.reply_chance_of(reply_base, float(ref["chat"][i]), float(ref["reply_will"][i]), engage)
+            if v < rp:
+                want_cells.append(i)
+                want_answered.append(v / rp < reply_rate)
+    np.testing.assert_allclose(a["fatigue"], ref["fatigue"], rtol=1e-5)
+    np.testing.assert_allclose(a["sat"], ref["sat"], rtol=1e-5)
+    assert cells[:replied].tolist() == want_cells and answered[:replied].tolist() == want_answered
+    assert imp[1] == 0 and likes[1] == 0  # an empty row sees nothing
+    assert 0.3 * (40 + 25) < imp.sum() < 0.9 * (40 + 25)
+
+
+def test_close_pass_sums_the_laws_and_draws_reasons_in_proportion():
+    """Hand-built hazards: who leaves and each leaver's reason follow the hazards' shares."""
+    R, C, m = 2, 5000, 4000
+    n = np.array([m, m])
+    rng = np.random.default_rng(1)
+    cells = R * C
+    f = {
+        "budget": np.where(np.arange(cells) % C < m, 0.05, np.inf).astype(F32),
+        "spent": np.zeros(cells, F32),
+        "fatigue": np.full(cells, 0.02, F32),
+        "churn": np.full(cells, 0.01, F32),
+        "churn_now": np.full(cells, 0.03, F32),
+        "tie_start": np.tile(np.sort(rng.uniform(-100, 100, C)), R).astype(F32),  # each row sorted
+        "sat": np.full(cells, -3.0, F32),
+        "ignored": np.zeros(cells, F32),
+        "chat": np.ones(cells, F32),
+        "bonded_until": np.zeros(cells, F32),
+        "reason_u": rng.random(cells).astype(F32),
+    }
+    f["bonded_until"][C : C + 100] = 1000.0  # some bonded followers in row 1
+    leavers, by_reason = np.empty(cells, np.int64), np.zeros((R, 5), np.int64)
+    scale = 1.0
+    h_content = float(content.hazard_of(F32(-3.0), scale, P.content_threshold, P.content_strength))
+    left = kernels.close_pass(
+        n, C, f["budget"], f["spent"], f["fatigue"], f["churn"], f["churn_now"], f["tie_start"], f["sat"],
+        f["ignored"], f["chat"], f["bonded_until"], f["reason_u"], True, True, True, True, F32(-1e9), F32(0.0),
+        scale, P.content_threshold, P.content_strength, 0.1, 0.0, 0.1, True, 24.0, leavers, by_reason,
+    )  # fmt: skip
+    # Ties started by hour 0 aged: their churn is the base 0.01, the rest keep 0.03.
+    old, live = f["tie_start"] <= 0, np.arange(cells) % C < m
+    np.testing.assert_allclose(f["churn_now"][old & live], 0.01)
+    np.testing.assert_allclose(f["churn_now"][~old | ~live], 0.03)  # spare cells are never touched
+    total = 0.02 + h_content + np.where(old, 0.01, 0.03)
+    bonded = np.zeros(cells, bool)
+    bonded[C : C + 100] = True
+    total = np.where(bonded, 0.1 * total, total)
+    expect = np.flatnonzero(live & (total.astype(F32) >= 0.05))
+    assert len(expect) > 1000 and sorted(leavers[:left].tolist()) == expect.tolist()
+    assert (f["fatigue"][live] == 0).all()  # collected fatigue is cleared
+    # Reasons in proportion to the hazards (fatigue, content, churn; no ignored or neglect).
+    share = by_reason.sum(axis=0) / left
+    hazards = np.array([0.02, h_content, 0.0, 0.0, 0.03])  # the leavers are new ties
+    np.testing.assert_allclose(share, hazards / hazards.sum(), atol=0.03)
+
+
+def test_prospects_decide_by_the_follow_law():
+    """Without outreach, and with every coefficient but the base zero, the share who follow is the base chance."""
+    p = ModelParams(follow_base_probability=0.3, fit_weight=0, chat_weight=0, exposure_odds=1, volume_odds=1)
+    coef = discovery.follow_coefficients(p)
+    R, count = 4, 20_000
+    rows = R * count
+    out = [np.empty(rows, t) for t in (np.int64, np.int8, np.bool_, np.bool_, np.int64, float, F32, F32)]
+    k = kernels.decide_prospects(
+        keys(R), 1, np.arange(R), np.zeros(R, np.int64), np.full(R, count), 10, 0, 2,
+        np.tile([0.25, 0.5, 0.75, 1.0], (R, 1)), np.array([0.5, 1.0]), np.zeros(2), np.zeros(2), np.zeros(R),
+        1.0, 0.0, 0, 0.5, coef, 0.0, 0.5, *out,
+    )  # fmt: skip
+    assert abs(k / rows - 0.3) < 0.01
+    rep, seg, _, back, channel, noise, budget, reason = (x[:k] for x in out)
+    assert (np.diff(rep) >= 0).all() and set(np.unique(seg)) == {0, 1}
+    assert abs(back.mean() - 0.5) < 0.02 and abs(np.bincount(channel, minlength=4) / k - 0.25).max() < 0.02
+    assert abs(noise.mean()) < 0.03 and abs(noise.std() - 1) < 0.03 and abs(budget.mean() - 1) < 0.03
+    assert 0 <= reason.min() and reason.max() < 1
+    assert discovery.extra_exposures(0.0, 2.0, 5) == 0 and discovery.extra_exposures(0.999999, 2.0, 5) == 5
