@@ -470,22 +470,27 @@ class ReplicateBatch:
         self.channel_cdf = np.cumsum(means, axis=1) / np.maximum(lam[:, :1], 1e-300)
         # Rows of a replicate: outreach targets first, then the other prospects.
         totals = self.outreach_count + counts[:, 0]
+        if totals.sum() <= PROSPECT_CHUNK:  # the usual day: every replicate's prospects at once
+            present = np.flatnonzero(totals)
+            if len(present):
+                self._decide_pieces(present, np.zeros(len(present), np.int64), totals[present], t)
+            return
         pieces, rows = [], 0
         for b in np.flatnonzero(totals).tolist():
             for lo in range(0, int(totals[b]), PROSPECT_CHUNK):
                 hi = min(int(totals[b]), lo + PROSPECT_CHUNK)
-                pieces.append((b, lo, hi))
+                pieces.append((b, lo, hi - lo))
                 rows += hi - lo
                 if rows >= PROSPECT_CHUNK:
-                    self._decide_pieces(pieces, t)
+                    self._decide_pieces(*np.array(pieces, dtype=np.int64).T, t)
                     pieces, rows = [], 0
         if pieces:
-            self._decide_pieces(pieces, t)
+            self._decide_pieces(*np.array(pieces, dtype=np.int64).T, t)
 
-    def _decide_pieces(self, pieces: list, t: float) -> None:
+    def _decide_pieces(self, replicate: np.ndarray, first: np.ndarray, sizes: np.ndarray, t: float) -> None:
+        """Prospects ``first .. first + sizes`` of each of these replicates decide, in one pass."""
         p, R, d, day = self.params, self.R, self.daily, self.day
         posts = self.recent_posts
-        sizes = np.array([hi - lo for _, lo, hi in pieces], dtype=np.int64)
         rows = int(sizes.sum())
         out = {
             "rep": np.empty(rows, np.int64), "seg": np.empty(rows, np.int8), "followed": np.empty(rows, np.bool_),
@@ -493,8 +498,9 @@ class ReplicateBatch:
             "budget": np.empty(rows, F32), "reason": np.empty(rows, F32),
         }  # fmt: skip
         k = kernels.decide_prospects(
-            self.prospect_keys, day, np.array([b for b, _, _ in pieces], dtype=np.int64),
-            np.array([lo for _, lo, _ in pieces], dtype=np.int64), sizes, PROSPECT_UNIFORMS, self.outreach_count,
+            self.prospect_keys, day, np.ascontiguousarray(replicate, dtype=np.int64),
+            np.ascontiguousarray(first, dtype=np.int64), np.ascontiguousarray(sizes, dtype=np.int64),
+            PROSPECT_UNIFORMS, self.outreach_count,
             OUTREACH, self.channel_cdf, self.market_cdf, self.profile, self.chat_app, self.recent_answers,
             float(posts), p.extra_exposures_per_post * posts, p.max_extra_exposures, p.outreach_to_followed_share,
             self.follow_coef, neglect.abandoned(t, self.last_post, p), self.habits.follow_back_rate,
