@@ -291,8 +291,8 @@ class ReplicateBatch:
 
         R, a = self.R, crowd.arrays
         if len(self.reply_cells) < crowd.span:
-            self.reply_cells = np.empty(crowd.span, dtype=np.int64)
-            self.reply_answered = np.empty(crowd.span, dtype=np.bool_)
+            self.reply_cells = np.empty(crowd.span + crowd.span // 4, dtype=np.int64)  # room to grow
+            self.reply_answered = np.empty(len(self.reply_cells), dtype=np.bool_)
         impressions, n_reshares = np.zeros(R, dtype=np.int64), np.zeros(R, dtype=np.int64)
         likes = np.zeros(R)
         sat_add = self.value[kind] * F32(content.sat_scale(t, self.t_ref, p) / feed)
@@ -379,7 +379,7 @@ class ReplicateBatch:
         if crowd.n.any():
             a = crowd.arrays
             if len(self.leavers) < crowd.span:
-                self.leavers = np.empty(crowd.span, dtype=np.int64)
+                self.leavers = np.empty(crowd.span + crowd.span // 4, dtype=np.int64)  # room to grow
             by_reason = np.zeros((self.R, len(REASONS)), dtype=np.int64)
             cutoff = t - p.new_tie_days * HOURS  # ties started after it are still new
             left = kernels.close_pass(
