@@ -1,18 +1,17 @@
 """Named random streams from one integer seed, re-aligned every simulated day.
 
-Two families of generator streams (``numpy.random.Generator`` over ``PCG64``) and the keys
-of the counter-based ones:
+The account's generator streams (``numpy.random.Generator`` over ``PCG64``) and the keys of
+the crowd's counter-based ones:
 
 * :class:`Timeline` — the **account's** timeline (sitting times and sizes, post kinds,
   outreach times, when the account goes through a post's replies). Keyed by the seed only,
   so every replicate of a seed shares one concrete schedule and a batch of replicates can
   be driven by a single SimPy clock.
-* :class:`Streams` — the starting crowd of one replicate, keyed by ``(seed, replicate, name)``,
-  and :func:`counter_keys` — the keys of the **crowd's** daily reactions (who sees, replies,
-  reshares, likes, leaves, which prospects come and follow), counter-based
-  (:mod:`coach.model.kernels`) and keyed the same way. Replicate ``r`` of seed ``s`` therefore
-  draws the same numbers whether it runs alone or inside a batch of any size (batch
-  invariance).
+* :func:`counter_keys` — the keys of the **crowd's** draws (the starting followers, and who
+  sees, replies, reshares, likes, leaves, which prospects come and follow), counter-based
+  (:mod:`coach.model.kernels`) and keyed by ``(seed, replicate, name)``. Replicate ``r`` of
+  seed ``s`` therefore draws the same numbers whether it runs alone or inside a batch of any
+  size (batch invariance).
 
 At the start of each day a generator stream jumps to that day's own stretch of its sequence
 (``PCG64.advance``, a cheap skip of 2**64 draws per day), so two scenarios run with the same
@@ -28,10 +27,8 @@ import zlib
 
 import numpy as np
 
-STREAMS = ("crowd",)  # traits of the starting followers
-"""Per-replicate generator streams: only what is drawn once, when a run starts."""
-
 COUNTER_STREAMS = (
+    "crowd",  # traits of the starting followers
     "exposure",  # who sees each post (and, from the same uniform, who replies or reshares)
     "prospects",  # the day's prospects and likes, then their decisions and traits
 )
@@ -94,15 +91,6 @@ class _DayAligned:
         self.day = day
 
 
-class Streams(_DayAligned):
-    """The crowd's generators of one replicate, by name (see :data:`STREAMS`)."""
-
-    def __init__(self, seed: int, replicate: int = 0):
-        if replicate < 0 or replicate >= TIMELINE_KEY:
-            raise ValueError(f"replicate {replicate} is not allowed; allowed: 0 to {TIMELINE_KEY - 1}")
-        super().__init__(seed, STREAMS, (replicate,))
-
-
 class Timeline(_DayAligned):
     """The account's generators, keyed by the seed only (see :data:`TIMELINE_STREAMS`)."""
 
@@ -114,6 +102,9 @@ def counter_keys(seed: int, replicates, name: str) -> np.ndarray:
     """The 64-bit key of counter-based stream ``name`` for each replicate of ``seed``."""
     if name not in COUNTER_STREAMS:
         raise ValueError(f"unknown counter stream {name!r}; allowed: {', '.join(COUNTER_STREAMS)}")
+    for r in replicates:
+        if not 0 <= int(r) < TIMELINE_KEY:
+            raise ValueError(f"replicate {r} is not allowed; allowed: 0 to {TIMELINE_KEY - 1}")
     return np.array(
         [
             np.random.SeedSequence(entropy=seed, spawn_key=(int(r), stream_key(name))).generate_state(1, np.uint64)[0]
@@ -121,8 +112,3 @@ def counter_keys(seed: int, replicates, name: str) -> np.ndarray:
         ],
         dtype=np.uint64,
     )
-
-
-def make_streams(seed: int, replicate: int = 0) -> Streams:
-    """One independent generator per name in :data:`STREAMS` for this seed and replicate."""
-    return Streams(seed, replicate)

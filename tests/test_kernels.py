@@ -168,3 +168,21 @@ def test_prospects_decide_by_the_follow_law():
     assert abs(noise.mean()) < 0.03 and abs(noise.std() - 1) < 0.03 and abs(budget.mean() - 1) < 0.03
     assert 0 <= reason.min() and reason.max() < 1
     assert discovery.extra_exposures(0.0, 2.0, 5) == 0 and discovery.extra_exposures(0.999999, 2.0, 5) == 5
+
+
+def test_the_starting_crowd_has_sorted_exponential_tie_ages_and_the_segment_shares():
+    R, count, mean_age = 3, 20_000, 400.0
+    seg, recip = np.empty(R * count, np.int8), np.empty(R * count, np.bool_)
+    noise, budget, reason, tie = (
+        np.empty(R * count),
+        np.empty(R * count, F32),
+        np.empty(R * count, F32),
+        np.empty(R * count),
+    )
+    kernels.seed_crowd(keys(R), count, np.array([0.25, 1.0]), 0.4, mean_age, seg, recip, noise, budget, reason, tie)
+    rows = tie.reshape(R, count)
+    assert (np.diff(rows, axis=1) >= 0).all() and (rows < 0).all()  # oldest first, all started before hour 0
+    assert abs(-rows.mean() / mean_age - 1) < 0.03 and abs(np.median(-rows) / (mean_age * np.log(2)) - 1) < 0.03
+    assert abs((seg == 0).mean() - 0.25) < 0.01 and abs(recip.mean() - 0.4) < 0.01
+    assert abs(budget.mean() - 1) < 0.02 and abs(noise.std() - 1) < 0.02 and 0 <= reason.min() < reason.max() < 1
+    assert not np.array_equal(rows[0], rows[1])  # replicates differ

@@ -14,7 +14,7 @@ from coach import ModelParams
 from coach.model import churn, content, conversation, discovery, exposure, fatigue, neglect, reshare
 from coach.model.crowd import F32, SPARE_UID, Crowd
 from coach.model.timeline import day_cycle
-from coach.rng import COUNTER_STREAMS, STREAMS, TIMELINE_STREAMS, Streams, Timeline, counter_keys
+from coach.rng import COUNTER_STREAMS, TIMELINE_STREAMS, Timeline, counter_keys
 
 P = ModelParams()
 
@@ -83,18 +83,16 @@ def test_streams_realign_each_day_whatever_was_drawn_before():
 
 
 def test_replicate_streams_differ_by_replicate_and_name_and_timeline_by_seed_only():
-    draws = {(r, name): Streams(9, r)[name].random() for r in (0, 1) for name in STREAMS}
-    assert len(set(draws.values())) == len(draws)
     keys = {name: counter_keys(9, [0, 1, 2], name) for name in COUNTER_STREAMS}
     assert len({int(k) for arr in keys.values() for k in arr}) == 3 * len(COUNTER_STREAMS)
     assert counter_keys(9, [2], "exposure")[0] == keys["exposure"][2]  # a replicate's key, whatever the batch
-    with pytest.raises(ValueError, match="allowed: exposure, prospects"):
-        counter_keys(9, [0], "crowd")
+    with pytest.raises(ValueError, match="allowed: crowd, exposure, prospects"):
+        counter_keys(9, [0], "posting")
     assert Timeline(9)["posting"].random() == Timeline(9)["posting"].random()
     assert Timeline(9)["posting"].random() != Timeline(10)["posting"].random()
     assert len({Timeline(9)[name].random() for name in TIMELINE_STREAMS}) == len(TIMELINE_STREAMS)
     with pytest.raises(ValueError, match="allowed: 0 to"):
-        Streams(9, -1)
+        counter_keys(9, [-1], "crowd")
 
 
 # -- the processes -------------------------------------------------------------------------

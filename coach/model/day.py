@@ -20,7 +20,7 @@ from coach.model import churn, content, conversation, discovery, exposure, fatig
 from coach.model.content import LINK, QUESTION
 from coach.model.crowd import F32, Crowd, Marked
 from coach.results import CHANNELS, REASONS, Results
-from coach.rng import Streams, Timeline, counter_keys
+from coach.rng import Timeline, counter_keys
 from coach.scenario import Habits, Scenario
 
 HOURS = 24.0  # the SimPy clock unit is the hour
@@ -55,7 +55,7 @@ class ReplicateBatch:
         self.platform = scenario.platform
         self.days = scenario.days
         self.timeline = Timeline(seed)
-        self.streams = [Streams(seed, r) for r in self.replicates]  # the starting crowd
+        self.crowd_keys = counter_keys(seed, self.replicates, "crowd")
         self.exposure_keys = counter_keys(seed, self.replicates, "exposure")
         self.prospect_keys = counter_keys(seed, self.replicates, "prospects")
         self.schedule = scenario.habit_schedule()
@@ -113,10 +113,6 @@ class ReplicateBatch:
 
     # -- set-up ----------------------------------------------------------------------------
 
-    def _trait_draws(self, rng: np.random.Generator, k: int) -> tuple[np.ndarray, np.ndarray]:
-        """A new follower's random traits: tolerance noise (standard normal) and hazard budget (Exp(1))."""
-        return rng.standard_normal(k), rng.exponential(1.0, k)
-
     def _new_follower_fields(
         self,
         segments: np.ndarray,
@@ -144,22 +140,19 @@ class ReplicateBatch:
         }
 
     def _seed_followers(self, count: int) -> None:
+        if not count:
+            return
         shares = np.array([s.share for s in self.scenario.audience.segments])
-        parts = []
-        for b in range(self.R):
-            rng = self.streams[b]["crowd"]
-            segments = rng.choice(self.n_seg, size=count, p=shares / shares.sum()).astype(np.int8)
-            reciprocal = rng.random(count) < self.habits.follow_back_rate
-            noise, budget = self._trait_draws(rng, count)
-            fields = self._new_follower_fields(segments, 0.0, reciprocal, noise, budget, rng.random(count, dtype=F32))
-            # Starting ties are of mixed age: exponential around the mean age (assumed). Sorted
-            # oldest first, so tie starts never decrease along a row (later followers join at
-            # the end): the ties still new at any time are a suffix.
-            fields["tie_start"] = np.sort(-rng.exponential(self.params.initial_tie_age_days * HOURS, count)).astype(F32)
-            parts.append(fields)
-        if count:
-            merged = {name: np.concatenate([f[name] for f in parts]) for name in parts[0]}
-            self.crowd.add(np.repeat(np.arange(self.R), count), merged)
+        cells = self.R * count
+        seg, recip = np.empty(cells, np.int8), np.empty(cells, np.bool_)
+        noise, budget, reason, tie = np.empty(cells), np.empty(cells, F32), np.empty(cells, F32), np.empty(cells)
+        kernels.seed_crowd(
+            self.crowd_keys, count, np.cumsum(shares / shares.sum()), self.habits.follow_back_rate,
+            self.params.initial_tie_age_days * HOURS, seg, recip, noise, budget, reason, tie,
+        )  # fmt: skip
+        fields = self._new_follower_fields(seg, 0.0, recip, noise, budget, reason)
+        fields["tie_start"] = tie.astype(F32)
+        self.crowd.add(np.repeat(np.arange(self.R), count), fields)
 
     def _expected_answers(self) -> np.ndarray:
         if not self.mechanisms.conversation:

@@ -18,7 +18,8 @@ draws for all replicates in one call instead of one generator call per replicate
 Events of the ``exposure`` key: post ``j`` of the day is event ``j``; the counter is the
 follower's column in its replicate's row. Events of the ``prospects`` key:
 :data:`EVENT_GAMMAS`, :data:`EVENT_COUNTS` (one running counter each) and
-:data:`EVENT_PROSPECTS` (counter ``prospect x width + column``).
+:data:`EVENT_PROSPECTS` (counter ``prospect x width + column``). The ``crowd`` key has one
+event (the starting followers, :data:`SEED_UNIFORMS` per follower).
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ S30, S27, S31, S24, S40, S11 = U64(30), U64(27), U64(31), U64(24), U64(40), U64(
 TO_F32 = np.float32(2.0**-24)
 TO_F64 = 2.0**-53
 EVENT_GAMMAS, EVENT_COUNTS, EVENT_PROSPECTS = 0, 1, 2
+SEED_UNIFORMS = 7  # per starting follower: segment, follow-back, 2 for the tolerance noise, budget, reason, age
 
 jit = numba.njit(cache=True, nogil=True, error_model="numpy")
 
@@ -360,3 +362,36 @@ def decide_prospects(
             out_reason[k] = uniform64(ev, c0 + 9)
             k += 1
     return k
+
+
+@jit
+def seed_crowd(keys, count, share_cdf, follow_back_rate, mean_age, out_seg, out_recip, out_noise, out_budget,
+               out_reason, out_tie):  # fmt: skip
+    """The starting followers of every replicate (``count`` each), row after row.
+
+    Per follower: segment by ``share_cdf``, reciprocal with ``follow_back_rate``, a standard
+    normal tolerance noise (Box-Muller), an Exp(1) budget and a reason uniform. Starting
+    ties are of mixed age, exponential around ``mean_age`` hours; their starts are written
+    sorted, oldest first (tie starts never decrease along a row), without sorting: the
+    ascending order statistics of ``count`` exponentials are cumulative sums of
+    exponential spacings over ``count - i`` (Rényi), read backwards.
+    """
+    last_segment = len(share_cdf) - 1
+    for b in range(len(keys)):
+        ev = event_key(keys[b], 0, 0)
+        base = b * count
+        age = 0.0
+        for i in range(count):
+            c0 = i * SEED_UNIFORMS
+            x = uniform64(ev, c0)
+            seg = 0
+            while seg < last_segment and share_cdf[seg] < x:
+                seg += 1
+            out_seg[base + i] = seg
+            out_recip[base + i] = uniform64(ev, c0 + 1) < follow_back_rate
+            radius = math.sqrt(-2.0 * math.log1p(-uniform64(ev, c0 + 2)))
+            out_noise[base + i] = radius * math.cos(2 * math.pi * uniform64(ev, c0 + 3))
+            out_budget[base + i] = -math.log1p(-uniform64(ev, c0 + 4))
+            out_reason[base + i] = uniform64(ev, c0 + 5)
+            age += mean_age * -math.log1p(-uniform64(ev, c0 + 6)) / (count - i)
+            out_tie[base + count - 1 - i] = -age
