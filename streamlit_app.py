@@ -23,7 +23,7 @@ from app.explore import explore_params, explore_tab
 from app.facilitator import workshop_opener
 from app.history import history_tab
 from app.layout import apply_layout, escape_markdown, present_param, presenting
-from app.predictions import predictions_tab
+from app.predictions import finish_page, predictions_tab
 from app.sidebar import sidebar
 from app.state import PLATFORM_WORDS, TABS, current_scenario, persona_library, plain_problem, reference_words
 from app.text import safe
@@ -142,6 +142,7 @@ def main() -> None:
         if tab.open:
             with tab:
                 view()
+    finish_page()  # last: a run that brought new numbers draws its new charts in a follow-up run
 
 
 # Streamlit runs this file as ``__main__``. The simulation's worker processes import it as
