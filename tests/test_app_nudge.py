@@ -118,3 +118,36 @@ def test_presenter_mode_moves_the_charts_and_draws_them_at_once(runs):
     assert not at.exception
     assert len(runs) == 1 and len(runs[0]["charts"]) == 4
     assert at.session_state["present"] is True
+
+
+def test_the_cards_are_sent_before_the_sidebar(monkeypatch):
+    """A nudge's new numbers leave the server before the sidebar's unchanged controls."""
+    import app.sidebar
+
+    order: list[str] = []
+    metric, sidebar = app.predictions.metric, app.sidebar.sidebar
+
+    def recording_metric(*args, **kwargs):
+        order.append("card")
+        return metric(*args, **kwargs)
+
+    def recording_sidebar(*args, **kwargs):
+        order.append("sidebar")
+        return sidebar(*args, **kwargs)
+
+    monkeypatch.setattr(app.predictions, "metric", recording_metric)
+    monkeypatch.setattr(app.sidebar, "sidebar", recording_sidebar)
+    at = AppTest.from_file(str(APP), default_timeout=TIMEOUT).run()
+    assert not at.exception
+    assert order == ["card"] * 5 + ["sidebar"]
+
+
+def test_a_view_that_fails_still_leaves_the_controls(monkeypatch):
+    def broken(*args, **kwargs):
+        raise RuntimeError("a fault in a view")
+
+    monkeypatch.setattr(app.predictions, "predictions_tab", broken)
+    at = AppTest.from_file(str(APP), default_timeout=TIMEOUT).run()
+    assert at.exception  # Streamlit shows the fault ...
+    assert at.select_slider(key="posts_per_day").value is not None  # ... and the sidebar is there to change things
+    assert at.sidebar.selectbox  # the persona picker
