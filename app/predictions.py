@@ -194,6 +194,7 @@ def reasons_table(
 CHARTS_SHOWN = "_charts_shown"  # {"key", "layout", "specs"}: the charts last drawn on the page
 CHARTS_DEFERRED = "_charts_deferred"  # the key whose charts the follow-up run must draw
 FOLLOW_UP = "_charts_follow_up"  # set when this run left the charts for a follow-up run
+DRAWN = "_charts_drawn"  # set when this run drew the tab's charts (else none are on screen)
 
 
 def charts_for(key: str, layout: str, fresh: Callable[[], dict[str, dict[str, Any]]]) -> dict[str, dict[str, Any]]:
@@ -205,6 +206,7 @@ def charts_for(key: str, layout: str, fresh: Callable[[], dict[str, dict[str, An
     them). A follow-up run always draws its key's charts, so a page never waits twice.
     """
     ss = st.session_state
+    ss[DRAWN] = True
     shown = ss.get(CHARTS_SHOWN)
     if shown is not None and shown["key"] != key and shown["layout"] == layout and ss.get(CHARTS_DEFERRED) != key:
         ss[CHARTS_DEFERRED] = key
@@ -218,8 +220,12 @@ def charts_for(key: str, layout: str, fresh: Callable[[], dict[str, dict[str, An
 
 def finish_page() -> None:
     """At the end of the page's run: start the follow-up run that draws the new charts, if
-    this run left them for it (the cards are on screen by now)."""
-    if st.session_state.pop(FOLLOW_UP, False):
+    this run left them for it (the cards are on screen by now). A run that drew no charts
+    (another tab, invalid settings) leaves none on screen to keep: the next draws at once."""
+    ss = st.session_state
+    if not ss.pop(DRAWN, False):
+        ss.pop(CHARTS_SHOWN, None)
+    if ss.pop(FOLLOW_UP, False):
         st.rerun()
 
 

@@ -151,3 +151,16 @@ def test_a_view_that_fails_still_leaves_the_controls(monkeypatch):
     assert at.exception  # Streamlit shows the fault ...
     assert at.select_slider(key="posts_per_day").value is not None  # ... and the sidebar is there to change things
     assert at.sidebar.selectbox  # the persona picker
+
+
+def test_back_on_predictions_after_a_change_elsewhere_the_charts_come_at_once(runs):
+    """No charts are on screen while another tab is open: nothing to keep, so no follow-up."""
+    at = AppTest.from_file(str(APP), default_timeout=TIMEOUT).run()
+    at.session_state["tab"] = "About the model"
+    at.run()
+    at.select_slider(key="posts_per_day").set_value(float(at.session_state["posts_per_day"]) + 0.5).run()
+    runs.clear()
+    at.session_state["tab"] = "Predictions"
+    at.run()
+    assert not at.exception
+    assert len(runs) == 1 and len(runs[0]["charts"]) == 4
