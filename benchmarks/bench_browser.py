@@ -10,7 +10,7 @@ its PID at the end.
 
 ``--pause`` waits that many seconds after each answer before the next nudge, as a person
 reading the new numbers does; the app uses that time to simulate the next step of the
-slider (app/prefetch.py). With ``--pause 0`` nudges follow each other at once.
+slider (app/prefetch.py). With ``--pause 0`` each nudge follows as soon as the page is idle.
 
     python benchmarks/bench_browser.py [--nudges 7] [--pause 1.0]
 """
