@@ -23,7 +23,7 @@ from app.explore import explore_params, explore_tab
 from app.facilitator import workshop_opener
 from app.history import history_tab
 from app.layout import apply_layout, escape_markdown, present_param, presenting
-from app.predictions import predictions_tab
+from app.predictions import finish_page, predictions_tab
 from app.sidebar import sidebar
 from app.state import PLATFORM_WORDS, TABS, current_scenario, persona_library, plain_problem, reference_words
 from app.text import safe
@@ -90,9 +90,6 @@ def main() -> None:
     ss = st.session_state
     base: Scenario = ss["base"]
     current, problems = current_scenario(base)  # once per rerun: the callbacks have already moved the widgets
-    sidebar(personas, library_problems, current)
-    with st.sidebar:
-        workshop_opener()  # app/facilitator.py: open a workshop room, get its links
 
     kind, _ = reference_words()
     with st.container(key="page_head"):  # one row: title, tagline, toggle (app/layout.py styles it)
@@ -138,10 +135,20 @@ def main() -> None:
         history_tab,
         about_tab,
     ]
-    for tab, view in zip(tabs, views, strict=True):
-        if tab.open:
-            with tab:
-                view()
+    try:
+        for tab, view in zip(tabs, views, strict=True):
+            if tab.open:
+                with tab:
+                    view()
+    finally:
+        # The sidebar after the page: its widgets' values are already in the session's state
+        # (the scenario above is made from them), so drawing it last sends a nudge's new cards
+        # before the sidebar's sixty-odd unchanged elements (docs/app.md); even if a view
+        # fails, the controls are drawn.
+        sidebar(personas, library_problems, current)
+        with st.sidebar:
+            workshop_opener()  # app/facilitator.py: open a workshop room, get its links
+    finish_page()  # last: a run that brought new numbers draws its new charts in a follow-up run
 
 
 # Streamlit runs this file as ``__main__``. The simulation's worker processes import it as

@@ -158,7 +158,7 @@ def tab_specs(
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
-def chart_parts(
+def chart_specs(
     current_json: str,
     reference_json: str | None,
     kind: str,
@@ -167,16 +167,66 @@ def chart_parts(
     *,
     _ensemble: Ensemble,
     _reference: Ensemble,
-) -> dict[str, Any]:
-    """The charts' specs and the reasons table, keyed like :func:`figures` and on the words
-    and mode the charts print (a setting seen before is drawn without any work)."""
-    changed = reference_json is not None
+) -> dict[str, dict[str, Any]]:
+    """The charts' specs, keyed like :func:`figures` and on the words and mode the charts
+    print (a setting seen before is drawn without any work)."""
     current = Scenario.model_validate_json(current_json)
-    reference = _reference if changed else None
-    return {
-        "reason_table": plots.reason_table(_ensemble, reference, baseline_label=kind),
-        "specs": tab_specs(_ensemble, reference, current, f"{kind}: {raw_name}", present),
-    }
+    reference = _reference if reference_json is not None else None
+    return tab_specs(_ensemble, reference, current, f"{kind}: {raw_name}", present)
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def reasons_table(
+    current_json: str, reference_json: str | None, kind: str, *, _ensemble: Ensemble, _reference: Ensemble
+) -> pd.DataFrame:
+    """The "Why people left" table, keyed like :func:`figures` (it is numbers: it comes with the cards)."""
+    reference = _reference if reference_json is not None else None
+    return plots.reason_table(_ensemble, reference, baseline_label=kind)
+
+
+# ---- the cards before the charts ------------------------------------------------------
+# Measured in Chromium (benchmarks/bench_browser.py, docs/app.md): when a nudge's run sends
+# new cards and new charts together, the browser handles them in one pass and the four
+# Vega views' update holds back the paint of the cards by 150-250 ms. So a run that brings
+# new numbers redraws the charts already on screen, unchanged (the browser keeps an element
+# whose content is identical, at no cost), and asks for one follow-up run that draws the
+# new charts: the cards are painted first, the charts one run later.
+CHARTS_SHOWN = "_charts_shown"  # {"key", "layout", "specs"}: the charts last drawn on the page
+CHARTS_DEFERRED = "_charts_deferred"  # the key whose charts the follow-up run must draw
+FOLLOW_UP = "_charts_follow_up"  # set when this run left the charts for a follow-up run
+DRAWN = "_charts_drawn"  # set when this run drew the tab's charts (else none are on screen)
+
+
+def charts_for(key: str, layout: str, fresh: Callable[[], dict[str, dict[str, Any]]]) -> dict[str, dict[str, Any]]:
+    """The chart specs this run draws: the new ones (``fresh()``), or, when the page shows
+    charts of another setting in the same places, those same charts again and a follow-up
+    run is requested (:func:`finish_page`) that draws the new ones.
+
+    ``key`` names what the charts show, ``layout`` where they stand (presenter mode moves
+    them). A follow-up run always draws its key's charts, so a page never waits twice.
+    """
+    ss = st.session_state
+    ss[DRAWN] = True
+    shown = ss.get(CHARTS_SHOWN)
+    if shown is not None and shown["key"] != key and shown["layout"] == layout and ss.get(CHARTS_DEFERRED) != key:
+        ss[CHARTS_DEFERRED] = key
+        ss[FOLLOW_UP] = True
+        return shown["specs"]
+    specs = fresh()
+    ss[CHARTS_SHOWN] = {"key": key, "layout": layout, "specs": specs}
+    ss.pop(FOLLOW_UP, None)
+    return specs
+
+
+def finish_page() -> None:
+    """At the end of the page's run: start the follow-up run that draws the new charts, if
+    this run left them for it (the cards are on screen by now). A run that drew no charts
+    (another tab, invalid settings) leaves none on screen to keep: the next draws at once."""
+    ss = st.session_state
+    if not ss.pop(DRAWN, False):
+        ss.pop(CHARTS_SHOWN, None)
+    if ss.pop(FOLLOW_UP, False):
+        st.rerun()
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
@@ -309,9 +359,13 @@ def predictions_tab(current: Scenario | None, problems: list[str]) -> None:
         help_text="Replies, reshares and likes per post.",
     )
 
-    # The charts after the cards: on a new setting the cards are on screen while these are built.
-    parts = chart_parts(current_json, reference_json, kind, raw_name, present, _ensemble=ensemble, _reference=reference)
-    specs = parts["specs"]
+    # The charts after the cards; on a new setting, one run later (see charts_for).
+    def fresh_specs() -> dict[str, dict[str, Any]]:
+        return chart_specs(
+            current_json, reference_json, kind, raw_name, present, _ensemble=ensemble, _reference=reference
+        )
+
+    specs = charts_for(json.dumps([current_json, reference_json, kind, raw_name]), json.dumps(present), fresh_specs)
     draw(chart_slot, specs["followers_shown"])
     left, right = st.columns(2)
     draw(left, specs["channels"])
@@ -328,7 +382,8 @@ def predictions_tab(current: Scenario | None, problems: list[str]) -> None:
         st.table(rows, hide_index=True)  # a static table wraps its text: no column cut off on any screen
     with right:
         st.markdown("**Why people left** (total over the horizon)")
-        table = parts["reason_table"].drop(columns="reason")
+        table = reasons_table(current_json, reference_json, kind, _ensemble=ensemble, _reference=reference)
+        table = table.drop(columns="reason")
         if changed:
             table = table.rename(columns={"change": f"change vs {kind}"})
         # Every column, "80% of runs" included, stays on screen at 1280 px (a data frame scrolls
@@ -364,9 +419,9 @@ def predictions_tab(current: Scenario | None, problems: list[str]) -> None:
         (d3, "Follows chart (PNG)", "channels", "follows", "dl_png_channels"),
         (d4, "Unfollows chart (PNG)", "reasons", "unfollows", "dl_png_reasons"),
     ):
-        where.download_button(  # rendered only when clicked (from the spec the page shows)
+        where.download_button(  # rendered only when clicked, from this setting's chart (cached)
             label,
-            data=lambda spec=specs[chart]: spec_png(spec, context),
+            data=lambda chart=chart: spec_png(fresh_specs()[chart], context),
             file_name=f"{stem}-{suffix}.png",
             mime="image/png",
             key=key,
@@ -375,6 +430,8 @@ def predictions_tab(current: Scenario | None, problems: list[str]) -> None:
         )
     st.caption("The page address holds these settings: copy it to share exactly this view.")
     # Last, once the page is drawn: simulate the next step of the slider being nudged.
+    if ss.get("look_ahead_from") == current:
+        return  # the same setting drawn again (its charts' follow-up run, another widget): keep the look-aheads
     steps = prefetch.ahead_of(ss.get("look_ahead_from"), current, POSTS_GRID)
     ss["look_ahead_from"] = current
     wanted = prefetch.look_ahead(*(s for s in steps if refusal(s) is None), replacing=ss.get("look_aheads", ()))

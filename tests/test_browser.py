@@ -197,6 +197,44 @@ def test_page_loads_slider_changes_metrics_bad_upload_explained(request, tmp_pat
     assert (ARTIFACTS / "browser.png").stat().st_size > 10_000
 
 
+# What the first chart draws: its SVG paths (a band, lines), one string.
+CHART_JS = """() => [...(document.querySelector('[data-testid="stVegaLiteChart"]')?.querySelectorAll("svg path") ?? [])]
+    .map(e => e.getAttribute("d")).join("|")"""
+METRICS_JS = """() => [...document.querySelectorAll('[data-testid="stMetricValue"]')].map(e => e.innerText).join("|")"""
+
+
+def test_a_nudge_shows_its_numbers_and_then_redraws_the_charts(request):
+    """The run a nudge starts shows the new cards beside the charts already on screen and asks
+    for a follow-up run (app/predictions.py): in a real browser that run must come and
+    redraw the charts for the new setting, with nothing left over from the old one."""
+    chromium = find_chromium()
+    app_url = request.getfixturevalue("app_url")
+    from playwright.sync_api import expect, sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1500, "height": 1300})
+            page.goto(app_url)
+            expect(page.locator('[data-testid="stVegaLiteChart"] svg').first).to_be_visible(timeout=90_000)
+            wait_until_idle(page)
+            chart, figures = page.evaluate(CHART_JS), page.evaluate(METRICS_JS)
+            assert chart and figures
+            slider = page.get_by_role("slider", name="Posts per day")
+            start = float(slider.get_attribute("aria-valuetext"))
+            slider.focus()
+            slider.press("ArrowRight")
+            page.wait_for_function(f"b => ({METRICS_JS})() !== b", arg=figures, timeout=90_000)
+            # the follow-up run redraws the first chart (the followers band) for the new setting
+            page.wait_for_function(f"b => ({CHART_JS})() !== b", arg=chart, timeout=90_000)
+            wait_until_idle(page, posts_per_day=f"{start + 0.5:g}")
+            expect(page.locator('[data-testid="stVegaLiteChart"]')).to_have_count(4)
+            expect(page.locator('[data-testid="stException"]')).to_have_count(0)
+            assert page.evaluate(CHART_JS) != chart
+        finally:
+            browser.close()
+
+
 # Text that the page cuts with an ellipsis: any element inside these whose own text overflows.
 TRUNCATED_JS = """selectors => {
     const cut = [];
