@@ -96,8 +96,14 @@ def _busy_share(address: str, sweep, workers: int) -> tuple[float, float]:
     return wall, busy / (wall * workers)
 
 
+def _warm_worker() -> None:
+    from coach import Scenario, simulate
+
+    simulate(Scenario(days=2), 0)
+
+
 def bench_dask(repeats: int) -> None:
-    from distributed import LocalCluster
+    from distributed import Client, LocalCluster
 
     sweep = build_sweep(PERSONA, ["habits.posts_per_day=1:8:8", "habits.reply_rate=0.2,0.8"], replicates=10)
     results: dict[int, float] = {}
@@ -107,8 +113,8 @@ def bench_dask(repeats: int) -> None:
             processes=True, n_workers=workers, threads_per_worker=1, host="127.0.0.1", dashboard_address=None
         ) as cluster:
             address = cluster.scheduler_address
-            warm = build_sweep(PERSONA, ["habits.posts_per_day=1,2"], replicates=1, days=2)
-            list(run_sweep(warm, scheduler=address))  # warm: every worker imports coach once
+            with Client(address) as client:
+                client.run(_warm_worker)  # every worker imports coach and loads the compiled engine once
             runs = [_busy_share(address, sweep, workers) for _ in range(repeats)]
             results[workers] = statistics.median(w for w, _ in runs)
             busy[workers] = statistics.median(b for _, b in runs)
