@@ -45,31 +45,30 @@ from coach.platforms import PRESETS
 from coach.scenario import Audience, Scenario, Segment, TimelineStep, dump_scenario
 
 DEFAULT_TRIALS = 48
-TRIAL_REPLICATES = 2  # runs per trial, on the same seeds for every trial
+TRIAL_REPLICATES = 2  # runs per trial, on the same seed and replicate indices for every trial
 BATCH = 4  # trials asked from Optuna at once (8 runs: both cores busy)
 EXPLORE_SHARE = 0.5  # the first half of the trials is Optuna's alone; then half of each batch refines
 LOCAL_STEP = 0.06  # refinement steps: this share of each searched range (in log space for log ranges)
-FORECAST_SETS = 8  # good trials re-run for the band
-FORECAST_REPLICATES = 4  # fresh replicates per re-run trial
+# The simulated spread of the observations (the score's covariance) is measured on
+# REFERENCE_SEEDS fresh seeds x REFERENCE_REPLICATES replicates: the seeds give the spread
+# of the account's timeline (keyed by the seed only, coach/rng.py), the replicates within a
+# seed that of the crowd's reactions. Replicates of one seed are cheap (batched), seeds not.
+REFERENCE_SEEDS = 8
+REFERENCE_REPLICATES = 4
+MAX_STEPS = 12  # follower increments scored: observed dates thinned to at most 13, evenly in time
+FORECAST_SETS = 16  # good trials re-run for the band, each on its own fresh seed
+FORECAST_SEEDS = 16  # fresh seeds the forecast runs are spread over (at most)
 MIN_SIM_DAYS = 28  # with no history span, engagement is fitted on four simulated weeks
-# Variance of a simulated follower increment: DISPERSION x (follows + unfollows) plus
-# BURST x days x (follows per day)^2, since discovery and reshare cascades make some days
-# far busier than others (measured on the engine: variance/total 1.2..9, benchmarks).
-DISPERSION = 1.0
-BURST = 0.4
-TURNOVER_PER_MONTH = 0.015  # background follows and unfollows each way, share of the count per month (E:A12)
-MODEL_ERROR_PER_MONTH = 0.01  # relative model error of the follower count per month (random walk)
-ENGAGEMENT_MODEL_ERROR = 0.1  # log engagement per post: the model's own error floor
+ENGAGEMENT_MODEL_ERROR = 0.1  # the link-taste term's model floor per kind (log reposts per like)
 CHI2_80 = {1: 1.642, 2: 3.219, 3: 4.642, 4: 5.989, 5: 7.289}  # chi-square 80% quantiles by degrees
-# The good trials lie within TEMPER x the chi-square bound. The score treats the steps
-# between observed dates as independent, but a run that is ahead tends to stay ahead (the
-# crowd it has drives its growth), and all trials share two runs of luck; so the plain bound
-# is far too confident: forecast bands held the truth at held-out dates in ~40% of synthetic
-# accounts, x3 in ~65%, x6 ~80%, x15 ~90% (10 accounts each, the engine of the first fit);
-# on the engine of 1 Dec 2026 x15 holds 65-80% and x20 70-94% (docs/fitting.md, "How the
-# factor 15 was calibrated"; re-run: benchmarks/bench_fit.py --temper 15,20,30).
-# A tempered likelihood, calibrated on the engine's own accounts, not derived.
-TEMPER = 15.0
+# Seed purposes (coach.fit.core.fresh_seeds): independent of the trials' seed and of each other.
+PILOT, REFERENCE, FORECAST, DRAWS_SEED = 1, 2, 3, 4
+# The values' uncertainty is a normal around the best trial (a Laplace approximation,
+# :func:`parameter_draws`); the prior is uniform over each searched range, approximated by a
+# normal of the same variance: 1/12 of the range squared, a precision of 12 in scaled units.
+# It matters only where the data say nothing (the mix and the polarity, a ridge's length).
+PRIOR_PRECISION = 12.0
+DRAWS = 2000  # values drawn from that normal: their 10% and 90% quantiles are the intervals
 CORRELATED = 0.7  # |correlation| of two values over the good trials that is called a trade-off
 WIDE = 0.5  # an interval covering this share of the searched range is "not pinned down"
 SEGMENT = "your_followers"
@@ -84,12 +83,19 @@ class Parameter:
     log: bool
     words: str  # what it means, for the report
 
-    def near(self, value: float, rng: np.random.Generator) -> float:
-        """A random value near ``value``: a normal step of LOCAL_STEP of the range (log for log ranges)."""
+    def near(self, value: float, rng: np.random.Generator, scale: float = 1.0) -> float:
+        """A random value near ``value``: a normal step of scale x LOCAL_STEP of the range (log for log ranges)."""
         lo, hi = (math.log(self.low), math.log(self.high)) if self.log else (self.low, self.high)
-        x = (math.log(value) if self.log else value) + rng.normal(0.0, LOCAL_STEP * (hi - lo))
+        x = (math.log(value) if self.log else value) + rng.normal(0.0, scale * LOCAL_STEP * (hi - lo))
         x = min(max(x, lo), hi)
         return min(max(math.exp(x) if self.log else x, self.low), self.high)
+
+    def unscaled(self, x: float) -> float:
+        """The value at position ``x`` (0..1) of the searched range (the inverse of :meth:`scaled`)."""
+        x = min(max(x, 0.0), 1.0)
+        if self.log:
+            return math.exp(math.log(self.low) + x * (math.log(self.high) - math.log(self.low)))
+        return self.low + x * (self.high - self.low)
 
     def scaled(self, value: float) -> float:
         """Position in the searched range, 0..1 (in log space for log ranges)."""
@@ -363,16 +369,15 @@ def along_ridge(
     return out
 
 
-def pilot_attention(data: FitInput, ensemble: Any, attention: float) -> float:
+def pilot_attention(data: FitInput, runs: dict[str, np.ndarray], scenario: Scenario, attention: float) -> float:
     """The attention at which the pilot's likes + reposts per post would match the observed.
 
     Likes and reposts scale with the followers who see a post: attention x followers. So the
     pilot's attention is scaled by observed / simulated engagement and by simulated /
     observed mean followers over the window (the pilot's crowd grows at default rates).
     """
-    runs = _stack(ensemble)
     days = runs["followers"].shape[1]
-    sim = engagement_per_kind(runs, days, ensemble.scenario, kind_shares(data.habits)).mean(axis=0)
+    sim = engagement_per_kind(runs, days, scenario, kind_shares(data.habits)).mean(axis=0)
     ratios = [
         seen.mean / sim[KINDS.index(k)]
         for k, seen in data.engagement.items()
@@ -386,58 +391,254 @@ def pilot_attention(data: FitInput, ensemble: Any, attention: float) -> float:
     return float(min(0.95, max(0.01, attention * scale)))
 
 
-def step_variance(step: float, level: float, days: int, reps: int) -> float:
-    """Variance of a follower increment over ``days`` days, from the *observed* data.
-
-    Over-dispersed counting noise: DISPERSION x (follows + unfollows) plus BURST x days x
-    (follows per day)^2, with the moves estimated from the observed step and a background
-    turnover of TURNOVER_PER_MONTH of the count each way; plus the mean of ``reps`` runs'
-    own noise and a model-error floor. It does not depend on the candidate: a variance that
-    grew with the candidate's turnover would let high-churn, high-inflow candidates miss
-    more cheaply (and a log-variance term to stop that biases the fit the other way when the
-    variance model is off), so every candidate is judged on the same scale.
-    """
-    n = max(days, 1)
-    moves = abs(step) + 2 * TURNOVER_PER_MONTH * level * n / 30
-    follows_per_day = (max(step, 0.0) + TURNOVER_PER_MONTH * level * n / 30) / n
-    var = (DISPERSION * moves + BURST * n * follows_per_day**2) * (1 + 1 / reps)
-    return var + (MODEL_ERROR_PER_MONTH * level) ** 2 * n / 30 + 1.0
+# --------------------------------------------------------------------------------------
+# The observation model: what is scored, and its simulated spread
+# --------------------------------------------------------------------------------------
 
 
-def score(
-    data: FitInput, runs: dict[str, np.ndarray], scenario: Scenario, taste: LinkTaste | None = None
-) -> dict[str, float]:
-    """Minus twice the log-likelihood (up to a constant), split into its parts.
+def fresh_seeds(seed: int, purpose: int, count: int) -> list[int]:
+    """``count`` seeds for ``purpose`` (PILOT, REFERENCE, FORECAST), independent of ``seed`` itself."""
+    return [int(x) for x in np.random.SeedSequence([seed, purpose]).generate_state(count)]
 
-    ``total`` = (followers + engagement) / TEMPER + taste: the follower and engagement-level
-    parts are tempered (see TEMPER), the link-taste part is not — it compares counts of
-    independent posts with their own scatter, and involves no simulated luck at all.
+
+def scored_points(data: FitInput) -> list[int]:
+    """Indices of the observed dates whose increments are scored: all of them, or at most
+    MAX_STEPS + 1 spread evenly in time (always the first and the last).
+
+    The covariance of the increments is estimated from REFERENCE_SEEDS x REFERENCE_REPLICATES
+    runs, which cannot pin down the correlations of hundreds of daily steps; the model's mean
+    path is smooth, so a month's sum of daily steps carries nearly all they say about inflow
+    and churn (for a random walk with drift, the sum is sufficient for the drift).
     """
     day0 = data.history[0][0]
-    idx = [(d - day0).days for d, _ in data.history]
-    obs = np.array([n for _, n in data.history], dtype=float)
+    days = np.array([(d - day0).days for d, _ in data.history])
+    if len(days) <= MAX_STEPS + 1:
+        return list(range(len(days)))
+    targets = np.linspace(0, days[-1], MAX_STEPS + 1)
+    return sorted({0, len(days) - 1, *(int(np.argmin(np.abs(days - t))) for t in targets)})
+
+
+def _engaged_kinds(data: FitInput) -> list[str]:
+    return [k for k in KINDS if k in data.engagement and data.engagement[k].mean > 0]
+
+
+def _window(data: FitInput, runs: dict[str, np.ndarray]) -> int:
+    """Days of simulated engagement compared with the export's: the history span (or all)."""
+    span = data.span_days
+    return span if span > 0 else runs["followers"].shape[1]
+
+
+def observed_vector(data: FitInput) -> np.ndarray:
+    """What is scored, observed: follower increments between the scored dates, then log
+    likes + reposts per post of each kind with any."""
+    points = scored_points(data)
+    obs = np.array([data.history[i][1] for i in points], dtype=float)
+    logs = [math.log(data.engagement[k].mean) for k in _engaged_kinds(data)]
+    return np.concatenate([np.diff(obs), np.array(logs, dtype=float)])
+
+
+def simulated_vectors(data: FitInput, runs: dict[str, np.ndarray], scenario: Scenario) -> np.ndarray:
+    """(runs x scored values) the same quantities in each run (log engagement per run)."""
+    day0 = data.history[0][0]
+    points = scored_points(data)
+    idx = [(data.history[i][0] - day0).days for i in points]
     followers = runs["followers"]
-    reps = followers.shape[0]
-    level = np.concatenate([np.full((reps, 1), obs[0]), followers], axis=1)  # column t = end of day t
-    f_part = 0.0
-    for i in range(1, len(idx)):
-        a, b = idx[i - 1], idx[i]
-        step_sim = float(np.mean(level[:, b] - level[:, a]))
-        step_obs = obs[i] - obs[i - 1]
-        f_part += (step_sim - step_obs) ** 2 / step_variance(step_obs, obs[i], b - a, reps)
-    e_part = 0.0
-    if data.engagement:
-        days = max(idx[-1], 1) if idx[-1] > 0 else followers.shape[1]
-        sim = engagement_per_kind(runs, days, scenario, kind_shares(data.habits))
-        mean = sim.mean(axis=0)
-        for kind, seen in data.engagement.items():
-            k = KINDS.index(kind)
-            if seen.mean <= 0:
-                continue
-            var = seen.log_se() ** 2 + ENGAGEMENT_MODEL_ERROR**2
-            e_part += (math.log(max(mean[k], 1e-3)) - math.log(seen.mean)) ** 2 / var
-    t_part = taste_term(taste, scenario)
-    return {"total": (f_part + e_part) / TEMPER + t_part, "followers": f_part, "engagement": e_part, "taste": t_part}
+    level = np.concatenate([np.full((followers.shape[0], 1), float(data.history[0][1])), followers], axis=1)
+    steps = np.diff(level[:, idx], axis=1)
+    kinds = _engaged_kinds(data)
+    if not kinds:
+        return steps
+    sim = engagement_per_kind(runs, _window(data, runs), scenario, kind_shares(data.habits))
+    logs = np.log(np.maximum(sim[:, [KINDS.index(k) for k in kinds]], 1e-3))
+    return np.concatenate([steps, logs], axis=1)
+
+
+def trial_vector(data: FitInput, runs: dict[str, np.ndarray], scenario: Scenario) -> np.ndarray:
+    """A trial's simulated mean: mean increments over its runs, log of its mean engagement."""
+    vectors = simulated_vectors(data, runs, scenario)
+    k = len(scored_points(data)) - 1
+    mean = vectors.mean(axis=0)
+    if vectors.shape[1] > k:
+        mean[k:] = np.log(np.maximum(np.exp(vectors[:, k:]).mean(axis=0), 1e-3))
+    return mean
+
+
+def rounding_unit(counts: list[int]) -> int:
+    """The unit the follower counts were written in: 1000, 100 or 10 when every count is a
+    multiple of it (notes, or a profile showing "12.3K"), else 1."""
+    for unit in (1000, 100, 10):
+        if len(counts) >= 2 and all(n % unit == 0 for n in counts):
+            return unit
+    return 1
+
+
+def measurement_covariance(data: FitInput) -> np.ndarray:
+    """The observed counts' own error, as a covariance of the scored values.
+
+    A follower count written in units of ``u`` is off by up to u/2, uniformly: variance
+    u^2/12 per count (u = 1: an exact count is still an integer); an increment is the
+    difference of two counts, so neighbouring increments share one count's error (covariance
+    -u^2/12). A tracker that reads at the same hour every day shifts each count by about the
+    same part of a day's moves, which increments cancel, so no term for the hour is added.
+    Engagement: the standard error of log(mean) over the export's posts of each kind.
+    """
+    points = scored_points(data)
+    unit = rounding_unit([n for _, n in data.history])
+    k = len(points) - 1
+    kinds = _engaged_kinds(data)
+    m = np.zeros((k + len(kinds), k + len(kinds)))
+    v = unit**2 / 12.0
+    for j in range(k):
+        m[j, j] = 2 * v
+        if j + 1 < k:
+            m[j, j + 1] = m[j + 1, j] = -v
+    for j, kind in enumerate(kinds):
+        m[k + j, k + j] = max(data.engagement[kind].log_se() ** 2, 1e-6)
+    return m
+
+
+def shrunk_correlation(x: np.ndarray) -> tuple[np.ndarray, float]:
+    """The correlation matrix of the rows of ``x`` shrunk toward the identity, and the weight.
+
+    Schafer & Strimmer (2005), target "D" (the variances are kept, the correlations shrunk
+    toward 0): lambda = sum Var(r_ij) / sum r_ij^2 over i != j, estimated from the runs
+    themselves. A few dozen runs cannot pin down every correlation of a dozen values; the
+    shrinkage keeps the estimate well-conditioned without a hand-set weight.
+    """
+    n, p = x.shape
+    sd = x.std(axis=0, ddof=1)
+    sd[sd == 0] = 1.0
+    z = (x - x.mean(axis=0)) / sd
+    w = z[:, :, None] * z[:, None, :]
+    w_mean = w.mean(axis=0)
+    r = w_mean * n / (n - 1)
+    var_r = n / (n - 1) ** 3 * ((w - w_mean) ** 2).sum(axis=0)
+    off = ~np.eye(p, dtype=bool)
+    denominator = float((r[off] ** 2).sum())
+    lam = 1.0 if denominator == 0 else min(1.0, max(0.0, float(var_r[off].sum()) / denominator))
+    out = (1 - lam) * r
+    np.fill_diagonal(out, 1.0)
+    return out, lam
+
+
+@dataclass(frozen=True)
+class Spread:
+    """The covariance of (observed - a trial's simulated mean), from reference runs."""
+
+    covariance: np.ndarray
+    shrinkage: float  # the correlations' weight toward 0 (Schafer-Strimmer)
+    timeline_share: float  # share of the follower increments' variance from the timeline (seed)
+
+    def distance(self, observed: np.ndarray, simulated: np.ndarray) -> float:
+        res = observed - simulated
+        return float(res @ np.linalg.solve(self.covariance, res))
+
+
+def spread_of(data: FitInput, groups: list[np.ndarray], replicates: int) -> Spread:
+    """The score's covariance from reference runs: ``groups`` = one (replicates x values)
+    array per fresh seed, all of one candidate.
+
+    The observed account is one draw of the process: its timeline (T: the posting schedule,
+    keyed by the seed) and its crowd's reactions (C), covariances S_T and S_C. A trial's mean
+    over its ``replicates`` runs shares one seed, so one timeline: S_T + S_C / R. The two are
+    independent, so observed - trial mean has covariance 2 S_T + (1 + 1/R) S_C + M (M: the
+    counts' own error, :func:`measurement_covariance`). From g seeds of n replicates: the
+    within-seed covariance W estimates S_C, the covariance of seed means B estimates
+    S_T + S_C / n, so 2 S_T + (1 + 1/R) S_C = 2 B + (1 + 1/R - 2/n) W (n >= 2, both
+    coefficients >= 0). Its diagonal gives the variances; the correlations are those of all
+    runs, shrunk (:func:`shrunk_correlation`). The same covariance judges every candidate (a
+    local Gaussian approximation around the candidate it was measured on).
+    """
+    z = np.stack(groups)  # seeds x replicates x values
+    g, n, p = z.shape
+    within = sum(np.cov(z[i], rowvar=False, ddof=1).reshape(p, p) for i in range(g)) / g
+    between = np.cov(z.mean(axis=1), rowvar=False, ddof=1).reshape(p, p)
+    var = np.diag(2 * between + (1 + 1 / replicates - 2 / n) * within).copy()
+    var = np.maximum(var, 0.0)
+    corr, lam = shrunk_correlation(z.reshape(g * n, p))
+    sd = np.sqrt(var)
+    cov = corr * np.outer(sd, sd) + measurement_covariance(data)
+    k = len(scored_points(data)) - 1
+    timeline = np.clip(np.diag(between) - np.diag(within) / n, 0.0, None)[:k]
+    total = (np.diag(between) - np.diag(within) / n).clip(0.0)[:k] + np.diag(within)[:k]
+    share = float(timeline.sum() / total.sum()) if k and total.sum() > 0 else 0.0
+    return Spread(cov, lam, share)
+
+
+def reference_runs(
+    data: FitInput,
+    scenario: Scenario,
+    seed: int,
+    purpose: int,
+    parallel: bool | None,
+    progress: Callable[[], Progress | None],
+    should_stop: StopCheck | None,
+    seeds: int = REFERENCE_SEEDS,
+    replicates: int = REFERENCE_REPLICATES,
+) -> tuple[list[dict[str, np.ndarray]], list[np.ndarray]]:
+    """``scenario`` run on ``seeds`` fresh seeds x ``replicates``: the stacked runs and the
+    scored values of each seed."""
+    stacked, groups = [], []
+    for s in fresh_seeds(seed, purpose, seeds):
+        ens = run_batch([scenario], replicates, s, parallel=parallel, progress=progress(), should_stop=should_stop)[0]
+        runs = _stack(ens)
+        stacked.append(runs)
+        groups.append(simulated_vectors(data, runs, scenario))
+    return stacked, groups
+
+
+def score(data: FitInput, vector: np.ndarray, scenario: Scenario, spread: Spread, taste: LinkTaste | None) -> float:
+    """Minus twice the log-likelihood (up to a constant): the scored values against a trial's
+    simulated mean under the simulated covariance (:func:`spread_of`), plus the link-taste
+    term, which compares counts of independent posts with their own measured scatter."""
+    return spread.distance(observed_vector(data), vector) + taste_term(taste, scenario)
+
+
+def parameter_draws(
+    data: FitInput,
+    params: list[Parameter],
+    records: list[tuple[dict[str, float], dict[str, float]]],
+    vectors: list[np.ndarray],
+    scenarios: list[Scenario],
+    best: int,
+    spread: Spread,
+    taste: LinkTaste | None,
+    seed: int,
+) -> tuple[list[dict[str, float]], np.ndarray]:
+    """Values drawn from the fit's uncertainty, and its covariance (in scaled units, 0..1 per range).
+
+    Near the best trial the scored values move linearly with the parameters: m(u) = m + J (u - u*).
+    J is the least-squares slope over the trials nearest the best (common random numbers make
+    these differences smooth). The score is then quadratic, with Fisher information
+    J' C^-1 J (C: :func:`spread_of`; the link-taste term, where read, is one more value with
+    its own variance), plus PRIOR_PRECISION for the uniform prior over each range. Its inverse
+    is the covariance of the values; draws from that normal, kept inside the ranges, give the
+    intervals (10% and 90% quantiles) and the forecast's candidates. A direction the data do
+    not inform (a ridge of churn against inflow, the mix) keeps the prior's width.
+    """
+    u = np.array([[p.scaled(records[i][0][p.key]) for p in params] for i in range(len(records))])
+    observed = observed_vector(data)
+    cov_obs = spread.covariance
+    simulated = np.stack(vectors)
+    if taste is not None and taste.reason is None:
+        observed = np.append(observed, taste.observed)
+        simulated = np.column_stack([simulated, [link_repost_log_ratio(sc) for sc in scenarios]])
+        p = len(cov_obs)
+        cov_obs = np.pad(cov_obs, ((0, 1), (0, 1)))
+        cov_obs[p, p] = taste.variance
+    d = len(params)
+    near = np.argsort(np.linalg.norm(u - u[best], axis=1))[: max(4 * d, 12)]
+    design = np.column_stack([np.ones(len(near)), u[near] - u[best]])
+    coef, *_ = np.linalg.lstsq(design, simulated[near], rcond=None)
+    jac = coef[1:].T  # scored values x parameters
+    info = jac.T @ np.linalg.solve(cov_obs, jac) + PRIOR_PRECISION * np.eye(d)
+    cov = np.linalg.inv(info)
+    cov = (cov + cov.T) / 2
+    rng = np.random.default_rng([seed, DRAWS_SEED])
+    z = np.clip(rng.multivariate_normal(u[best], cov, size=DRAWS, method="eigh"), 0.0, 1.0)
+    z[0] = u[best]  # the first draw is the best trial itself
+    draws = [with_derived({p.key: p.unscaled(float(z[j, k])) for k, p in enumerate(params)}) for j in range(DRAWS)]
+    return draws, cov
 
 
 def chi2_bound(params: list[Parameter]) -> float:
@@ -497,7 +698,7 @@ def fit(
     progress: Progress | None = None,
     should_stop: StopCheck | None = None,
     parallel: bool | None = None,
-    forecast_runs: int = FORECAST_SETS * FORECAST_REPLICATES,
+    forecast_runs: int = 32,
 ) -> FitResult:
     """Fit the audience to the data; forecast ``forecast`` days on from the history's end.
 
@@ -525,7 +726,8 @@ def fit(
             "(use --since or a shorter history, or a shorter --forecast)"
         )
     sim_days = max(span, MIN_SIM_DAYS)
-    total_runs = trials * replicates + forecast_runs
+    reference_size = REFERENCE_SEEDS * REFERENCE_REPLICATES
+    total_runs = 3 * reference_size + trials * replicates + forecast_runs
     done = 0
 
     def tick() -> Callable[[int, int], None] | None:
@@ -538,6 +740,21 @@ def fit(
             progress(offset + k, total_runs)
 
         return update
+
+    def reference(scenario: Scenario, purpose: int) -> tuple[dict[str, np.ndarray], Spread]:
+        """``scenario`` on fresh seeds: its pooled runs and the spread they measure."""
+        nonlocal done
+        stacked, groups = [], []
+        for s in fresh_seeds(seed, purpose, REFERENCE_SEEDS):
+            ens = run_batch(
+                [scenario], REFERENCE_REPLICATES, s, parallel=parallel, progress=tick(), should_stop=should_stop
+            )[0]
+            done += REFERENCE_REPLICATES
+            runs = _stack(ens)
+            stacked.append(runs)
+            groups.append(simulated_vectors(data, runs, scenario))
+        pooled_runs = {k: np.concatenate([r[k] for r in stacked]) for k in stacked[0]}
+        return pooled_runs, spread_of(data, groups, replicates)
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     with warnings.catch_warnings():
@@ -561,13 +778,17 @@ def fit(
         # The first trial takes the average appetite its own (analytic) term prefers, as the
         # pilot sets attention: otherwise the search spends its trials finding that valley.
         default["link_appetite"] = taste.best
+    # The pilot: the default audience on fresh seeds. Its spread judges the trials during the
+    # search (TPE and the refinement only rank them); the intervals use the spread measured
+    # again at the best trial (below).
+    pilot = build_scenario(data, default, sim_days, seed=seed)
+    pilot_runs, spread = reference(pilot, PILOT)
     if any(p.key == "attention" for p in params):
         # Engagement per post pins attention far more sharply than follower counts pin the
         # rest; searched over its whole range, TPE spends its trials finding that narrow
-        # valley. A pilot run (the default audience) scales attention to the observed
-        # engagement first, and the search then stays within x0.5..x2 of it.
-        pilot = build_scenario(data, {**default, "attention": default["attention"]}, sim_days, seed=seed)
-        guess = pilot_attention(data, run_batch([pilot], replicates, seed, parallel=parallel)[0], default["attention"])
+        # valley. The pilot scales attention to the observed engagement first, and the
+        # search then stays within x0.5..x2 of it.
+        guess = pilot_attention(data, pilot_runs, pilot, default["attention"])
         default["attention"] = guess
         params = [
             Parameter(p.field, p.key, max(0.005, guess / 2), min(1.0, guess * 2), True, p.words)
@@ -577,19 +798,46 @@ def fit(
         ]
     study.enqueue_trial({p.key: min(max(default[p.key], p.low), p.high) for p in params})
     records: list[tuple[dict[str, float], dict[str, float]]] = []
+    vectors: list[np.ndarray] = []  # each trial's simulated mean of the scored values
+    trial_scenarios: list[Scenario] = []
     local = np.random.default_rng(seed)
+    bound_width = chi2_bound(params)
+    step = 1.0  # the refinement's step, x LOCAL_STEP of each range: adapted to the good region's size
+    measured = False  # whether the spread has been measured again at a good candidate
+
+    def rescore() -> None:
+        """Judge every trial so far on the current spread (the search's value stays in "search")."""
+        for i, (_, s) in enumerate(records):
+            s.setdefault("search", s["total"])
+            s["total"] = score(data, vectors[i], trial_scenarios[i], spread, taste)
+
     while len(records) < trials:
         size = min(BATCH, trials - len(records))
-        if len(records) >= trials * EXPLORE_SHARE:
-            # Refine: half of each batch are small steps around the best trial so far, so the
-            # good region is found precisely and populated (the intervals are its spread).
-            lead, lead_score = min(records, key=lambda r: r[1]["total"])
-            study.enqueue_trial({p.key: p.near(lead[p.key], local) for p in params})
-            if size > 1 and "churn" in lead:
-                study.enqueue_trial(along_ridge(lead, lead_score, params, local))
+        refining = len(records) >= trials * EXPLORE_SHARE
+        locals_asked = 0
+        if refining:
+            if not measured:
+                # The pilot's spread was measured on the default audience; from here on, the
+                # trials are judged on the spread of the best candidate so far.
+                lead = min(range(len(records)), key=lambda i: records[i][1]["total"])
+                _, spread = reference(trial_scenarios[lead], REFERENCE)
+                rescore()
+                measured = True
+            # Refine: most of each batch are steps around the best trial so far, so the good
+            # region (within the chi-square bound) is found and populated: the intervals are
+            # its extent. One step runs along the ridge of churn against inflow.
+            lead_values, lead_score = min(records, key=lambda r: r[1]["total"])
+            ridge = size > 1 and "churn" in lead_values
+            locals_asked = max(0, size - 1 - ridge)
+            for _ in range(locals_asked):
+                study.enqueue_trial({p.key: p.near(lead_values[p.key], local, step) for p in params})
+            if ridge:
+                study.enqueue_trial(along_ridge(lead_values, lead_score, params, local))
         batch = [study.ask() for _ in range(size)]
         values = [{p.key: t.suggest_float(p.key, p.low, p.high, log=p.log) for p in params} for t in batch]
         scenarios = [build_scenario(data, v, sim_days, seed=seed) for v in values]
+        # Common random numbers: every trial on the same seed and replicates, so candidates
+        # differ by their values, not their luck (the spread accounts for that shared luck).
         ensembles = run_batch(
             scenarios,
             replicates,
@@ -601,41 +849,57 @@ def fit(
         done += len(batch) * replicates
         for trial, v, sc, ens in zip(batch, values, scenarios, ensembles, strict=True):
             stacked = _stack(ens)
-            s = score(data, stacked, sc, taste)
+            vector = trial_vector(data, stacked, sc)
+            total = score(data, vector, sc, spread, taste)
             # What a ridge step needs: this candidate's follows per day and mean followers.
-            s["follows_per_day"] = float(stacked["follows"].mean())
-            s["mean_followers"] = float(stacked["followers"].mean())
-            study.tell(trial, s["total"])
+            s = {
+                "total": total,
+                "follows_per_day": float(stacked["follows"].mean()),
+                "mean_followers": float(stacked["followers"].mean()),
+            }
+            study.tell(trial, total)
             records.append((with_derived(v), s))
+            vectors.append(vector)
+            trial_scenarios.append(sc)
+        if locals_asked:
+            # Enqueued trials are asked first: the batch's first ``locals_asked`` are the steps.
+            # Half or more inside the bound: step further; none: step shorter.
+            best_total = min(r[1]["total"] for r in records)
+            inside = sum(r[1]["total"] <= best_total + bound_width for r in records[-size:][:locals_asked])
+            step = step * 1.5 if inside * 2 >= locals_asked else step * 0.5 if inside == 0 else step
+            step = min(max(step, 0.25), 4.0)
 
+    # The spread measured again at the best trial of the search, on fresh seeds; every trial
+    # is judged again on it, and the good trials are those within the chi-square bound.
+    lead = min(range(len(records)), key=lambda i: records[i][1]["total"])
+    _, spread = reference(trial_scenarios[lead], REFERENCE + 10)
+    rescore()
     best = min(range(len(records)), key=lambda i: records[i][1]["total"])
-    bound = records[best][1]["total"] + chi2_bound(params)
+    bound = records[best][1]["total"] + bound_width
     good = sorted(
         (i for i in range(len(records)) if records[i][1]["total"] <= bound), key=lambda i: records[i][1]["total"]
     )
-    # Every forecast run gets its own fresh replicate: shared ones would leave the pooled
-    # band only a few distinct runs of luck, far too narrow for the process's noise.
-    # Up to FORECAST_SETS good trials, spread evenly from the best to the worst of them,
-    # share the runs: the band then spans the good region (weights by likelihood would
-    # crowd it onto the best few, and the trials' shared luck makes those biased together).
-    sets = max(1, min(FORECAST_SETS, forecast_runs // 2, len(good)))
-    chosen = [good[round(j * (len(good) - 1) / max(sets - 1, 1))] for j in range(sets)]
-    drawn = np.array([chosen[k % len(chosen)] for k in range(forecast_runs)])
-    picks, counts = np.unique(drawn, return_counts=True)
-    final = [build_scenario(data, records[int(i)][0], span, forecast, seed=seed) for i in picks]
-    total_runs = done + forecast_runs
-    ensembles = []
-    first = replicates
-    for scenario, count in zip(final, counts.tolist(), strict=True):
-        fresh = list(range(first, first + count))
-        first += count
-        ensembles += run_batch([scenario], fresh, seed, parallel=parallel, progress=tick(), should_stop=should_stop)
+    draws, _ = parameter_draws(data, params, records, vectors, trial_scenarios, best, spread, taste, seed)
+    # The band: a mixture over the values' uncertainty x the process's. FORECAST_SETS draws
+    # (the first is the best trial), each on its own fresh seed (its own timeline and crowd):
+    # replicates of one seed would all share that seed's timeline, and the band would inherit
+    # its luck.
+    seeds = fresh_seeds(seed, FORECAST, max(1, min(FORECAST_SEEDS, forecast_runs)))
+    sets = max(1, min(FORECAST_SETS, len(seeds)))
+    per_seed = [forecast_runs // len(seeds) + (j < forecast_runs % len(seeds)) for j in range(len(seeds))]
+    built: dict[int, Scenario] = {}
+    ensembles, run_scenarios = [], []
+    for j, (s, count) in enumerate(zip(seeds, per_seed, strict=True)):
+        i = j % sets
+        scenario = built.setdefault(i, build_scenario(data, draws[i], span, forecast, seed=seed))
+        ensembles += run_batch([scenario], count, s, parallel=parallel, progress=tick(), should_stop=should_stop)
+        run_scenarios += [scenario] * count
         done += count
     pooled = {
         k: np.concatenate([_stack(e)[k] for e in ensembles])
         for k in ("followers", "follows", "unfollows", "posts", "likes", "reshares")
     }
-    run_scenarios = [sc for sc, count in zip(final, counts.tolist(), strict=True) for _ in range(count)]
+    final_scenario = built[0]  # the best trial's
 
     from coach.fit.report import assemble  # the words and tables, kept apart from the numbers
 
@@ -645,10 +909,11 @@ def fit(
         records=records,
         best=best,
         good=good,
+        draws=draws,
         pooled=pooled,
         run_scenarios=run_scenarios,
         taste=taste,
-        final_scenario=final[0],
+        final_scenario=final_scenario,
         forecast=forecast,
         seed=seed,
         trials=trials,
@@ -656,6 +921,7 @@ def fit(
         seconds=time.perf_counter() - started,
         warnings_out=warnings_out,
         runs=done,
+        score_spread=spread,
     )
 
 
