@@ -39,19 +39,26 @@ def taste_of(result) -> dict | None:
     return taste.get("link_appetite_mean")
 
 
+ASSUMED_TASTE = False  # --assumed-taste: the truth's link appetite at the default the fit assumes
+
+
 def truth_for(case: int) -> dict[str, float]:
     rng = np.random.default_rng(case)
-    return {
+    truth = {
         "prospects": float(np.exp(rng.uniform(math.log(15), math.log(150)))),
         "churn": float(np.exp(rng.uniform(math.log(0.005), math.log(0.06)))),
         "attention": float(rng.uniform(0.1, 0.5)),
         "link_appetite": float(rng.uniform(-0.8, 0.8)),
     }
+    if ASSUMED_TASTE:
+        truth["link_appetite"] = 0.0
+    return truth
 
 
 def coverage(cases: int, trials: int, days: int, followers: int, seed: int = 7) -> None:
     end_hits, point_hits, points, inside = 0, 0, 0, {k: 0 for k in FIELDS}
     errors = {k: [] for k in FIELDS}
+    widths = {k: [] for k in FIELDS}
     taste_errors, taste_inside = [], 0
     seconds = []
     cut = days * 2 // 3
@@ -77,6 +84,7 @@ def coverage(cases: int, trials: int, days: int, followers: int, seed: int = 7) 
             f = result.fitted[field]
             inside[key] += f["p10"] <= account.truth[key] <= f["p90"]
             errors[key].append(math.log(f["value"] / account.truth[key]))
+            widths[key].append(math.log(f["p90"] / f["p10"]))
         if (m := taste_of(result)) is not None:
             taste_errors.append(m["value"] - account.truth["link_appetite"])
             taste_inside += m["p10"] <= account.truth["link_appetite"] <= m["p90"]
@@ -101,7 +109,8 @@ def coverage(cases: int, trials: int, days: int, followers: int, seed: int = 7) 
             print(f"  {key:<14} not fitted (assumed) in every case")
             continue
         print(
-            f"  {key:<14} median |log ratio| {np.median(np.abs(e)):.2f}; truth inside the interval {inside[key]}/{cases}"
+            f"  {key:<14} median |log ratio| {np.median(np.abs(e)):.2f} (median log ratio {np.median(e):+.2f}); "
+            f"truth inside the interval {inside[key]}/{cases}; median width x{math.exp(np.median(widths[key])):.2f}"
         )
     print(f"  seconds per fit: median {np.median(seconds):.1f} (shared 2-core machine)")
 
@@ -180,8 +189,10 @@ if __name__ == "__main__":
     ap.add_argument("--speed-only", action="store_true")
     ap.add_argument("--no-speed", action="store_true")
     ap.add_argument("--taste", action="store_true", help="the taste-for-links check instead of coverage")
+    ap.add_argument("--assumed-taste", action="store_true", help="truths with the link appetite the fit assumes (0)")
     ap.add_argument("--seed", type=int, default=7, help="the fit's seed (the accounts' seeds stay 5000+)")
     args = ap.parse_args()
+    ASSUMED_TASTE = args.assumed_taste
     if args.taste:
         taste(args.cases, args.trials)
     elif not args.speed_only:

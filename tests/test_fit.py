@@ -117,9 +117,10 @@ def fitted(account):
 
 
 def test_fit_recovers_the_known_audience(account, fitted):
-    """Every known value inside its interval; attention (pinned by engagement per post) within
-    35%; the observed history inside the simulated band (one account; benchmarks/bench_fit.py
-    reports the spread over many)."""
+    """Each known value within its 10-90% interval widened by the interval's own width on each
+    side (the interval alone holds it ~80% of the time: benchmarks/bench_fit.py counts that
+    over many accounts); attention (pinned by engagement per post) within 35%; the observed
+    history inside the simulated band (one account)."""
     keys = {
         "audience.prospects_per_day": "prospects",
         "audience.segments[0].churn_per_month": "churn",
@@ -127,7 +128,9 @@ def test_fit_recovers_the_known_audience(account, fitted):
     }
     for field, key in keys.items():
         f = fitted.fitted[field]
-        assert f["p10"] <= TRUTH[key] <= f["p90"], (field, f)
+        assert f["p10"] < f["p90"], (field, f)  # an interval, not a point
+        width = math.log(f["p90"] / f["p10"])  # every value here is searched on a log scale
+        assert math.log(f["p10"]) - width <= math.log(TRUTH[key]) <= math.log(f["p90"]) + width, (field, f)
     attention = fitted.fitted["audience.segments[0].attention"]
     assert abs(math.log(attention["value"] / TRUTH["attention"])) < math.log(1.35)
     observed = fitted.fit["followers"]["observed"]
@@ -186,9 +189,12 @@ def test_same_seed_same_fit(account):
 @pytest.mark.slow
 def test_forecast_band_covers_the_held_out_third():
     """Fitted on two thirds of the history, the 10-90% forecast holds the truth at the end of
-    the last third in ~80% of synthetic accounts: at least 6 of 8 here (a small sample, to keep
-    the suite fast; benchmarks/bench_fit.py runs more, and counts every held-out weekly date)."""
+    the last third in ~80% of synthetic accounts: at least 6 of 8 here, and at least 60% of
+    the held-out weekly dates (a small sample, to keep the suite fast; benchmarks/bench_fit.py
+    runs more). A band that ignored the values' uncertainty or one seed's timeline luck would
+    miss more often."""
     hits = 0
+    weekly, weekly_hits = 0, 0
     cases = 8
     for case in range(cases):
         rng = np.random.default_rng(case)
@@ -204,7 +210,12 @@ def test_forecast_band_covers_the_held_out_third():
         result = fit(data, trials=32, forecast=60 - last, seed=1, forecast_runs=24)
         fc = result.fit["forecast"]
         hits += fc["p10"][-1] <= acc.truth_on(60) <= fc["p90"][-1]
+        for j, day in enumerate(fc["day"]):
+            if (last + day) % 7 == 0:
+                weekly += 1
+                weekly_hits += fc["p10"][j] <= acc.truth_on(last + day) <= fc["p90"][j]
     assert hits >= 6, (hits, cases)
+    assert weekly_hits >= 0.6 * weekly, (weekly_hits, weekly)
 
 
 def test_nothing_to_fit_is_a_clear_error():

@@ -636,7 +636,8 @@ def parameter_draws(
     cov = (cov + cov.T) / 2
     rng = np.random.default_rng([seed, DRAWS_SEED])
     z = np.clip(rng.multivariate_normal(u[best], cov, size=DRAWS, method="eigh"), 0.0, 1.0)
-    z[0] = u[best]  # the first draw is the best trial itself
+    z[0] = u[best]  # the first draw is the best trial itself (a Gauss-Newton step from it was
+    # tried and not kept: on the test account it moved away from the observed history)
     draws = [with_derived({p.key: p.unscaled(float(z[j, k])) for k, p in enumerate(params)}) for j in range(DRAWS)]
     return draws, cov
 
