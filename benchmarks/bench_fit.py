@@ -183,7 +183,7 @@ def speed(trials: int) -> None:
 if __name__ == "__main__":
     ap = argparse.ArgumentParser()
     ap.add_argument("--cases", type=int, default=20)
-    ap.add_argument("--trials", type=int, default=48)
+    ap.add_argument("--trials", type=int, default=32)
     ap.add_argument("--days", type=int, default=120)
     ap.add_argument("--followers", type=int, default=500)
     ap.add_argument("--speed-only", action="store_true")

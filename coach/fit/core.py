@@ -44,22 +44,31 @@ from coach.fit.kinds import kind_shares, link_repost_log_ratio, per_post, split
 from coach.platforms import PRESETS
 from coach.scenario import Audience, Scenario, Segment, TimelineStep, dump_scenario
 
-DEFAULT_TRIALS = 48
-TRIAL_REPLICATES = 2  # runs per trial, on the same seed and replicate indices for every trial
-BATCH = 4  # trials asked from Optuna at once (8 runs: both cores busy)
+DEFAULT_TRIALS = 32  # trials of TRIAL_REPLICATES runs each: a year of history in well under 60 s
+TRIAL_REPLICATES = 8  # runs per trial, on the same seed and replicate indices for every trial (replicates
+# of one seed are batched: 8 cost about twice 1; fewer leave each trial so much luck of its own
+# that the best-scoring trial is the one whose luck matched the history, a winner's curse)
+BATCH = 4  # trials asked from Optuna at once (4 tasks: both cores busy)
 EXPLORE_SHARE = 0.5  # the first half of the trials is Optuna's alone; then half of each batch refines
 LOCAL_STEP = 0.06  # refinement steps: this share of each searched range (in log space for log ranges)
 # The simulated spread of the observations (the score's covariance) is measured on
 # REFERENCE_SEEDS fresh seeds x REFERENCE_REPLICATES replicates: the seeds give the spread
 # of the account's timeline (keyed by the seed only, coach/rng.py), the replicates within a
 # seed that of the crowd's reactions. Replicates of one seed are cheap (batched), seeds not.
-REFERENCE_SEEDS = 8
-REFERENCE_REPLICATES = 4
+REFERENCE_SEEDS = 4
+REFERENCE_REPLICATES = 8
+PILOT_SEEDS = 2  # the pilot's spread only ranks the trials of the search: fewer seeds do
 MAX_STEPS = 12  # follower increments scored: observed dates thinned to at most 13, evenly in time
-FORECAST_SETS = 16  # good trials re-run for the band, each on its own fresh seed
-FORECAST_SEEDS = 16  # fresh seeds the forecast runs are spread over (at most)
+FORECAST_SETS = 16  # values drawn from the fit's uncertainty and re-run for the band
+FORECAST_PER_SEED = 2  # draws sharing one fresh seed (one task per core; the timeline is a
+# small share of the spread, evidence.spread.timeline_share, so 8 timelines are enough)
 MIN_SIM_DAYS = 28  # with no history span, engagement is fitted on four simulated weeks
-ENGAGEMENT_MODEL_ERROR = 0.1  # the link-taste term's model floor per kind (log reposts per like)
+# The per-kind split's own error, log likes + reposts per post of one kind: the engine counts
+# likes and reposts per day, not per kind, and coach.fit.kinds splits them by the engine's
+# tables at the crowd's starting mix; tests/test_fit_taste.py holds those tables to the
+# engine's single-kind accounts within 0.15-0.2 in log. Taken as a standard error of 0.1 per
+# kind (in the level and in the link-taste ratio). The one number here not measured per fit.
+ENGAGEMENT_MODEL_ERROR = 0.1
 CHI2_80 = {1: 1.642, 2: 3.219, 3: 4.642, 4: 5.989, 5: 7.289}  # chi-square 80% quantiles by degrees
 # Seed purposes (coach.fit.core.fresh_seeds): independent of the trials' seed and of each other.
 PILOT, REFERENCE, FORECAST, DRAWS_SEED = 1, 2, 3, 4
@@ -68,6 +77,8 @@ PILOT, REFERENCE, FORECAST, DRAWS_SEED = 1, 2, 3, 4
 # normal of the same variance: 1/12 of the range squared, a precision of 12 in scaled units.
 # It matters only where the data say nothing (the mix and the polarity, a ridge's length).
 PRIOR_PRECISION = 12.0
+CROSS_BLOCKS_INDEPENDENT = False
+REGRESSION_CENTRE = True
 DRAWS = 2000  # values drawn from that normal: their 10% and 90% quantiles are the intervals
 CORRELATED = 0.7  # |correlation| of two values over the good trials that is called a trade-off
 WIDE = 0.5  # an interval covering this share of the searched range is "not pinned down"
@@ -480,7 +491,8 @@ def measurement_covariance(data: FitInput) -> np.ndarray:
     difference of two counts, so neighbouring increments share one count's error (covariance
     -u^2/12). A tracker that reads at the same hour every day shifts each count by about the
     same part of a day's moves, which increments cancel, so no term for the hour is added.
-    Engagement: the standard error of log(mean) over the export's posts of each kind.
+    Engagement: the standard error of log(mean) over the export's posts of each kind, plus
+    the per-kind split's own error (ENGAGEMENT_MODEL_ERROR).
     """
     points = scored_points(data)
     unit = rounding_unit([n for _, n in data.history])
@@ -493,7 +505,7 @@ def measurement_covariance(data: FitInput) -> np.ndarray:
         if j + 1 < k:
             m[j, j + 1] = m[j + 1, j] = -v
     for j, kind in enumerate(kinds):
-        m[k + j, k + j] = max(data.engagement[kind].log_se() ** 2, 1e-6)
+        m[k + j, k + j] = data.engagement[kind].log_se() ** 2 + ENGAGEMENT_MODEL_ERROR**2
     return m
 
 
@@ -543,48 +555,28 @@ def spread_of(data: FitInput, groups: list[np.ndarray], replicates: int) -> Spre
     over its ``replicates`` runs shares one seed, so one timeline: S_T + S_C / R. The two are
     independent, so observed - trial mean has covariance 2 S_T + (1 + 1/R) S_C + M (M: the
     counts' own error, :func:`measurement_covariance`). From g seeds of n replicates: the
-    within-seed covariance W estimates S_C, the covariance of seed means B estimates
-    S_T + S_C / n, so 2 S_T + (1 + 1/R) S_C = 2 B + (1 + 1/R - 2/n) W (n >= 2, both
-    coefficients >= 0). Its diagonal gives the variances; the correlations are those of all
-    runs, shrunk (:func:`shrunk_correlation`). The same covariance judges every candidate (a
-    local Gaussian approximation around the candidate it was measured on).
+    within-seed covariance W estimates S_C (g (n - 1) degrees of freedom), the covariance of
+    seed means B estimates S_T + S_C / n, so S_T = B - W / n, its variances clipped at 0 (few
+    seeds; the timeline is a small share, evidence.spread.timeline_share). The variances are
+    2 S_T + (1 + 1/R) S_C; the correlations are those of all runs, shrunk
+    (:func:`shrunk_correlation`). The same covariance judges every candidate (a local
+    Gaussian approximation around the candidate it was measured on).
     """
     z = np.stack(groups)  # seeds x replicates x values
     g, n, p = z.shape
-    within = sum(np.cov(z[i], rowvar=False, ddof=1).reshape(p, p) for i in range(g)) / g
-    between = np.cov(z.mean(axis=1), rowvar=False, ddof=1).reshape(p, p)
-    var = np.diag(2 * between + (1 + 1 / replicates - 2 / n) * within).copy()
-    var = np.maximum(var, 0.0)
+    within = np.diag(sum(np.cov(z[i], rowvar=False, ddof=1).reshape(p, p) for i in range(g)) / g)
+    between = np.diag(np.cov(z.mean(axis=1), rowvar=False, ddof=1).reshape(p, p)) if g > 1 else np.zeros(p)
+    timeline = np.clip(between - within / n, 0.0, None)
+    var = 2 * timeline + (1 + 1 / replicates) * within
     corr, lam = shrunk_correlation(z.reshape(g * n, p))
+    k = len(scored_points(data)) - 1
+    if CROSS_BLOCKS_INDEPENDENT:
+        corr[:k, k:] = corr[k:, :k] = 0.0
     sd = np.sqrt(var)
     cov = corr * np.outer(sd, sd) + measurement_covariance(data)
-    k = len(scored_points(data)) - 1
-    timeline = np.clip(np.diag(between) - np.diag(within) / n, 0.0, None)[:k]
-    total = (np.diag(between) - np.diag(within) / n).clip(0.0)[:k] + np.diag(within)[:k]
-    share = float(timeline.sum() / total.sum()) if k and total.sum() > 0 else 0.0
+    total = (timeline + within)[:k].sum()
+    share = float(timeline[:k].sum() / total) if k and total > 0 else 0.0
     return Spread(cov, lam, share)
-
-
-def reference_runs(
-    data: FitInput,
-    scenario: Scenario,
-    seed: int,
-    purpose: int,
-    parallel: bool | None,
-    progress: Callable[[], Progress | None],
-    should_stop: StopCheck | None,
-    seeds: int = REFERENCE_SEEDS,
-    replicates: int = REFERENCE_REPLICATES,
-) -> tuple[list[dict[str, np.ndarray]], list[np.ndarray]]:
-    """``scenario`` run on ``seeds`` fresh seeds x ``replicates``: the stacked runs and the
-    scored values of each seed."""
-    stacked, groups = [], []
-    for s in fresh_seeds(seed, purpose, seeds):
-        ens = run_batch([scenario], replicates, s, parallel=parallel, progress=progress(), should_stop=should_stop)[0]
-        runs = _stack(ens)
-        stacked.append(runs)
-        groups.append(simulated_vectors(data, runs, scenario))
-    return stacked, groups
 
 
 def score(data: FitInput, vector: np.ndarray, scenario: Scenario, spread: Spread, taste: LinkTaste | None) -> float:
@@ -627,17 +619,32 @@ def parameter_draws(
         cov_obs = np.pad(cov_obs, ((0, 1), (0, 1)))
         cov_obs[p, p] = taste.variance
     d = len(params)
-    near = np.argsort(np.linalg.norm(u - u[best], axis=1))[: max(4 * d, 12)]
-    design = np.column_stack([np.ones(len(near)), u[near] - u[best]])
+    anchor = u[best]
+    if REGRESSION_CENTRE:
+        # The trials that score best, not those nearest the best: the best of a few dozen
+        # noisy trials is partly the one whose luck matched the history's (a winner's curse);
+        # the regression over many averages that out.
+        near = np.argsort([r[1]["total"] for r in records])[: max(4 * d, 12)]
+    else:
+        near = np.argsort(np.linalg.norm(u - anchor, axis=1))[: max(4 * d, 12)]
+    design = np.column_stack([np.ones(len(near)), u[near] - anchor])
     coef, *_ = np.linalg.lstsq(design, simulated[near], rcond=None)
     jac = coef[1:].T  # scored values x parameters
-    info = jac.T @ np.linalg.solve(cov_obs, jac) + PRIOR_PRECISION * np.eye(d)
+    weighted = np.linalg.solve(cov_obs, jac)
+    info = jac.T @ weighted + PRIOR_PRECISION * np.eye(d)
     cov = np.linalg.inv(info)
     cov = (cov + cov.T) / 2
+    if REGRESSION_CENTRE:
+        # The centre: a damped Gauss-Newton (Levenberg-Marquardt) step of the linear model
+        # from the best trial, the prior's precision as the damping (a uniform prior pulls
+        # nowhere inside its range), kept within the box of the trials the regression saw.
+        rhs = weighted.T @ (observed - coef[0])
+        centre = np.clip(anchor + cov @ rhs, u[near].min(axis=0), u[near].max(axis=0))
+    else:
+        centre = anchor
     rng = np.random.default_rng([seed, DRAWS_SEED])
-    z = np.clip(rng.multivariate_normal(u[best], cov, size=DRAWS, method="eigh"), 0.0, 1.0)
-    z[0] = u[best]  # the first draw is the best trial itself (a Gauss-Newton step from it was
-    # tried and not kept: on the test account it moved away from the observed history)
+    z = np.clip(rng.multivariate_normal(centre, cov, size=DRAWS, method="eigh"), 0.0, 1.0)
+    z[0] = centre  # the first draw is the centre: the fitted values
     draws = [with_derived({p.key: p.unscaled(float(z[j, k])) for k, p in enumerate(params)}) for j in range(DRAWS)]
     return draws, cov
 
@@ -727,8 +734,7 @@ def fit(
             "(use --since or a shorter history, or a shorter --forecast)"
         )
     sim_days = max(span, MIN_SIM_DAYS)
-    reference_size = REFERENCE_SEEDS * REFERENCE_REPLICATES
-    total_runs = 3 * reference_size + trials * replicates + forecast_runs
+    total_runs = (PILOT_SEEDS + REFERENCE_SEEDS) * REFERENCE_REPLICATES + trials * replicates + forecast_runs
     done = 0
 
     def tick() -> Callable[[int, int], None] | None:
@@ -742,11 +748,11 @@ def fit(
 
         return update
 
-    def reference(scenario: Scenario, purpose: int) -> tuple[dict[str, np.ndarray], Spread]:
-        """``scenario`` on fresh seeds: its pooled runs and the spread they measure."""
+    def reference(scenario: Scenario, purpose: int, seeds: int) -> tuple[dict[str, np.ndarray], Spread]:
+        """``scenario`` on ``seeds`` fresh seeds: its pooled runs and the spread they measure."""
         nonlocal done
         stacked, groups = [], []
-        for s in fresh_seeds(seed, purpose, REFERENCE_SEEDS):
+        for s in fresh_seeds(seed, purpose, seeds):
             ens = run_batch(
                 [scenario], REFERENCE_REPLICATES, s, parallel=parallel, progress=tick(), should_stop=should_stop
             )[0]
@@ -783,7 +789,7 @@ def fit(
     # search (TPE and the refinement only rank them); the intervals use the spread measured
     # again at the best trial (below).
     pilot = build_scenario(data, default, sim_days, seed=seed)
-    pilot_runs, spread = reference(pilot, PILOT)
+    pilot_runs, spread = reference(pilot, PILOT, PILOT_SEEDS)
     if any(p.key == "attention" for p in params):
         # Engagement per post pins attention far more sharply than follower counts pin the
         # rest; searched over its whole range, TPE spends its trials finding that narrow
@@ -804,34 +810,26 @@ def fit(
     local = np.random.default_rng(seed)
     bound_width = chi2_bound(params)
     step = 1.0  # the refinement's step, x LOCAL_STEP of each range: adapted to the good region's size
-    measured = False  # whether the spread has been measured again at a good candidate
-
-    def rescore() -> None:
-        """Judge every trial so far on the current spread (the search's value stays in "search")."""
-        for i, (_, s) in enumerate(records):
-            s.setdefault("search", s["total"])
-            s["total"] = score(data, vectors[i], trial_scenarios[i], spread, taste)
-
     while len(records) < trials:
         size = min(BATCH, trials - len(records))
         refining = len(records) >= trials * EXPLORE_SHARE
         locals_asked = 0
         if refining:
-            if not measured:
-                # The pilot's spread was measured on the default audience; from here on, the
-                # trials are judged on the spread of the best candidate so far.
-                lead = min(range(len(records)), key=lambda i: records[i][1]["total"])
-                _, spread = reference(trial_scenarios[lead], REFERENCE)
-                rescore()
-                measured = True
             # Refine: most of each batch are steps around the best trial so far, so the good
             # region (within the chi-square bound) is found and populated: the intervals are
             # its extent. One step runs along the ridge of churn against inflow.
             lead_values, lead_score = min(records, key=lambda r: r[1]["total"])
             ridge = size > 1 and "churn" in lead_values
             locals_asked = max(0, size - 1 - ridge)
-            for _ in range(locals_asked):
-                study.enqueue_trial({p.key: p.near(lead_values[p.key], local, step) for p in params})
+            for j in range(locals_asked):
+                candidate = {p.key: p.near(lead_values[p.key], local, step) for p in params}
+                if j == 1 and taste is not None and taste.reason is None:
+                    # A step to where reposts per like put the average taste for links (the
+                    # analytic term's own 80% range): the search otherwise stays in the valley
+                    # of the other values it found first, with the taste off its own best.
+                    by_key = {p.key: p for p in params}["link_appetite"]
+                    candidate["link_appetite"] = min(max(local.uniform(taste.p10, taste.p90), by_key.low), by_key.high)
+                study.enqueue_trial(candidate)
             if ridge:
                 study.enqueue_trial(along_ridge(lead_values, lead_score, params, local))
         batch = [study.ask() for _ in range(size)]
@@ -873,29 +871,34 @@ def fit(
     # The spread measured again at the best trial of the search, on fresh seeds; every trial
     # is judged again on it, and the good trials are those within the chi-square bound.
     lead = min(range(len(records)), key=lambda i: records[i][1]["total"])
-    _, spread = reference(trial_scenarios[lead], REFERENCE + 10)
-    rescore()
+    _, spread = reference(trial_scenarios[lead], REFERENCE, REFERENCE_SEEDS)
+    for i, (_, s) in enumerate(records):
+        s["search"] = s["total"]  # the value Optuna saw (judged on the pilot's spread)
+        s["total"] = score(data, vectors[i], trial_scenarios[i], spread, taste)
     best = min(range(len(records)), key=lambda i: records[i][1]["total"])
     bound = records[best][1]["total"] + bound_width
     good = sorted(
         (i for i in range(len(records)) if records[i][1]["total"] <= bound), key=lambda i: records[i][1]["total"]
     )
     draws, _ = parameter_draws(data, params, records, vectors, trial_scenarios, best, spread, taste, seed)
-    # The band: a mixture over the values' uncertainty x the process's. FORECAST_SETS draws
-    # (the first is the best trial), each on its own fresh seed (its own timeline and crowd):
-    # replicates of one seed would all share that seed's timeline, and the band would inherit
-    # its luck.
-    seeds = fresh_seeds(seed, FORECAST, max(1, min(FORECAST_SEEDS, forecast_runs)))
-    sets = max(1, min(FORECAST_SETS, len(seeds)))
-    per_seed = [forecast_runs // len(seeds) + (j < forecast_runs % len(seeds)) for j in range(len(seeds))]
-    built: dict[int, Scenario] = {}
+    # The band: a mixture over the values' uncertainty x the process's. Up to FORECAST_SETS
+    # draws (the first is the best trial), FORECAST_PER_SEED of them on each fresh seed (its
+    # own timeline and crowd): the replicates of one seed all share its timeline, and with
+    # one seed the band would inherit its luck.
+    sets = max(1, min(FORECAST_SETS, forecast_runs))
+    per_set = [forecast_runs // sets + (j < forecast_runs % sets) for j in range(sets)]
+    groups = [list(range(j, min(j + FORECAST_PER_SEED, sets))) for j in range(0, sets, FORECAST_PER_SEED)]
+    built = [build_scenario(data, draws[j], span, forecast, seed=seed) for j in range(sets)]
     ensembles, run_scenarios = [], []
-    for j, (s, count) in enumerate(zip(seeds, per_seed, strict=True)):
-        i = j % sets
-        scenario = built.setdefault(i, build_scenario(data, draws[i], span, forecast, seed=seed))
-        ensembles += run_batch([scenario], count, s, parallel=parallel, progress=tick(), should_stop=should_stop)
-        run_scenarios += [scenario] * count
-        done += count
+    for group, s in zip(groups, fresh_seeds(seed, FORECAST, len(groups)), strict=True):
+        # One call per run count, so the draws of one seed run side by side (one per core).
+        for count in sorted({per_set[j] for j in group}):
+            members = [j for j in group if per_set[j] == count]
+            ensembles += run_batch(
+                [built[j] for j in members], count, s, parallel=parallel, progress=tick(), should_stop=should_stop
+            )
+            run_scenarios += [built[j] for j in members for _ in range(count)]
+            done += count * len(members)
     pooled = {
         k: np.concatenate([_stack(e)[k] for e in ensembles])
         for k in ("followers", "follows", "unfollows", "posts", "likes", "reshares")

@@ -25,6 +25,17 @@ def _round(value: float) -> float:
     return float(round(value, 2 - math.floor(math.log10(abs(value)))))
 
 
+def _verdict(inside: int, points: int) -> str:
+    """How well the history fits, from how many observed counts lie inside the 10-90% band.
+
+    Were the model right, each count would lie inside with a chance of 0.8 (independently,
+    at first sight: successive counts are correlated, which only widens the spread). "Fits
+    well" unless so few inside would happen less than 10% of the time; "fits poorly" below 1%.
+    """
+    tail = sum(math.comb(points, k) * 0.8**k * 0.2 ** (points - k) for k in range(inside + 1))
+    return "fits well" if tail >= 0.1 else "fits roughly" if tail >= 0.01 else "fits poorly"
+
+
 def _interval(values: list[float], best: float) -> dict[str, float]:
     """The best value and the 10% and 90% quantiles of its draws (holding the best value)."""
     p10, p90 = np.quantile(np.array(values, dtype=float), [0.1, 0.9])
@@ -60,7 +71,7 @@ def assemble(
     from coach.fit.core import FitResult, all_fields, engagement_per_kind, reachable_for, reported
     from coach.fit.kinds import kind_shares, per_post, split
 
-    best_values = records[best][0]
+    best_values = draws[0]  # the centre of the fit (coach.fit.core.parameter_draws)
     fitted: dict[str, dict[str, float]] = {}
     for p in reported(params):
         fitted[p.field] = _interval([d[p.key] for d in draws], best_values[p.key])
@@ -205,8 +216,7 @@ def _words(
 
     words = []
     if points:
-        share = inside / points
-        verdict = "fits well" if share >= 0.8 else "fits roughly" if share >= 0.5 else "fits poorly"
+        verdict = _verdict(inside, points)
         words.append(
             f"The model {verdict}: {inside} of {points} observed follower counts lie inside the simulated 10-90% band."
         )
