@@ -1,4 +1,4 @@
-"""The fit: Optuna over the simulator on paired seeds, intervals from the good trials, a forecast.
+"""The fit: Optuna over the simulator on paired seeds, a stated observation model, a forecast.
 
 How it works (docs/fitting.md says it in plain words):
 
@@ -8,22 +8,25 @@ How it works (docs/fitting.md says it in plain words):
    replicate indices (common random numbers), so two candidates differ by their values, not
    by their luck; trials are asked from Optuna's TPE sampler in small batches so both cores
    stay busy.
-2. The score is minus twice a log-likelihood: follower *increments* between observed dates
-   (a random walk's steps are nearly independent, its levels are not) against the simulated
-   ones, with a variance estimated from the observed data (:func:`step_variance`, the same
-   for every candidate); and, where the export counts likes and reposts (X), log engagement
-   per post by kind against the simulated (split by kind with :mod:`coach.fit.kinds`). Both
-   are tempered by :data:`TEMPER`. Where reposts per like of link vs plain posts can read the
-   followers' average link appetite (:func:`link_taste`), an untempered third part compares
-   them, and the crowd is two parts (link-keen and the rest: :func:`with_derived`).
-3. Intervals: the trials whose score is within the 80% likelihood-ratio bound of the best
-   (chi-square with one degree of freedom per fitted value, :func:`chi2_bound`; the tempered
-   parts may thus lie TEMPER times as far, calibrated on synthetic accounts) are the *good
-   trials*; each value's p10..p90 is their range (a profile-style interval).
-4. Forecast and report: a spread of good trials is run again on fresh replicates over the
+2. The score is minus twice a Gaussian log-likelihood of what is observed: the follower
+   *increments* between (at most 13) observed dates and, where the export counts likes and
+   reposts (X), log engagement per post by kind (split by kind with :mod:`coach.fit.kinds`).
+   Its covariance is the *simulated* spread (:func:`spread_of`): runs on fresh seeds (the
+   account's timeline) x replicates (the crowd's reactions), combined so that it is the
+   spread of observed minus a trial's mean (the truth's luck plus the trial's shared luck),
+   plus the counts' own error (:func:`measurement_covariance`). No temper. Where reposts per
+   like of link vs plain posts can read the followers' average link appetite
+   (:func:`link_taste`), a third part compares them, and the crowd is two parts (link-keen
+   and the rest: :func:`with_derived`).
+3. Intervals (:func:`parameter_draws`): near the best trials the scored values are linear in
+   the parameters; the Fisher information of that linear model under the simulated
+   covariance (plus a uniform prior over each range) gives a normal approximation of the
+   values' uncertainty, whose 10% and 90% quantiles are each value's p10..p90.
+4. Forecast and report: values drawn from that normal are run on fresh seeds over the
    history *and* the forecast days in one run each, so the forecast continues the fitted
-   crowd as the history left it. Each run's gains and losses after the history's end are
-   added to the observed count at its end.
+   crowd as the history left it, and the band is a mixture over the values' uncertainty and
+   the process's (timeline and crowd). Each run's gains and losses after the history's end
+   are added to the observed count at its end.
 """
 
 from __future__ import annotations
@@ -77,10 +80,8 @@ PILOT, REFERENCE, FORECAST, DRAWS_SEED = 1, 2, 3, 4
 # normal of the same variance: 1/12 of the range squared, a precision of 12 in scaled units.
 # It matters only where the data say nothing (the mix and the polarity, a ridge's length).
 PRIOR_PRECISION = 12.0
-CROSS_BLOCKS_INDEPENDENT = False
-REGRESSION_CENTRE = True
 DRAWS = 2000  # values drawn from that normal: their 10% and 90% quantiles are the intervals
-CORRELATED = 0.7  # |correlation| of two values over the good trials that is called a trade-off
+CORRELATED = 0.7  # |correlation| of two values over the draws (parameter_draws) that is called a trade-off
 WIDE = 0.5  # an interval covering this share of the searched range is "not pinned down"
 SEGMENT = "your_followers"
 
@@ -570,8 +571,6 @@ def spread_of(data: FitInput, groups: list[np.ndarray], replicates: int) -> Spre
     var = 2 * timeline + (1 + 1 / replicates) * within
     corr, lam = shrunk_correlation(z.reshape(g * n, p))
     k = len(scored_points(data)) - 1
-    if CROSS_BLOCKS_INDEPENDENT:
-        corr[:k, k:] = corr[k:, :k] = 0.0
     sd = np.sqrt(var)
     cov = corr * np.outer(sd, sd) + measurement_covariance(data)
     total = (timeline + within)[:k].sum()
@@ -599,14 +598,16 @@ def parameter_draws(
 ) -> tuple[list[dict[str, float]], np.ndarray]:
     """Values drawn from the fit's uncertainty, and its covariance (in scaled units, 0..1 per range).
 
-    Near the best trial the scored values move linearly with the parameters: m(u) = m + J (u - u*).
-    J is the least-squares slope over the trials nearest the best (common random numbers make
-    these differences smooth). The score is then quadratic, with Fisher information
-    J' C^-1 J (C: :func:`spread_of`; the link-taste term, where read, is one more value with
-    its own variance), plus PRIOR_PRECISION for the uniform prior over each range. Its inverse
-    is the covariance of the values; draws from that normal, kept inside the ranges, give the
-    intervals (10% and 90% quantiles) and the forecast's candidates. A direction the data do
-    not inform (a ridge of churn against inflow, the mix) keeps the prior's width.
+    Near the best trials the scored values move linearly with the parameters: m(u) = a + J (u - u*),
+    fitted by least squares over the max(4 d, 12) best-scoring trials (d values; common random
+    numbers make their differences smooth). The score is then quadratic, with Fisher
+    information J' C^-1 J (C: :func:`spread_of`; the link-taste term, where read, is one more
+    value with its own variance), plus PRIOR_PRECISION for the uniform prior over each range.
+    Its inverse is the covariance of the values; the centre is the linear model's best point
+    (a damped Gauss-Newton step from the best trial). Draws from that normal, kept inside the
+    ranges, give the intervals (10% and 90% quantiles) and the forecast's candidates; the
+    first draw is the centre. A direction the data do not inform (a ridge of churn against
+    inflow, the mix) keeps the prior's width.
     """
     u = np.array([[p.scaled(records[i][0][p.key]) for p in params] for i in range(len(records))])
     observed = observed_vector(data)
@@ -620,13 +621,10 @@ def parameter_draws(
         cov_obs[p, p] = taste.variance
     d = len(params)
     anchor = u[best]
-    if REGRESSION_CENTRE:
-        # The trials that score best, not those nearest the best: the best of a few dozen
-        # noisy trials is partly the one whose luck matched the history's (a winner's curse);
-        # the regression over many averages that out.
-        near = np.argsort([r[1]["total"] for r in records])[: max(4 * d, 12)]
-    else:
-        near = np.argsort(np.linalg.norm(u - anchor, axis=1))[: max(4 * d, 12)]
+    # The trials that score best, not those nearest the best: the best of a few dozen noisy
+    # trials is partly the one whose luck matched the history's (a winner's curse); the
+    # regression over many averages that out.
+    near = np.argsort([r[1]["total"] for r in records])[: max(4 * d, 12)]
     design = np.column_stack([np.ones(len(near)), u[near] - anchor])
     coef, *_ = np.linalg.lstsq(design, simulated[near], rcond=None)
     jac = coef[1:].T  # scored values x parameters
@@ -634,14 +632,11 @@ def parameter_draws(
     info = jac.T @ weighted + PRIOR_PRECISION * np.eye(d)
     cov = np.linalg.inv(info)
     cov = (cov + cov.T) / 2
-    if REGRESSION_CENTRE:
-        # The centre: a damped Gauss-Newton (Levenberg-Marquardt) step of the linear model
-        # from the best trial, the prior's precision as the damping (a uniform prior pulls
-        # nowhere inside its range), kept within the box of the trials the regression saw.
-        rhs = weighted.T @ (observed - coef[0])
-        centre = np.clip(anchor + cov @ rhs, u[near].min(axis=0), u[near].max(axis=0))
-    else:
-        centre = anchor
+    # The centre: a damped Gauss-Newton (Levenberg-Marquardt) step of the linear model from
+    # the best trial, the prior's precision as the damping (a uniform prior pulls nowhere
+    # inside its range), kept within the box of the trials the regression saw.
+    rhs = weighted.T @ (observed - coef[0])
+    centre = np.clip(anchor + cov @ rhs, u[near].min(axis=0), u[near].max(axis=0))
     rng = np.random.default_rng([seed, DRAWS_SEED])
     z = np.clip(rng.multivariate_normal(centre, cov, size=DRAWS, method="eigh"), 0.0, 1.0)
     z[0] = centre  # the first draw is the centre: the fitted values
@@ -710,7 +705,8 @@ def fit(
 ) -> FitResult:
     """Fit the audience to the data; forecast ``forecast`` days on from the history's end.
 
-    ``forecast_runs`` runs (spread over up to FORECAST_SETS good trials) make the bands.
+    ``forecast_runs`` runs (spread over up to FORECAST_SETS values drawn from the fit's
+    uncertainty, on fresh seeds) make the bands.
     """
     import optuna
 
