@@ -75,11 +75,13 @@ ENGAGEMENT_MODEL_ERROR = 0.1
 CHI2_80 = {1: 1.642, 2: 3.219, 3: 4.642, 4: 5.989, 5: 7.289}  # chi-square 80% quantiles by degrees
 # Seed purposes (coach.fit.core.fresh_seeds): independent of the trials' seed and of each other.
 PILOT, REFERENCE, FORECAST, DRAWS_SEED = 1, 2, 3, 4
-# The values' uncertainty is a normal around the best trial (a Laplace approximation,
-# :func:`parameter_draws`); the prior is uniform over each searched range, approximated by a
-# normal of the same variance: 1/12 of the range squared, a precision of 12 in scaled units.
-# It matters only where the data say nothing (the mix and the polarity, a ridge's length).
-PRIOR_PRECISION = 12.0
+# The values' uncertainty is a normal around the best trials (a Laplace approximation,
+# :func:`parameter_draws`) truncated to the searched ranges (a uniform prior over each). The
+# normal also gets a weak precision of 1 per range (a standard deviation of the whole range)
+# so that it stays proper, and a rejection sampler stays quick, where the data say nothing
+# (the mix and the polarity); truncated to the range it is then nearly flat.
+PRIOR_PRECISION = 1.0
+STEP_DAMPING = 12.0  # the centre's Gauss-Newton step: the uniform prior's precision, 12 per range
 DRAWS = 2000  # values drawn from that normal: their 10% and 90% quantiles are the intervals
 CORRELATED = 0.7  # |correlation| of two values over the draws (parameter_draws) that is called a trade-off
 WIDE = 0.5  # an interval covering this share of the searched range is "not pinned down"
@@ -602,12 +604,12 @@ def parameter_draws(
     fitted by least squares over the max(4 d, 12) best-scoring trials (d values; common random
     numbers make their differences smooth). The score is then quadratic, with Fisher
     information J' C^-1 J (C: :func:`spread_of`; the link-taste term, where read, is one more
-    value with its own variance), plus PRIOR_PRECISION for the uniform prior over each range.
+    value with its own variance), plus the weak PRIOR_PRECISION.
     Its inverse is the covariance of the values; the centre is the linear model's best point
-    (a damped Gauss-Newton step from the best trial). Draws from that normal, kept inside the
-    ranges, give the intervals (10% and 90% quantiles) and the forecast's candidates; the
+    (a damped Gauss-Newton step from the best trial). Draws from that normal truncated to the
+    ranges (the uniform prior) give the intervals (10% and 90% quantiles) and the forecast's candidates; the
     first draw is the centre. A direction the data do not inform (a ridge of churn against
-    inflow, the mix) keeps the prior's width.
+    inflow, the mix) spreads over its whole range.
     """
     u = np.array([[p.scaled(records[i][0][p.key]) for p in params] for i in range(len(records))])
     observed = observed_vector(data)
@@ -633,13 +635,27 @@ def parameter_draws(
     cov = np.linalg.inv(info)
     cov = (cov + cov.T) / 2
     # The centre: a damped Gauss-Newton (Levenberg-Marquardt) step of the linear model from
-    # the best trial, the prior's precision as the damping (a uniform prior pulls nowhere
-    # inside its range), kept within the box of the trials the regression saw.
+    # the best trial, kept within the box of the trials the regression saw. The damping is a
+    # normal of the uniform prior's variance (1/12 of each range squared): undamped, a weakly
+    # informed ridge lets the noisy slope throw the centre far along it.
+    step_info = jac.T @ weighted + STEP_DAMPING * np.eye(d)
     rhs = weighted.T @ (observed - coef[0])
-    centre = np.clip(anchor + cov @ rhs, u[near].min(axis=0), u[near].max(axis=0))
+    centre = np.clip(anchor + np.linalg.solve(step_info, rhs), u[near].min(axis=0), u[near].max(axis=0))
+    # The uniform prior over each range is the normal truncated to the ranges: draws outside
+    # are rejected (not clipped, which would pile them on the ends). A direction the data do
+    # not inform then spreads over its whole range, whatever the centre.
     rng = np.random.default_rng([seed, DRAWS_SEED])
-    z = np.clip(rng.multivariate_normal(centre, cov, size=DRAWS, method="eigh"), 0.0, 1.0)
-    z[0] = centre  # the first draw is the centre: the fitted values
+    kept: list[np.ndarray] = []
+    for _ in range(50):
+        z = rng.multivariate_normal(centre, cov, size=4 * DRAWS, method="eigh")
+        kept.append(z[((z >= 0.0) & (z <= 1.0)).all(axis=1)])
+        if sum(len(k) for k in kept) >= DRAWS - 1:
+            break
+    inside = np.concatenate(kept)[: DRAWS - 1]
+    if len(inside) < DRAWS - 1:  # a centre far in a corner: clip the rest (never seen so far)
+        extra = rng.multivariate_normal(centre, cov, size=DRAWS - 1 - len(inside), method="eigh")
+        inside = np.concatenate([inside, np.clip(extra, 0.0, 1.0)])
+    z = np.vstack([centre, inside])  # the first draw is the centre: the fitted values
     draws = [with_derived({p.key: p.unscaled(float(z[j, k])) for k, p in enumerate(params)}) for j in range(DRAWS)]
     return draws, cov
 
