@@ -420,3 +420,56 @@ def test_the_verdict_asks_whether_so_few_counts_inside_the_band_would_be_unusual
     assert _verdict(6, 12) == "fits roughly"  # 6 or fewer: 1.9%
     assert _verdict(3, 12) == "fits poorly"
     assert _verdict(0, 3) == "fits poorly"
+
+
+# --------------------------------------------------------------------------------------
+# The observation model's pieces (coach.fit.core.spread_of and what it uses)
+# --------------------------------------------------------------------------------------
+
+
+def _history(counts: list[int]):
+    from coach.fit.data import FitInput
+    from coach.scenario import Habits
+
+    return FitInput(history=[(START + timedelta(days=7 * i), n) for i, n in enumerate(counts)], habits=Habits())
+
+
+def test_the_score_covariance_counts_the_timeline_twice_and_the_crowd_once_and_a_bit():
+    """Observed minus a trial's mean: the truth's luck (timeline + crowd) plus the trial's
+    (its seed's timeline + the crowd over R runs) -> 2 S_T + (1 + 1/R) S_C, from seeds x
+    replicates drawn here with known S_T and S_C."""
+    from coach.fit.core import measurement_covariance, spread_of
+
+    rng = np.random.default_rng(0)
+    timeline, crowd = np.array([4.0, 1.0, 0.0]), np.array([9.0, 9.0, 1.0])
+    groups = [
+        rng.normal(0, np.sqrt(timeline)) + rng.normal(0, np.sqrt(crowd), size=(8, 3))  # one seed, 8 replicates
+        for _ in range(400)
+    ]
+    data = _history([401, 437, 463, 512])  # three steps, exact counts
+    spread = spread_of(data, groups, replicates=2)
+    expected = 2 * timeline + 1.5 * crowd + np.diag(measurement_covariance(data))
+    assert np.allclose(np.diag(spread.covariance), expected, rtol=0.12), (np.diag(spread.covariance), expected)
+    # Independent values: the shrunk correlations stay near zero.
+    off = spread.covariance - np.diag(np.diag(spread.covariance))
+    assert np.abs(off[np.abs(measurement_covariance(data)) == 0]).max() < 0.1 * expected.min()
+    assert 0.0 < spread.timeline_share < 0.5
+
+
+def test_counts_written_in_round_units_carry_their_rounding():
+    from coach.fit.core import measurement_covariance, rounding_unit
+
+    assert rounding_unit([1200, 1300, 1500]) == 100
+    assert rounding_unit([12000, 13000]) == 1000
+    assert rounding_unit([401, 437, 460]) == 1
+    m = measurement_covariance(_history([1200, 1300, 1500]))
+    # Two steps sharing the middle count: variance 2 u^2/12 each, covariance -u^2/12.
+    assert m[0, 0] == pytest.approx(2 * 100**2 / 12) and m[0, 1] == pytest.approx(-(100**2) / 12)
+
+
+def test_fresh_seeds_differ_by_purpose_and_from_each_other():
+    from coach.fit.core import FORECAST, REFERENCE, fresh_seeds
+
+    a, b = fresh_seeds(7, REFERENCE, 8), fresh_seeds(7, FORECAST, 8)
+    assert len(set(a) | set(b)) == 16 and 7 not in a + b
+    assert fresh_seeds(7, REFERENCE, 8) == a  # the same fit, the same seeds
