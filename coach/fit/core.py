@@ -661,11 +661,12 @@ def parameter_draws(
 
 
 def chi2_bound(params: list[Parameter]) -> float:
-    """How far above the best (tempered) score a good trial may lie: the 80% chi-square bound.
+    """How far above the best score a good trial may lie: the 80% chi-square bound.
 
     One degree of freedom per value the data inform; the mix and the polarity (FLAT) add
-    none, since engagement cannot see them at all (their profile is flat), and counting them
-    would widen every other interval for directions the data do not constrain.
+    none, since engagement cannot see them at all (their profile is flat). It no longer makes
+    the intervals (:func:`parameter_draws` does): the refinement's steps are sized to land
+    within it, and ``evidence.good_trials`` counts the trials within it.
     """
     df = max(1, sum(1 for p in params if p.key not in FLAT))
     return CHI2_80.get(df, 7.289 + 1.3 * (df - 5))
