@@ -81,7 +81,6 @@ PILOT, REFERENCE, FORECAST, DRAWS_SEED = 1, 2, 3, 4
 # so that it stays proper, and a rejection sampler stays quick, where the data say nothing
 # (the mix and the polarity); truncated to the range it is then nearly flat.
 PRIOR_PRECISION = 1.0
-STEP_DAMPING = 12.0  # the centre's Gauss-Newton step: the uniform prior's precision, 12 per range
 DRAWS = 2000  # values drawn from that normal: their 10% and 90% quantiles are the intervals
 CORRELATED = 0.7  # |correlation| of two values over the draws (parameter_draws) that is called a trade-off
 WIDE = 0.5  # an interval covering this share of the searched range is "not pinned down"
@@ -605,8 +604,7 @@ def parameter_draws(
     numbers make their differences smooth). The score is then quadratic, with Fisher
     information J' C^-1 J (C: :func:`spread_of`; the link-taste term, where read, is one more
     value with its own variance), plus the weak PRIOR_PRECISION.
-    Its inverse is the covariance of the values; the centre is the linear model's best point
-    (a damped Gauss-Newton step from the best trial). Draws from that normal truncated to the
+    Its inverse is the covariance of the values, around the best trial. Draws from that normal truncated to the
     ranges (the uniform prior) give the intervals (10% and 90% quantiles) and the forecast's candidates; the
     first draw is the centre. A direction the data do not inform (a ridge of churn against
     inflow, the mix) spreads over its whole range.
@@ -631,16 +629,21 @@ def parameter_draws(
     coef, *_ = np.linalg.lstsq(design, simulated[near], rcond=None)
     jac = coef[1:].T  # scored values x parameters
     weighted = np.linalg.solve(cov_obs, jac)
-    info = jac.T @ weighted + PRIOR_PRECISION * np.eye(d)
+    # The slopes are estimated from trials with luck of their own, and noise in J inflates
+    # J' C^-1 J on average by tr(C^-1 E) (X'X)^-1 (E: the trials' scatter around the plane,
+    # from the regression's residuals; X'X of the slopes): subtracted, and what would turn
+    # negative is set to zero (no information rather than negative information).
+    residual = simulated[near] - design @ coef
+    scatter = residual.T @ residual / max(len(near) - d - 1, 1)
+    noise = np.trace(np.linalg.solve(cov_obs, scatter)) * np.linalg.pinv(design.T @ design)[1:, 1:]
+    values, vectors_ = np.linalg.eigh(jac.T @ weighted - noise)
+    info = (vectors_ * np.clip(values, 0.0, None)) @ vectors_.T + PRIOR_PRECISION * np.eye(d)
     cov = np.linalg.inv(info)
     cov = (cov + cov.T) / 2
-    # The centre: a damped Gauss-Newton (Levenberg-Marquardt) step of the linear model from
-    # the best trial, kept within the box of the trials the regression saw. The damping is a
-    # normal of the uniform prior's variance (1/12 of each range squared): undamped, a weakly
-    # informed ridge lets the noisy slope throw the centre far along it.
-    step_info = jac.T @ weighted + STEP_DAMPING * np.eye(d)
-    rhs = weighted.T @ (observed - coef[0])
-    centre = np.clip(anchor + np.linalg.solve(step_info, rhs), u[near].min(axis=0), u[near].max(axis=0))
+    # The centre is the best trial itself. A damped Gauss-Newton step of the linear model was
+    # tried and not kept: along a weakly informed ridge the regression's slope extrapolates,
+    # and on synthetic accounts the step moved 3 of 10 fits off their own history.
+    centre = anchor
     # The uniform prior over each range is the normal truncated to the ranges: draws outside
     # are rejected (not clipped, which would pile them on the ends). A direction the data do
     # not inform then spreads over its whole range, whatever the centre.

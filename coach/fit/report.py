@@ -71,7 +71,7 @@ def assemble(
     from coach.fit.core import FitResult, all_fields, engagement_per_kind, reachable_for, reported
     from coach.fit.kinds import kind_shares, per_post, split
 
-    best_values = draws[0]  # the centre of the fit (coach.fit.core.parameter_draws)
+    best_values = draws[0]  # the best trial's values (the first draw, coach.fit.core.parameter_draws)
     fitted: dict[str, dict[str, float]] = {}
     for p in reported(params):
         fitted[p.field] = _interval([d[p.key] for d in draws], best_values[p.key])
