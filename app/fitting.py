@@ -159,7 +159,7 @@ def fitting_section() -> None:
         st.info("Upload your archive above first: the fit needs your posts.")
         return
     keep("fit_followers", 500)
-    keep("fit_trials", 48)
+    keep("fit_trials", 32)  # coach.fit.DEFAULT_TRIALS
     st.number_input("Your followers today", min_value=0, max_value=10_000_000, step=1, key="fit_followers")
     st.file_uploader(
         "Follower history (optional): CSV with date,followers", type=["csv", "txt"], key="fit_history_upload"

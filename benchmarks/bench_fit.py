@@ -7,13 +7,11 @@
 3. Taste for links (``--taste``): accounts large enough for their reposts to read the
    average link appetite, with a known mix (a link-keen part beside the rest); how close the
    fitted average, share and polarity come, and how often their intervals hold the truth.
-4. Calibration of the interval factor (``--temper 6,15,30``): the coverage check re-run with
-   each factor in place of coach.fit.core.TEMPER (how the 15 was chosen; docs/fitting.md).
-5. Speed: one fit of a year of daily history (the shared two-core machine: quote medians).
+4. Speed: one fit of a year of daily history (the shared two-core machine: quote medians).
 
     PYTHONPATH=. python benchmarks/bench_fit.py [--cases 20] [--trials 40] [--speed-only]
     PYTHONPATH=. python benchmarks/bench_fit.py --taste --cases 10 --no-speed
-    PYTHONPATH=. python benchmarks/bench_fit.py --temper 6,15,30 --cases 10 --days 90 --followers 400 --no-speed
+    PYTHONPATH=. python benchmarks/bench_fit.py --cases 10 --days 60 --followers 300 --trials 32 --no-speed
 """
 
 from __future__ import annotations
@@ -41,19 +39,26 @@ def taste_of(result) -> dict | None:
     return taste.get("link_appetite_mean")
 
 
+ASSUMED_TASTE = False  # --assumed-taste: the truth's link appetite at the default the fit assumes
+
+
 def truth_for(case: int) -> dict[str, float]:
     rng = np.random.default_rng(case)
-    return {
+    truth = {
         "prospects": float(np.exp(rng.uniform(math.log(15), math.log(150)))),
         "churn": float(np.exp(rng.uniform(math.log(0.005), math.log(0.06)))),
         "attention": float(rng.uniform(0.1, 0.5)),
         "link_appetite": float(rng.uniform(-0.8, 0.8)),
     }
+    if ASSUMED_TASTE:
+        truth["link_appetite"] = 0.0
+    return truth
 
 
-def coverage(cases: int, trials: int, days: int, followers: int) -> None:
+def coverage(cases: int, trials: int, days: int, followers: int, seed: int = 7) -> None:
     end_hits, point_hits, points, inside = 0, 0, 0, {k: 0 for k in FIELDS}
     errors = {k: [] for k in FIELDS}
+    widths = {k: [] for k in FIELDS}
     taste_errors, taste_inside = [], 0
     seconds = []
     cut = days * 2 // 3
@@ -61,7 +66,7 @@ def coverage(cases: int, trials: int, days: int, followers: int) -> None:
         account = synthetic_account(truth_for(case), followers=followers, days=days, seed=5000 + case)
         last_fit_day = (account.data(cut).history[-1][0] - START).days
         t = time.perf_counter()
-        result = fit(account.data(cut), trials=trials, forecast=days - last_fit_day, seed=7)
+        result = fit(account.data(cut), trials=trials, forecast=days - last_fit_day, seed=seed)
         seconds.append(time.perf_counter() - t)
         fc = result.fit["forecast"]
         for j, day in enumerate(fc["day"]):
@@ -79,6 +84,7 @@ def coverage(cases: int, trials: int, days: int, followers: int) -> None:
             f = result.fitted[field]
             inside[key] += f["p10"] <= account.truth[key] <= f["p90"]
             errors[key].append(math.log(f["value"] / account.truth[key]))
+            widths[key].append(math.log(f["p90"] / f["p10"]))
         if (m := taste_of(result)) is not None:
             taste_errors.append(m["value"] - account.truth["link_appetite"])
             taste_inside += m["p10"] <= account.truth["link_appetite"] <= m["p90"]
@@ -103,7 +109,8 @@ def coverage(cases: int, trials: int, days: int, followers: int) -> None:
             print(f"  {key:<14} not fitted (assumed) in every case")
             continue
         print(
-            f"  {key:<14} median |log ratio| {np.median(np.abs(e)):.2f}; truth inside the interval {inside[key]}/{cases}"
+            f"  {key:<14} median |log ratio| {np.median(np.abs(e)):.2f} (median log ratio {np.median(e):+.2f}); "
+            f"truth inside the interval {inside[key]}/{cases}; median width x{math.exp(np.median(widths[key])):.2f}"
         )
     print(f"  seconds per fit: median {np.median(seconds):.1f} (shared 2-core machine)")
 
@@ -176,22 +183,19 @@ def speed(trials: int) -> None:
 if __name__ == "__main__":
     ap = argparse.ArgumentParser()
     ap.add_argument("--cases", type=int, default=20)
-    ap.add_argument("--trials", type=int, default=48)
+    ap.add_argument("--trials", type=int, default=32)
     ap.add_argument("--days", type=int, default=120)
     ap.add_argument("--followers", type=int, default=500)
     ap.add_argument("--speed-only", action="store_true")
     ap.add_argument("--no-speed", action="store_true")
     ap.add_argument("--taste", action="store_true", help="the taste-for-links check instead of coverage")
-    ap.add_argument("--temper", help="comma-separated interval factors to calibrate (instead of TEMPER)")
+    ap.add_argument("--assumed-taste", action="store_true", help="truths with the link appetite the fit assumes (0)")
+    ap.add_argument("--seed", type=int, default=7, help="the fit's seed (the accounts' seeds stay 5000+)")
     args = ap.parse_args()
+    ASSUMED_TASTE = args.assumed_taste
     if args.taste:
         taste(args.cases, args.trials)
-    elif args.temper:
-        for factor in (float(x) for x in args.temper.split(",")):
-            core.TEMPER = factor  # read by coach.fit.core.score at every call
-            print(f"--- TEMPER = {factor:g}")
-            coverage(args.cases, args.trials, args.days, args.followers)
     elif not args.speed_only:
-        coverage(args.cases, args.trials, args.days, args.followers)
+        coverage(args.cases, args.trials, args.days, args.followers, args.seed)
     if not args.no_speed:
         speed(args.trials)

@@ -117,9 +117,10 @@ def fitted(account):
 
 
 def test_fit_recovers_the_known_audience(account, fitted):
-    """Every known value inside its interval; attention (pinned by engagement per post) within
-    35%; the observed history inside the simulated band (one account; benchmarks/bench_fit.py
-    reports the spread over many)."""
+    """Each known value within its 10-90% interval widened by the interval's own width on each
+    side (the interval alone holds it ~80% of the time: benchmarks/bench_fit.py counts that
+    over many accounts); attention (pinned by engagement per post) within 35%; the observed
+    history inside the simulated band (one account)."""
     keys = {
         "audience.prospects_per_day": "prospects",
         "audience.segments[0].churn_per_month": "churn",
@@ -127,12 +128,17 @@ def test_fit_recovers_the_known_audience(account, fitted):
     }
     for field, key in keys.items():
         f = fitted.fitted[field]
-        assert f["p10"] <= TRUTH[key] <= f["p90"], (field, f)
+        assert f["p10"] < f["p90"], (field, f)  # an interval, not a point
+        width = math.log(f["p90"] / f["p10"])  # every value here is searched on a log scale
+        assert math.log(f["p10"]) - width <= math.log(TRUTH[key]) <= math.log(f["p90"]) + width, (field, f)
     attention = fitted.fitted["audience.segments[0].attention"]
     assert abs(math.log(attention["value"] / TRUTH["attention"])) < math.log(1.35)
     observed = fitted.fit["followers"]["observed"]
     assert observed[-1] - observed[0] > 100  # the account grows, so growth is informative
-    assert fitted.fit["quality"]["inside_band"] >= 0.8 * fitted.fit["quality"]["points"]
+    # A calibrated 10-90% band holds each count ~80% of the time; the verdict says whether
+    # as few inside as here would be unusual for a right model (coach.fit.report._verdict).
+    assert fitted.fit["quality"]["inside_band"] >= 0.5 * fitted.fit["quality"]["points"]
+    assert not fitted.fit["quality"]["words"].startswith("The model fits poorly")
 
 
 def test_every_fitted_value_has_an_interval_and_the_rest_is_assumed(fitted):
@@ -186,9 +192,12 @@ def test_same_seed_same_fit(account):
 @pytest.mark.slow
 def test_forecast_band_covers_the_held_out_third():
     """Fitted on two thirds of the history, the 10-90% forecast holds the truth at the end of
-    the last third in ~80% of synthetic accounts: at least 6 of 8 here (a small sample, to keep
-    the suite fast; benchmarks/bench_fit.py runs more, and counts every held-out weekly date)."""
+    the last third in ~80% of synthetic accounts: at least 6 of 8 here, and at least 60% of
+    the held-out weekly dates (a small sample, to keep the suite fast; benchmarks/bench_fit.py
+    runs more). A band that ignored the values' uncertainty or one seed's timeline luck would
+    miss more often."""
     hits = 0
+    weekly, weekly_hits = 0, 0
     cases = 8
     for case in range(cases):
         rng = np.random.default_rng(case)
@@ -204,7 +213,12 @@ def test_forecast_band_covers_the_held_out_third():
         result = fit(data, trials=32, forecast=60 - last, seed=1, forecast_runs=24)
         fc = result.fit["forecast"]
         hits += fc["p10"][-1] <= acc.truth_on(60) <= fc["p90"][-1]
+        for j, day in enumerate(fc["day"]):
+            if (last + day) % 7 == 0:
+                weekly += 1
+                weekly_hits += fc["p10"][j] <= acc.truth_on(last + day) <= fc["p90"][j]
     assert hits >= 6, (hits, cases)
+    assert weekly_hits >= 0.6 * weekly, (weekly_hits, weekly)
 
 
 def test_nothing_to_fit_is_a_clear_error():
@@ -395,3 +409,67 @@ def test_typed_in_rows_in_the_app_are_checked():
         "typed-in row 2: give both a date and a follower count",
         "typed-in row 3: give both a date and a follower count",
     ]
+
+
+def test_the_verdict_asks_whether_so_few_counts_inside_the_band_would_be_unusual():
+    from coach.fit.report import _verdict
+
+    # Were the model right, each count lies inside its 10-90% band with a chance of 0.8.
+    assert _verdict(12, 12) == "fits well"
+    assert _verdict(8, 12) == "fits well"  # 8 or fewer of 12: 21% of the time
+    assert _verdict(6, 12) == "fits roughly"  # 6 or fewer: 1.9%
+    assert _verdict(3, 12) == "fits poorly"
+    assert _verdict(0, 3) == "fits poorly"
+
+
+# --------------------------------------------------------------------------------------
+# The observation model's pieces (coach.fit.core.spread_of and what it uses)
+# --------------------------------------------------------------------------------------
+
+
+def _history(counts: list[int]):
+    from coach.fit.data import FitInput
+    from coach.scenario import Habits
+
+    return FitInput(history=[(START + timedelta(days=7 * i), n) for i, n in enumerate(counts)], habits=Habits())
+
+
+def test_the_score_covariance_counts_the_timeline_twice_and_the_crowd_once_and_a_bit():
+    """Observed minus a trial's mean: the truth's luck (timeline + crowd) plus the trial's
+    (its seed's timeline + the crowd over R runs) -> 2 S_T + (1 + 1/R) S_C, from seeds x
+    replicates drawn here with known S_T and S_C."""
+    from coach.fit.core import measurement_covariance, spread_of
+
+    rng = np.random.default_rng(0)
+    timeline, crowd = np.array([4.0, 1.0, 0.0]), np.array([9.0, 9.0, 1.0])
+    groups = [
+        rng.normal(0, np.sqrt(timeline)) + rng.normal(0, np.sqrt(crowd), size=(8, 3))  # one seed, 8 replicates
+        for _ in range(400)
+    ]
+    data = _history([401, 437, 463, 512])  # three steps, exact counts
+    spread = spread_of(data, groups, replicates=2)
+    expected = 2 * timeline + 1.5 * crowd + np.diag(measurement_covariance(data))
+    assert np.allclose(np.diag(spread.covariance), expected, rtol=0.12), (np.diag(spread.covariance), expected)
+    # Independent values: the shrunk correlations stay near zero.
+    off = spread.covariance - np.diag(np.diag(spread.covariance))
+    assert np.abs(off[np.abs(measurement_covariance(data)) == 0]).max() < 0.1 * expected.min()
+    assert 0.0 < spread.timeline_share < 0.5
+
+
+def test_counts_written_in_round_units_carry_their_rounding():
+    from coach.fit.core import measurement_covariance, rounding_unit
+
+    assert rounding_unit([1200, 1300, 1500]) == 100
+    assert rounding_unit([12000, 13000]) == 1000
+    assert rounding_unit([401, 437, 460]) == 1
+    m = measurement_covariance(_history([1200, 1300, 1500]))
+    # Two steps sharing the middle count: variance 2 u^2/12 each, covariance -u^2/12.
+    assert m[0, 0] == pytest.approx(2 * 100**2 / 12) and m[0, 1] == pytest.approx(-(100**2) / 12)
+
+
+def test_fresh_seeds_differ_by_purpose_and_from_each_other():
+    from coach.fit.core import FORECAST, REFERENCE, fresh_seeds
+
+    a, b = fresh_seeds(7, REFERENCE, 8), fresh_seeds(7, FORECAST, 8)
+    assert len(set(a) | set(b)) == 16 and 7 not in a + b
+    assert fresh_seeds(7, REFERENCE, 8) == a  # the same fit, the same seeds

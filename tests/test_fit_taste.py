@@ -147,7 +147,7 @@ MIXED = {**BASE, "link_appetite": 0.1, "mix": 0.3, "polarity": 0.9}
 
 def _fit(truth: dict[str, float], seed: int):
     account = synthetic_account(truth, followers=3000, days=45, seed=seed, posts_per_kind=1000)
-    return fit(account.data(), trials=20, forecast=5, seed=3, forecast_runs=8)
+    return fit(account.data(), trials=32, forecast=5, seed=3, forecast_runs=8)
 
 
 @pytest.fixture(scope="module")

@@ -65,7 +65,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
         type=_bounded(1, 2000),
         default=None,
         metavar="N",
-        help="candidate audiences tried (default: 48); more is slower and more accurate",
+        help="candidate audiences tried (default: 32); more is slower and more accurate",
     )
     parser.add_argument("--seed", type=_bounded(0, 2**32 - 1), default=7, metavar="S", help="random seed (default: 7)")
     parser.add_argument(

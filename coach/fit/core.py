@@ -1,4 +1,4 @@
-"""The fit: Optuna over the simulator on paired seeds, intervals from the good trials, a forecast.
+"""The fit: Optuna over the simulator on paired seeds, a stated observation model, a forecast.
 
 How it works (docs/fitting.md says it in plain words):
 
@@ -8,22 +8,25 @@ How it works (docs/fitting.md says it in plain words):
    replicate indices (common random numbers), so two candidates differ by their values, not
    by their luck; trials are asked from Optuna's TPE sampler in small batches so both cores
    stay busy.
-2. The score is minus twice a log-likelihood: follower *increments* between observed dates
-   (a random walk's steps are nearly independent, its levels are not) against the simulated
-   ones, with a variance estimated from the observed data (:func:`step_variance`, the same
-   for every candidate); and, where the export counts likes and reposts (X), log engagement
-   per post by kind against the simulated (split by kind with :mod:`coach.fit.kinds`). Both
-   are tempered by :data:`TEMPER`. Where reposts per like of link vs plain posts can read the
-   followers' average link appetite (:func:`link_taste`), an untempered third part compares
-   them, and the crowd is two parts (link-keen and the rest: :func:`with_derived`).
-3. Intervals: the trials whose score is within the 80% likelihood-ratio bound of the best
-   (chi-square with one degree of freedom per fitted value, :func:`chi2_bound`; the tempered
-   parts may thus lie TEMPER times as far, calibrated on synthetic accounts) are the *good
-   trials*; each value's p10..p90 is their range (a profile-style interval).
-4. Forecast and report: a spread of good trials is run again on fresh replicates over the
+2. The score is minus twice a Gaussian log-likelihood of what is observed: the follower
+   *increments* between (at most 13) observed dates and, where the export counts likes and
+   reposts (X), log engagement per post by kind (split by kind with :mod:`coach.fit.kinds`).
+   Its covariance is the *simulated* spread (:func:`spread_of`): runs on fresh seeds (the
+   account's timeline) x replicates (the crowd's reactions), combined so that it is the
+   spread of observed minus a trial's mean (the truth's luck plus the trial's shared luck),
+   plus the counts' own error (:func:`measurement_covariance`). No temper. Where reposts per
+   like of link vs plain posts can read the followers' average link appetite
+   (:func:`link_taste`), a third part compares them, and the crowd is two parts (link-keen
+   and the rest: :func:`with_derived`).
+3. Intervals (:func:`parameter_draws`): near the best trials the scored values are linear in
+   the parameters; the Fisher information of that linear model under the simulated
+   covariance (plus a uniform prior over each range) gives a normal approximation of the
+   values' uncertainty, whose 10% and 90% quantiles are each value's p10..p90.
+4. Forecast and report: values drawn from that normal are run on fresh seeds over the
    history *and* the forecast days in one run each, so the forecast continues the fitted
-   crowd as the history left it. Each run's gains and losses after the history's end are
-   added to the observed count at its end.
+   crowd as the history left it, and the band is a mixture over the values' uncertainty and
+   the process's (timeline and crowd). Each run's gains and losses after the history's end
+   are added to the observed count at its end.
 """
 
 from __future__ import annotations
@@ -44,33 +47,42 @@ from coach.fit.kinds import kind_shares, link_repost_log_ratio, per_post, split
 from coach.platforms import PRESETS
 from coach.scenario import Audience, Scenario, Segment, TimelineStep, dump_scenario
 
-DEFAULT_TRIALS = 48
-TRIAL_REPLICATES = 2  # runs per trial, on the same seeds for every trial
-BATCH = 4  # trials asked from Optuna at once (8 runs: both cores busy)
+DEFAULT_TRIALS = 32  # trials of TRIAL_REPLICATES runs each: a year of history in well under 60 s
+TRIAL_REPLICATES = 8  # runs per trial, on the same seed and replicate indices for every trial (replicates
+# of one seed are batched: 8 cost about twice 1; fewer leave each trial so much luck of its own
+# that the best-scoring trial is the one whose luck matched the history, a winner's curse)
+BATCH = 4  # trials asked from Optuna at once (4 tasks: both cores busy)
 EXPLORE_SHARE = 0.5  # the first half of the trials is Optuna's alone; then half of each batch refines
 LOCAL_STEP = 0.06  # refinement steps: this share of each searched range (in log space for log ranges)
-FORECAST_SETS = 8  # good trials re-run for the band
-FORECAST_REPLICATES = 4  # fresh replicates per re-run trial
+# The simulated spread of the observations (the score's covariance) is measured on
+# REFERENCE_SEEDS fresh seeds x REFERENCE_REPLICATES replicates: the seeds give the spread
+# of the account's timeline (keyed by the seed only, coach/rng.py), the replicates within a
+# seed that of the crowd's reactions. Replicates of one seed are cheap (batched), seeds not.
+REFERENCE_SEEDS = 4
+REFERENCE_REPLICATES = 8
+PILOT_SEEDS = 2  # the pilot's spread only ranks the trials of the search: fewer seeds do
+MAX_STEPS = 12  # follower increments scored: observed dates thinned to at most 13, evenly in time
+FORECAST_SETS = 16  # values drawn from the fit's uncertainty and re-run for the band
+FORECAST_PER_SEED = 2  # draws sharing one fresh seed (one task per core; the timeline is a
+# small share of the spread, evidence.spread.timeline_share, so 8 timelines are enough)
 MIN_SIM_DAYS = 28  # with no history span, engagement is fitted on four simulated weeks
-# Variance of a simulated follower increment: DISPERSION x (follows + unfollows) plus
-# BURST x days x (follows per day)^2, since discovery and reshare cascades make some days
-# far busier than others (measured on the engine: variance/total 1.2..9, benchmarks).
-DISPERSION = 1.0
-BURST = 0.4
-TURNOVER_PER_MONTH = 0.015  # background follows and unfollows each way, share of the count per month (E:A12)
-MODEL_ERROR_PER_MONTH = 0.01  # relative model error of the follower count per month (random walk)
-ENGAGEMENT_MODEL_ERROR = 0.1  # log engagement per post: the model's own error floor
+# The per-kind split's own error, log likes + reposts per post of one kind: the engine counts
+# likes and reposts per day, not per kind, and coach.fit.kinds splits them by the engine's
+# tables at the crowd's starting mix; tests/test_fit_taste.py holds those tables to the
+# engine's single-kind accounts within 0.15-0.2 in log. Taken as a standard error of 0.1 per
+# kind (in the level and in the link-taste ratio). The one number here not measured per fit.
+ENGAGEMENT_MODEL_ERROR = 0.1
 CHI2_80 = {1: 1.642, 2: 3.219, 3: 4.642, 4: 5.989, 5: 7.289}  # chi-square 80% quantiles by degrees
-# The good trials lie within TEMPER x the chi-square bound. The score treats the steps
-# between observed dates as independent, but a run that is ahead tends to stay ahead (the
-# crowd it has drives its growth), and all trials share two runs of luck; so the plain bound
-# is far too confident: forecast bands held the truth at held-out dates in ~40% of synthetic
-# accounts, x3 in ~65%, x6 ~80%, x15 ~90% (10 accounts each, the engine of the first fit);
-# on the engine of 1 Dec 2026 x15 holds 65-80% and x20 70-94% (docs/fitting.md, "How the
-# factor 15 was calibrated"; re-run: benchmarks/bench_fit.py --temper 15,20,30).
-# A tempered likelihood, calibrated on the engine's own accounts, not derived.
-TEMPER = 15.0
-CORRELATED = 0.7  # |correlation| of two values over the good trials that is called a trade-off
+# Seed purposes (coach.fit.core.fresh_seeds): independent of the trials' seed and of each other.
+PILOT, REFERENCE, FORECAST, DRAWS_SEED = 1, 2, 3, 4
+# The values' uncertainty is a normal around the best trials (a Laplace approximation,
+# :func:`parameter_draws`) truncated to the searched ranges (a uniform prior over each). The
+# normal also gets a weak precision of 1 per range (a standard deviation of the whole range)
+# so that it stays proper, and a rejection sampler stays quick, where the data say nothing
+# (the mix and the polarity); truncated to the range it is then nearly flat.
+PRIOR_PRECISION = 1.0
+DRAWS = 2000  # values drawn from that normal: their 10% and 90% quantiles are the intervals
+CORRELATED = 0.7  # |correlation| of two values over the draws (parameter_draws) that is called a trade-off
 WIDE = 0.5  # an interval covering this share of the searched range is "not pinned down"
 SEGMENT = "your_followers"
 
@@ -84,12 +96,19 @@ class Parameter:
     log: bool
     words: str  # what it means, for the report
 
-    def near(self, value: float, rng: np.random.Generator) -> float:
-        """A random value near ``value``: a normal step of LOCAL_STEP of the range (log for log ranges)."""
+    def near(self, value: float, rng: np.random.Generator, scale: float = 1.0) -> float:
+        """A random value near ``value``: a normal step of scale x LOCAL_STEP of the range (log for log ranges)."""
         lo, hi = (math.log(self.low), math.log(self.high)) if self.log else (self.low, self.high)
-        x = (math.log(value) if self.log else value) + rng.normal(0.0, LOCAL_STEP * (hi - lo))
+        x = (math.log(value) if self.log else value) + rng.normal(0.0, scale * LOCAL_STEP * (hi - lo))
         x = min(max(x, lo), hi)
         return min(max(math.exp(x) if self.log else x, self.low), self.high)
+
+    def unscaled(self, x: float) -> float:
+        """The value at position ``x`` (0..1) of the searched range (the inverse of :meth:`scaled`)."""
+        x = min(max(x, 0.0), 1.0)
+        if self.log:
+            return math.exp(math.log(self.low) + x * (math.log(self.high) - math.log(self.low)))
+        return self.low + x * (self.high - self.low)
 
     def scaled(self, value: float) -> float:
         """Position in the searched range, 0..1 (in log space for log ranges)."""
@@ -363,16 +382,15 @@ def along_ridge(
     return out
 
 
-def pilot_attention(data: FitInput, ensemble: Any, attention: float) -> float:
+def pilot_attention(data: FitInput, runs: dict[str, np.ndarray], scenario: Scenario, attention: float) -> float:
     """The attention at which the pilot's likes + reposts per post would match the observed.
 
     Likes and reposts scale with the followers who see a post: attention x followers. So the
     pilot's attention is scaled by observed / simulated engagement and by simulated /
     observed mean followers over the window (the pilot's crowd grows at default rates).
     """
-    runs = _stack(ensemble)
     days = runs["followers"].shape[1]
-    sim = engagement_per_kind(runs, days, ensemble.scenario, kind_shares(data.habits)).mean(axis=0)
+    sim = engagement_per_kind(runs, days, scenario, kind_shares(data.habits)).mean(axis=0)
     ratios = [
         seen.mean / sim[KINDS.index(k)]
         for k, seen in data.engagement.items()
@@ -386,66 +404,272 @@ def pilot_attention(data: FitInput, ensemble: Any, attention: float) -> float:
     return float(min(0.95, max(0.01, attention * scale)))
 
 
-def step_variance(step: float, level: float, days: int, reps: int) -> float:
-    """Variance of a follower increment over ``days`` days, from the *observed* data.
-
-    Over-dispersed counting noise: DISPERSION x (follows + unfollows) plus BURST x days x
-    (follows per day)^2, with the moves estimated from the observed step and a background
-    turnover of TURNOVER_PER_MONTH of the count each way; plus the mean of ``reps`` runs'
-    own noise and a model-error floor. It does not depend on the candidate: a variance that
-    grew with the candidate's turnover would let high-churn, high-inflow candidates miss
-    more cheaply (and a log-variance term to stop that biases the fit the other way when the
-    variance model is off), so every candidate is judged on the same scale.
-    """
-    n = max(days, 1)
-    moves = abs(step) + 2 * TURNOVER_PER_MONTH * level * n / 30
-    follows_per_day = (max(step, 0.0) + TURNOVER_PER_MONTH * level * n / 30) / n
-    var = (DISPERSION * moves + BURST * n * follows_per_day**2) * (1 + 1 / reps)
-    return var + (MODEL_ERROR_PER_MONTH * level) ** 2 * n / 30 + 1.0
+# --------------------------------------------------------------------------------------
+# The observation model: what is scored, and its simulated spread
+# --------------------------------------------------------------------------------------
 
 
-def score(
-    data: FitInput, runs: dict[str, np.ndarray], scenario: Scenario, taste: LinkTaste | None = None
-) -> dict[str, float]:
-    """Minus twice the log-likelihood (up to a constant), split into its parts.
+def fresh_seeds(seed: int, purpose: int, count: int) -> list[int]:
+    """``count`` seeds for ``purpose`` (PILOT, REFERENCE, FORECAST), independent of ``seed`` itself."""
+    return [int(x) for x in np.random.SeedSequence([seed, purpose]).generate_state(count)]
 
-    ``total`` = (followers + engagement) / TEMPER + taste: the follower and engagement-level
-    parts are tempered (see TEMPER), the link-taste part is not — it compares counts of
-    independent posts with their own scatter, and involves no simulated luck at all.
+
+def scored_points(data: FitInput) -> list[int]:
+    """Indices of the observed dates whose increments are scored: all of them, or at most
+    MAX_STEPS + 1 spread evenly in time (always the first and the last).
+
+    The covariance of the increments is estimated from REFERENCE_SEEDS x REFERENCE_REPLICATES
+    runs, which cannot pin down the correlations of hundreds of daily steps; the model's mean
+    path is smooth, so a month's sum of daily steps carries nearly all they say about inflow
+    and churn (for a random walk with drift, the sum is sufficient for the drift).
     """
     day0 = data.history[0][0]
-    idx = [(d - day0).days for d, _ in data.history]
-    obs = np.array([n for _, n in data.history], dtype=float)
+    days = np.array([(d - day0).days for d, _ in data.history])
+    if len(days) <= MAX_STEPS + 1:
+        return list(range(len(days)))
+    targets = np.linspace(0, days[-1], MAX_STEPS + 1)
+    return sorted({0, len(days) - 1, *(int(np.argmin(np.abs(days - t))) for t in targets)})
+
+
+def _engaged_kinds(data: FitInput) -> list[str]:
+    return [k for k in KINDS if k in data.engagement and data.engagement[k].mean > 0]
+
+
+def _window(data: FitInput, runs: dict[str, np.ndarray]) -> int:
+    """Days of simulated engagement compared with the export's: the history span (or all)."""
+    span = data.span_days
+    return span if span > 0 else runs["followers"].shape[1]
+
+
+def observed_vector(data: FitInput) -> np.ndarray:
+    """What is scored, observed: follower increments between the scored dates, then log
+    likes + reposts per post of each kind with any."""
+    points = scored_points(data)
+    obs = np.array([data.history[i][1] for i in points], dtype=float)
+    logs = [math.log(data.engagement[k].mean) for k in _engaged_kinds(data)]
+    return np.concatenate([np.diff(obs), np.array(logs, dtype=float)])
+
+
+def simulated_vectors(data: FitInput, runs: dict[str, np.ndarray], scenario: Scenario) -> np.ndarray:
+    """(runs x scored values) the same quantities in each run (log engagement per run)."""
+    day0 = data.history[0][0]
+    points = scored_points(data)
+    idx = [(data.history[i][0] - day0).days for i in points]
     followers = runs["followers"]
-    reps = followers.shape[0]
-    level = np.concatenate([np.full((reps, 1), obs[0]), followers], axis=1)  # column t = end of day t
-    f_part = 0.0
-    for i in range(1, len(idx)):
-        a, b = idx[i - 1], idx[i]
-        step_sim = float(np.mean(level[:, b] - level[:, a]))
-        step_obs = obs[i] - obs[i - 1]
-        f_part += (step_sim - step_obs) ** 2 / step_variance(step_obs, obs[i], b - a, reps)
-    e_part = 0.0
-    if data.engagement:
-        days = max(idx[-1], 1) if idx[-1] > 0 else followers.shape[1]
-        sim = engagement_per_kind(runs, days, scenario, kind_shares(data.habits))
-        mean = sim.mean(axis=0)
-        for kind, seen in data.engagement.items():
-            k = KINDS.index(kind)
-            if seen.mean <= 0:
-                continue
-            var = seen.log_se() ** 2 + ENGAGEMENT_MODEL_ERROR**2
-            e_part += (math.log(max(mean[k], 1e-3)) - math.log(seen.mean)) ** 2 / var
-    t_part = taste_term(taste, scenario)
-    return {"total": (f_part + e_part) / TEMPER + t_part, "followers": f_part, "engagement": e_part, "taste": t_part}
+    level = np.concatenate([np.full((followers.shape[0], 1), float(data.history[0][1])), followers], axis=1)
+    steps = np.diff(level[:, idx], axis=1)
+    kinds = _engaged_kinds(data)
+    if not kinds:
+        return steps
+    sim = engagement_per_kind(runs, _window(data, runs), scenario, kind_shares(data.habits))
+    logs = np.log(np.maximum(sim[:, [KINDS.index(k) for k in kinds]], 1e-3))
+    return np.concatenate([steps, logs], axis=1)
+
+
+def trial_vector(data: FitInput, runs: dict[str, np.ndarray], scenario: Scenario) -> np.ndarray:
+    """A trial's simulated mean: mean increments over its runs, log of its mean engagement."""
+    vectors = simulated_vectors(data, runs, scenario)
+    k = len(scored_points(data)) - 1
+    mean = vectors.mean(axis=0)
+    if vectors.shape[1] > k:
+        mean[k:] = np.log(np.maximum(np.exp(vectors[:, k:]).mean(axis=0), 1e-3))
+    return mean
+
+
+def rounding_unit(counts: list[int]) -> int:
+    """The unit the follower counts were written in: 1000, 100 or 10 when every count is a
+    multiple of it (notes, or a profile showing "12.3K"), else 1."""
+    for unit in (1000, 100, 10):
+        if len(counts) >= 2 and all(n % unit == 0 for n in counts):
+            return unit
+    return 1
+
+
+def measurement_covariance(data: FitInput) -> np.ndarray:
+    """The observed counts' own error, as a covariance of the scored values.
+
+    A follower count written in units of ``u`` is off by up to u/2, uniformly: variance
+    u^2/12 per count (u = 1: an exact count is still an integer); an increment is the
+    difference of two counts, so neighbouring increments share one count's error (covariance
+    -u^2/12). A tracker that reads at the same hour every day shifts each count by about the
+    same part of a day's moves, which increments cancel, so no term for the hour is added.
+    Engagement: the standard error of log(mean) over the export's posts of each kind, plus
+    the per-kind split's own error (ENGAGEMENT_MODEL_ERROR).
+    """
+    points = scored_points(data)
+    unit = rounding_unit([n for _, n in data.history])
+    k = len(points) - 1
+    kinds = _engaged_kinds(data)
+    m = np.zeros((k + len(kinds), k + len(kinds)))
+    v = unit**2 / 12.0
+    for j in range(k):
+        m[j, j] = 2 * v
+        if j + 1 < k:
+            m[j, j + 1] = m[j + 1, j] = -v
+    for j, kind in enumerate(kinds):
+        m[k + j, k + j] = data.engagement[kind].log_se() ** 2 + ENGAGEMENT_MODEL_ERROR**2
+    return m
+
+
+def shrunk_correlation(x: np.ndarray) -> tuple[np.ndarray, float]:
+    """The correlation matrix of the rows of ``x`` shrunk toward the identity, and the weight.
+
+    Schafer & Strimmer (2005), target "D" (the variances are kept, the correlations shrunk
+    toward 0): lambda = sum Var(r_ij) / sum r_ij^2 over i != j, estimated from the runs
+    themselves. A few dozen runs cannot pin down every correlation of a dozen values; the
+    shrinkage keeps the estimate well-conditioned without a hand-set weight.
+    """
+    n, p = x.shape
+    sd = x.std(axis=0, ddof=1)
+    sd[sd == 0] = 1.0
+    z = (x - x.mean(axis=0)) / sd
+    w = z[:, :, None] * z[:, None, :]
+    w_mean = w.mean(axis=0)
+    r = w_mean * n / (n - 1)
+    var_r = n / (n - 1) ** 3 * ((w - w_mean) ** 2).sum(axis=0)
+    off = ~np.eye(p, dtype=bool)
+    denominator = float((r[off] ** 2).sum())
+    lam = 1.0 if denominator == 0 else min(1.0, max(0.0, float(var_r[off].sum()) / denominator))
+    out = (1 - lam) * r
+    np.fill_diagonal(out, 1.0)
+    return out, lam
+
+
+@dataclass(frozen=True)
+class Spread:
+    """The covariance of (observed - a trial's simulated mean), from reference runs."""
+
+    covariance: np.ndarray
+    shrinkage: float  # the correlations' weight toward 0 (Schafer-Strimmer)
+    timeline_share: float  # share of the follower increments' variance from the timeline (seed)
+
+    def distance(self, observed: np.ndarray, simulated: np.ndarray) -> float:
+        res = observed - simulated
+        return float(res @ np.linalg.solve(self.covariance, res))
+
+
+def spread_of(data: FitInput, groups: list[np.ndarray], replicates: int) -> Spread:
+    """The score's covariance from reference runs: ``groups`` = one (replicates x values)
+    array per fresh seed, all of one candidate.
+
+    The observed account is one draw of the process: its timeline (T: the posting schedule,
+    keyed by the seed) and its crowd's reactions (C), covariances S_T and S_C. A trial's mean
+    over its ``replicates`` runs shares one seed, so one timeline: S_T + S_C / R. The two are
+    independent, so observed - trial mean has covariance 2 S_T + (1 + 1/R) S_C + M (M: the
+    counts' own error, :func:`measurement_covariance`). From g seeds of n replicates: the
+    within-seed covariance W estimates S_C (g (n - 1) degrees of freedom), the covariance of
+    seed means B estimates S_T + S_C / n, so S_T = B - W / n, its variances clipped at 0 (few
+    seeds; the timeline is a small share, evidence.spread.timeline_share). The variances are
+    2 S_T + (1 + 1/R) S_C; the correlations are those of all runs, shrunk
+    (:func:`shrunk_correlation`). The same covariance judges every candidate (a local
+    Gaussian approximation around the candidate it was measured on).
+    """
+    z = np.stack(groups)  # seeds x replicates x values
+    g, n, p = z.shape
+    within = np.diag(sum(np.cov(z[i], rowvar=False, ddof=1).reshape(p, p) for i in range(g)) / g)
+    between = np.diag(np.cov(z.mean(axis=1), rowvar=False, ddof=1).reshape(p, p)) if g > 1 else np.zeros(p)
+    timeline = np.clip(between - within / n, 0.0, None)
+    var = 2 * timeline + (1 + 1 / replicates) * within
+    corr, lam = shrunk_correlation(z.reshape(g * n, p))
+    k = len(scored_points(data)) - 1
+    sd = np.sqrt(var)
+    cov = corr * np.outer(sd, sd) + measurement_covariance(data)
+    total = (timeline + within)[:k].sum()
+    share = float(timeline[:k].sum() / total) if k and total > 0 else 0.0
+    return Spread(cov, lam, share)
+
+
+def score(data: FitInput, vector: np.ndarray, scenario: Scenario, spread: Spread, taste: LinkTaste | None) -> float:
+    """Minus twice the log-likelihood (up to a constant): the scored values against a trial's
+    simulated mean under the simulated covariance (:func:`spread_of`), plus the link-taste
+    term, which compares counts of independent posts with their own measured scatter."""
+    return spread.distance(observed_vector(data), vector) + taste_term(taste, scenario)
+
+
+def parameter_draws(
+    data: FitInput,
+    params: list[Parameter],
+    records: list[tuple[dict[str, float], dict[str, float]]],
+    vectors: list[np.ndarray],
+    scenarios: list[Scenario],
+    best: int,
+    spread: Spread,
+    taste: LinkTaste | None,
+    seed: int,
+) -> tuple[list[dict[str, float]], np.ndarray]:
+    """Values drawn from the fit's uncertainty, and its covariance (in scaled units, 0..1 per range).
+
+    Near the best trials the scored values move linearly with the parameters: m(u) = a + J (u - u*),
+    fitted by least squares over the max(4 d, 12) best-scoring trials (d values; common random
+    numbers make their differences smooth). The score is then quadratic, with Fisher
+    information J' C^-1 J (C: :func:`spread_of`; the link-taste term, where read, is one more
+    value with its own variance), plus the weak PRIOR_PRECISION.
+    Its inverse is the covariance of the values, around the best trial. Draws from that normal truncated to the
+    ranges (the uniform prior) give the intervals (10% and 90% quantiles) and the forecast's candidates; the
+    first draw is the centre. A direction the data do not inform (a ridge of churn against
+    inflow, the mix) spreads over its whole range.
+    """
+    u = np.array([[p.scaled(records[i][0][p.key]) for p in params] for i in range(len(records))])
+    observed = observed_vector(data)
+    cov_obs = spread.covariance
+    simulated = np.stack(vectors)
+    if taste is not None and taste.reason is None:
+        observed = np.append(observed, taste.observed)
+        simulated = np.column_stack([simulated, [link_repost_log_ratio(sc) for sc in scenarios]])
+        p = len(cov_obs)
+        cov_obs = np.pad(cov_obs, ((0, 1), (0, 1)))
+        cov_obs[p, p] = taste.variance
+    d = len(params)
+    anchor = u[best]
+    # The trials that score best, not those nearest the best: the best of a few dozen noisy
+    # trials is partly the one whose luck matched the history's (a winner's curse); the
+    # regression over many averages that out.
+    near = np.argsort([r[1]["total"] for r in records])[: max(4 * d, 12)]
+    design = np.column_stack([np.ones(len(near)), u[near] - anchor])
+    coef, *_ = np.linalg.lstsq(design, simulated[near], rcond=None)
+    jac = coef[1:].T  # scored values x parameters
+    weighted = np.linalg.solve(cov_obs, jac)
+    # The slopes are estimated from trials with luck of their own, and noise in J inflates
+    # J' C^-1 J on average by tr(C^-1 E) (X'X)^-1 (E: the trials' scatter around the plane,
+    # from the regression's residuals; X'X of the slopes): subtracted, and what would turn
+    # negative is set to zero (no information rather than negative information).
+    residual = simulated[near] - design @ coef
+    scatter = residual.T @ residual / max(len(near) - d - 1, 1)
+    noise = np.trace(np.linalg.solve(cov_obs, scatter)) * np.linalg.pinv(design.T @ design)[1:, 1:]
+    values, vectors_ = np.linalg.eigh(jac.T @ weighted - noise)
+    info = (vectors_ * np.clip(values, 0.0, None)) @ vectors_.T + PRIOR_PRECISION * np.eye(d)
+    cov = np.linalg.inv(info)
+    cov = (cov + cov.T) / 2
+    # The centre is the best trial itself. A damped Gauss-Newton step of the linear model was
+    # tried and not kept: along a weakly informed ridge the regression's slope extrapolates,
+    # and on synthetic accounts the step moved 3 of 10 fits off their own history.
+    centre = anchor
+    # The uniform prior over each range is the normal truncated to the ranges: draws outside
+    # are rejected (not clipped, which would pile them on the ends). A direction the data do
+    # not inform then spreads over its whole range, whatever the centre.
+    rng = np.random.default_rng([seed, DRAWS_SEED])
+    kept: list[np.ndarray] = []
+    for _ in range(50):
+        z = rng.multivariate_normal(centre, cov, size=4 * DRAWS, method="eigh")
+        kept.append(z[((z >= 0.0) & (z <= 1.0)).all(axis=1)])
+        if sum(len(k) for k in kept) >= DRAWS - 1:
+            break
+    inside = np.concatenate(kept)[: DRAWS - 1]
+    if len(inside) < DRAWS - 1:  # a centre far in a corner: clip the rest (never seen so far)
+        extra = rng.multivariate_normal(centre, cov, size=DRAWS - 1 - len(inside), method="eigh")
+        inside = np.concatenate([inside, np.clip(extra, 0.0, 1.0)])
+    z = np.vstack([centre, inside])  # the first draw is the centre: the fitted values
+    draws = [with_derived({p.key: p.unscaled(float(z[j, k])) for k, p in enumerate(params)}) for j in range(DRAWS)]
+    return draws, cov
 
 
 def chi2_bound(params: list[Parameter]) -> float:
-    """How far above the best (tempered) score a good trial may lie: the 80% chi-square bound.
+    """How far above the best score a good trial may lie: the 80% chi-square bound.
 
     One degree of freedom per value the data inform; the mix and the polarity (FLAT) add
-    none, since engagement cannot see them at all (their profile is flat), and counting them
-    would widen every other interval for directions the data do not constrain.
+    none, since engagement cannot see them at all (their profile is flat). It no longer makes
+    the intervals (:func:`parameter_draws` does): the refinement's steps are sized to land
+    within it, and ``evidence.good_trials`` counts the trials within it.
     """
     df = max(1, sum(1 for p in params if p.key not in FLAT))
     return CHI2_80.get(df, 7.289 + 1.3 * (df - 5))
@@ -497,11 +721,12 @@ def fit(
     progress: Progress | None = None,
     should_stop: StopCheck | None = None,
     parallel: bool | None = None,
-    forecast_runs: int = FORECAST_SETS * FORECAST_REPLICATES,
+    forecast_runs: int = 32,
 ) -> FitResult:
     """Fit the audience to the data; forecast ``forecast`` days on from the history's end.
 
-    ``forecast_runs`` runs (spread over up to FORECAST_SETS good trials) make the bands.
+    ``forecast_runs`` runs (spread over up to FORECAST_SETS values drawn from the fit's
+    uncertainty, on fresh seeds) make the bands.
     """
     import optuna
 
@@ -525,7 +750,7 @@ def fit(
             "(use --since or a shorter history, or a shorter --forecast)"
         )
     sim_days = max(span, MIN_SIM_DAYS)
-    total_runs = trials * replicates + forecast_runs
+    total_runs = (PILOT_SEEDS + REFERENCE_SEEDS) * REFERENCE_REPLICATES + trials * replicates + forecast_runs
     done = 0
 
     def tick() -> Callable[[int, int], None] | None:
@@ -538,6 +763,21 @@ def fit(
             progress(offset + k, total_runs)
 
         return update
+
+    def reference(scenario: Scenario, purpose: int, seeds: int) -> tuple[dict[str, np.ndarray], Spread]:
+        """``scenario`` on ``seeds`` fresh seeds: its pooled runs and the spread they measure."""
+        nonlocal done
+        stacked, groups = [], []
+        for s in fresh_seeds(seed, purpose, seeds):
+            ens = run_batch(
+                [scenario], REFERENCE_REPLICATES, s, parallel=parallel, progress=tick(), should_stop=should_stop
+            )[0]
+            done += REFERENCE_REPLICATES
+            runs = _stack(ens)
+            stacked.append(runs)
+            groups.append(simulated_vectors(data, runs, scenario))
+        pooled_runs = {k: np.concatenate([r[k] for r in stacked]) for k in stacked[0]}
+        return pooled_runs, spread_of(data, groups, replicates)
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     with warnings.catch_warnings():
@@ -561,13 +801,17 @@ def fit(
         # The first trial takes the average appetite its own (analytic) term prefers, as the
         # pilot sets attention: otherwise the search spends its trials finding that valley.
         default["link_appetite"] = taste.best
+    # The pilot: the default audience on fresh seeds. Its spread judges the trials during the
+    # search (TPE and the refinement only rank them); the intervals use the spread measured
+    # again at the best trial (below).
+    pilot = build_scenario(data, default, sim_days, seed=seed)
+    pilot_runs, spread = reference(pilot, PILOT, PILOT_SEEDS)
     if any(p.key == "attention" for p in params):
         # Engagement per post pins attention far more sharply than follower counts pin the
         # rest; searched over its whole range, TPE spends its trials finding that narrow
-        # valley. A pilot run (the default audience) scales attention to the observed
-        # engagement first, and the search then stays within x0.5..x2 of it.
-        pilot = build_scenario(data, {**default, "attention": default["attention"]}, sim_days, seed=seed)
-        guess = pilot_attention(data, run_batch([pilot], replicates, seed, parallel=parallel)[0], default["attention"])
+        # valley. The pilot scales attention to the observed engagement first, and the
+        # search then stays within x0.5..x2 of it.
+        guess = pilot_attention(data, pilot_runs, pilot, default["attention"])
         default["attention"] = guess
         params = [
             Parameter(p.field, p.key, max(0.005, guess / 2), min(1.0, guess * 2), True, p.words)
@@ -577,19 +821,38 @@ def fit(
         ]
     study.enqueue_trial({p.key: min(max(default[p.key], p.low), p.high) for p in params})
     records: list[tuple[dict[str, float], dict[str, float]]] = []
+    vectors: list[np.ndarray] = []  # each trial's simulated mean of the scored values
+    trial_scenarios: list[Scenario] = []
     local = np.random.default_rng(seed)
+    bound_width = chi2_bound(params)
+    step = 1.0  # the refinement's step, x LOCAL_STEP of each range: adapted to the good region's size
     while len(records) < trials:
         size = min(BATCH, trials - len(records))
-        if len(records) >= trials * EXPLORE_SHARE:
-            # Refine: half of each batch are small steps around the best trial so far, so the
-            # good region is found precisely and populated (the intervals are its spread).
-            lead, lead_score = min(records, key=lambda r: r[1]["total"])
-            study.enqueue_trial({p.key: p.near(lead[p.key], local) for p in params})
-            if size > 1 and "churn" in lead:
-                study.enqueue_trial(along_ridge(lead, lead_score, params, local))
+        refining = len(records) >= trials * EXPLORE_SHARE
+        locals_asked = 0
+        if refining:
+            # Refine: most of each batch are steps around the best trial so far, so the good
+            # region (within the chi-square bound) is found and populated: the intervals are
+            # its extent. One step runs along the ridge of churn against inflow.
+            lead_values, lead_score = min(records, key=lambda r: r[1]["total"])
+            ridge = size > 1 and "churn" in lead_values
+            locals_asked = max(0, size - 1 - ridge)
+            for j in range(locals_asked):
+                candidate = {p.key: p.near(lead_values[p.key], local, step) for p in params}
+                if j == 1 and taste is not None and taste.reason is None:
+                    # A step to where reposts per like put the average taste for links (the
+                    # analytic term's own 80% range): the search otherwise stays in the valley
+                    # of the other values it found first, with the taste off its own best.
+                    by_key = {p.key: p for p in params}["link_appetite"]
+                    candidate["link_appetite"] = min(max(local.uniform(taste.p10, taste.p90), by_key.low), by_key.high)
+                study.enqueue_trial(candidate)
+            if ridge:
+                study.enqueue_trial(along_ridge(lead_values, lead_score, params, local))
         batch = [study.ask() for _ in range(size)]
         values = [{p.key: t.suggest_float(p.key, p.low, p.high, log=p.log) for p in params} for t in batch]
         scenarios = [build_scenario(data, v, sim_days, seed=seed) for v in values]
+        # Common random numbers: every trial on the same seed and replicates, so candidates
+        # differ by their values, not their luck (the spread accounts for that shared luck).
         ensembles = run_batch(
             scenarios,
             replicates,
@@ -601,41 +864,62 @@ def fit(
         done += len(batch) * replicates
         for trial, v, sc, ens in zip(batch, values, scenarios, ensembles, strict=True):
             stacked = _stack(ens)
-            s = score(data, stacked, sc, taste)
+            vector = trial_vector(data, stacked, sc)
+            total = score(data, vector, sc, spread, taste)
             # What a ridge step needs: this candidate's follows per day and mean followers.
-            s["follows_per_day"] = float(stacked["follows"].mean())
-            s["mean_followers"] = float(stacked["followers"].mean())
-            study.tell(trial, s["total"])
+            s = {
+                "total": total,
+                "follows_per_day": float(stacked["follows"].mean()),
+                "mean_followers": float(stacked["followers"].mean()),
+            }
+            study.tell(trial, total)
             records.append((with_derived(v), s))
+            vectors.append(vector)
+            trial_scenarios.append(sc)
+        if locals_asked:
+            # Enqueued trials are asked first: the batch's first ``locals_asked`` are the steps.
+            # Half or more inside the bound: step further; none: step shorter.
+            best_total = min(r[1]["total"] for r in records)
+            inside = sum(r[1]["total"] <= best_total + bound_width for r in records[-size:][:locals_asked])
+            step = step * 1.5 if inside * 2 >= locals_asked else step * 0.5 if inside == 0 else step
+            step = min(max(step, 0.25), 4.0)
 
+    # The spread measured again at the best trial of the search, on fresh seeds; every trial
+    # is judged again on it, and the good trials are those within the chi-square bound.
+    lead = min(range(len(records)), key=lambda i: records[i][1]["total"])
+    _, spread = reference(trial_scenarios[lead], REFERENCE, REFERENCE_SEEDS)
+    for i, (_, s) in enumerate(records):
+        s["search"] = s["total"]  # the value Optuna saw (judged on the pilot's spread)
+        s["total"] = score(data, vectors[i], trial_scenarios[i], spread, taste)
     best = min(range(len(records)), key=lambda i: records[i][1]["total"])
-    bound = records[best][1]["total"] + chi2_bound(params)
+    bound = records[best][1]["total"] + bound_width
     good = sorted(
         (i for i in range(len(records)) if records[i][1]["total"] <= bound), key=lambda i: records[i][1]["total"]
     )
-    # Every forecast run gets its own fresh replicate: shared ones would leave the pooled
-    # band only a few distinct runs of luck, far too narrow for the process's noise.
-    # Up to FORECAST_SETS good trials, spread evenly from the best to the worst of them,
-    # share the runs: the band then spans the good region (weights by likelihood would
-    # crowd it onto the best few, and the trials' shared luck makes those biased together).
-    sets = max(1, min(FORECAST_SETS, forecast_runs // 2, len(good)))
-    chosen = [good[round(j * (len(good) - 1) / max(sets - 1, 1))] for j in range(sets)]
-    drawn = np.array([chosen[k % len(chosen)] for k in range(forecast_runs)])
-    picks, counts = np.unique(drawn, return_counts=True)
-    final = [build_scenario(data, records[int(i)][0], span, forecast, seed=seed) for i in picks]
-    total_runs = done + forecast_runs
-    ensembles = []
-    first = replicates
-    for scenario, count in zip(final, counts.tolist(), strict=True):
-        fresh = list(range(first, first + count))
-        first += count
-        ensembles += run_batch([scenario], fresh, seed, parallel=parallel, progress=tick(), should_stop=should_stop)
-        done += count
+    draws, _ = parameter_draws(data, params, records, vectors, trial_scenarios, best, spread, taste, seed)
+    # The band: a mixture over the values' uncertainty x the process's. Up to FORECAST_SETS
+    # draws (the first is the best trial), FORECAST_PER_SEED of them on each fresh seed (its
+    # own timeline and crowd): the replicates of one seed all share its timeline, and with
+    # one seed the band would inherit its luck.
+    sets = max(1, min(FORECAST_SETS, forecast_runs))
+    per_set = [forecast_runs // sets + (j < forecast_runs % sets) for j in range(sets)]
+    groups = [list(range(j, min(j + FORECAST_PER_SEED, sets))) for j in range(0, sets, FORECAST_PER_SEED)]
+    built = [build_scenario(data, draws[j], span, forecast, seed=seed) for j in range(sets)]
+    ensembles, run_scenarios = [], []
+    for group, s in zip(groups, fresh_seeds(seed, FORECAST, len(groups)), strict=True):
+        # One call per run count, so the draws of one seed run side by side (one per core).
+        for count in sorted({per_set[j] for j in group}):
+            members = [j for j in group if per_set[j] == count]
+            ensembles += run_batch(
+                [built[j] for j in members], count, s, parallel=parallel, progress=tick(), should_stop=should_stop
+            )
+            run_scenarios += [built[j] for j in members for _ in range(count)]
+            done += count * len(members)
     pooled = {
         k: np.concatenate([_stack(e)[k] for e in ensembles])
         for k in ("followers", "follows", "unfollows", "posts", "likes", "reshares")
     }
-    run_scenarios = [sc for sc, count in zip(final, counts.tolist(), strict=True) for _ in range(count)]
+    final_scenario = built[0]  # the best trial's
 
     from coach.fit.report import assemble  # the words and tables, kept apart from the numbers
 
@@ -645,10 +929,11 @@ def fit(
         records=records,
         best=best,
         good=good,
+        draws=draws,
         pooled=pooled,
         run_scenarios=run_scenarios,
         taste=taste,
-        final_scenario=final[0],
+        final_scenario=final_scenario,
         forecast=forecast,
         seed=seed,
         trials=trials,
@@ -656,6 +941,7 @@ def fit(
         seconds=time.perf_counter() - started,
         warnings_out=warnings_out,
         runs=done,
+        score_spread=spread,
     )
 
 

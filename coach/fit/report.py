@@ -25,6 +25,23 @@ def _round(value: float) -> float:
     return float(round(value, 2 - math.floor(math.log10(abs(value)))))
 
 
+def _verdict(inside: int, points: int) -> str:
+    """How well the history fits, from how many observed counts lie inside the 10-90% band.
+
+    Were the model right, each count would lie inside with a chance of 0.8 (independently,
+    at first sight: successive counts are correlated, which only widens the spread). "Fits
+    well" unless so few inside would happen less than 10% of the time; "fits poorly" below 1%.
+    """
+    tail = sum(math.comb(points, k) * 0.8**k * 0.2 ** (points - k) for k in range(inside + 1))
+    return "fits well" if tail >= 0.1 else "fits roughly" if tail >= 0.01 else "fits poorly"
+
+
+def _interval(values: list[float], best: float) -> dict[str, float]:
+    """The best value and the 10% and 90% quantiles of its draws (holding the best value)."""
+    p10, p90 = np.quantile(np.array(values, dtype=float), [0.1, 0.9])
+    return {"value": _round(best), "p10": _round(min(float(p10), best)), "p90": _round(max(float(p90), best))}
+
+
 def _band(values: np.ndarray) -> dict[str, list[float]]:
     q = quantiles(values, axis=0, digits=1)
     return {k: list(v) for k, v in q.items()}
@@ -37,6 +54,7 @@ def assemble(
     records: list[tuple[dict[str, float], dict[str, float]]],
     best: int,
     good: list[int],
+    draws: list[dict[str, float]],
     pooled: dict[str, np.ndarray],
     run_scenarios: list[Scenario],
     taste: Any,
@@ -48,19 +66,15 @@ def assemble(
     seconds: float,
     warnings_out: list[str],
     runs: int,
+    score_spread: Any = None,
 ) -> Any:
     from coach.fit.core import FitResult, all_fields, engagement_per_kind, reachable_for, reported
     from coach.fit.kinds import kind_shares, per_post, split
 
-    best_values = records[best][0]
+    best_values = draws[0]  # the best trial's values (the first draw, coach.fit.core.parameter_draws)
     fitted: dict[str, dict[str, float]] = {}
     for p in reported(params):
-        spread = [records[i][0][p.key] for i in good]
-        fitted[p.field] = {
-            "value": _round(best_values[p.key]),
-            "p10": _round(min(spread)),
-            "p90": _round(max(spread)),
-        }
+        fitted[p.field] = _interval([d[p.key] for d in draws], best_values[p.key])
     segments = 2 if "mix" in best_values else 1
     # With two parts, attention and churn are one fitted value for both (reported on part 0).
     shared = {f"audience.segments[1].{f}" for f in ("attention", "churn_per_month")} if segments > 1 else set()
@@ -111,9 +125,21 @@ def assemble(
                     **quantiles(reposts[:, KINDS.index(kind)], digits=3),
                 }
 
-    taste_out = _taste(taste, records, good, best_values)
+    # The words read the values' spread from the draws of the fit's uncertainty.
+    population = [(d, {}) for d in draws]
+    everyone = list(range(len(draws)))
+    taste_out = _taste(taste, population, everyone, best_values)
     words, tradeoffs = _words(
-        data, params, records, good, fitted, inside, len(observed) - 1, engagement, taste=taste, taste_out=taste_out
+        data,
+        params,
+        population,
+        everyone,
+        fitted,
+        inside,
+        len(observed) - 1,
+        engagement,
+        taste=taste,
+        taste_out=taste_out,
     )
     quality = {
         "points": len(observed) - 1,
@@ -157,6 +183,14 @@ def assemble(
         "forecast_runs": int(followers.shape[0]),
         "runs": runs,
         "seed": seed,
+        # The score's covariance (coach.fit.core.spread_of): how much its correlations were
+        # shrunk toward 0, and the share of the follower steps' variance from the timeline.
+        "spread": {
+            "correlation_shrinkage": round(score_spread.shrinkage, 3),
+            "timeline_share": round(score_spread.timeline_share, 3),
+        }
+        if score_spread is not None
+        else None,
         "seconds": round(seconds, 1),
         "version": __version__,
     }
@@ -182,8 +216,7 @@ def _words(
 
     words = []
     if points:
-        share = inside / points
-        verdict = "fits well" if share >= 0.8 else "fits roughly" if share >= 0.5 else "fits poorly"
+        verdict = _verdict(inside, points)
         words.append(
             f"The model {verdict}: {inside} of {points} observed follower counts lie inside the simulated 10-90% band."
         )
@@ -227,7 +260,7 @@ def _words(
             way = "more of one with more of the other" if r > 0 else "more of one with less of the other"
             tradeoffs.append(
                 f"Your data cannot separate {a.words} from {b.words}: {way} fits about as well "
-                f"(correlation {r:+.2f} over the good trials)."
+                f"(correlation {r:+.2f} over the values that fit)."
             )
     tradeoffs += _taste_words(data, taste, taste_out)
     words += tradeoffs
@@ -246,8 +279,7 @@ def _taste(taste: Any, records: list, good: list[int], best: dict[str, float]) -
     }
     if taste.reason is None:
         for key, name in (("link_appetite", "link_appetite_mean"), ("polarity", "polarity")):
-            spread = [records[i][0][key] for i in good]
-            out[name] = {"value": _round(best[key]), "p10": _round(min(spread)), "p90": _round(max(spread))}
+            out[name] = _interval([records[i][0][key] for i in good], best[key])
     return out
 
 
