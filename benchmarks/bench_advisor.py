@@ -28,7 +28,9 @@ def main() -> None:
     parser.add_argument("--budget-minutes", type=float, default=None)
     args = parser.parse_args()
     scenario = load_scenario(PERSONA) if PERSONA.exists() else Scenario(name="Scenario() stand-in")
-    print(f"scenario: {scenario.name} ({scenario.audience.followers} followers, {scenario.days} days); workers: {worker_count()}")
+    print(
+        f"scenario: {scenario.name} ({scenario.audience.followers} followers, {scenario.days} days); workers: {worker_count()}"
+    )
 
     simulate(scenario.model_copy(update={"days": 2}), scenario.seed)  # load the compiled engine first
     started = time.process_time()
@@ -48,7 +50,9 @@ def main() -> None:
         seconds = time.perf_counter() - start
         print(f"{label:<22} {seconds:6.2f} s  {runs['n']} runs  {runs['n'] / seconds:5.1f} runs/s  "
               f"{advice.candidates_evaluated} candidates x {advice.replicates} replicates (+ fresh replicates for finalists)")  # fmt: skip
-    print(f"idle estimate: {runs['n']} runs x {cpu_per_run * 1000:.0f} ms / {worker_count()} workers = {runs['n'] * cpu_per_run / worker_count():.1f} s")
+    print(
+        f"idle estimate: {runs['n']} runs x {cpu_per_run * 1000:.0f} ms / {worker_count()} workers = {runs['n'] * cpu_per_run / worker_count():.1f} s"
+    )
     for s in advice.suggestions:
         print(" ", s.text)
     if not advice.suggestions:
