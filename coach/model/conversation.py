@@ -98,7 +98,7 @@ class Bonds:
         tight = np.flatnonzero(self.running + wanted > self.capacity)
         if len(tight):
             bonded = count_bonded(tight, t)
-            granted[tight] = np.clip(self.capacity - bonded, 0, wanted[tight])
+            granted[tight] = np.minimum(np.maximum(self.capacity - bonded, 0), wanted[tight])  # np.clip is slow on small arrays
         if granted.any():
             self.made.append((t + self.duration, granted))
             self.running += granted

@@ -332,7 +332,7 @@ class ReplicateBatch:
                 yes_rep = crowd.replicate_of(yes)
                 wanted = np.bincount(yes_rep, minlength=R)
                 granted = self.bonds.grant(t, wanted, self._count_bonded)
-                starts = np.concatenate([[0], np.cumsum(wanted)[:-1]])
+                starts = np.cumsum(wanted) - wanted  # first position of each replicate among the answered
                 first = (np.arange(len(yes)) - starts[yes_rep]) < granted[yes_rep]
                 a["bonded_until"][yes[first]] = t + p.bond_days * HOURS
             if len(no):
