@@ -5,8 +5,10 @@ a batch. Written as numpy expressions that is a dozen passes over memory and a t
 array per step; here each is one loop (compiled by numba) that reads a follower's fields
 once and applies every mechanism's law to them — the laws themselves stay in their modules
 (:func:`coach.model.fatigue.seen_post_hazard`, :func:`coach.model.fatigue.engagement`,
-:func:`coach.model.content.hazard_of`, :func:`coach.model.conversation.reply_chance_of`) and
-are compiled from there, so there is one copy of each equation.
+:func:`coach.model.content.hazard_of`, :func:`coach.model.conversation.reply_chance_of`,
+:func:`coach.model.discovery.extra_exposures`, :func:`coach.model.discovery.follow_logit_of`,
+:func:`coach.model.outreach.followed_target`) and are compiled from there, so there is one
+copy of each equation.
 
 Random numbers are **counter-based**: the uniform a follower draws for an event is a hash of
 ``(replicate key, day, event, counter)`` (SplitMix64's output function over a Weyl sequence;
@@ -29,7 +31,7 @@ import math
 import numba
 import numpy as np
 
-from coach.model import content, conversation, discovery, fatigue
+from coach.model import content, conversation, discovery, fatigue, outreach
 
 U64 = np.uint64
 GOLDEN = U64(0x9E3779B97F4A7C15)  # Weyl increment of SplitMix64
@@ -48,6 +50,7 @@ _content_hazard = jit(content.hazard_of)
 _reply_chance = jit(conversation.reply_chance_of)
 _extra_exposures = jit(discovery.extra_exposures)
 _follow_logit = jit(discovery.follow_logit_of)
+_followed_target = jit(outreach.followed_target)
 
 
 @jit
@@ -337,7 +340,7 @@ def decide_prospects(
             while seg < last_segment and market_cdf[seg] < x:
                 seg += 1
             target = 1.0 if i < outreach_count else 0.0
-            followed = 1.0 if target > 0 and uniform64(ev, c0 + 2) < followed_share else 0.0
+            followed = 1.0 if target > 0 and _followed_target(uniform64(ev, c0 + 2), followed_share) else 0.0
             extra = _extra_exposures(uniform64(ev, c0 + 1), extra_mean, most_extra)
             logit = _follow_logit(
                 coef, profile[seg], chat_app[seg], conv_share, float(extra), posts, followed, dead, target

@@ -11,12 +11,11 @@ follows with chance ``outreach_to_followed_share`` — and a Poisson number of o
 
 from __future__ import annotations
 
-import numpy as np
-
 PARAMS = ("onlookers_per_outreach", "outreach_to_followed_share", "outreach_odds")
 CHANNEL = "outreach"
 
 
-def followed_targets(u: np.ndarray, p) -> np.ndarray:
-    """Whether the account already follows each outreach target, from one uniform each."""
-    return u < p.outreach_to_followed_share
+def followed_target(u, followed_share: float):
+    """Whether the account already follows an outreach target, from one uniform (scalar or array;
+    ``followed_share`` is ``outreach_to_followed_share``)."""
+    return u < followed_share
