@@ -798,8 +798,9 @@ def test_pooled_runs_report_their_days_from_the_workers():
     from coach.cli.common import ProgressBar
     from coach.cli.daily import run_with_days
 
-    # Two runs of 600,000 followers, one per worker: about a second each, ~25 ms a day.
-    scenario = parse_scenario("version: 1\ndays: 20\nreplicates: 2\naudience: {followers: 600000}\n")
+    # Two runs of 600,000 followers, one per worker: about a second each (~5 ms a day after a
+    # quarter-second set-up), several of the workers' reports apart (REPORT_SECONDS).
+    scenario = parse_scenario("version: 1\ndays: 150\nreplicates: 2\naudience: {followers: 600000}\n")
     seen: list[tuple[tuple[int, int], tuple[int, int]]] = []
 
     class Recording(ProgressBar):
@@ -810,7 +811,7 @@ def test_pooled_runs_report_their_days_from_the_workers():
     bar = Recording(io.StringIO(), after_seconds=0.0)
     (pooled,) = run_with_days([scenario], 2, 5, bar, parallel=True)
     assert any(runs == (0, 2) and 0 < days < total for runs, (days, total) in seen), seen[:10]
-    assert seen[-1] == ((2, 2), (40, 40))  # two runs of 20 days
+    assert seen[-1] == ((2, 2), (300, 300))  # two runs of 150 days
     (serial,) = experiments.run_batch([scenario], 2, 5, parallel=False)
     assert pooled.summary() == serial.summary(), "progress does not change the runs"
 
