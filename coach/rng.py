@@ -112,3 +112,9 @@ def counter_keys(seed: int, replicates, name: str) -> np.ndarray:
         ],
         dtype=np.uint64,
     )
+
+
+def whole_count(mean: float, rng: np.random.Generator) -> int:
+    """A whole count with the given mean and the least spread: floor, plus one by chance."""
+    whole = int(mean)
+    return whole + int(rng.random() < mean - whole)

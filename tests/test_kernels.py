@@ -104,6 +104,12 @@ def test_post_pass_matches_the_laws_applied_with_numpy():
     assert 0.3 * (40 + 25) < imp.sum() < 0.9 * (40 + 25)
 
 
+def test_the_close_counts_reasons_in_the_order_results_report_them():
+    from coach.results import REASONS
+
+    assert kernels.REASON_ORDER == REASONS and REASONS[kernels.CHURN] == "churn" == REASONS[-1]
+
+
 def test_close_pass_sums_the_laws_and_draws_reasons_in_proportion():
     """Hand-built hazards: who leaves and each leaver's reason follow the hazards' shares."""
     R, C, m = 2, 5000, 4000

@@ -3,7 +3,9 @@
 State: ``tie_start`` (hour the follow began; rows are in join order, so it never decreases
 along a replicate's row), ``reciprocal``, ``churn`` (the follower's base hazard per day,
 reciprocal discount applied) and ``churn_now`` (today's hazard: times ``new_tie_ratio`` while
-the tie is younger than ``new_tie_days``). Parameters: ``new_tie_days``, ``new_tie_ratio``,
+the tie is younger than ``new_tie_days``). The close ages the ties that stopped being new
+(:func:`coach.model.kernels.close_pass`: a row's tie starts never decrease, so they are one
+stretch of it, found by binary search). Parameters: ``new_tie_days``, ``new_tie_ratio``,
 ``reciprocal_ratio``, ``initial_tie_age_days``. Reason fed: ``churn``.
 """
 
@@ -29,14 +31,3 @@ def daily_hazard(churn_per_month: float) -> float:
 def base_churn(segment_churn: np.ndarray, reciprocal: np.ndarray, p) -> np.ndarray:
     """Per-follower churn per day: the segment's, times ``reciprocal_ratio`` for reciprocal ties."""
     return segment_churn * np.where(reciprocal, F32(p.reciprocal_ratio), F32(1))
-
-
-def age_ties(tie_start: np.ndarray, churn: np.ndarray, churn_now: np.ndarray, before: float, now: float) -> None:
-    """Ties that stopped being new between hours ``before`` and ``now`` drop to the base churn.
-
-    ``before`` and ``now`` are the new-tie cutoffs (hour - new_tie_days x 24) at the last
-    and at this close: ties that started in between just aged. Flat arrays of every
-    replicate at once (spare cells have churn 0, so touching them changes nothing).
-    """
-    aged = np.flatnonzero((tie_start > before) & (tie_start <= now))
-    churn_now[aged] = churn[aged]

@@ -83,8 +83,3 @@ def content_hazard(sat: np.ndarray, scale: float, p) -> np.ndarray:
 def hazard_of(stored_sat, scale: float, threshold: float, strength: float):
     """The content hazard per day at this stored satisfaction (scalar or array; see above)."""
     return strength * np.maximum(-stored_sat * scale - threshold, 0 * stored_sat)
-
-
-def unhappy_cells(sat: np.ndarray, scale: float, p) -> np.ndarray:  # for checks
-    """Cells whose satisfaction is below the threshold (the only ones with a content hazard)."""
-    return np.flatnonzero(sat < F32(-p.content_threshold / scale))

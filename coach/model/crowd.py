@@ -80,7 +80,6 @@ class Crowd:
         self.arrays: dict[str, np.ndarray] = {}
         for name, dtype in FIELDS.items():
             self.arrays[name] = np.full(self.R * self.C, SPARE.get(name, 0), dtype=dtype)
-        self.row_starts = np.arange(self.R + 1) * self.C  # first flat cell of each row, and the end
         self.n = np.zeros(self.R, dtype=np.int64)  # cells in use per replicate (live + retired)
         self.retired = np.zeros(self.R, dtype=np.int64)  # retired cells not yet compacted away
         self.next_uid = np.zeros(self.R, dtype=np.int64)
@@ -180,7 +179,6 @@ class Crowd:
             new[:, : self.C] = old.reshape(self.R, self.C)
             self.arrays[name] = new.reshape(-1)
         self.C = capacity
-        self.row_starts = np.arange(self.R + 1) * self.C
         self.moves += 1
         self._keys = None
 

@@ -20,11 +20,10 @@ from coach.model import churn, content, conversation, discovery, exposure, fatig
 from coach.model.content import LINK, QUESTION
 from coach.model.crowd import F32, Crowd, Marked
 from coach.results import CHANNELS, REASONS, Results
-from coach.rng import Timeline, counter_keys
+from coach.rng import Timeline, counter_keys, whole_count
 from coach.scenario import Habits, Scenario
 
 HOURS = 24.0  # the SimPy clock unit is the hour
-REASON_CHURN = REASONS.index("churn")
 RESHARE, CONVERSATION, OUTREACH, DISCOVERY = (CHANNELS.index(c) for c in CHANNELS)
 REBASE_EXPONENT = 6.0  # scaled accumulators are rebased before their scale passes e^6 (about 400)
 PROSPECT_CHUNK = 1 << 18  # prospects drawn and decided at once (about 24 MB of working arrays)
@@ -34,12 +33,6 @@ PROSPECT_UNIFORMS = 10  # per prospect: segment, extra exposures, target followe
 
 class RunCancelled(RuntimeError):
     """A run stopped before its end because its caller asked (``should_stop`` returned True)."""
-
-
-def whole_count(mean: float, rng: np.random.Generator) -> int:
-    """A whole count with the given mean and the least spread: floor, plus one by chance."""
-    whole = int(mean)
-    return whole + int(rng.random() < mean - whole)
 
 
 class ReplicateBatch:

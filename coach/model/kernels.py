@@ -40,6 +40,8 @@ S30, S27, S31, S24, S40, S11 = U64(30), U64(27), U64(31), U64(24), U64(40), U64(
 TO_F32 = np.float32(2.0**-24)
 TO_F64 = 2.0**-53
 EVENT_GAMMAS, EVENT_COUNTS, EVENT_PROSPECTS = 0, 1, 2
+REASON_ORDER = ("fatigue", "content", "ignored", "neglect", "churn")  # by_reason's columns (coach.results.REASONS)
+CHURN = REASON_ORDER.index("churn")
 SEED_UNIFORMS = 7  # per starting follower: segment, follow-back, 2 for the tolerance noise, budget, reason, age
 
 jit = numba.njit(cache=True, nogil=True, error_model="numpy")
@@ -199,11 +201,11 @@ def close_pass(
             h = _hazards(fatigue_on, churn_on, content_on, conversation_on, fat[col], cn[col], sa[col], ig[col],
                          ch[col], sat_scale, threshold, content_strength, ignored_factor, neglect)  # fmt: skip
             whole = h[0] + h[1] + h[2] + h[3] + h[4]
-            reason = 4  # churn, when no hazard is positive
+            reason = CHURN  # when no hazard is positive
             if whole > 0:
                 x = reason_u[leavers[k]] * whole
                 acc = 0.0
-                for r in range(4):
+                for r in range(CHURN):  # the last one takes what is left
                     acc += h[r]
                     if x < acc:
                         reason = r

@@ -14,6 +14,8 @@ from typing import Any
 import numpy as np
 import simpy
 
+from coach.rng import whole_count
+
 HOURS_PER_DAY = 24.0
 
 
@@ -68,7 +70,7 @@ def conversation(
 def outreach_day(env: simpy.Environment, batch: Any, day: int) -> Generator[simpy.Event, None, None]:
     """Replies the account leaves on other people's posts, spread over active hours."""
     rng = batch.timeline["outreach"]
-    count = _count(batch.habits.outreach_per_day, rng)
+    count = whole_count(batch.habits.outreach_per_day, rng)
     for t in batch.times_in_active_hours(day, count, rng):
         yield env.timeout(t - env.now)
         batch.reach_out(env.now)
@@ -78,9 +80,3 @@ def discovery_day(env: simpy.Environment, batch: Any, day: int) -> Generator[sim
     """The day's search and recommendation prospects, set at noon, decided at the close."""
     yield env.timeout(HOURS_PER_DAY * day + 12.0 - env.now)
     batch.discover(env.now)
-
-
-def _count(mean: float, rng: np.random.Generator) -> int:
-    """A whole count with the given mean and the least spread: floor, plus one by chance."""
-    whole = int(mean)
-    return whole + int(rng.random() < mean - whole)
