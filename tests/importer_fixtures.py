@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import tarfile
 import zipfile
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -376,6 +377,17 @@ def mastodon_archive(truths: list[Truth]) -> dict[str, bytes]:
 # --------------------------------------------------------------------------------------
 # Bluesky: DAG-CBOR blocks by libipld, CAR v1 framing by hand
 # --------------------------------------------------------------------------------------
+
+
+def tar_gz(files: dict[str, bytes]) -> bytes:
+    """These files as a .tar.gz archive in memory (how some Mastodon exports arrive)."""
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w:gz") as tar:
+        for name, data in files.items():
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+    return buffer.getvalue()
 
 
 def varint(n: int) -> bytes:

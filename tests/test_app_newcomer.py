@@ -6,9 +6,7 @@ rerun with nothing changed draws from the cache. No simulated number is hard-cod
 
 from __future__ import annotations
 
-import io
 import re
-import tarfile
 from pathlib import Path
 
 import pandas as pd
@@ -44,15 +42,9 @@ def unescaped(markdown: str) -> str:
 
 
 def mastodon_tar_gz() -> bytes:
-    from importer_fixtures import STANDARD, mastodon_archive
+    from importer_fixtures import STANDARD, mastodon_archive, tar_gz
 
-    buffer = io.BytesIO()
-    with tarfile.open(fileobj=buffer, mode="w:gz") as tar:
-        for name, data in mastodon_archive(STANDARD).items():
-            info = tarfile.TarInfo(name)
-            info.size = len(data)
-            tar.addfile(info, io.BytesIO(data))
-    return buffer.getvalue()
+    return tar_gz(mastodon_archive(STANDARD))
 
 
 def test_the_uploader_takes_mastodon_tar_gz_and_tgz_and_imports_them():

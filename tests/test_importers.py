@@ -38,6 +38,7 @@ from importer_fixtures import (
     mastodon_outbox,
     spread,
     t,
+    tar_gz,
     write_folder,
     x_archive,
     x_real_shape,
@@ -935,15 +936,7 @@ def test_mastodon_posts_on_other_fediverse_servers_are_not_external_links(href):
 
 
 def test_mastodon_tar_gz_archive_is_read_in_memory(tmp_path):
-    import tarfile
-
-    buffer = io.BytesIO()
-    with tarfile.open(fileobj=buffer, mode="w:gz") as tar:
-        for name, data in mastodon_archive(STANDARD).items():
-            info = tarfile.TarInfo(name)
-            info.size = len(data)
-            tar.addfile(info, io.BytesIO(data))
-    raw = buffer.getvalue()
+    raw = tar_gz(mastodon_archive(STANDARD))
     check_against_truths(import_history(raw, filename="archive.tar.gz"), STANDARD, platform="mastodon")
     (tmp_path / "archive-20240301.tar.gz").write_bytes(raw)
     check_against_truths(import_history(tmp_path / "archive-20240301.tar.gz"), STANDARD, platform="mastodon")
