@@ -8,7 +8,7 @@ import pytest
 
 from coach import ModelParams
 from coach.model import content, conversation, discovery, fatigue, kernels
-from coach.model.crowd import F32
+from coach.model.crowd import F32, SPARE_UID, Crowd
 
 P = ModelParams()
 N_DRAWS = 200_000
@@ -118,14 +118,12 @@ def test_close_pass_sums_the_laws_and_draws_reasons_in_proportion():
     cells = R * C
     f = {
         "budget": np.where(np.arange(cells) % C < m, 0.05, np.inf).astype(F32),
-        "spent": np.zeros(cells, F32),
         "fatigue": np.full(cells, 0.02, F32),
         "churn": np.full(cells, 0.01, F32),
         "churn_now": np.full(cells, 0.03, F32),
         "tie_start": np.tile(np.sort(rng.uniform(-100, 100, C)), R).astype(F32),  # each row sorted
         "sat": np.full(cells, -3.0, F32),
-        "ignored": np.zeros(cells, F32),
-        "chat": np.ones(cells, F32),
+        "ignored_chat": np.zeros(cells, F32),
         "bonded_until": np.zeros(cells, F32),
         "reason_u": rng.random(cells).astype(F32),
     }
@@ -134,8 +132,8 @@ def test_close_pass_sums_the_laws_and_draws_reasons_in_proportion():
     scale = 1.0
     h_content = float(content.hazard_of(F32(-3.0), scale, P.content_threshold, P.content_strength))
     left = kernels.close_pass(
-        n, C, f["budget"], f["spent"], f["fatigue"], f["churn"], f["churn_now"], f["tie_start"], f["sat"],
-        f["ignored"], f["chat"], f["bonded_until"], f["reason_u"], True, True, True, True, F32(-1e9), F32(0.0),
+        n, C, f["budget"].copy(), f["fatigue"], f["churn"], f["churn_now"], f["tie_start"], f["sat"],
+        f["ignored_chat"], f["bonded_until"], f["reason_u"], True, True, True, True, F32(-1e9), F32(0.0),
         scale, P.content_threshold, P.content_strength, 0.1, 0.0, 0.1, True, 24.0, leavers, by_reason,
     )  # fmt: skip
     # Ties started by hour 0 aged: their churn is the base 0.01, the rest keep 0.03.
@@ -146,7 +144,7 @@ def test_close_pass_sums_the_laws_and_draws_reasons_in_proportion():
     bonded = np.zeros(cells, bool)
     bonded[C : C + 100] = True
     total = np.where(bonded, 0.1 * total, total)
-    expect = np.flatnonzero(live & (total.astype(F32) >= 0.05))
+    expect = np.flatnonzero(live & (F32(0.05) - total.astype(F32) <= 0))
     assert len(expect) > 1000 and sorted(leavers[:left].tolist()) == expect.tolist()
     assert (f["fatigue"][live] == 0).all()  # collected fatigue is cleared
     # Reasons in proportion to the hazards (fatigue, content, churn; no ignored or neglect).
@@ -177,18 +175,35 @@ def test_prospects_decide_by_the_follow_law():
 
 
 def test_the_starting_crowd_has_sorted_exponential_tie_ages_and_the_segment_shares():
+    """Starting followers are admitted straight into the crowd's rows, each field by its law."""
     R, count, mean_age = 3, 20_000, 400.0
-    seg, recip = np.empty(R * count, np.int8), np.empty(R * count, np.bool_)
-    noise, budget, reason, tie = (
-        np.empty(R * count),
-        np.empty(R * count, F32),
-        np.empty(R * count, F32),
-        np.empty(R * count),
-    )
-    kernels.seed_crowd(keys(R), count, np.array([0.25, 1.0]), 0.4, mean_age, seg, recip, noise, budget, reason, tie)
-    rows = tie.reshape(R, count)
+    crowd = Crowd(R, count + 50)
+    traits = (
+        np.array([4.0, 9.0], F32), np.array([0.3, 0.5], F32), np.array([0.2, 0.8], F32), np.array([0.01, 0.02], F32)
+    )  # fmt: skip
+    spread, recip_ratio, new_ratio = 0.5, 0.25, 2.0
+    kernels.seed_crowd(
+        keys(R), count, np.array([0.25, 1.0]), 0.4, mean_age, crowd.admit_fields(), traits,
+        (spread, recip_ratio, new_ratio), crowd.C, crowd.n, crowd.next_uid,
+    )  # fmt: skip
+    crowd.admitted()
+    assert crowd.n.tolist() == [count] * R and crowd.next_uid.tolist() == [count] * R
+    use = (slice(None), slice(0, count))
+    g = {name: crowd.grid(name)[use] for name in ("tie_start", "segment", "reciprocal", "budget", "reason_u")}
+    rows, seg, recip, budget, reason = g["tie_start"], g["segment"], g["reciprocal"], g["budget"], g["reason_u"]
+    assert (crowd.grid("uid")[use] == np.arange(count)).all() and (np.diff(crowd.keys()) >= 0).all()
+    assert (crowd.grid("uid")[:, count:] == SPARE_UID).all() and np.isinf(crowd.grid("budget")[:, count:]).all()
     assert (np.diff(rows, axis=1) >= 0).all() and (rows < 0).all()  # oldest first, all started before hour 0
     assert abs(-rows.mean() / mean_age - 1) < 0.03 and abs(np.median(-rows) / (mean_age * np.log(2)) - 1) < 0.03
     assert abs((seg == 0).mean() - 0.25) < 0.01 and abs(recip.mean() - 0.4) < 0.01
-    assert abs(budget.mean() - 1) < 0.02 and abs(noise.std() - 1) < 0.02 and 0 <= reason.min() < reason.max() < 1
+    assert abs(budget.mean() - 1) < 0.02 and 0 <= reason.min() < reason.max() < 1
+    # Traits from the segment; tolerance log-normal around its median; churn by the tie's kind.
+    for name, table in zip(("attention", "chat"), traits[1:3], strict=True):
+        assert (crowd.grid(name)[use] == table[seg]).all()
+    log_tol = np.log(crowd.grid("tolerance")[use] / traits[0][seg])
+    assert abs(log_tol.mean()) < 0.02 and abs(log_tol.std() / spread - 1) < 0.02
+    churn = crowd.grid("churn")[use]
+    np.testing.assert_allclose(churn, traits[3][seg] * np.where(recip, recip_ratio, 1.0), rtol=1e-6)
+    np.testing.assert_allclose(crowd.grid("churn_now")[use], churn * new_ratio, rtol=1e-6)
+    assert (crowd.grid("reply_will")[use] == 1).all() and (crowd.grid("sat")[use] == 0).all()
     assert not np.array_equal(rows[0], rows[1])  # replicates differ

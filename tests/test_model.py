@@ -217,19 +217,21 @@ def test_conversation_bonds_stay_within_capacity_per_replicate():
     p = ModelParams(conversation_capacity=3)
     bonds = conversation.Bonds(2, p)
     grid = np.zeros((2, 8), F32)
+    n = np.array([8, 8])
 
-    def count(rows, t):
-        return np.count_nonzero(grid[rows] > t, axis=1)
+    def grant(t, wanted):
+        return bonds.grant(t, np.array(wanted), grid.reshape(-1), n, 8).tolist()
 
-    granted = bonds.grant(1.0, np.array([2, 5]), count)
-    assert granted.tolist() == [2, 3]
+    assert grant(1.0, [2, 5]) == [2, 3]
     grid[0, :2] = grid[1, :3] = 1.0 + p.bond_days * 24
-    assert bonds.grant(2.0, np.array([2, 1]), count).tolist() == [1, 0]  # only the room left
+    assert grant(2.0, [2, 1]) == [1, 0]  # only the room left
+    grid[1, 0] = 0.0  # one of replicate 1's bonded followers left (retired cells are zeroed)
+    assert grant(3.0, [0, 2]) == [0, 1]  # counted exactly at the capacity: its place is free again
     later = 1.0 + p.bond_days * 24 + 1  # every bond has expired
-    assert bonds.grant(later, np.array([4, 4]), count).tolist() == [3, 3]
+    assert grant(later, [4, 4]) == [3, 3]
     chance = conversation.reply_chance(P, True, np.array([1.0], F32), np.array([0.6], F32), np.array([0.5], F32))
     assert chance[0] == pytest.approx(P.reply_probability * P.question_reply_boost * 0.3)
-    hazard = conversation.ignored_hazard(np.array([2.0], F32), np.array([0.5], F32), 24.0 * 21, 0.0, P)
+    hazard = conversation.ignored_hazard(np.array([2.0 * 0.5], F32), 24.0 * 21, 0.0, P)  # 2 replies, chat 0.5
     assert hazard[0] == pytest.approx(2 * 0.5 * P.ignored_strength / math.e, rel=1e-5)  # one memory later
 
 
@@ -260,6 +262,7 @@ def test_neglect_and_churn_hazards():
     assert neglect.neglect_hazard(100 * day, 0.0, P) == pytest.approx(P.neglect_strength)  # full after 60 days
     assert neglect.abandoned(10 * day, 9 * day, P) == 0.0 and neglect.abandoned(20 * day, 0.0, P) == 1.0
     assert churn.daily_hazard(0.03) == pytest.approx(-math.log(0.97) / 30)
-    base = churn.base_churn(np.array([0.01, 0.01], F32), np.array([False, True]), P)
-    assert base.tolist() == pytest.approx([0.01, 0.01 * P.reciprocal_ratio])
+    ratio = F32(P.reciprocal_ratio)
+    base = [churn.base_churn_of(F32(0.01), r, ratio) for r in (False, True)]
+    assert base == pytest.approx([0.01, 0.01 * P.reciprocal_ratio])
     # Ageing of new ties: tests/test_kernels.py (the close's compiled pass).

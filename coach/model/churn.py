@@ -13,8 +13,6 @@ from __future__ import annotations
 
 import math
 
-import numpy as np
-
 from coach.model.crowd import F32
 
 FIELDS = ("tie_start", "reciprocal", "churn", "churn_now")
@@ -28,6 +26,9 @@ def daily_hazard(churn_per_month: float) -> float:
     return -math.log1p(-min(churn_per_month, 0.999)) / 30
 
 
-def base_churn(segment_churn: np.ndarray, reciprocal: np.ndarray, p) -> np.ndarray:
-    """Per-follower churn per day: the segment's, times ``reciprocal_ratio`` for reciprocal ties."""
-    return segment_churn * np.where(reciprocal, F32(p.reciprocal_ratio), F32(1))
+def base_churn_of(segment_churn, reciprocal, reciprocal_ratio):
+    """A new follower's churn per day: the segment's, times ``reciprocal_ratio`` for a reciprocal tie.
+
+    One follower (float32); compiled into :func:`coach.model.kernels.admit`.
+    """
+    return segment_churn * (reciprocal_ratio if reciprocal else F32(1))

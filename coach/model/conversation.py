@@ -1,6 +1,7 @@
 """Conversation: followers reply; answered ones bond, ignored ones sour (MODEL.md §4.4).
 
-State: ``chat`` (appetite, segment trait), ``reply_will``, ``ignored`` (stored scaled) and
+State: ``chat`` (appetite, segment trait), ``reply_will``, ``ignored_chat`` (remembered ignored
+replies times the chat appetite, the hazard's product, stored scaled) and
 ``bonded_until`` per follower; per replicate, the bonds running (for the capacity) and the
 recent answers per day (prospects see a conversational profile). Parameters:
 ``reply_probability``, ``question_reply_boost``, ``answer_boost``, ``ignore_penalty``,
@@ -25,7 +26,7 @@ import numpy as np
 
 from coach.model.crowd import F32
 
-FIELDS = ("chat", "reply_will", "ignored", "bonded_until")
+FIELDS = ("chat", "reply_will", "ignored_chat", "bonded_until")
 PARAMS = (
     "reply_probability", "question_reply_boost", "answer_boost", "ignore_penalty",
     "ignored_reply_will_factor", "ignored_strength", "ignored_memory_days", "bond_days",
@@ -55,9 +56,9 @@ def ignored_scale(t: float, t_ref: float, p) -> float:
     return math.exp((t - t_ref) / (p.ignored_memory_days * HOURS))
 
 
-def ignored_hazard(ignored: np.ndarray, chat: np.ndarray, t: float, t_ref: float, p) -> np.ndarray:
-    """The hazard per day of followers remembering these (stored) ignored replies."""
-    return ignored * chat * F32(ignored_factor(t, t_ref, p))
+def ignored_hazard(ignored_chat: np.ndarray, t: float, t_ref: float, p) -> np.ndarray:
+    """The hazard per day of followers remembering these (stored) ignored replies, times their chat appetite."""
+    return ignored_chat * F32(ignored_factor(t, t_ref, p))
 
 
 def ignored_factor(t: float, t_ref: float, p) -> float:
@@ -87,21 +88,19 @@ class Bonds:
         self.running = np.zeros(replicates, dtype=np.int64)
         self.until_max = 0.0  # no follower is bonded after this hour
 
-    def grant(self, t: float, wanted: np.ndarray, count_bonded) -> np.ndarray:
+    def grant(self, t: float, wanted: np.ndarray, bonded_until: np.ndarray, n: np.ndarray, C: int) -> np.ndarray:
         """How many of ``wanted`` (per replicate) may bond now.
 
-        ``count_bonded(rows, t)`` counts the followers bonded at ``t`` in each listed replicate.
+        ``bonded_until``, ``n``, ``C``: the crowd's field and rows (:class:`~coach.model.crowd.Crowd`),
+        counted exactly (:func:`coach.model.kernels.grant_bonds`) only in replicates the queue
+        says may be at the capacity.
         """
+        from coach.model.kernels import grant_bonds  # the kernels compile this module's laws
+
         while self.made and self.made[0][0] <= t:
             self.running -= self.made.popleft()[1]
-        granted = wanted.copy()
-        tight = np.flatnonzero(self.running + wanted > self.capacity)
-        if len(tight):
-            bonded = count_bonded(tight, t)
-            # np.minimum/np.maximum: np.clip costs ten times more on arrays this small.
-            granted[tight] = np.minimum(np.maximum(self.capacity - bonded, 0), wanted[tight])
-        if granted.any():
+        granted = np.empty_like(wanted)
+        if grant_bonds(self.running, wanted, self.capacity, bonded_until, n, C, t, granted):
             self.made.append((t + self.duration, granted))
-            self.running += granted
             self.until_max = t + self.duration
         return granted

@@ -18,10 +18,10 @@ Accumulators that decay exponentially (satisfaction, remembered ignored replies)
 folds the decay in now and then to keep the numbers small.
 
 Which module owns which field: ``tolerance`` and ``fatigue`` (:mod:`coach.model.fatigue`),
-``sat`` (:mod:`coach.model.content`), ``chat``, ``reply_will``, ``ignored``, ``bonded_until``
+``sat`` (:mod:`coach.model.content`), ``chat``, ``reply_will``, ``ignored_chat``, ``bonded_until``
 (:mod:`coach.model.conversation`), ``tie_start``, ``reciprocal``, ``churn``
-(:mod:`coach.model.churn`), ``attention`` (:mod:`coach.model.exposure`); ``budget`` and
-``spent`` are the competing-hazards clock of the day's close and ``reason_u`` the draw of the
+(:mod:`coach.model.churn`), ``attention`` (:mod:`coach.model.exposure`); ``budget`` is the
+competing-hazards clock of the day's close and ``reason_u`` the draw of the
 reason a leaver gives (:mod:`coach.model.day`).
 """
 
@@ -44,19 +44,28 @@ FIELDS: dict[str, type] = {
     "chat": F32,  # chat appetite 0..1 (segment trait, cached)
     "reply_will": F32,  # 1 = replies as usual; lowered each time a reply is ignored
     "sat": F32,  # satisfaction, scaled (see module docstring)
-    "ignored": F32,  # remembered ignored replies, scaled
+    "ignored_chat": F32,  # remembered ignored replies times the chat appetite (what the hazard reads), scaled
     "fatigue": F32,  # fatigue hazard accumulated since the last close
     "bonded_until": F32,  # hour until which an answer keeps this follower bonded
     "tie_start": F32,  # hour the follow began (negative for starting followers)
     "reciprocal": np.bool_,  # the account follows them back
     "churn": F32,  # background churn hazard per day, with the reciprocal discount applied
     "churn_now": F32,  # today's churn hazard per day: churn, times new_tie_ratio while the tie is new
-    "budget": F32,  # Exp(1) hazard budget: the follower leaves when `spent` reaches it
-    "spent": F32,  # cumulative unfollow hazard
+    "budget": F32,  # hazard budget left: Exp(1) at the follow, less each day's hazards; spent (<= 0): leaves
     "reason_u": F32,  # uniform on [0, 1) that draws the reason when this follower leaves (once)
 }
 SPARE = {"uid": SPARE_UID, "budget": np.inf}  # values of spare cells; every other field is 0
-RETIRED_ZERO = ("attention", "chat", "sat", "ignored", "churn", "churn_now", "reply_will", "bonded_until", "fatigue")
+RETIRED_ZERO = (
+    "attention",
+    "chat",
+    "sat",
+    "ignored_chat",
+    "churn",
+    "churn_now",
+    "reply_will",
+    "bonded_until",
+    "fatigue",
+)
 
 
 @dataclass(frozen=True)
@@ -79,7 +88,10 @@ class Crowd:
         self.C = max(16, int(capacity))
         self.arrays: dict[str, np.ndarray] = {}
         for name, dtype in FIELDS.items():
-            self.arrays[name] = np.full(self.R * self.C, SPARE.get(name, 0), dtype=dtype)
+            # Zeros from calloc cost nothing until written; only the two spare values are filled.
+            fill = SPARE.get(name)
+            cells = self.R * self.C
+            self.arrays[name] = np.zeros(cells, dtype) if fill is None else np.full(cells, fill, dtype)
         self.n = np.zeros(self.R, dtype=np.int64)  # cells in use per replicate (live + retired)
         self.retired = np.zeros(self.R, dtype=np.int64)  # retired cells not yet compacted away
         self.next_uid = np.zeros(self.R, dtype=np.int64)
@@ -155,8 +167,7 @@ class Crowd:
         if k == 0:
             return np.empty(0, dtype=np.int64)
         counts = np.bincount(replicate, minlength=self.R)
-        if int((self.n + counts).max()) > self.C:
-            self._grow(int((self.n + counts).max()))
+        self.reserve(counts)
         starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
         rank = np.arange(k) - starts[replicate]
         cells = replicate * self.C + self.n[replicate] + rank
@@ -171,6 +182,25 @@ class Crowd:
         self.next_uid += counts
         self._keys = None
         return cells
+
+    def reserve(self, counts: np.ndarray) -> None:
+        """Make room for ``counts[b]`` more followers in each replicate's row (grows the grid if needed)."""
+        needed = int((self.n + counts).max())
+        if needed > self.C:
+            self._grow(needed)
+
+    def admit_fields(self) -> tuple[np.ndarray, ...]:
+        """The flat arrays a compiled admission writes (:data:`coach.model.kernels.ADMIT_FIELDS`).
+
+        Call :meth:`admitted` after the admission: the rows changed.
+        """
+        from coach.model.kernels import ADMIT_FIELDS
+
+        return tuple(self.arrays[name] for name in ADMIT_FIELDS)
+
+    def admitted(self) -> None:
+        """Followers were admitted into spare cells by a compiled pass (``n`` and ``next_uid`` moved)."""
+        self._keys = None
 
     def _grow(self, needed: int) -> None:
         capacity = max(needed, int(self.C * 1.5))

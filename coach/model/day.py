@@ -73,17 +73,20 @@ class ReplicateBatch:
         self.kind_reach = exposure.kind_reach(self.platform)
         self.follow_coef = discovery.follow_coefficients(p)
         self.chat_top = float(self.chat_app.max()) if len(self.chat_app) else 0.0  # reply_will <= 1
-        self.traits = {
-            "tolerance": np.array([s.tolerance_posts_per_day for s in segs], dtype=F32),
-            "attention": np.array([s.attention for s in segs], dtype=F32),
-            "chat": self.chat_app.astype(F32),
-            "churn": np.array([churn.daily_hazard(s.churn_per_month) for s in segs], dtype=F32),
-        }
+        # What a new follower gets from its segment, and the laws of its own draws (kernels.admit).
+        self.traits = (
+            np.array([s.tolerance_posts_per_day for s in segs], dtype=F32),
+            np.array([s.attention for s in segs], dtype=F32),
+            self.chat_app.astype(F32),
+            np.array([churn.daily_hazard(s.churn_per_month) for s in segs], dtype=F32),
+        )
+        self.laws = (float(p.tolerance_spread), float(p.reciprocal_ratio), float(p.new_tie_ratio))
 
         self.crowd = Crowd(R, int(audience.followers * 1.3) + 64)
         self.reply_cells = np.empty(0, dtype=np.int64)  # output buffers of the compiled passes
         self.reply_answered = np.empty(0, dtype=np.bool_)
         self.leavers = np.empty(0, dtype=np.int64)
+        self.yes = np.empty(0, dtype=np.int64)
         self._seed_followers(audience.followers)
 
         # The account (shared by every replicate): feed load, ranked-feed refresh, profile.
@@ -106,46 +109,18 @@ class ReplicateBatch:
 
     # -- set-up ----------------------------------------------------------------------------
 
-    def _new_follower_fields(
-        self,
-        segments: np.ndarray,
-        hour: float,
-        reciprocal: np.ndarray,
-        noise: np.ndarray,
-        budget: np.ndarray,
-        reason_u: np.ndarray,
-    ) -> dict:
-        p, tr, k = self.params, self.traits, len(segments)
-        tolerance = tr["tolerance"][segments] * np.exp(p.tolerance_spread * noise).astype(F32)
-        base = churn.base_churn(tr["churn"][segments], reciprocal, p)
-        return {
-            "segment": segments,
-            "tolerance": tolerance,
-            "attention": tr["attention"][segments],
-            "chat": tr["chat"][segments],
-            "reply_will": np.ones(k, F32),
-            "tie_start": np.full(k, hour, F32),
-            "reciprocal": reciprocal,
-            "churn": base,
-            "churn_now": base * F32(p.new_tie_ratio),
-            "budget": budget,
-            "reason_u": reason_u,
-        }
-
     def _seed_followers(self, count: int) -> None:
         if not count:
             return
+        crowd = self.crowd
         shares = np.array([s.share for s in self.scenario.audience.segments])
-        cells = self.R * count
-        seg, recip = np.empty(cells, np.int8), np.empty(cells, np.bool_)
-        noise, budget, reason, tie = np.empty(cells), np.empty(cells, F32), np.empty(cells, F32), np.empty(cells)
+        crowd.reserve(np.full(self.R, count))
         kernels.seed_crowd(
             self.crowd_keys, count, np.cumsum(shares / shares.sum()), self.habits.follow_back_rate,
-            self.params.initial_tie_age_days * HOURS, seg, recip, noise, budget, reason, tie,
+            self.params.initial_tie_age_days * HOURS, crowd.admit_fields(), self.traits, self.laws, crowd.C, crowd.n,
+            crowd.next_uid,
         )  # fmt: skip
-        fields = self._new_follower_fields(seg, 0.0, recip, noise, budget, reason)
-        fields["tie_start"] = tie.astype(F32)
-        self.crowd.add(np.repeat(np.arange(self.R), count), fields)
+        crowd.admitted()
 
     def _expected_answers(self) -> np.ndarray:
         if not self.mechanisms.conversation:
@@ -312,31 +287,30 @@ class ReplicateBatch:
         see the account. Skipped ones lose satisfaction, remember it, and reply less.
         """
         p, crowd, d, R = self.params, self.crowd, self.daily, self.R
-        n_answered = np.bincount(rep[answered], minlength=R)
-        d["replies_answered"][:, self.day] += n_answered
-        d["replies_ignored"][:, self.day] += np.bincount(rep[~answered], minlength=R)
-        cells, found = crowd.find(repliers)
-        if len(cells):
-            a, scale = crowd.arrays, content.sat_scale(t, self.t_ref, p)
-            yes, no = cells[answered[found]], cells[~answered[found]]
-            if len(yes):
-                a["sat"][yes] += F32(p.answer_boost * scale)
-                a["reply_will"][yes] = 1.0
-                yes_rep = crowd.replicate_of(yes)
-                wanted = np.bincount(yes_rep, minlength=R)
-                granted = self.bonds.grant(t, wanted, self._count_bonded)
-                starts = np.cumsum(wanted) - wanted  # first position of each replicate among the answered
-                first = (np.arange(len(yes)) - starts[yes_rep]) < granted[yes_rep]
-                a["bonded_until"][yes[first]] = t + p.bond_days * HOURS
-            if len(no):
-                a["sat"][no] -= F32(p.ignore_penalty * scale)
-                a["ignored"][no] += F32(conversation.ignored_scale(t, self.t_ref, p))
-                a["reply_will"][no] *= F32(p.ignored_reply_will_factor)
-        self.conversation_mean += p.onlookers_per_answer * n_answered * self.room
-
-    def _count_bonded(self, rows: np.ndarray, t: float) -> np.ndarray:
-        crowd = self.crowd
-        return kernels.count_above(crowd.arrays["bonded_until"], crowd.n, crowd.C, rows.astype(np.int64), t)
+        if repliers.moves == crowd.moves:  # cells still theirs: leavers since are retired in place
+            cells, rep_found, answered_found, check = repliers.cells, rep, answered, True
+        else:
+            cells, found = crowd.locate(repliers.keys)
+            rep_found, answered_found, check = rep[found], answered[found], False
+        a, scale = crowd.arrays, content.sat_scale(t, self.t_ref, p)
+        tally = np.zeros((R, 3), dtype=np.int64)
+        if len(self.yes) < len(cells):
+            self.yes = np.empty(2 * len(cells), dtype=np.int64)
+        k = kernels.answer_replies(
+            cells, rep_found, answered_found, check, a["budget"], a["sat"], a["reply_will"], a["ignored_chat"],
+            a["chat"], F32(p.answer_boost * scale), F32(p.ignore_penalty * scale),
+            F32(conversation.ignored_scale(t, self.t_ref, p)), F32(p.ignored_reply_will_factor), tally, self.yes,
+        )  # fmt: skip
+        if not check:  # the tally counts every reply, also of those who left since
+            tally[:, 0] = np.bincount(rep[answered], minlength=R)
+            tally[:, 1] = np.bincount(rep[~answered], minlength=R)
+        d["replies_answered"][:, self.day] += tally[:, 0]
+        d["replies_ignored"][:, self.day] += tally[:, 1]
+        if k:
+            yes = self.yes[:k]
+            granted = self.bonds.grant(t, tally[:, 2], a["bonded_until"], crowd.n, crowd.C)
+            kernels.bond_first(yes, crowd.replicate_of(yes), granted, a["bonded_until"], F32(t + p.bond_days * HOURS))
+        self.conversation_mean += p.onlookers_per_answer * tally[:, 0] * self.room
 
     def reach_out(self, t: float) -> None:
         """One reply on someone else's post: that person and some onlookers see the account."""
@@ -369,8 +343,8 @@ class ReplicateBatch:
             by_reason = np.zeros((self.R, len(REASONS)), dtype=np.int64)
             cutoff = t - p.new_tie_days * HOURS  # ties started after it are still new
             left = kernels.close_pass(
-                crowd.n, crowd.C, a["budget"], a["spent"], a["fatigue"], a["churn"], a["churn_now"], a["tie_start"],
-                a["sat"], a["ignored"], a["chat"], a["bonded_until"], a["reason_u"],
+                crowd.n, crowd.C, a["budget"], a["fatigue"], a["churn"], a["churn_now"], a["tie_start"], a["sat"],
+                a["ignored_chat"], a["bonded_until"], a["reason_u"],
                 mech.churn, mech.fatigue, mech.content, mech.conversation, F32(self.tie_cutoff), F32(cutoff),
                 content.hazard_scale(t, self.t_ref, p), p.content_threshold, p.content_strength,
                 conversation.ignored_factor(t, self.t_ref, p), neglect.neglect_hazard(t, self.last_post, p),
@@ -414,7 +388,7 @@ class ReplicateBatch:
             return
         self.crowd.rebase({
             "sat": math.exp(-(t - self.t_ref) / (p.satisfaction_memory_days * HOURS)),
-            "ignored": math.exp(-(t - self.t_ref) / (p.ignored_memory_days * HOURS)),
+            "ignored_chat": math.exp(-(t - self.t_ref) / (p.ignored_memory_days * HOURS)),
         })  # fmt: skip
         self.t_ref = t
 
@@ -502,10 +476,13 @@ class ReplicateBatch:
         for i, c in enumerate(CHANNELS):
             d[f"follows_{c}"][:, day] += by_channel[:, i]
         d["follow_backs"][:, day] += np.bincount(new_rep[back & ~new_followed], minlength=R)
-        fields = self._new_follower_fields(
-            new["seg"], t, new_followed | back, new["noise"], new["budget"], new["reason"]
+        crowd = self.crowd
+        crowd.reserve(np.bincount(new_rep, minlength=R))
+        kernels.admit_many(
+            crowd.admit_fields(), self.traits, self.laws, crowd.C, crowd.n, crowd.next_uid, new_rep, new["seg"],
+            new_followed | back, new["noise"], new["budget"], new["reason"], F32(t),
         )  # fmt: skip
-        self.crowd.add(new_rep, fields)
+        crowd.admitted()
 
     # -- results ---------------------------------------------------------------------------
 

@@ -73,6 +73,15 @@ def post_strength(p, reach_feed: float, sitting: int) -> float:
     return p.fatigue_strength * flood(sitting, p.burst_flood_weight) / reach_feed
 
 
+def tolerance_of(median, spread: float, noise: float):
+    """A new follower's tolerance (posts/day): log-normal, ``median x exp(spread x noise)``.
+
+    ``median`` the segment's (float32), ``noise`` a standard normal; compiled into
+    :func:`coach.model.kernels.admit`.
+    """
+    return median * F32(math.exp(spread * noise))
+
+
 def seen_post_hazard(ratio: float, cap: float, gamma: float, strength: float) -> float:
     """Fatigue hazard one seen post adds at felt/tolerance ``ratio`` (0 at or under tolerance).
 

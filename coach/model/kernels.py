@@ -31,7 +31,7 @@ import math
 import numba
 import numpy as np
 
-from coach.model import content, conversation, discovery, fatigue, outreach
+from coach.model import churn, content, conversation, discovery, fatigue, outreach
 
 U64 = np.uint64
 GOLDEN = U64(0x9E3779B97F4A7C15)  # Weyl increment of SplitMix64
@@ -42,6 +42,12 @@ TO_F64 = 2.0**-53
 EVENT_GAMMAS, EVENT_COUNTS, EVENT_PROSPECTS = 0, 1, 2
 REASON_ORDER = ("fatigue", "content", "ignored", "neglect", "churn")  # by_reason's columns (coach.results.REASONS)
 CHURN = REASON_ORDER.index("churn")
+# The fields a new follower is given, in the order of :func:`admit`'s ``fields`` tuple
+# (:meth:`coach.model.crowd.Crowd.admit_fields`); the others stay at their spare value 0.
+ADMIT_FIELDS = (
+    "uid", "segment", "reciprocal", "tolerance", "attention", "chat", "reply_will", "tie_start", "churn",
+    "churn_now", "budget", "reason_u",
+)  # fmt: skip
 SEED_UNIFORMS = 7  # per starting follower: segment, follow-back, 2 for the tolerance noise, budget, reason, age
 
 jit = numba.njit(cache=True, nogil=True, error_model="numpy")
@@ -53,6 +59,8 @@ _reply_chance = jit(conversation.reply_chance_of)
 _extra_exposures = jit(discovery.extra_exposures)
 _follow_logit = jit(discovery.follow_logit_of)
 _followed_target = jit(outreach.followed_target)
+_tolerance = jit(fatigue.tolerance_of)
+_base_churn = jit(churn.base_churn_of)
 
 
 @jit
@@ -99,7 +107,7 @@ def post_pass(
     """
     replied = 0
     seen_cols = np.empty(C, dtype=np.uint32)
-    fresh = np.empty(C, dtype=np.float32)
+    margin = np.empty(C, dtype=np.float32)
     for b in range(len(n)):
         ev = event_key(keys[b], day, j)
         base = b * C
@@ -109,20 +117,22 @@ def post_pass(
         att, tol, fat, sa = attention[base:end], tolerance[base:end], fatigue_acc[base:end], sat[base:end]
         seg, ch, will = segment[base:end], chat[base:end], reply_will[base:end]
         # Pass 1, without branches (whether a follower sees it is a coin flip a branch
-        # predictor cannot learn): the row's seen columns and their fresh uniforms.
+        # predictor cannot learn), in two loops: the uniforms less the chances (one loop
+        # the compiler vectorises: the hash runs in SIMD lanes; the sign of a difference is
+        # exact, so it is negative exactly when u < chance), then the seen columns in order.
+        m = len(att)
+        for col in range(m):
+            margin[col] = uniform32(ev, col) - att[col] * p_see  # chance 0 (spare, retired): never seen
         seen = 0
-        for col in range(len(att)):
-            chance = att[col] * p_see  # 0 for spare and retired cells: never seen
-            u = uniform32(ev, col)
+        for col in range(m):
             seen_cols[seen] = col
-            fresh[seen] = u / chance
-            seen += u < chance
+            seen += margin[col] < 0
         # Pass 2: what the post does to those who saw it.
         engaged = 0.0
         shared = 0
         for k in range(seen):
             col = seen_cols[k]
-            v = fresh[k]
+            v = uniform32(ev, col) / (att[col] * p_see)  # given u < chance, a fresh uniform
             ratio = felt / tol[col]
             if fatigue_on and ratio > 1:  # most are under tolerance: no fatigue, no write
                 fat[col] += _seen_post_hazard(ratio, cap, gamma, strength)
@@ -148,85 +158,155 @@ def post_pass(
 
 
 @jit
-def _hazards(fatigue_on, churn_on, content_on, conversation_on, fat, churn_now, sat, ignored, chat, sat_scale,
-             threshold, content_strength, ignored_factor, neglect):  # fmt: skip
+def _hazards(fatigue_on, churn_on, content_on, conversation_on, fat, churn_now, sat, ignored_chat, sat_scale, threshold,
+             content_strength, ignored_factor, neglect):  # fmt: skip
     """One follower's hazards today, in the order of :data:`coach.results.REASONS`."""
     h_fatigue = fat if fatigue_on else 0.0
     h_content = _content_hazard(sat, sat_scale, threshold, content_strength) if content_on else 0.0
-    h_ignored = ignored * chat * ignored_factor if conversation_on else 0.0
+    h_ignored = ignored_chat * ignored_factor if conversation_on else 0.0
     h_churn = churn_now if churn_on else 0.0
     return h_fatigue, h_content, h_ignored, neglect, h_churn
 
 
 @jit
 def close_pass(
-    n, C, budget, spent, fatigue_acc, churn, churn_now, tie_start, sat, ignored, chat, bonded_until, reason_u,
+    n, C, budget, fatigue_acc, churn, churn_now, tie_start, sat, ignored_chat, bonded_until, reason_u,
     churn_on, fatigue_on, content_on, conversation_on, aged_after, aged_by, sat_scale, threshold, content_strength,
     ignored_factor, neglect, bonded_ratio, bonds_on, t, leavers, by_reason,
 ):  # fmt: skip
-    """The day's hazards of every follower, summed, against each one's budget; returns how many left.
+    """The day's hazards of every follower, summed, taken from each one's budget; returns how many left.
 
     Per follower: ties that aged past ``new_tie_days`` drop to the base churn (a row's tie
     starts never decrease, so those are one stretch, found by binary search); today's
     hazards (fatigue, content, ignored, neglect, churn) are summed, times ``bonded_ratio``
-    while bonded, and added to what the follower has spent; one who reaches the budget
-    leaves, the reason drawn by the stored ``reason_u`` in proportion to those hazards
+    while bonded, and taken from what is left of the follower's budget; one whose budget is
+    spent leaves, the reason drawn by the stored ``reason_u`` in proportion to those hazards
     (``by_reason[b, k]``; the order of :data:`coach.results.REASONS`). The fatigue collected
     is cleared.
+
+    It reads five fields per follower (six while anyone is bonded) and writes one: at a
+    few hundred replicates the crowd no longer fits in a core's cache, and the pass runs at
+    the speed of memory.
     """
     left = 0
     for b in range(len(n)):
         base, m = b * C, n[b]
         end = base + m
-        bud, sp, fat, cn = budget[base:end], spent[base:end], fatigue_acc[base:end], churn_now[base:end]
-        sa, ig, ch, bo = sat[base:end], ignored[base:end], chat[base:end], bonded_until[base:end]
+        bud, fat, cn, sa, ig = (
+            budget[base:end],
+            fatigue_acc[base:end],
+            churn_now[base:end],
+            sat[base:end],
+            ignored_chat[base:end],
+        )
         if churn_on:
             row = tie_start[base : base + m]
             first, last = np.searchsorted(row, aged_after, "right"), np.searchsorted(row, aged_by, "right")
             cn[first:last] = churn[base + first : base + last]
         # The sum, over every follower (no branches: the loop runs in SIMD lanes). Retired
         # cells have no hazards but neglect and an infinite budget: they never leave.
+        if bonds_on:
+            bo = bonded_until[base:end]
+            for col in range(m):
+                h = _hazards(fatigue_on, churn_on, content_on, conversation_on, fat[col], cn[col], sa[col], ig[col],
+                             sat_scale, threshold, content_strength, ignored_factor, neglect)  # fmt: skip
+                bud[col] -= (h[0] + h[1] + h[2] + h[3] + h[4]) * (bonded_ratio if bo[col] > t else 1.0)
+        else:
+            for col in range(m):
+                h = _hazards(fatigue_on, churn_on, content_on, conversation_on, fat[col], cn[col], sa[col], ig[col],
+                             sat_scale, threshold, content_strength, ignored_factor, neglect)  # fmt: skip
+                bud[col] -= h[0] + h[1] + h[2] + h[3] + h[4]
+        # Who spent their budget, and why: a branch, not a branchless collection, since the
+        # predictor learns it (a day's leavers are a few in a thousand).
         for col in range(m):
-            h = _hazards(fatigue_on, churn_on, content_on, conversation_on, fat[col], cn[col], sa[col], ig[col],
-                         ch[col], sat_scale, threshold, content_strength, ignored_factor, neglect)  # fmt: skip
-            total = h[0] + h[1] + h[2] + h[3] + h[4]
-            sp[col] += total * (bonded_ratio if bonds_on and bo[col] > t else 1.0)
-        # Who reached the budget, and why.
-        found = left
-        for col in range(m):
-            leavers[left] = base + col
-            left += sp[col] >= bud[col]
-        for k in range(found, left):
-            col = leavers[k] - base
-            h = _hazards(fatigue_on, churn_on, content_on, conversation_on, fat[col], cn[col], sa[col], ig[col],
-                         ch[col], sat_scale, threshold, content_strength, ignored_factor, neglect)  # fmt: skip
-            whole = h[0] + h[1] + h[2] + h[3] + h[4]
-            reason = CHURN  # when no hazard is positive
-            if whole > 0:
-                x = reason_u[leavers[k]] * whole
-                acc = 0.0
-                for r in range(CHURN):  # the last one takes what is left
-                    acc += h[r]
-                    if x < acc:
-                        reason = r
-                        break
-            by_reason[b, reason] += 1
-        fat[:] = 0.0
+            if bud[col] <= 0:
+                leavers[left] = base + col
+                left += 1
+                h = _hazards(fatigue_on, churn_on, content_on, conversation_on, fat[col], cn[col], sa[col], ig[col],
+                             sat_scale, threshold, content_strength, ignored_factor, neglect)  # fmt: skip
+                whole = h[0] + h[1] + h[2] + h[3] + h[4]
+                reason = CHURN  # when no hazard is positive
+                if whole > 0:
+                    x = reason_u[base + col] * whole
+                    acc = 0.0
+                    for r in range(CHURN):  # the last one takes what is left
+                        acc += h[r]
+                        if x < acc:
+                            reason = r
+                            break
+                by_reason[b, reason] += 1
+        if fatigue_on:
+            for col in range(m):  # most collected none: a masked store leaves their memory clean
+                if fat[col] != 0:
+                    fat[col] = 0.0
     return left
 
 
 @jit
-def count_above(values, n, C, rows, t):
-    """How many of each listed replicate's cells in use hold a value above ``t``."""
-    out = np.zeros(len(rows), dtype=np.int64)
-    for k in range(len(rows)):
-        base = rows[k] * C
-        row = values[base : base + n[rows[k]]]
-        count = 0
-        for col in range(len(row)):
-            count += row[col] > t
-        out[k] = count
-    return out
+def answer_replies(cells, rep, answered, check, budget, sat, reply_will, ignored_chat, chat, boost, penalty,
+                   ignored_add, will_factor, tally, yes):  # fmt: skip
+    """The account goes through one post's replies: ``cells`` of the repliers, in increasing order.
+
+    ``tally[b]``: replies answered, replies ignored, answered repliers still following (who
+    may bond). Repliers who left since (``check``: their budget is infinite) are counted but
+    not changed. An answered follower gains ``boost`` satisfaction (stored scale) and replies
+    as usual again; an ignored one loses ``penalty``, remembers it (``ignored_add`` x chat
+    appetite) and replies less (``will_factor``). Returns how many answered still follow,
+    their cells written to ``yes`` in order.
+    """
+    k = 0
+    for i in range(len(cells)):
+        b, cell = rep[i], cells[i]
+        here = not check or budget[cell] < np.inf
+        if answered[i]:
+            tally[b, 0] += 1
+            if here:
+                sat[cell] += boost
+                reply_will[cell] = 1.0
+                tally[b, 2] += 1
+                yes[k] = cell
+                k += 1
+        else:
+            tally[b, 1] += 1
+            if here:
+                sat[cell] -= penalty
+                ignored_chat[cell] += ignored_add * chat[cell]
+                reply_will[cell] *= will_factor
+    return k
+
+
+@jit
+def bond_first(yes, rep, granted, bonded_until, until):
+    """The first ``granted[b]`` of replicate ``b``'s answered repliers (``yes``, in order) bond until ``until``."""
+    done = np.zeros(len(granted), dtype=np.int64)
+    for i in range(len(yes)):
+        b = rep[i]
+        if done[b] < granted[b]:
+            bonded_until[yes[i]] = until
+            done[b] += 1
+
+
+@jit
+def grant_bonds(running, wanted, capacity, bonded_until, n, C, t, granted):
+    """How many of ``wanted[b]`` may bond now, into ``granted``; adds them to ``running``; returns whether any.
+
+    ``running[b]`` bounds replicate ``b``'s bonded followers from above (re-bonded ones count
+    twice); only where it says the capacity may be reached are the followers bonded at ``t``
+    counted exactly (a pass over the row).
+    """
+    some = False
+    for b in range(len(wanted)):
+        g = wanted[b]
+        if running[b] + g > capacity:
+            row = bonded_until[b * C : b * C + n[b]]
+            bonded = 0
+            for col in range(len(row)):
+                bonded += row[col] > t
+            g = min(max(capacity - bonded, 0), g)
+        granted[b] = g
+        running[b] += g
+        some |= g > 0
+    return some
 
 
 @jit
@@ -370,33 +450,71 @@ def decide_prospects(
 
 
 @jit
-def seed_crowd(keys, count, share_cdf, follow_back_rate, mean_age, out_seg, out_recip, out_noise, out_budget,
-               out_reason, out_tie):  # fmt: skip
-    """The starting followers of every replicate (``count`` each), row after row.
+def admit(fields, traits, laws, b, C, n, next_uid, seg, reciprocal, noise, budget, reason_u, tie_start):
+    """Replicate ``b``'s next spare cell becomes a new follower; returns the cell.
+
+    ``fields``: the crowd's flat arrays named by :data:`ADMIT_FIELDS`; ``traits``: per segment
+    tolerance median, attention, chat appetite, churn per day (float32); ``laws``: tolerance
+    spread, reciprocal ratio, new-tie ratio. The caller has made room (``n[b] < C``).
+    """
+    uid, segment, recip, tolerance, attention, chat, will, tie, churn_base, churn_now, budget_a, reason_a = fields
+    tol_median, seg_attention, seg_chat, seg_churn = traits
+    spread, reciprocal_ratio, new_tie_ratio = laws
+    cell = b * C + n[b]
+    n[b] += 1
+    uid[cell] = next_uid[b]
+    next_uid[b] += 1
+    segment[cell] = seg
+    recip[cell] = reciprocal
+    tolerance[cell] = _tolerance(tol_median[seg], spread, noise)
+    attention[cell] = seg_attention[seg]
+    chat[cell] = seg_chat[seg]
+    will[cell] = 1.0
+    tie[cell] = tie_start
+    base = _base_churn(seg_churn[seg], reciprocal, np.float32(reciprocal_ratio))
+    churn_base[cell] = base
+    churn_now[cell] = base * np.float32(new_tie_ratio)
+    budget_a[cell] = budget
+    reason_a[cell] = reason_u
+    return cell
+
+
+@jit
+def admit_many(fields, traits, laws, C, n, next_uid, rep, seg, reciprocal, noise, budget, reason_u, tie_start):
+    """:func:`admit` for each listed new follower (``rep`` sorted), all starting at ``tie_start``."""
+    for k in range(len(rep)):
+        admit(fields, traits, laws, rep[k], C, n, next_uid, seg[k], reciprocal[k], noise[k], budget[k], reason_u[k],
+              tie_start)  # fmt: skip
+
+
+@jit
+def seed_crowd(keys, count, share_cdf, follow_back_rate, mean_age, fields, traits, laws, C, n, next_uid):
+    """The starting followers of every replicate (``count`` each), admitted row after row.
 
     Per follower: segment by ``share_cdf``, reciprocal with ``follow_back_rate``, a standard
     normal tolerance noise (Box-Muller), an Exp(1) budget and a reason uniform. Starting
     ties are of mixed age, exponential around ``mean_age`` hours; their starts are written
     sorted, oldest first (tie starts never decrease along a row), without sorting: the
     ascending order statistics of ``count`` exponentials are cumulative sums of
-    exponential spacings over ``count - i`` (Rényi), read backwards.
+    exponential spacings over ``count - i`` (Rényi), read backwards. The caller has made room.
     """
     last_segment = len(share_cdf) - 1
+    tie = fields[7]
     for b in range(len(keys)):
         ev = event_key(keys[b], 0, 0)
-        base = b * count
-        age = 0.0
         for i in range(count):
             c0 = i * SEED_UNIFORMS
             x = uniform64(ev, c0)
             seg = 0
             while seg < last_segment and share_cdf[seg] < x:
                 seg += 1
-            out_seg[base + i] = seg
-            out_recip[base + i] = uniform64(ev, c0 + 1) < follow_back_rate
             radius = math.sqrt(-2.0 * math.log1p(-uniform64(ev, c0 + 2)))
-            out_noise[base + i] = radius * math.cos(2 * math.pi * uniform64(ev, c0 + 3))
-            out_budget[base + i] = -math.log1p(-uniform64(ev, c0 + 4))
-            out_reason[base + i] = uniform64(ev, c0 + 5)
-            age += mean_age * -math.log1p(-uniform64(ev, c0 + 6)) / (count - i)
-            out_tie[base + count - 1 - i] = -age
+            admit(
+                fields, traits, laws, b, C, n, next_uid, seg, uniform64(ev, c0 + 1) < follow_back_rate,
+                radius * math.cos(2 * math.pi * uniform64(ev, c0 + 3)), np.float32(-math.log1p(-uniform64(ev, c0 + 4))),
+                np.float32(uniform64(ev, c0 + 5)), np.float32(0.0),
+            )  # fmt: skip
+        age = 0.0
+        for i in range(count):
+            age += mean_age * -math.log1p(-uniform64(ev, i * SEED_UNIFORMS + 6)) / (count - i)
+            tie[b * C + count - 1 - i] = -age
