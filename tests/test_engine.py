@@ -245,6 +245,28 @@ def test_bonds_never_exceed_the_conversational_capacity():
     assert np.all((0.8 * capacity <= peak) & (peak <= capacity))
 
 
+def test_replies_find_their_followers_after_the_rows_moved():
+    """Replies are gone through hours after the post; if a close compacted the rows meanwhile,
+    the answers still land on the repliers (found by uid), and leavers are counted, not changed."""
+    s = scenario(followers=400, days=5, reply_rate=1.0)
+    batch = ReplicateBatch(s, 3, [0, 1])
+    crowd = batch.crowd
+    cells = np.array([5, 6, 7, crowd.C + 3, crowd.C + 9])
+    uids = crowd.arrays["uid"][cells].copy()
+    marked = crowd.mark(cells, crowd.replicate_of(cells))
+    answered = np.array([True, False, True, True, False])
+    crowd.retire(np.concatenate([np.arange(0, 5), np.arange(7, 60), [crowd.C + 9]]))  # row 0 compacts; 7 leaves
+    assert crowd.moves != marked.moves and crowd.n[0] == 400 - 58
+    batch.go_through_replies(marked, marked.replicates, answered, 30.0)
+    assert batch.daily["replies_answered"][:, 0].tolist() == [2, 1]  # every reply counts, also a leaver's
+    assert batch.daily["replies_ignored"][:, 0].tolist() == [1, 1]
+    row0 = crowd.grid("uid")[0, : crowd.n[0]].tolist()
+    moved = crowd.arrays["sat"].reshape(2, crowd.C)
+    assert moved[0, row0.index(uids[1])] < 0  # follower 6 moved to a new cell and was ignored
+    assert moved[1, 3] > 0 and crowd.arrays["bonded_until"][crowd.C + 3] > 30.0  # answered and bonded
+    assert moved[1, 9] == 0  # the leaver's cell is untouched
+
+
 def test_code_that_workers_cannot_reimport_runs_serially_with_a_warning():
     # Code piped on stdin cannot be re-imported by pool workers: it must not crash the pool.
     code = (

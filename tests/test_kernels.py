@@ -128,14 +128,16 @@ def test_close_pass_sums_the_laws_and_draws_reasons_in_proportion():
         "reason_u": rng.random(cells).astype(F32),
     }
     f["bonded_until"][C : C + 100] = 1000.0  # some bonded followers in row 1
-    leavers, by_reason = np.empty(cells, np.int64), np.zeros((R, 5), np.int64)
+    leavers, record = np.empty(cells, np.int64), np.zeros((7, R))  # a day's record: total in row 6, reasons 1..5
     scale = 1.0
     h_content = float(content.hazard_of(F32(-3.0), scale, P.content_threshold, P.content_strength))
     left = kernels.close_pass(
         n, C, f["budget"].copy(), f["fatigue"], f["churn"], f["churn_now"], f["tie_start"], f["sat"],
         f["ignored_chat"], f["bonded_until"], f["reason_u"], True, True, True, True, F32(-1e9), F32(0.0),
-        scale, P.content_threshold, P.content_strength, 0.1, 0.0, 0.1, True, 24.0, leavers, by_reason,
+        scale, P.content_threshold, P.content_strength, 0.1, 0.0, 0.1, True, 24.0, leavers, record,
+        np.array([6, 1, 2, 3, 4, 5]),
     )  # fmt: skip
+    by_reason = record[1:6].T
     # Ties started by hour 0 aged: their churn is the base 0.01, the rest keep 0.03.
     old, live = f["tie_start"] <= 0, np.arange(cells) % C < m
     np.testing.assert_allclose(f["churn_now"][old & live], 0.01)
@@ -147,6 +149,8 @@ def test_close_pass_sums_the_laws_and_draws_reasons_in_proportion():
     expect = np.flatnonzero(live & (F32(0.05) - total.astype(F32) <= 0))
     assert len(expect) > 1000 and sorted(leavers[:left].tolist()) == expect.tolist()
     assert (f["fatigue"][live] == 0).all()  # collected fatigue is cleared
+    assert record[6].tolist() == by_reason.sum(axis=1).tolist() and record[0].sum() == 0
+    assert record[6].tolist() == np.bincount(leavers[:left] // C, minlength=R).tolist()
     # Reasons in proportion to the hazards (fatigue, content, churn; no ignored or neglect).
     share = by_reason.sum(axis=0) / left
     hazards = np.array([0.02, h_content, 0.0, 0.0, 0.03])  # the leavers are new ties
@@ -160,13 +164,17 @@ def test_prospects_decide_by_the_follow_law():
     R, count = 4, 20_000
     rows = R * count
     out = [np.empty(rows, t) for t in (np.int64, np.int8, np.bool_, np.bool_, np.int64, float, F32, F32)]
+    record = np.zeros((6, R))
     k = kernels.decide_prospects(
         keys(R), 1, np.arange(R), np.zeros(R, np.int64), np.full(R, count), 10, 0, 2,
         np.tile([0.25, 0.5, 0.75, 1.0], (R, 1)), np.array([0.5, 1.0]), np.zeros(2), np.zeros(2), np.zeros(R),
-        1.0, 0.0, 0, 0.5, coef, 0.0, 0.5, *out,
+        1.0, 0.0, 0, 0.5, coef, 0.0, 0.5, *out, record, np.array([0, 1, 2, 3, 4, 5]),
     )  # fmt: skip
     assert abs(k / rows - 0.3) < 0.01
-    rep, seg, _, back, channel, noise, budget, reason = (x[:k] for x in out)
+    rep, seg, followed, back, channel, noise, budget, reason = (x[:k] for x in out)
+    assert record[0].tolist() == np.bincount(rep, minlength=R).tolist()  # the day's counts per replicate
+    assert record[1].tolist() == np.bincount(rep[back & ~followed], minlength=R).tolist()
+    assert record[2:].T.tolist() == np.bincount(rep * 4 + channel, minlength=R * 4).reshape(R, 4).tolist()
     assert (np.diff(rep) >= 0).all() and set(np.unique(seg)) == {0, 1}
     assert abs(back.mean() - 0.5) < 0.02 and abs(np.bincount(channel, minlength=4) / k - 0.25).max() < 0.02
     assert abs(noise.mean()) < 0.03 and abs(noise.std() - 1) < 0.03 and abs(budget.mean() - 1) < 0.03

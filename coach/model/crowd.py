@@ -70,14 +70,20 @@ RETIRED_ZERO = (
 
 @dataclass(frozen=True)
 class Marked:
-    """Some followers, remembered by key (stable) and by cell (valid while ``moves`` holds)."""
+    """Some followers, remembered by cell (valid while ``moves`` holds) and by uid and replicate (stable)."""
 
-    keys: np.ndarray
     cells: np.ndarray
+    uids: np.ndarray
+    replicates: np.ndarray
     moves: int
 
+    @property
+    def keys(self) -> np.ndarray:
+        """Their keys (:meth:`Crowd.keys`), to find them with :meth:`Crowd.locate` once cells have moved."""
+        return self.replicates * UID_STRIDE + self.uids
+
     def __len__(self) -> int:
-        return len(self.keys)
+        return len(self.cells)
 
 
 class Crowd:
@@ -132,20 +138,13 @@ class Crowd:
         """Keys of these flat cells, stable across compaction (see :meth:`locate`)."""
         return self.arrays["uid"][cells] + self.replicate_of(cells) * UID_STRIDE
 
-    def mark(self, cells: np.ndarray) -> Marked:
-        """Remember these followers, to find them again later with :meth:`find`."""
-        return Marked(self.key_of(cells), cells, self.moves)
+    def mark(self, cells: np.ndarray, replicates: np.ndarray) -> Marked:
+        """Remember these followers (``replicates``: their rows) to find them later, also after cells moved.
 
-    def find(self, marked: Marked) -> tuple[np.ndarray, np.ndarray]:
-        """Cells of the marked followers still following, and a mask over them of those found.
-
-        While no cell has moved since they were marked, their cells are still theirs (new
-        followers take spare cells, leavers are retired in place): no search is needed.
+        While no cell has moved (``marked.moves == crowd.moves``) their cells are still theirs:
+        new followers take spare cells and leavers are retired in place (budget infinite).
         """
-        if marked.moves != self.moves:
-            return self.locate(marked.keys)
-        found = np.isfinite(self.arrays["budget"][marked.cells])
-        return marked.cells[found], found
+        return Marked(cells, self.arrays["uid"][cells], replicates, self.moves)
 
     def locate(self, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Cells of the keyed followers still following, and a mask over ``keys`` of those found."""
@@ -214,13 +213,13 @@ class Crowd:
 
     def retire(self, cells: np.ndarray) -> None:
         """These followers left: neutralise their cells; compact rows where many have left."""
+        from coach.model.kernels import retire_cells  # the kernels import this module
+
         a = self.arrays
-        for name in RETIRED_ZERO:
-            a[name][cells] = 0
-        a["budget"][cells] = np.inf  # never leaves twice
-        self.retired += np.bincount(self.replicate_of(cells), minlength=self.R)
-        for b in np.flatnonzero(self.retired > np.maximum(32, self.n // 10)):
-            self._compact(int(b))
+        zeroed = tuple(a[name] for name in RETIRED_ZERO)  # budget: infinite, never leaves twice
+        if retire_cells(np.asarray(cells, dtype=np.int64), self.C, zeroed, a["budget"], self.retired, self.n):
+            for b in np.flatnonzero(self.retired > np.maximum(32, self.n // 10)):
+                self._compact(int(b))
 
     def _compact(self, b: int) -> None:
         """Drop replicate ``b``'s retired cells, keeping join order."""

@@ -102,7 +102,16 @@ class ReplicateBatch:
         self.recent_answers = self._expected_answers()
         self.bonds = conversation.Bonds(R, p)
 
-        self.daily = {key: np.zeros((R, self.days)) for key in Results.series_names()}
+        # Every daily series, day-major: a day's record is one contiguous (series, R) block the
+        # compiled passes count into; ``daily[name]`` is the (R, days) view of one series.
+        names = Results.series_names()
+        self.record = np.zeros((self.days, len(names), R))
+        self.daily = {key: self.record[:, i, :].T for i, key in enumerate(names)}
+        self.rows = {key: i for i, key in enumerate(names)}
+        self.unfollow_rows = np.array([self.rows["unfollows"]] + [self.rows[f"unfollows_{r}"] for r in REASONS])
+        self.follow_rows = np.array(
+            [self.rows["follows"], self.rows["follow_backs"]] + [self.rows[f"follows_{c}"] for c in CHANNELS]
+        )
         self.day = 0
         self.room = np.ones(R)
         self._reset_pending()
@@ -277,7 +286,7 @@ class ReplicateBatch:
         cells = self.reply_cells[:replied].copy()
         rep_cells = crowd.replicate_of(cells)
         d["replies_received"][:, day] += np.bincount(rep_cells, minlength=R)
-        return crowd.mark(cells), rep_cells, self.reply_answered[:replied].copy()
+        return crowd.mark(cells, rep_cells), rep_cells, self.reply_answered[:replied].copy()
 
     def go_through_replies(self, repliers: Marked, rep: np.ndarray, answered: np.ndarray, t: float) -> None:
         """The account goes through the replies to one post: answers some, skips the rest.
@@ -340,7 +349,6 @@ class ReplicateBatch:
             a = crowd.arrays
             if len(self.leavers) < crowd.span:
                 self.leavers = np.empty(crowd.span + crowd.span // 4, dtype=np.int64)  # room to grow
-            by_reason = np.zeros((self.R, len(REASONS)), dtype=np.int64)
             cutoff = t - p.new_tie_days * HOURS  # ties started after it are still new
             left = kernels.close_pass(
                 crowd.n, crowd.C, a["budget"], a["fatigue"], a["churn"], a["churn_now"], a["tie_start"], a["sat"],
@@ -348,13 +356,10 @@ class ReplicateBatch:
                 mech.churn, mech.fatigue, mech.content, mech.conversation, F32(self.tie_cutoff), F32(cutoff),
                 content.hazard_scale(t, self.t_ref, p), p.content_threshold, p.content_strength,
                 conversation.ignored_factor(t, self.t_ref, p), neglect.neglect_hazard(t, self.last_post, p),
-                p.bond_hazard_ratio, self.bonds.until_max > t, t, self.leavers, by_reason,
+                p.bond_hazard_ratio, self.bonds.until_max > t, t, self.leavers, self.record[day], self.unfollow_rows,
             )  # fmt: skip
             self.tie_cutoff = cutoff
             if left:
-                d["unfollows"][:, day] += by_reason.sum(axis=1)
-                for i, r in enumerate(REASONS):
-                    d[f"unfollows_{r}"][:, day] += by_reason[:, i]
                 crowd.retire(self.leavers[:left].copy())
         self._rebase_if_due(t)
         self._decide_prospects(t)
@@ -449,7 +454,7 @@ class ReplicateBatch:
 
     def _decide_pieces(self, replicate: np.ndarray, first: np.ndarray, sizes: np.ndarray, t: float) -> None:
         """Prospects ``first .. first + sizes`` of each of these replicates decide, in one pass."""
-        p, R, d, day = self.params, self.R, self.daily, self.day
+        p, R, day = self.params, self.R, self.day
         posts = self.recent_posts
         rows = int(sizes.sum())
         out = {
@@ -465,17 +470,12 @@ class ReplicateBatch:
             float(posts), p.extra_exposures_per_post * posts, p.max_extra_exposures, p.outreach_to_followed_share,
             self.follow_coef, neglect.abandoned(t, self.last_post, p), self.habits.follow_back_rate,
             out["rep"], out["seg"], out["followed"], out["back"], out["channel"], out["noise"], out["budget"],
-            out["reason"],
+            out["reason"], self.record[day], self.follow_rows,
         )  # fmt: skip
         if not k:
             return
         new = {name: arr[:k] for name, arr in out.items()}
         new_rep, back, new_followed = new["rep"], new["back"], new["followed"]
-        d["follows"][:, day] += np.bincount(new_rep, minlength=R)
-        by_channel = np.bincount(new_rep * 4 + new["channel"], minlength=R * 4).reshape(R, 4)
-        for i, c in enumerate(CHANNELS):
-            d[f"follows_{c}"][:, day] += by_channel[:, i]
-        d["follow_backs"][:, day] += np.bincount(new_rep[back & ~new_followed], minlength=R)
         crowd = self.crowd
         crowd.reserve(np.bincount(new_rep, minlength=R))
         kernels.admit_many(

@@ -40,7 +40,7 @@ S30, S27, S31, S24, S40, S11 = U64(30), U64(27), U64(31), U64(24), U64(40), U64(
 TO_F32 = np.float32(2.0**-24)
 TO_F64 = 2.0**-53
 EVENT_GAMMAS, EVENT_COUNTS, EVENT_PROSPECTS = 0, 1, 2
-REASON_ORDER = ("fatigue", "content", "ignored", "neglect", "churn")  # by_reason's columns (coach.results.REASONS)
+REASON_ORDER = ("fatigue", "content", "ignored", "neglect", "churn")  # the close's reasons (coach.results.REASONS)
 CHURN = REASON_ORDER.index("churn")
 # The fields a new follower is given, in the order of :func:`admit`'s ``fields`` tuple
 # (:meth:`coach.model.crowd.Crowd.admit_fields`); the others stay at their spare value 0.
@@ -172,7 +172,7 @@ def _hazards(fatigue_on, churn_on, content_on, conversation_on, fat, churn_now, 
 def close_pass(
     n, C, budget, fatigue_acc, churn, churn_now, tie_start, sat, ignored_chat, bonded_until, reason_u,
     churn_on, fatigue_on, content_on, conversation_on, aged_after, aged_by, sat_scale, threshold, content_strength,
-    ignored_factor, neglect, bonded_ratio, bonds_on, t, leavers, by_reason,
+    ignored_factor, neglect, bonded_ratio, bonds_on, t, leavers, record, rows,
 ):  # fmt: skip
     """The day's hazards of every follower, summed, taken from each one's budget; returns how many left.
 
@@ -181,8 +181,9 @@ def close_pass(
     hazards (fatigue, content, ignored, neglect, churn) are summed, times ``bonded_ratio``
     while bonded, and taken from what is left of the follower's budget; one whose budget is
     spent leaves, the reason drawn by the stored ``reason_u`` in proportion to those hazards
-    (``by_reason[b, k]``; the order of :data:`coach.results.REASONS`). The fatigue collected
-    is cleared.
+    (the order of :data:`coach.results.REASONS`). Each leaver is counted in the day's
+    ``record[rows[0], b]`` (all unfollows) and ``record[rows[1 + reason], b]``. The fatigue
+    collected is cleared.
 
     It reads five fields per follower (six while anyone is bonded) and writes one: at a
     few hundred replicates the crowd no longer fits in a core's cache, and the pass runs at
@@ -234,7 +235,8 @@ def close_pass(
                         if x < acc:
                             reason = r
                             break
-                by_reason[b, reason] += 1
+                record[rows[0], b] += 1
+                record[rows[1 + reason], b] += 1
         if fatigue_on:
             for col in range(m):  # most collected none: a masked store leaves their memory clean
                 if fat[col] != 0:
@@ -284,6 +286,25 @@ def bond_first(yes, rep, granted, bonded_until, until):
         if done[b] < granted[b]:
             bonded_until[yes[i]] = until
             done[b] += 1
+
+
+@jit
+def retire_cells(cells, C, zeroed, budget, retired, n):
+    """Neutralise leavers' cells (``zeroed`` fields to 0, budget infinite); returns whether a row needs compacting.
+
+    ``retired[b]`` counts each replicate's retired cells; a row needs compacting once they
+    pass a tenth of it (and 32).
+    """
+    for i in range(len(cells)):
+        cell = cells[i]
+        for field in zeroed:
+            field[cell] = 0.0
+        budget[cell] = np.inf
+        retired[cell // C] += 1
+    for b in range(len(n)):
+        if retired[b] > max(32, n[b] // 10):
+            return True
+    return False
 
 
 @jit
@@ -397,7 +418,7 @@ def day_counts(keys, day, means):
 def decide_prospects(
     keys, day, replicate, first, count, width, outreach_count, outreach_channel, channel_cdf, market_cdf, profile,
     chat_app, recent_answers, posts, extra_mean, most_extra, followed_share, coef, dead, follow_back_rate,
-    out_rep, out_seg, out_followed, out_back, out_channel, out_noise, out_budget, out_reason,
+    out_rep, out_seg, out_followed, out_back, out_channel, out_noise, out_budget, out_reason, record, rows,
 ):  # fmt: skip
     """Prospects ``first .. first + count`` of each listed replicate look at the profile; returns how many follow.
 
@@ -406,7 +427,9 @@ def decide_prospects(
     decision, the follow-back, two for the tolerance noise (Box-Muller), the hazard budget
     (Exp(1)), the channel it came by, the reason it would give for leaving. The first
     ``outreach_count`` prospects of a replicate are the day's outreach targets. Those who
-    follow are written to the ``out_*`` arrays in order.
+    follow are written to the ``out_*`` arrays in order and counted in the day's ``record``:
+    ``rows[0]`` all follows, ``rows[1]`` follow-backs (of those not followed already),
+    ``rows[2 + channel]`` by channel (:data:`coach.results.CHANNELS`).
     """
     k = 0
     last_segment = len(market_cdf) - 1
@@ -436,11 +459,15 @@ def decide_prospects(
                 channel = 0
                 while channel < channel_cdf.shape[1] - 1 and channel_cdf[b, channel] <= x:
                     channel += 1
+            back = uniform64(ev, c0 + 4) < follow_back_rate
             out_rep[k] = b
             out_seg[k] = seg
             out_followed[k] = followed > 0
-            out_back[k] = uniform64(ev, c0 + 4) < follow_back_rate
+            out_back[k] = back
             out_channel[k] = channel
+            record[rows[0], b] += 1
+            record[rows[1], b] += back and not followed > 0
+            record[rows[2 + channel], b] += 1
             radius = math.sqrt(-2.0 * math.log1p(-uniform64(ev, c0 + 5)))  # 1 - u is in (0, 1]
             out_noise[k] = radius * math.cos(2 * math.pi * uniform64(ev, c0 + 6))
             out_budget[k] = -math.log1p(-uniform64(ev, c0 + 7))
