@@ -22,12 +22,22 @@ P = ModelParams()
 # -- the crowd -----------------------------------------------------------------------------
 
 
+TRAITS = (np.ones(1, F32), np.full(1, 0.5, F32), np.zeros(1, F32), np.zeros(1, F32))  # one segment, attention 0.5
+LAWS = (0.0, 1.0, 1.0)
+
+
 def _add(crowd: Crowd, replicate: list[int], budget: float = 1.0) -> np.ndarray:
     k = len(replicate)
-    return crowd.add(
-        np.array(replicate),
-        {"segment": np.zeros(k, np.int8), "attention": np.full(k, 0.5, F32), "budget": np.full(k, budget, F32)},
-    )
+    zeros = np.zeros(k)
+    return crowd.admit(
+        np.array(replicate, np.int64), np.zeros(k, np.int8), zeros.astype(bool), zeros, np.full(k, budget, F32),
+        zeros.astype(F32), 0.0, TRAITS, LAWS,
+    )  # fmt: skip
+
+
+def _keys(crowd: Crowd, cells: list[int]) -> np.ndarray:
+    cells = np.array(cells)
+    return crowd.mark(cells, crowd.replicate_of(cells)).keys
 
 
 def test_crowd_rows_are_per_replicate_with_spare_cells_that_never_see_or_leave():
@@ -39,13 +49,14 @@ def test_crowd_rows_are_per_replicate_with_spare_cells_that_never_see_or_leave()
     spare = crowd.grid("uid")[1]
     assert np.all(spare == SPARE_UID)
     assert np.all(crowd.grid("attention")[1] == 0) and np.all(np.isinf(crowd.grid("budget")[1]))
+    assert crowd.grid("attention")[0, :2].tolist() == [0.5, 0.5] and crowd.grid("budget")[2, 0] == 1.0
     assert np.all(np.diff(crowd.keys()) >= 0)  # sorted across replicates: one binary search
 
 
 def test_crowd_grows_keeping_rows_and_keys():
     crowd = Crowd(2, 16)
     _add(crowd, [0] * 10 + [1] * 3)
-    keys = crowd.key_of(np.array([5, 16 + 2]))
+    keys = _keys(crowd, [5, 16 + 2])
     _add(crowd, [0] * 20)  # past the capacity: the grid grows
     assert crowd.C >= 30 and crowd.n.tolist() == [30, 3]
     cells, found = crowd.locate(keys)
@@ -56,13 +67,13 @@ def test_crowd_grows_keeping_rows_and_keys():
 def test_retired_followers_are_compacted_away_per_replicate_in_join_order():
     crowd = Crowd(2, 128)
     _add(crowd, [0] * 100 + [1] * 100)
-    keys = crowd.key_of(np.array([50, 128 + 50]))
+    keys = _keys(crowd, [50, 128 + 50])
     crowd.retire(np.arange(0, 40))  # 40 of replicate 0 leave: past a tenth, so its row compacts
     crowd.retire(np.array([128 + 7]))  # one of replicate 1: stays retired in place
     assert crowd.n.tolist() == [60, 100] and crowd.retired.tolist() == [0, 1]
     assert crowd.followers.tolist() == [60, 99]
     assert crowd.grid("uid")[0, :60].tolist() == list(range(40, 100))
-    _, found = crowd.locate(np.concatenate([keys, crowd.key_of(np.array([128 + 7]))]))
+    _, found = crowd.locate(np.concatenate([keys, _keys(crowd, [128 + 7])]))
     assert found.tolist() == [True, True, False]  # a leaver is not found any more
     assert crowd.grid("attention")[1, 7] == 0 and np.isinf(crowd.grid("budget")[1, 7])
 

@@ -129,10 +129,6 @@ class Crowd:
             self._keys = (self.grid("uid") + offsets).reshape(-1)
         return self._keys
 
-    def key_of(self, cells: np.ndarray) -> np.ndarray:
-        """Keys of these flat cells, stable across compaction (see :meth:`locate`)."""
-        return self.arrays["uid"][cells] + self.replicate_of(cells) * UID_STRIDE
-
     def mark(self, cells: np.ndarray, replicates: np.ndarray) -> Marked:
         """Remember these followers (``replicates``: their rows) to find them later, also after cells moved.
 
@@ -152,28 +148,21 @@ class Crowd:
 
     # -- changes ---------------------------------------------------------------------------
 
-    def add(self, replicate: np.ndarray, fields: dict[str, np.ndarray]) -> np.ndarray:
-        """Append followers: ``replicate`` (sorted batch positions) and their field values.
+    def admit(self, replicate: np.ndarray, segment: np.ndarray, reciprocal: np.ndarray, noise: np.ndarray,
+              budget: np.ndarray, reason_u: np.ndarray, hour: float, traits: tuple, laws: tuple) -> np.ndarray:  # fmt: skip
+        """New followers, from ``hour``, take spare cells at the ends of their rows; returns their cells.
 
-        Fields not given are set to 0 (``budget`` must be given). Returns their flat cells.
+        ``replicate`` sorted; ``noise`` the standard normal of each one's tolerance; ``traits``
+        and ``laws`` as :func:`coach.model.kernels.admit` takes them. The other fields keep
+        their spare value 0.
         """
-        k = len(replicate)
-        if k == 0:
-            return np.empty(0, dtype=np.int64)
-        counts = np.bincount(replicate, minlength=self.R)
-        self.reserve(counts)
-        starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
-        rank = np.arange(k) - starts[replicate]
-        cells = replicate * self.C + self.n[replicate] + rank
-        for name, arr in self.arrays.items():
-            if name == "uid":
-                arr[cells] = self.next_uid[replicate] + rank
-            elif name in fields:
-                arr[cells] = fields[name]
-            else:
-                arr[cells] = 0
-        self.n += counts
-        self.next_uid += counts
+        from coach.model.kernels import admit_many  # the kernels import this module
+
+        self.reserve(np.bincount(replicate, minlength=self.R))
+        cells = admit_many(
+            self.admit_fields(), traits, laws, self.C, self.n, self.next_uid, replicate, segment, reciprocal, noise,
+            budget, reason_u, F32(hour),
+        )  # fmt: skip
         self._keys = None
         return cells
 

@@ -454,7 +454,7 @@ class ReplicateBatch:
 
     def _decide_pieces(self, replicate: np.ndarray, first: np.ndarray, sizes: np.ndarray, t: float) -> None:
         """Prospects ``first .. first + sizes`` of each of these replicates decide, in one pass."""
-        p, R, day = self.params, self.R, self.day
+        p, day = self.params, self.day
         posts = self.recent_posts
         rows = int(sizes.sum())
         out = {
@@ -475,14 +475,10 @@ class ReplicateBatch:
         if not k:
             return
         new = {name: arr[:k] for name, arr in out.items()}
-        new_rep, back, new_followed = new["rep"], new["back"], new["followed"]
-        crowd = self.crowd
-        crowd.reserve(np.bincount(new_rep, minlength=R))
-        kernels.admit_many(
-            crowd.admit_fields(), self.traits, self.laws, crowd.C, crowd.n, crowd.next_uid, new_rep, new["seg"],
-            new_followed | back, new["noise"], new["budget"], new["reason"], F32(t),
+        self.crowd.admit(
+            new["rep"], new["seg"], new["followed"] | new["back"], new["noise"], new["budget"], new["reason"], t,
+            self.traits, self.laws,
         )  # fmt: skip
-        crowd.admitted()
 
     # -- results ---------------------------------------------------------------------------
 

@@ -508,10 +508,12 @@ def admit(fields, traits, laws, b, C, n, next_uid, seg, reciprocal, noise, budge
 
 @jit
 def admit_many(fields, traits, laws, C, n, next_uid, rep, seg, reciprocal, noise, budget, reason_u, tie_start):
-    """:func:`admit` for each listed new follower (``rep`` sorted), all starting at ``tie_start``."""
+    """:func:`admit` for each listed new follower (``rep`` sorted), all starting at ``tie_start``; returns their cells."""
+    cells = np.empty(len(rep), dtype=np.int64)
     for k in range(len(rep)):
-        admit(fields, traits, laws, rep[k], C, n, next_uid, seg[k], reciprocal[k], noise[k], budget[k], reason_u[k],
-              tie_start)  # fmt: skip
+        cells[k] = admit(fields, traits, laws, rep[k], C, n, next_uid, seg[k], reciprocal[k], noise[k], budget[k],
+                         reason_u[k], tie_start)  # fmt: skip
+    return cells
 
 
 @jit
