@@ -34,8 +34,8 @@ from coach.messages import format_number
 from coach.scenario import Scenario
 
 # Memory one follower and one prospect may cost while a run holds them, bytes: upper bounds.
-# A follower is 15 columns of 1-8 bytes, over-allocated by up to 1.5x, plus the day's close
-# temporaries; a prospect at the close is a handful of float64 columns and temporaries.
+# A follower is 16 fields of 1-8 bytes (62 bytes), over-allocated by up to 1.5x, plus the
+# passes' buffers (about 20 bytes) and, while the grid grows, one field's old copy; a prospect at the close is a handful of float64 columns and temporaries.
 # benchmarks/bench_budget.py prints the projection beside real runs (tracemalloc peaks came
 # to 7-20% of the bound: 100 bytes a follower, 40 a prospect, on the first-wave engine).
 BYTES_PER_FOLLOWER = 160

@@ -267,6 +267,26 @@ def test_replies_find_their_followers_after_the_rows_moved():
     assert moved[1, 9] == 0  # the leaver's cell is untouched
 
 
+def test_replies_of_followers_who_left_in_place_are_counted_but_change_nothing():
+    """No cell moved since the post: the repliers' cells are still theirs, and one who left
+    since (retired in place) is counted among the replies but neither answered nor soured."""
+    s = scenario(followers=400, days=5, reply_rate=1.0)
+    batch = ReplicateBatch(s, 3, [0, 1])
+    crowd = batch.crowd
+    cells = np.array([5, 6, crowd.C + 3, crowd.C + 9])
+    marked = crowd.mark(cells, crowd.replicate_of(cells))
+    crowd.retire(np.array([6, crowd.C + 9]))  # two leave; no row compacts
+    assert crowd.moves == marked.moves
+    before = {name: crowd.arrays[name][cells].copy() for name in ("sat", "ignored_chat", "bonded_until", "budget")}
+    batch.go_through_replies(marked, marked.replicates, np.array([True, True, True, False]), 30.0)
+    assert batch.daily["replies_answered"][:, 0].tolist() == [2, 1]
+    assert batch.daily["replies_ignored"][:, 0].tolist() == [0, 1]
+    sat, bonded = crowd.arrays["sat"][cells], crowd.arrays["bonded_until"][cells]
+    assert sat[0] > before["sat"][0] and sat[2] > before["sat"][2] and (bonded[[0, 2]] > 30.0).all()
+    for name, was in before.items():  # the leavers' cells are untouched (budget stays infinite)
+        assert crowd.arrays[name][cells[[1, 3]]].tolist() == was[[1, 3]].tolist()
+
+
 def test_code_that_workers_cannot_reimport_runs_serially_with_a_warning():
     # Code piped on stdin cannot be re-imported by pool workers: it must not crash the pool.
     code = (

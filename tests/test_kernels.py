@@ -67,13 +67,15 @@ def test_post_pass_matches_the_laws_applied_with_numpy():
     k = keys(R, 9)
     p_see, felt, strength, sat_add = 0.8, F32(3.0), 0.01, np.array([0.1, -0.2], F32)
     reshare_p, reply_base, reply_rate = np.array([0.2, 0.3], F32), 0.5, 0.6
-    imp, likes, shares = np.zeros(R, np.int64), np.zeros(R), np.zeros(R, np.int64)
+    likes, shape, record = np.zeros(R), np.zeros(R), np.zeros((4, R))  # record rows: seen 3, reshares 0, replies 1
     cells, answered = np.empty(R * C, np.int64), np.empty(R * C, np.bool_)
     replied = kernels.post_pass(
         n, C, k, 2, 5, a["attention"], a["tolerance"], a["fatigue"], a["sat"], a["segment"], a["chat"],
         a["reply_will"], F32(p_see), felt, True, P.fatigue_cap, P.fatigue_gamma, strength, 2.0, True, sat_add,
-        reshare_p, True, reply_base, reply_base * 1.0, reply_rate, imp, likes, shares, cells, answered,
+        reshare_p, True, reply_base, reply_base * 1.0, reply_rate, 0.25, likes, 0.5, shape, record,
+        np.array([3, 0, 1]), cells, answered,
     )  # fmt: skip
+    want = np.zeros((4, R))  # seen, engagement, reshares, replies per replicate
 
     want_cells, want_answered = [], []
     for b in range(R):
@@ -90,18 +92,24 @@ def test_post_pass_matches_the_laws_applied_with_numpy():
             engage = fatigue.engagement(float(ratio), 2.0)
             s = ref["segment"][i]
             ref["sat"][i] += sat_add[s]
-            assert imp[b] > 0
+            want[0, b] += 1
+            want[1, b] += engage
             if v >= 1 - reshare_p[s] * engage:
+                want[2, b] += 1
                 continue
             rp = conversation.reply_chance_of(reply_base, float(ref["chat"][i]), float(ref["reply_will"][i]), engage)
             if v < rp:
+                want[3, b] += 1
                 want_cells.append(i)
                 want_answered.append(v / rp < reply_rate)
     np.testing.assert_allclose(a["fatigue"], ref["fatigue"], rtol=1e-5)
     np.testing.assert_allclose(a["sat"], ref["sat"], rtol=1e-5)
     assert cells[:replied].tolist() == want_cells and answered[:replied].tolist() == want_answered
-    assert imp[1] == 0 and likes[1] == 0  # an empty row sees nothing
-    assert 0.3 * (40 + 25) < imp.sum() < 0.9 * (40 + 25)
+    assert record[3].tolist() == want[0].tolist() and record[0].tolist() == want[2].tolist()
+    assert record[1].tolist() == want[3].tolist() and record[2].sum() == 0  # replies per replicate; row 2 untouched
+    np.testing.assert_allclose(likes, 0.25 * want[1], rtol=1e-6)  # like chance x engagement summed
+    np.testing.assert_allclose(shape, 0.5 * want[2])  # dispersion x reshares
+    assert want[0, 1] == 0 and 0.3 * (40 + 25) < want[0].sum() < 0.9 * (40 + 25)  # an empty row sees nothing
 
 
 def test_the_close_counts_reasons_in_the_order_results_report_them():
@@ -131,8 +139,9 @@ def test_close_pass_sums_the_laws_and_draws_reasons_in_proportion():
     leavers, record = np.empty(cells, np.int64), np.zeros((7, R))  # a day's record: total in row 6, reasons 1..5
     scale = 1.0
     h_content = float(content.hazard_of(F32(-3.0), scale, P.content_threshold, P.content_strength))
+    budget = f["budget"].copy()
     left = kernels.close_pass(
-        n, C, f["budget"].copy(), f["fatigue"], f["churn"], f["churn_now"], f["tie_start"], f["sat"],
+        n, C, budget, f["fatigue"], f["churn"], f["churn_now"], f["tie_start"], f["sat"],
         f["ignored_chat"], f["bonded_until"], f["reason_u"], True, True, True, True, F32(-1e9), F32(0.0),
         scale, P.content_threshold, P.content_strength, 0.1, 0.0, 0.1, True, 24.0, leavers, record,
         np.array([6, 1, 2, 3, 4, 5]),
@@ -148,6 +157,9 @@ def test_close_pass_sums_the_laws_and_draws_reasons_in_proportion():
     total = np.where(bonded, 0.1 * total, total)
     expect = np.flatnonzero(live & (F32(0.05) - total.astype(F32) <= 0))
     assert len(expect) > 1000 and sorted(leavers[:left].tolist()) == expect.tolist()
+    stay = live & ~np.isin(np.arange(cells), expect)
+    np.testing.assert_allclose(budget[stay], (F32(0.05) - total.astype(F32))[stay], rtol=1e-5)  # what is left
+    assert np.isinf(budget[~live]).all()  # spare cells: never spent
     assert (f["fatigue"][live] == 0).all()  # collected fatigue is cleared
     assert record[6].tolist() == by_reason.sum(axis=1).tolist() and record[0].sum() == 0
     assert record[6].tolist() == np.bincount(leavers[:left] // C, minlength=R).tolist()
@@ -190,11 +202,7 @@ def test_the_starting_crowd_has_sorted_exponential_tie_ages_and_the_segment_shar
         np.array([4.0, 9.0], F32), np.array([0.3, 0.5], F32), np.array([0.2, 0.8], F32), np.array([0.01, 0.02], F32)
     )  # fmt: skip
     spread, recip_ratio, new_ratio = 0.5, 0.25, 2.0
-    kernels.seed_crowd(
-        keys(R), count, np.array([0.25, 1.0]), 0.4, mean_age, crowd.admit_fields(), traits,
-        (spread, recip_ratio, new_ratio), crowd.C, crowd.n, crowd.next_uid,
-    )  # fmt: skip
-    crowd.admitted()
+    crowd.seed(keys(R), count, np.array([0.25, 1.0]), 0.4, mean_age, traits, (spread, recip_ratio, new_ratio))
     assert crowd.n.tolist() == [count] * R and crowd.next_uid.tolist() == [count] * R
     use = (slice(None), slice(0, count))
     g = {name: crowd.grid(name)[use] for name in ("tie_start", "segment", "reciprocal", "budget", "reason_u")}

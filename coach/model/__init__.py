@@ -47,8 +47,8 @@ Order of events
        random minutes, so no event shares the instant of a close.
     3. At ``24 (d + 1)`` the day closes: each follower's hazards for the day are computed
        once (fatigue, content, ignored, neglect, churn; x ``bond_hazard_ratio`` while
-       bonded) and summed; followers whose cumulative hazard reaches their budget leave,
-       each with one reason drawn in proportion to those same hazards. Then the day's
+       bonded) and summed, and taken from each follower's budget; those whose budget is spent
+       leave, each with one reason drawn in proportion to those same hazards. Then the day's
        prospects (reshare, conversation, outreach, discovery) are counted and decide in one
        batch, and those who follow join (they face hazards from the next day on); last,
        the day's counts are recorded.

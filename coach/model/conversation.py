@@ -58,7 +58,12 @@ def ignored_scale(t: float, t_ref: float, p) -> float:
 
 def ignored_hazard(ignored_chat: np.ndarray, t: float, t_ref: float, p) -> np.ndarray:
     """The hazard per day of followers remembering these (stored) ignored replies, times their chat appetite."""
-    return ignored_chat * F32(ignored_factor(t, t_ref, p))
+    return ignored_hazard_of(ignored_chat, F32(ignored_factor(t, t_ref, p)))
+
+
+def ignored_hazard_of(ignored_chat, factor):
+    """``ignored_chat x factor`` (scalar or array; compiled into the close): see :func:`ignored_factor`."""
+    return ignored_chat * factor
 
 
 def ignored_factor(t: float, t_ref: float, p) -> float:

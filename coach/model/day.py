@@ -109,6 +109,7 @@ class ReplicateBatch:
         self.daily = {key: self.record[:, i, :].T for i, key in enumerate(names)}
         self.rows = {key: i for i, key in enumerate(names)}
         self.unfollow_rows = np.array([self.rows["unfollows"]] + [self.rows[f"unfollows_{r}"] for r in REASONS])
+        self.post_rows = np.array([self.rows[key] for key in ("impressions", "reshares", "replies_received")])
         self.follow_rows = np.array(
             [self.rows["follows"], self.rows["follow_backs"]] + [self.rows[f"follows_{c}"] for c in CHANNELS]
         )
@@ -121,15 +122,11 @@ class ReplicateBatch:
     def _seed_followers(self, count: int) -> None:
         if not count:
             return
-        crowd = self.crowd
         shares = np.array([s.share for s in self.scenario.audience.segments])
-        crowd.reserve(np.full(self.R, count))
-        kernels.seed_crowd(
+        self.crowd.seed(
             self.crowd_keys, count, np.cumsum(shares / shares.sum()), self.habits.follow_back_rate,
-            self.params.initial_tie_age_days * HOURS, crowd.admit_fields(), self.traits, self.laws, crowd.C, crowd.n,
-            crowd.next_uid,
+            self.params.initial_tie_age_days * HOURS, self.traits, self.laws,
         )  # fmt: skip
-        crowd.admitted()
 
     def _expected_answers(self) -> np.ndarray:
         if not self.mechanisms.conversation:
@@ -259,12 +256,10 @@ class ReplicateBatch:
         if p_see <= 0 or not crowd.n.any():
             return nothing, nothing, np.empty(0, dtype=bool)
 
-        R, a = self.R, crowd.arrays
+        a = crowd.arrays
         if len(self.reply_cells) < crowd.span:
             self.reply_cells = np.empty(crowd.span + crowd.span // 4, dtype=np.int64)  # room to grow
             self.reply_answered = np.empty(len(self.reply_cells), dtype=np.bool_)
-        impressions, n_reshares = np.zeros(R, dtype=np.int64), np.zeros(R, dtype=np.int64)
-        likes = np.zeros(R)
         sat_add = self.value[kind] * F32(content.sat_scale(t, self.t_ref, p) / feed)
         reply_base = conversation.reply_base(p, kind == QUESTION)
         replied = kernels.post_pass(
@@ -274,18 +269,14 @@ class ReplicateBatch:
             fatigue.post_strength(p, reach * feed, self.sitting), p.engagement_fatigue_power,
             mech.content, sat_add, self.reshare_p[kind], mech.conversation,
             reply_base, reply_base * self.chat_top, self.habits.reply_rate,
-            impressions, likes, n_reshares, self.reply_cells, self.reply_answered,
+            reshare.like_chance(p), self.expected_likes, p.reshare_dispersion if mech.reshare else 0.0,
+            self.reshare_shape[:, int(reach != 1.0)], self.record[day], self.post_rows,
+            self.reply_cells, self.reply_answered,
         )  # fmt: skip
-        d["impressions"][:, day] += impressions
-        self.expected_likes += reshare.like_chance(p) * likes
-        d["reshares"][:, day] += n_reshares
-        if mech.reshare:
-            self.reshare_shape[:, int(reach != 1.0)] += p.reshare_dispersion * n_reshares
         if not replied:
             return nothing, nothing, np.empty(0, dtype=bool)
         cells = self.reply_cells[:replied].copy()
         rep_cells = crowd.replicate_of(cells)
-        d["replies_received"][:, day] += np.bincount(rep_cells, minlength=R)
         return crowd.mark(cells, rep_cells), rep_cells, self.reply_answered[:replied].copy()
 
     def go_through_replies(self, repliers: Marked, rep: np.ndarray, answered: np.ndarray, t: float) -> None:
@@ -338,10 +329,10 @@ class ReplicateBatch:
     def close_day(self, day: int) -> None:
         """Turn the day's hazards into unfollows, let the day's prospects decide, record the day.
 
-        Hazards are per day and compete: a follower leaves when the running sum of all
-        of them reaches their Exp(1) budget (so the same follower in a paired scenario
-        leaves later when hazards are lower), and the reason is drawn in proportion to
-        that day's hazards, computed once for both.
+        Hazards are per day and compete: each day's sum of all of them is taken from the
+        follower's Exp(1) budget, and they leave once it is spent (so the same follower in a
+        paired scenario leaves later when hazards are lower); the reason is drawn in
+        proportion to that day's hazards, computed once for both.
         """
         p, mech, crowd, d = self.params, self.mechanisms, self.crowd, self.daily
         t = HOURS * (day + 1)

@@ -5,10 +5,14 @@ a batch. Written as numpy expressions that is a dozen passes over memory and a t
 array per step; here each is one loop (compiled by numba) that reads a follower's fields
 once and applies every mechanism's law to them — the laws themselves stay in their modules
 (:func:`coach.model.fatigue.seen_post_hazard`, :func:`coach.model.fatigue.engagement`,
-:func:`coach.model.content.hazard_of`, :func:`coach.model.conversation.reply_chance_of`,
+:func:`coach.model.fatigue.tolerance_of`, :func:`coach.model.content.hazard_of`,
+:func:`coach.model.conversation.reply_chance_of`, :func:`coach.model.conversation.ignored_hazard_of`,
 :func:`coach.model.discovery.extra_exposures`, :func:`coach.model.discovery.follow_logit_of`,
-:func:`coach.model.outreach.followed_target`) and are compiled from there, so there is one
-copy of each equation.
+:func:`coach.model.outreach.followed_target`, :func:`coach.model.churn.base_churn_of`) and
+are compiled from there, so there is one copy of each equation. The steps between the
+passes (admitting followers, answering replies, granting bonds, retiring leavers) are
+compiled too, and the passes count into the day's record: after a pass over a few
+megabytes of crowd, every small numpy call would pay for the cache it lost.
 
 Random numbers are **counter-based**: the uniform a follower draws for an event is a hash of
 ``(replicate key, day, event, counter)`` (SplitMix64's output function over a Weyl sequence;
@@ -43,11 +47,13 @@ EVENT_GAMMAS, EVENT_COUNTS, EVENT_PROSPECTS = 0, 1, 2
 REASON_ORDER = ("fatigue", "content", "ignored", "neglect", "churn")  # the close's reasons (coach.results.REASONS)
 CHURN = REASON_ORDER.index("churn")
 # The fields a new follower is given, in the order of :func:`admit`'s ``fields`` tuple
-# (:meth:`coach.model.crowd.Crowd.admit_fields`); the others stay at their spare value 0.
+# (taken by :meth:`coach.model.crowd.Crowd.admit` and :meth:`~coach.model.crowd.Crowd.seed`); the
+# others stay at their spare value 0.
 ADMIT_FIELDS = (
     "uid", "segment", "reciprocal", "tolerance", "attention", "chat", "reply_will", "tie_start", "churn",
     "churn_now", "budget", "reason_u",
 )  # fmt: skip
+TIE_START = ADMIT_FIELDS.index("tie_start")  # a constant: numba indexes the fields tuple at compile time
 SEED_UNIFORMS = 7  # per starting follower: segment, follow-back, 2 for the tolerance noise, budget, reason, age
 
 jit = numba.njit(cache=True, nogil=True, error_model="numpy")
@@ -60,6 +66,7 @@ _extra_exposures = jit(discovery.extra_exposures)
 _follow_logit = jit(discovery.follow_logit_of)
 _followed_target = jit(outreach.followed_target)
 _tolerance = jit(fatigue.tolerance_of)
+_ignored_hazard = jit(conversation.ignored_hazard_of)
 _base_churn = jit(churn.base_churn_of)
 
 
@@ -94,7 +101,8 @@ def uniform64(event, counter):
 def post_pass(
     n, C, keys, day, j, attention, tolerance, fatigue_acc, sat, segment, chat, reply_will,
     p_see, felt, fatigue_on, cap, gamma, strength, power, content_on, sat_add, reshare_p,
-    replies_on, reply_base, reply_top, reply_rate, impressions, likes, reshares, reply_cells, reply_answered,
+    replies_on, reply_base, reply_top, reply_rate, like_chance, expected_likes, dispersion, shape, record, rows,
+    reply_cells, reply_answered,
 ):  # fmt: skip
     """One post offered to every replicate's crowd; returns how many replied.
 
@@ -102,7 +110,10 @@ def post_pass(
     this post); then ``v = u / (attention x p_see)`` is a fresh uniform that decides the
     reshare (its top ``reshare_p x engagement``) and the reply (its bottom ``reply chance``),
     and ``v / reply chance`` whether the account will answer. Seen followers gain fatigue
-    (over tolerance) and the post's value; engagement is summed per replicate (likes).
+    (over tolerance) and the post's value. Per replicate ``b``: the day's ``record`` counts
+    the seen (``rows[0]``), reshares (``rows[1]``) and replies (``rows[2]``);
+    ``expected_likes[b]`` gains ``like_chance`` x the engagement summed, ``shape[b]`` (the
+    reshares' gamma shape of the post's reach class) ``dispersion`` x the reshares.
     Repliers' cells go to ``reply_cells`` in increasing order.
     """
     replied = 0
@@ -130,6 +141,7 @@ def post_pass(
         # Pass 2: what the post does to those who saw it.
         engaged = 0.0
         shared = 0
+        replied_before = replied
         for k in range(seen):
             col = seen_cols[k]
             v = uniform32(ev, col) / (att[col] * p_see)  # given u < chance, a fresh uniform
@@ -151,9 +163,11 @@ def post_pass(
                     reply_cells[replied] = base + col
                     reply_answered[replied] = v / rp < reply_rate
                     replied += 1
-        impressions[b] += seen
-        likes[b] += engaged
-        reshares[b] += shared
+        record[rows[0], b] += seen
+        record[rows[1], b] += shared
+        record[rows[2], b] += replied - replied_before
+        expected_likes[b] += like_chance * engaged
+        shape[b] += dispersion * shared
     return replied
 
 
@@ -163,7 +177,7 @@ def _hazards(fatigue_on, churn_on, content_on, conversation_on, fat, churn_now, 
     """One follower's hazards today, in the order of :data:`coach.results.REASONS`."""
     h_fatigue = fat if fatigue_on else 0.0
     h_content = _content_hazard(sat, sat_scale, threshold, content_strength) if content_on else 0.0
-    h_ignored = ignored_chat * ignored_factor if conversation_on else 0.0
+    h_ignored = _ignored_hazard(ignored_chat, ignored_factor) if conversation_on else 0.0
     h_churn = churn_now if churn_on else 0.0
     return h_fatigue, h_content, h_ignored, neglect, h_churn
 
@@ -185,9 +199,11 @@ def close_pass(
     ``record[rows[0], b]`` (all unfollows) and ``record[rows[1 + reason], b]``. The fatigue
     collected is cleared.
 
-    It reads five fields per follower (six while anyone is bonded) and writes one: at a
-    few hundred replicates the crowd no longer fits in a core's cache, and the pass runs at
-    the speed of memory.
+    It reads five fields per follower (six while anyone is bonded) and writes the budget
+    (and ``churn_now`` of the ties that aged, ``fatigue`` where some was collected): at a few
+    hundred replicates the crowd no longer fits in a core's cache, so every field read costs.
+    A NaN hazard (an extreme model constant) spends the budget too: the follower leaves,
+    counted, rather than vanishing at the next compaction.
     """
     left = 0
     for b in range(len(n)):
@@ -220,7 +236,7 @@ def close_pass(
         # Who spent their budget, and why: a branch, not a branchless collection, since the
         # predictor learns it (a day's leavers are a few in a thousand).
         for col in range(m):
-            if bud[col] <= 0:
+            if not bud[col] > 0:
                 leavers[left] = base + col
                 left += 1
                 h = _hazards(fatigue_on, churn_on, content_on, conversation_on, fat[col], cn[col], sa[col], ig[col],
@@ -259,7 +275,7 @@ def answer_replies(cells, rep, answered, check, budget, sat, reply_will, ignored
     k = 0
     for i in range(len(cells)):
         b, cell = rep[i], cells[i]
-        here = not check or budget[cell] < np.inf
+        here = not check or budget[cell] != np.inf
         if answered[i]:
             tally[b, 0] += 1
             if here:
@@ -297,7 +313,7 @@ def retire_cells(cells, C, zeroed, budget, retired, n):
     """
     for i in range(len(cells)):
         cell = cells[i]
-        for field in zeroed:
+        for field in zeroed:  # a homogeneous tuple (every RETIRED_ZERO field is float32): a loop numba can compile
             field[cell] = 0.0
         budget[cell] = np.inf
         retired[cell // C] += 1
@@ -528,9 +544,10 @@ def seed_crowd(keys, count, share_cdf, follow_back_rate, mean_age, fields, trait
     exponential spacings over ``count - i`` (Rényi), read backwards. The caller has made room.
     """
     last_segment = len(share_cdf) - 1
-    tie = fields[7]
+    tie = fields[TIE_START]
     for b in range(len(keys)):
         ev = event_key(keys[b], 0, 0)
+        start = b * C + n[b]  # the row's first admitted cell
         for i in range(count):
             c0 = i * SEED_UNIFORMS
             x = uniform64(ev, c0)
@@ -546,4 +563,4 @@ def seed_crowd(keys, count, share_cdf, follow_back_rate, mean_age, fields, trait
         age = 0.0
         for i in range(count):
             age += mean_age * -math.log1p(-uniform64(ev, i * SEED_UNIFORMS + 6)) / (count - i)
-            tie[b * C + count - 1 - i] = -age
+            tie[start + count - 1 - i] = -age
