@@ -25,7 +25,15 @@ from app.history import history_tab
 from app.layout import apply_layout, escape_markdown, present_param, presenting
 from app.predictions import finish_page, predictions_tab
 from app.sidebar import sidebar
-from app.state import PLATFORM_WORDS, TABS, current_scenario, persona_library, plain_problem, reference_words
+from app.state import (
+    PLATFORM_WORDS,
+    TABS,
+    current_scenario,
+    engine_ready,
+    persona_library,
+    plain_problem,
+    reference_words,
+)
 from app.text import safe
 from app.urls import init_session, session_params, url_params, write_url
 from app.yaml_editor import yaml_editor
@@ -85,6 +93,7 @@ def main() -> None:
         initial_sidebar_state="collapsed" if present else "expanded",
     )
     apply_layout(present)
+    engine_ready()
     personas, library_problems = persona_library()
     init_session(personas)
     ss = st.session_state

@@ -19,7 +19,7 @@ import pandas as pd
 import streamlit as st
 
 from app.room import REFRESH_SECONDS, habit_text, plain
-from app.state import HABIT_LABELS
+from app.state import HABIT_LABELS, engine_ready
 from coach import REASONS
 
 PROJECTOR_CSS = """
@@ -56,6 +56,7 @@ def facilitator_page(store: Any, code: str, key: str) -> None:
         page_title=f"Room {code} · facilitator", page_icon="📈", layout="wide", initial_sidebar_state="collapsed"
     )
     st.html(PROJECTOR_CSS)
+    engine_ready()
     dashboard(store, code, key)
 
 

@@ -19,7 +19,7 @@ from typing import Any
 
 import streamlit as st
 
-from app.state import HABIT_LABELS, INT_HABITS, MAIN_HABITS, MORE_HABITS, help_text
+from app.state import HABIT_LABELS, INT_HABITS, MAIN_HABITS, MORE_HABITS, engine_ready, help_text
 from coach import REASON_WORDS, REASONS, Habits
 
 REFRESH_SECONDS = 3  # how often the room pages look for news in the database
@@ -78,6 +78,7 @@ def room_page() -> None:
     st.set_page_config(
         page_title=f"Room {room.code}", page_icon="📈", layout="centered", initial_sidebar_state="collapsed"
     )
+    engine_ready()
     if host is not None:
         st.warning(
             f"This facilitator key is not the one for room {room.code}, so this is the participant page. "

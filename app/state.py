@@ -35,11 +35,12 @@ from coach import (
     worker_count,
 )
 from coach.budget import check
-from coach.engine import RunCancelled
+from coach.engine import COMPILE_NOTE, RunCancelled, compiled, prepare
 from coach.messages import format_number
 from coach.workqueue import Busy
 
 DEFAULT_PERSONA = "steady_professional"
+_ENGINE_READY: list[bool] = []  # set once this server process has the engine's compiled passes loaded
 COMPARE_PERSONAS = ("billboard", "conversationalist")  # the Compare tab opens with these beside your settings
 PROGRESS_SECONDS = 0.25  # runs estimated longer than this (engine estimate, seconds) show a progress bar
 APP_RUNS = 30  # personas open with at most this many runs (one batched pass: a slider answers in well under a second)
@@ -78,6 +79,18 @@ URL_KEYS = (
     + ["explore", "explore_range", "explore_values", "explore_outcome"]  # app/explore.py URL_PARAMS
 )
 TABS = ["Predictions", "Compare", "Explore", "Coach", "Your history", "About the model"]
+
+
+def engine_ready() -> None:
+    """Before the page's first simulation in this server process: if the engine's passes are
+    not compiled for this machine yet (the first start after installing), compile them now
+    under a spinner that says why the page waits, instead of a silent 10 s first answer."""
+    if _ENGINE_READY:
+        return
+    if not compiled():
+        with st.spinner(f"Preparing the simulator — {COMPILE_NOTE}…"):
+            prepare()
+    _ENGINE_READY.append(True)
 
 
 # ======================================================================================

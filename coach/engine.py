@@ -72,12 +72,44 @@ def simulate(
     return simulate_batch(scenario, seed, (replicate,), should_stop=should_stop)[0]
 
 
+COMPILE_NOTE = "the first start after installing compiles the simulator for this machine: about 10 s, once"
+
+
+def compiled() -> bool:
+    """Whether this machine has the engine's compiled passes cached for the installed source.
+
+    When not, the first simulation of the process compiles them (about 10 s; numba caches
+    them in ``coach/model/__pycache__``), so callers can say why the first answer is slow.
+    """
+    from coach.model import kernels
+
+    try:  # numba's cache index is empty when missing or written for another version of the source
+        return all(f._cache._cache_file._load_index() for f in (kernels.post_pass, kernels.close_pass))
+    except Exception:  # another numba: cannot tell, so say nothing
+        return True
+
+
+def prepare() -> None:
+    """Compile (or load) the engine's passes now: one small run of every event."""
+    busy = Scenario(  # every event happens: posts in sittings, replies, outreach, follows, leavers
+        days=3,
+        habits={"posts_per_day": 12, "posts_per_session": 3, "reply_rate": 0.5, "outreach_per_day": 2},
+        audience={"followers": 300, "prospects_per_day": 200, "segments": [
+            {"name": "all", "share": 1.0, "tolerance_posts_per_day": 2, "churn_per_month": 0.5}
+        ]},
+    )  # fmt: skip
+    simulate(busy, 0)
+
+
 __all__ = [
     "CHANNELS",
+    "COMPILE_NOTE",
     "POST_KINDS",
     "REASONS",
     "RunCancelled",
     "batch_size",
+    "compiled",
+    "prepare",
     "simulate",
     "simulate_batch",
     "visibility_by_hour",

@@ -894,3 +894,21 @@ def test_importing_an_x_archive_sets_the_platform_and_says_what_happens_to_follo
     at.number_input(key="import_followers").set_value(750).run()
     assert_clean(at)
     assert at.session_state["followers"] == 750
+
+
+def test_the_first_page_of_a_fresh_install_compiles_the_engine_once(monkeypatch):
+    """Without the compiled passes the first page compiles them (under a spinner that says why),
+    once per server process; with them it does nothing."""
+    import app.state as state
+
+    done = []
+    monkeypatch.setattr(state, "_ENGINE_READY", [])
+    monkeypatch.setattr(state, "compiled", lambda: False)
+    monkeypatch.setattr(state, "prepare", lambda: done.append(1))
+    state.engine_ready()
+    state.engine_ready()
+    assert done == [1]
+    monkeypatch.setattr(state, "_ENGINE_READY", [])
+    monkeypatch.setattr(state, "compiled", lambda: True)
+    state.engine_ready()
+    assert done == [1]  # compiled already: nothing to do

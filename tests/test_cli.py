@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -174,3 +175,21 @@ def test_usage_errors_exit_2(args):
     out = coach(*args)
     assert out.returncode == 2, (out.stdout, out.stderr)
     assert "usage" in out.stderr.lower() and "Traceback" not in out.stderr
+
+
+def test_the_first_start_compiles_the_engine_once_and_says_so(tmp_path: Path):
+    """On a machine without the compiled passes (here: an empty numba cache) a simulating command
+    says why its first answer waits, compiles, and the next start loads them silently."""
+    env = {**os.environ, "NUMBA_CACHE_DIR": str(tmp_path / "numba")}
+    cmd = [sys.executable, "-m", "coach", "run", "newcomer", "--days", "3", "--replicates", "2", "--quiet"]
+    first = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=300)
+    assert first.returncode == 0, first.stderr
+    assert "preparing the simulator" in first.stderr and "about 10 s, once" in first.stderr
+    second = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=120)
+    assert second.returncode == 0 and "preparing the simulator" not in second.stderr
+    assert second.stdout == first.stdout  # the same answer, whether compiled now or loaded
+    validate = subprocess.run(
+        [sys.executable, "-m", "coach", "validate", "newcomer"], capture_output=True, text=True,
+        env={**env, "NUMBA_CACHE_DIR": str(tmp_path / "other")}, timeout=60,
+    )  # fmt: skip
+    assert validate.returncode == 0 and "preparing" not in validate.stderr  # only commands that simulate

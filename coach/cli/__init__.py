@@ -4,7 +4,8 @@ Parses arguments, calls the public API, prints or writes. Exit codes: 0 ok, 1 in
 input (one clear message per problem on stderr, never a traceback), 2 usage error.
 
 Every subcommand is listed once, in :data:`COMMANDS`: its name, its one-line help, the
-function that adds its arguments and the one that runs it. A command's module lives in this
+function that adds its arguments, the one that runs it and whether it simulates (the first
+start after installing compiles the engine first, and says so). A command's module lives in this
 package; commands with heavy dependencies import them inside their handler, so that
 ``coach run`` starts fast.
 """
@@ -29,19 +30,20 @@ class Command(NamedTuple):
     help: str
     configure: Callable[[argparse.ArgumentParser], None]
     handle: Callable[[argparse.Namespace], int]
+    simulates: bool = False
 
 
 COMMANDS: tuple[Command, ...] = (
-    Command("run", "simulate one scenario: followers, follows by channel, unfollows by reason", run.configure_run, run.cmd_run),
-    Command("compare", "simulate several scenarios on the same seeds and show the differences", run.configure_compare, run.cmd_compare),
+    Command("run", "simulate one scenario: followers, follows by channel, unfollows by reason", run.configure_run, run.cmd_run, True),
+    Command("compare", "simulate several scenarios on the same seeds and show the differences", run.configure_compare, run.cmd_compare, True),
     Command("validate", "check scenario files; exit 1 if any is invalid", run.configure_validate, run.cmd_validate),
     Command("scenarios", "list the bundled personas", run.configure_scenarios, run.cmd_scenarios),
-    Command("advise", "the coach: what goes wrong, what to change and what it buys, within a time budget", advise.configure, advise.handle),
+    Command("advise", "the coach: what goes wrong, what to change and what it buys, within a time budget", advise.configure, advise.handle, True),
     Command("import", "derive your habits from an X, Mastodon or Bluesky export", importing.configure, importing.handler),
-    Command("sweep", "a grid over habits or any field, every cell on the same seeds, locally or on Dask", sweep.configure, sweep.handle),
+    Command("sweep", "a grid over habits or any field, every cell on the same seeds, locally or on Dask", sweep.configure, sweep.handle, True),
     Command("schema", "print the scenario format as JSON Schema, for editors", schema.configure, schema.handle),
     Command("workshop", "workshop rooms: open one for an exercise, list exercises, export results, close", workshop.configure, workshop.handle),
-    Command("fit", "fit the audience to your own export and follower counts; forecast with a band", fit.configure, fit.handle),
+    Command("fit", "fit the audience to your own export and follower counts; forecast with a band", fit.configure, fit.handle, True),
 )  # fmt: skip
 
 
@@ -65,14 +67,25 @@ def build_parser() -> argparse.ArgumentParser:
     for command in COMMANDS:
         p = sub.add_parser(command.name, help=command.help)
         command.configure(p)
-        p.set_defaults(handler=command.handle)
+        p.set_defaults(handler=command.handle, simulates=command.simulates)
     return parser
+
+
+def _prepare_engine() -> None:
+    """Compile the engine here, once, before any worker needs it, saying why the wait (stderr)."""
+    from coach.engine import COMPILE_NOTE, compiled, prepare
+
+    if not compiled():
+        print(f"coach: preparing the simulator ({COMPILE_NOTE})…", file=sys.stderr, flush=True)
+        prepare()
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
+        if args.simulates:
+            _prepare_engine()
         return args.handler(args)
     except UsageError as exc:
         parser.print_usage(sys.stderr)

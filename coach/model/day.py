@@ -140,7 +140,9 @@ class ReplicateBatch:
         ])  # fmt: skip
 
     def _reset_pending(self) -> None:
-        self.reshare_shape = np.zeros((self.R, 2))  # per reach class: other posts, link posts
+        # Per reach class (other posts, link posts) and replicate: rows, so each class is contiguous
+        # (the compiled passes take one layout, whatever the batch size).
+        self.reshare_shape = np.zeros((2, self.R))
         self.conversation_mean = np.zeros(self.R)
         self.outreach_mean = np.zeros(self.R)
         self.outreach_count = 0
@@ -270,7 +272,7 @@ class ReplicateBatch:
             mech.content, sat_add, self.reshare_p[kind], mech.conversation,
             reply_base, reply_base * self.chat_top, self.habits.reply_rate,
             reshare.like_chance(p), self.expected_likes, p.reshare_dispersion if mech.reshare else 0.0,
-            self.reshare_shape[:, int(reach != 1.0)], self.record[day], self.post_rows,
+            self.reshare_shape[int(reach != 1.0)], self.record[day], self.post_rows,
             self.reply_cells, self.reply_answered,
         )  # fmt: skip
         if not replied:
@@ -293,7 +295,7 @@ class ReplicateBatch:
             cells, found = crowd.locate(repliers.keys)
             rep_found, answered_found, check = rep[found], answered[found], False
         a, scale = crowd.arrays, content.sat_scale(t, self.t_ref, p)
-        tally = np.zeros((R, 3), dtype=np.int64)
+        tally = np.zeros((3, R), dtype=np.int64)  # answered, ignored, may bond: rows (one layout at any R)
         if len(self.yes) < len(cells):
             self.yes = np.empty(2 * len(cells), dtype=np.int64)
         k = kernels.answer_replies(
@@ -302,15 +304,15 @@ class ReplicateBatch:
             F32(conversation.ignored_scale(t, self.t_ref, p)), F32(p.ignored_reply_will_factor), tally, self.yes,
         )  # fmt: skip
         if not check:  # the tally counts every reply, also of those who left since
-            tally[:, 0] = np.bincount(rep[answered], minlength=R)
-            tally[:, 1] = np.bincount(rep[~answered], minlength=R)
-        d["replies_answered"][:, self.day] += tally[:, 0]
-        d["replies_ignored"][:, self.day] += tally[:, 1]
+            tally[0] = np.bincount(rep[answered], minlength=R)
+            tally[1] = np.bincount(rep[~answered], minlength=R)
+        d["replies_answered"][:, self.day] += tally[0]
+        d["replies_ignored"][:, self.day] += tally[1]
         if k:
             yes = self.yes[:k]
-            granted = self.bonds.grant(t, tally[:, 2], a["bonded_until"], crowd.n, crowd.C)
+            granted = self.bonds.grant(t, tally[2], a["bonded_until"], crowd.n, crowd.C)
             kernels.bond_first(yes, crowd.replicate_of(yes), granted, a["bonded_until"], F32(t + p.bond_days * HOURS))
-        self.conversation_mean += p.onlookers_per_answer * tally[:, 0] * self.room
+        self.conversation_mean += p.onlookers_per_answer * tally[0] * self.room
 
     def reach_out(self, t: float) -> None:
         """One reply on someone else's post: that person and some onlookers see the account."""
@@ -410,7 +412,7 @@ class ReplicateBatch:
         shapes[:, 0], scales[:, 0] = discovery.gamma_terms(self.discovery_mean, p.discovery_dispersion)
         if mech.reshare:
             reach = self.kind_reach[[0, LINK]]  # the two reach classes: plain posts, link posts
-            shapes[:, 1:] = self.reshare_shape
+            shapes[:, 1:] = self.reshare_shape.T
             scales[:, 1:] = reshare.gamma_scales(p, self.platform.out_of_network * np.outer(self.room, reach))
         shapes[scales <= 0] = 0.0
         gammas = kernels.day_gammas(self.prospect_keys, day, shapes)

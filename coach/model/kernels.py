@@ -265,7 +265,7 @@ def answer_replies(cells, rep, answered, check, budget, sat, reply_will, ignored
                    ignored_add, will_factor, tally, yes):  # fmt: skip
     """The account goes through one post's replies: ``cells`` of the repliers, in increasing order.
 
-    ``tally[b]``: replies answered, replies ignored, answered repliers still following (who
+    ``tally[:, b]``: replies answered, replies ignored, answered repliers still following (who
     may bond). Repliers who left since (``check``: their budget is infinite) are counted but
     not changed. An answered follower gains ``boost`` satisfaction (stored scale) and replies
     as usual again; an ignored one loses ``penalty``, remembers it (``ignored_add`` x chat
@@ -277,15 +277,15 @@ def answer_replies(cells, rep, answered, check, budget, sat, reply_will, ignored
         b, cell = rep[i], cells[i]
         here = not check or budget[cell] != np.inf
         if answered[i]:
-            tally[b, 0] += 1
+            tally[0, b] += 1
             if here:
                 sat[cell] += boost
                 reply_will[cell] = 1.0
-                tally[b, 2] += 1
+                tally[2, b] += 1
                 yes[k] = cell
                 k += 1
         else:
-            tally[b, 1] += 1
+            tally[1, b] += 1
             if here:
                 sat[cell] -= penalty
                 ignored_chat[cell] += ignored_add * chat[cell]
