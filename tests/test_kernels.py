@@ -3,6 +3,7 @@ and the counter-based draws against the distributions they claim."""
 
 from __future__ import annotations
 
+import numba
 import numpy as np
 import pytest
 
@@ -18,9 +19,32 @@ def keys(n: int, salt: int = 0) -> np.ndarray:
     return (np.arange(n, dtype=np.uint64) + np.uint64(salt)) * np.uint64(0x9E3779B1) + np.uint64(77)
 
 
+@numba.njit
+def _draws(keys, day, means, gamma):
+    """One sampler per key and column (a running counter per key), as the day's pass draws them."""
+    out = np.zeros(means.shape)
+    for b in range(means.shape[0]):
+        ev = kernels.event_key(keys[b], day, kernels.EVENT_COUNTS)
+        counter = 0
+        for k in range(means.shape[1]):
+            if gamma:
+                out[b, k], counter = kernels.standard_gamma(means[b, k], ev, counter)
+            else:
+                out[b, k], counter = kernels.poisson(means[b, k], ev, counter)
+    return out
+
+
+def day_counts(keys, day, means):
+    return _draws(keys, day, means, False)
+
+
+def day_gammas(keys, day, shapes):
+    return _draws(keys, day, shapes, True)
+
+
 @pytest.mark.parametrize("lam", [0.3, 4.0, 9.99, 10.0, 55.0, 3000.0])
 def test_poisson_counts_have_the_poisson_mean_and_variance(lam):
-    counts = kernels.day_counts(keys(N_DRAWS), 3, np.full((N_DRAWS, 1), lam))[:, 0]
+    counts = day_counts(keys(N_DRAWS), 3, np.full((N_DRAWS, 1), lam))[:, 0]
     se = (lam / N_DRAWS) ** 0.5
     assert abs(counts.mean() - lam) < 5 * se
     assert abs(counts.var() / lam - 1) < 5 * (2 / N_DRAWS) ** 0.5 * (1 + 1 / lam) ** 0.5
@@ -29,18 +53,50 @@ def test_poisson_counts_have_the_poisson_mean_and_variance(lam):
 
 @pytest.mark.parametrize("shape", [0.05, 0.5, 1.0, 3.0, 40.0])
 def test_gammas_have_the_gamma_mean_and_variance(shape):
-    g = kernels.day_gammas(keys(N_DRAWS), 3, np.full((N_DRAWS, 1), shape))[:, 0]
+    g = day_gammas(keys(N_DRAWS), 3, np.full((N_DRAWS, 1), shape))[:, 0]
     assert abs(g.mean() - shape) < 5 * (shape / N_DRAWS) ** 0.5
     assert abs(g.var() / shape - 1) < 0.05
     assert (g >= 0).all()
-    assert (kernels.day_gammas(keys(3), 3, np.zeros((3, 1))) == 0).all()  # shape 0: nothing
+    assert (day_gammas(keys(3), 3, np.zeros((3, 1))) == 0).all()  # shape 0: nothing
 
 
 def test_draws_depend_on_key_day_and_event_only():
-    a = kernels.day_counts(keys(50), 4, np.full((50, 2), 30.0))
-    b = kernels.day_counts(keys(50)[::-1].copy(), 4, np.full((50, 2), 30.0))[::-1]
+    a = day_counts(keys(50), 4, np.full((50, 2), 30.0))
+    b = day_counts(keys(50)[::-1].copy(), 4, np.full((50, 2), 30.0))[::-1]
     np.testing.assert_array_equal(a, b)  # a replicate's draws do not depend on its place in the batch
-    assert not np.array_equal(a, kernels.day_counts(keys(50), 5, np.full((50, 2), 30.0)))  # another day
+    assert not np.array_equal(a, day_counts(keys(50), 5, np.full((50, 2), 30.0)))  # another day
+
+
+def test_the_days_prospects_keep_each_channels_mean_and_share():
+    """One Poisson count of all channels given the day's gammas: the mean is the channels' sum,
+    each prospect's channel in proportion; outreach targets come first; likes are counted."""
+    R = 20_000
+    k = keys(R, 3)
+    room, shape = np.full(R, 0.5), np.tile([[4.0], [1.0]], (1, R))  # (reach class, replicate)
+    args = dict(discovery_mean=np.full(R, 30.0), conversation_mean=np.full(R, 5.0), outreach_mean=np.full(R, 2.0))
+
+    def run(keys_, reshare_on=True):
+        record, cdf, totals = np.zeros((3, len(keys_))), np.empty((len(keys_), 4)), np.empty(len(keys_), np.int64)
+        kernels.day_prospects(
+            keys_, 6, args["discovery_mean"][: len(keys_)], P.discovery_dispersion, reshare_on, shape[:, : len(keys_)],
+            10.0, P.reshare_dispersion, np.array([1.0, 0.5]), 0.8, room[: len(keys_)],
+            args["conversation_mean"][: len(keys_)], args["outreach_mean"][: len(keys_)], np.full(len(keys_), 7.0),
+            3, record, 1, cdf, totals,
+        )  # fmt: skip
+        return record[1], cdf, totals
+
+    likes, cdf, totals = run(k)
+    shared = 10.0 * 0.8 * 0.5 * (4.0 * 1.0 + 1.0 * 0.5) / P.reshare_dispersion  # shape x scale, both classes
+    mean = shared + 5.0 + 2.0 + 30.0
+    assert abs((totals - 3).mean() / mean - 1) < 0.02 and abs(likes.mean() / 7.0 - 1) < 0.02
+    share = np.diff(np.column_stack([np.zeros(R), cdf]), axis=1).mean(axis=0)
+    np.testing.assert_allclose(share, np.array([shared, 5.0, 2.0, 30.0]) / mean, atol=0.02)
+    assert np.allclose(cdf[:, -1], 1.0)
+    assert (totals - 3).var() > 1.5 * mean  # the gammas' luck: over-dispersed, not Poisson
+    rev = run(k[:50][::-1].copy())
+    assert rev[2][::-1].tolist() == totals[:50].tolist()  # a replicate's count does not depend on its place
+    _, cdf_off, totals_off = run(k, reshare_on=False)
+    assert cdf_off[:, 0].max() == 0 and abs((totals_off - 3).mean() / (mean - shared) - 1) < 0.02
 
 
 def crowd_arrays(rows: int, C: int, n: np.ndarray, seed: int = 0) -> dict:

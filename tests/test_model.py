@@ -251,10 +251,10 @@ def test_reshare_discovery_and_the_follow_decision():
     assert table[0].tolist() == pytest.approx([P.reshare_probability] * 2)
     assert table[1, 1] == pytest.approx(P.reshare_probability * P.link_reshare_boost)
     # The day's discovery prospects are Poisson(Gamma(shape, scale)): mean kept, over-dispersed (E:B6).
-    shape, scale = discovery.gamma_terms(np.array([30.0, 0.0]), P.discovery_dispersion)
-    assert shape[1] == 0 and shape[0] * scale[0] == pytest.approx(30.0)
+    shape, scale = discovery.gamma_terms(30.0, P.discovery_dispersion)
+    assert discovery.gamma_terms(0.0, P.discovery_dispersion)[0] == 0 and shape * scale == pytest.approx(30.0)
     rng = np.random.default_rng(1)
-    counts = rng.poisson(rng.standard_gamma(np.full(4000, shape[0])) * scale[0])
+    counts = rng.poisson(rng.standard_gamma(np.full(4000, shape)) * scale)
     assert 27 < np.mean(counts) < 33 and np.var(counts) > 2 * np.mean(counts)
     busy, quiet = discovery.discovery_mean(50, 6.0, np.ones(1), P), discovery.discovery_mean(50, 0.0, np.ones(1), P)
     assert quiet[0] == pytest.approx(50 * (1 - P.discovery_activity_weight)) and busy[0] > 50

@@ -403,31 +403,15 @@ class ReplicateBatch:
         several replicates are decided together in one vectorised step; a huge count never
         allocates more.
         """
-        p, R, d, day, mech = self.params, self.R, self.daily, self.day, self.mechanisms
-        # Gammas first: the day's luck of the recommendations and of each reach class of
-        # reshares (plain posts, link posts). Given them, every channel's count is Poisson,
-        # and independent Poisson counts are one Poisson count whose prospects take each
-        # channel in proportion to its mean: one draw per replicate for all channels.
-        shapes, scales = np.zeros((R, 3)), np.zeros((R, 3))
-        shapes[:, 0], scales[:, 0] = discovery.gamma_terms(self.discovery_mean, p.discovery_dispersion)
-        if mech.reshare:
-            reach = self.kind_reach[[0, LINK]]  # the two reach classes: plain posts, link posts
-            shapes[:, 1:] = self.reshare_shape.T
-            scales[:, 1:] = reshare.gamma_scales(p, self.platform.out_of_network * np.outer(self.room, reach))
-        shapes[scales <= 0] = 0.0
-        gammas = kernels.day_gammas(self.prospect_keys, day, shapes)
-        means = np.zeros((R, len(CHANNELS)))
-        means[:, RESHARE] = (gammas[:, 1:] * scales[:, 1:]).sum(axis=1)
-        means[:, CONVERSATION] = self.conversation_mean
-        means[:, OUTREACH] = self.outreach_mean
-        means[:, DISCOVERY] = gammas[:, 0] * scales[:, 0]
-        lam = np.column_stack([means.sum(axis=1), self.expected_likes])
-        counts = kernels.day_counts(self.prospect_keys, day, lam)
-        d["likes"][:, day] = counts[:, 1]
-        # Each prospect's channel: where its uniform falls among the channels' shares.
-        self.channel_cdf = np.cumsum(means, axis=1) / np.maximum(lam[:, :1], 1e-300)
-        # Rows of a replicate: outreach targets first, then the other prospects.
-        totals = self.outreach_count + counts[:, 0]
+        p, R, day = self.params, self.R, self.day
+        self.channel_cdf = np.empty((R, len(CHANNELS)))
+        totals = np.empty(R, dtype=np.int64)
+        kernels.day_prospects(
+            self.prospect_keys, day, self.discovery_mean, p.discovery_dispersion, self.mechanisms.reshare,
+            self.reshare_shape, p.prospects_per_reshare, p.reshare_dispersion, self.kind_reach[[0, LINK]],
+            self.platform.out_of_network, self.room, self.conversation_mean, self.outreach_mean, self.expected_likes,
+            self.outreach_count, self.record[day], self.rows["likes"], self.channel_cdf, totals,
+        )  # fmt: skip
         if totals.sum() <= PROSPECT_CHUNK:  # the usual day: every replicate's prospects at once
             present = np.flatnonzero(totals)
             if len(present):

@@ -34,12 +34,11 @@ def discovery_mean(prospects_per_day: float, recent_posts: float, room: np.ndarr
     return prospects_per_day * ((1 - w) + w * 2 * x / (x + ref)) * room
 
 
-def gamma_terms(mean: np.ndarray, dispersion: float) -> tuple[np.ndarray, np.ndarray]:
+def gamma_terms(mean: float, dispersion: float) -> tuple[float, float]:
     """Recommendation systems favour an account on some days more than others (E:B6): the
     day's discovery prospects are Poisson(Gamma(shape, scale)) with these terms (shape 0 where
-    the mean is 0)."""
-    mean = np.asarray(mean, dtype=float)
-    return np.where(mean > 0, dispersion, 0.0), mean / dispersion
+    the mean is 0). One replicate; compiled into :func:`coach.model.kernels.day_prospects`."""
+    return (dispersion if mean > 0 else 0.0), mean / dispersion
 
 
 def extra_exposures(u: float, mean: float, most: int) -> int:

@@ -35,7 +35,7 @@ import math
 import numba
 import numpy as np
 
-from coach.model import churn, content, conversation, discovery, fatigue, outreach
+from coach.model import churn, content, conversation, discovery, fatigue, outreach, reshare
 
 U64 = np.uint64
 GOLDEN = U64(0x9E3779B97F4A7C15)  # Weyl increment of SplitMix64
@@ -68,6 +68,8 @@ _followed_target = jit(outreach.followed_target)
 _tolerance = jit(fatigue.tolerance_of)
 _ignored_hazard = jit(conversation.ignored_hazard_of)
 _base_churn = jit(churn.base_churn_of)
+_gamma_terms = jit(discovery.gamma_terms)
+_gamma_scale = jit(reshare.gamma_scale)
 
 
 @jit
@@ -407,27 +409,45 @@ def poisson(lam, ev, counter):
 
 
 @jit
-def day_gammas(keys, day, shapes):
-    """Gamma(shape, 1) per replicate and column of ``shapes`` (0 where the shape is 0)."""
-    out = np.zeros(shapes.shape)
-    for b in range(shapes.shape[0]):
+def day_prospects(
+    keys, day, discovery_mean, discovery_dispersion, reshare_on, reshare_shape, prospects_per_reshare,
+    reshare_dispersion, reach, out_of_network, room, conversation_mean, outreach_mean, expected_likes,
+    outreach_count, record, likes_row, channel_cdf, totals,
+):  # fmt: skip
+    """How many prospects each replicate meets today, and by which channel; the day's likes.
+
+    Per replicate ``b``: the day's gammas (event :data:`EVENT_GAMMAS`, one running counter):
+    the recommendations' luck, then each reach class's reshares (``reach[c]``: plain posts,
+    link posts; gamma shape ``reshare_shape[c, b]``). Given them every channel's count is
+    Poisson, and independent Poisson counts are one Poisson count whose prospects take each
+    channel in proportion to its mean, so one draw (event :data:`EVENT_COUNTS`) counts them,
+    and one more the likes (mean ``expected_likes[b]``, into ``record[likes_row, b]``).
+    ``channel_cdf[b]`` gets the channels' cumulative shares (:data:`coach.results.CHANNELS`:
+    reshare, conversation, outreach, discovery), ``totals[b]`` the prospects with the day's
+    ``outreach_count`` targets first.
+    """
+    means = np.empty(4)
+    for b in range(len(keys)):
         ev = event_key(keys[b], day, EVENT_GAMMAS)
-        counter = 0
-        for k in range(shapes.shape[1]):
-            out[b, k], counter = standard_gamma(shapes[b, k], ev, counter)
-    return out
-
-
-@jit
-def day_counts(keys, day, means):
-    """Poisson(mean) per replicate and column of ``means``."""
-    out = np.zeros(means.shape, dtype=np.int64)
-    for b in range(means.shape[0]):
+        shape, scale = _gamma_terms(discovery_mean[b], discovery_dispersion)
+        found, counter = standard_gamma(shape if scale > 0 else 0.0, ev, 0)
+        shared = 0.0
+        if reshare_on:
+            for c in range(2):
+                scale_c = _gamma_scale(prospects_per_reshare, reshare_dispersion, out_of_network * (room[b] * reach[c]))
+                g, counter = standard_gamma(reshare_shape[c, b] if scale_c > 0 else 0.0, ev, counter)
+                shared += g * scale_c
+        means[0], means[1], means[2], means[3] = shared, conversation_mean[b], outreach_mean[b], found * scale
+        total = means[0] + means[1] + means[2] + means[3]
         ev = event_key(keys[b], day, EVENT_COUNTS)
-        counter = 0
-        for k in range(means.shape[1]):
-            out[b, k], counter = poisson(means[b, k], ev, counter)
-    return out
+        prospects, counter = poisson(total, ev, 0)
+        likes, counter = poisson(expected_likes[b], ev, counter)
+        record[likes_row, b] = likes
+        acc = 0.0
+        for c in range(4):
+            acc += means[c]
+            channel_cdf[b, c] = acc / max(total, 1e-300)
+        totals[b] = outreach_count + prospects
 
 
 @jit

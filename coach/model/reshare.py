@@ -39,9 +39,12 @@ def reshare_table(p, link_appetite: np.ndarray) -> np.ndarray:
     ])).astype(F32)  # fmt: skip
 
 
-def gamma_scales(p, reach: np.ndarray) -> np.ndarray:
-    """Gamma scale of one reshare's prospects, for these reach multipliers (out of network x room x kind)."""
-    return p.prospects_per_reshare * reach / p.reshare_dispersion
+def gamma_scale(prospects_per_reshare: float, dispersion: float, reach: float) -> float:
+    """Gamma scale of one reshare's prospects at this reach multiplier (out of network x room x kind).
+
+    One replicate and reach class; compiled into :func:`coach.model.kernels.day_prospects`.
+    """
+    return prospects_per_reshare * reach / dispersion
 
 
 def like_chance(p) -> float:
