@@ -8,6 +8,7 @@ trials are kept small so the suite stays fast; benchmarks/bench_fit.py runs more
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 from datetime import UTC, date, datetime, timedelta
@@ -155,6 +156,12 @@ def test_every_fitted_value_has_an_interval_and_the_rest_is_assumed(fitted):
         for t in fitted.fit["tradeoffs"]
     )
     assert fitted.fit["taste"]["fitted"] is False
+    # Not read, so not held at 0 either: searched over -1..1 like the rest, and the report says so.
+    integrated = fitted.fit["taste"]["link_appetite_integrated"]
+    assert -1.0 <= integrated["p10"] < integrated["p90"] <= 1.0
+    assert integrated["p90"] - integrated["p10"] > 0.5  # a handful of reposts cannot pin it
+    assert fitted.scenario.audience.segments[0].link_appetite == pytest.approx(integrated["value"], abs=0.01)
+    assert any("lets it range over -1..1" in t for t in fitted.fit["tradeoffs"])
     assert any("Chat appetite stays assumed" in t and "replies per post" in t for t in fitted.fit["tradeoffs"])
     for v in fitted.fitted.values():
         assert v["p10"] <= v["value"] <= v["p90"]
@@ -192,13 +199,14 @@ def test_same_seed_same_fit(account):
 @pytest.mark.slow
 def test_forecast_band_covers_the_held_out_third():
     """Fitted on two thirds of the history, the 10-90% forecast holds the truth at the end of
-    the last third in most synthetic accounts: at least 4 of 8 here, and at least half of
+    the last third in most synthetic accounts: at least 7 of 12 here, and at least 60% of
     the held-out weekly dates (a small sample, to keep the suite fast; benchmarks/bench_fit.py
-    runs more). A band that ignored the values' uncertainty or one seed's timeline luck would
+    runs more). A band that ignored the values' uncertainty or one seed's timeline luck, or
+    read its edges at numpy's default quantile positions (a 75% band from these runs), would
     miss more often."""
     hits = 0
     weekly, weekly_hits = 0, 0
-    cases = 8
+    cases = 12
     for case in range(cases):
         rng = np.random.default_rng(case)
         truth = {
@@ -217,10 +225,42 @@ def test_forecast_band_covers_the_held_out_third():
             if (last + day) % 7 == 0:
                 weekly += 1
                 weekly_hits += fc["p10"][j] <= acc.truth_on(last + day) <= fc["p90"][j]
-    # Measured on 80 accounts (docs/fitting.md): about 70%, short of the ~80% the issue asks.
-    # The bar here is what the derived band delivers, with a margin.
-    assert hits >= 4, (hits, cases)
-    assert weekly_hits >= 0.5 * weekly, (weekly_hits, weekly)
+    # Measured on 160 accounts (docs/fitting.md): about 80% at the end and at the weekly dates.
+    # The bars here are that with a margin for 12 accounts (7 or fewer of 12 would happen
+    # about 2% of the time at 80%; the weekly dates of one account are not independent).
+    assert hits >= 7, (hits, cases)
+    assert weekly_hits >= 0.6 * weekly, (weekly_hits, weekly)
+
+
+def test_the_band_is_a_prediction_interval_for_a_new_draw():
+    """The forecast's 10-90% band from n runs holds a new draw of the same process 80% of the
+    time, whatever the distribution and however few the runs (quantiles at positions
+    0.1 (n + 1) and 0.9 (n + 1)); numpy's default positions would hold it 0.8 (n - 1) / (n + 1)."""
+    from coach.fit.report import _band
+
+    rng = np.random.default_rng(5)
+    for n in (12, 32):
+        runs = 1000 * rng.lognormal(0.0, 1.0, size=(n, 4000))  # 4000 independent "days", skewed
+        new = 1000 * rng.lognormal(0.0, 1.0, size=4000)
+        band = _band(runs)  # rounded to 0.1 follower: nothing at this scale
+        inside = np.mean((np.array(band["p10"]) <= new) & (new <= np.array(band["p90"])))
+        assert abs(inside - 0.8) < 0.03, (n, inside)
+        lo, hi = np.percentile(runs, [10, 90], axis=0)
+        assert np.mean((lo <= new) & (new <= hi)) < 0.8 - 0.5 * (0.8 - 0.8 * (n - 1) / (n + 1)), n
+
+
+def test_the_average_taste_for_links_is_integrated_over_where_reposts_cannot_read_it():
+    """Where reposts cannot read the followers' average link appetite (or there are no
+    engagement counts), it is searched over its whole range with the values the data inform,
+    so their intervals carry it; it stays listed as assumed (no scenario field is reported)."""
+    from coach.fit.core import parameters_for
+
+    acc = synthetic_account(TRUTH, followers=300, days=28, seed=2)
+    params = parameters_for(acc.data())
+    taste = [p for p in params if p.key == "link_appetite"]
+    assert len(taste) == 1 and (taste[0].low, taste[0].high, taste[0].field) == (-1.0, 1.0, "")
+    no_engagement = dataclasses.replace(acc.data(), engagement={})
+    assert [p.key for p in parameters_for(no_engagement)] == ["prospects", "churn", "link_appetite"]
 
 
 def test_nothing_to_fit_is_a_clear_error():

@@ -85,6 +85,7 @@ DRAWS = 2000  # values drawn from that normal: their 10% and 90% quantiles are t
 CORRELATED = 0.7  # |correlation| of two values over the draws (parameter_draws) that is called a trade-off
 WIDE = 0.5  # an interval covering this share of the searched range is "not pinned down"
 SEGMENT = "your_followers"
+UNREAD_TASTE = "your followers' average taste for links (not read from reposts: searched over -1..1)"
 
 
 @dataclass(frozen=True)
@@ -162,6 +163,14 @@ def parameters_for(data: FitInput, taste: LinkTaste | None = None) -> list[Param
                 Parameter("", "polarity", 0.0, 1.0, False,
                           "how far apart the two parts' tastes for links are (0: one middling crowd)"),
             ]  # fmt: skip
+    if params and not any(p.key == "link_appetite" for p in params):
+        # Not read from reposts (or no engagement counts): the average link appetite is not
+        # left at the model's 0 but searched over its whole range, -1..1, like the values the
+        # data inform (a uniform prior, the scale's bounds), so every interval and the band
+        # integrate over it. It moves follower counts (links please some and tire others, and
+        # prospects judge the mix) and engagement a little; held at 0 where the truth is not,
+        # it biased attention and inflow (docs/fitting.md). It stays listed as assumed.
+        params.append(Parameter("", "link_appetite", -1.0, 1.0, False, UNREAD_TASTE))
     return params
 
 
