@@ -498,6 +498,27 @@ def test_the_score_covariance_counts_the_timeline_twice_and_the_crowd_once_and_a
     assert 0.0 < spread.timeline_share < 0.5
 
 
+def test_engagement_per_kind_keeps_its_correlation_by_construction():
+    """Each run's engagement per kind is one total split by fixed tables, so the kinds move
+    together; the score's covariance keeps that (shrinking it would count one run's luck once
+    per kind, as if independent)."""
+    from coach.fit.core import measurement_covariance, spread_of
+
+    acc = synthetic_account(TRUTH, followers=300, days=28, seed=3)
+    data = acc.data()
+    k = len(data.history) - 1  # every date is scored (at most 13)
+    rng = np.random.default_rng(1)
+    groups = []
+    for _ in range(4):
+        steps = rng.normal(0, 3.0, size=(8, k))
+        level = rng.normal(0, 0.2, size=(8, 1))  # the run's engagement luck, common to the kinds
+        groups.append(np.hstack([steps, level + np.log([5.0, 4.0, 6.0])]))
+    spread = spread_of(data, groups, replicates=8)
+    luck = spread.covariance - measurement_covariance(data)
+    sd = np.sqrt(np.diag(luck))
+    assert np.allclose(luck[k:, k:] / np.outer(sd[k:], sd[k:]), 1.0, atol=1e-6)
+
+
 def test_counts_written_in_round_units_carry_their_rounding():
     from coach.fit.core import measurement_covariance, rounding_unit
 

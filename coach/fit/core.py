@@ -579,8 +579,15 @@ def spread_of(data: FitInput, groups: list[np.ndarray], replicates: int) -> Spre
     between = np.diag(np.cov(z.mean(axis=1), rowvar=False, ddof=1).reshape(p, p)) if g > 1 else np.zeros(p)
     timeline = np.clip(between - within / n, 0.0, None)
     var = 2 * timeline + (1 + 1 / replicates) * within
-    corr, lam = shrunk_correlation(z.reshape(g * n, p))
+    runs = z.reshape(g * n, p)
+    corr, lam = shrunk_correlation(runs)
     k = len(scored_points(data)) - 1
+    if p - k > 1:
+        # Engagement per kind is each run's one total split by fixed tables (coach.fit.kinds):
+        # its kinds' correlations are (nearly) one by construction, not estimated, and
+        # shrinking them toward 0 would count the run's luck once per kind, as if independent
+        # (too much information on attention). They are kept as the runs show them.
+        corr[k:, k:] = np.corrcoef(runs[:, k:], rowvar=False)
     sd = np.sqrt(var)
     cov = corr * np.outer(sd, sd) + measurement_covariance(data)
     total = (timeline + within)[:k].sum()
