@@ -199,14 +199,14 @@ def test_same_seed_same_fit(account):
 @pytest.mark.slow
 def test_forecast_band_covers_the_held_out_third():
     """Fitted on two thirds of the history, the 10-90% forecast holds the truth at the end of
-    the last third in most synthetic accounts: at least 7 of 12 here, and at least 60% of
+    the last third in most synthetic accounts: at least 10 of 16 here, and at least 60% of
     the held-out weekly dates (a small sample, to keep the suite fast; benchmarks/bench_fit.py
     runs more). A band that ignored the values' uncertainty or one seed's timeline luck, or
     read its edges at numpy's default quantile positions (a 75% band from these runs), would
     miss more often."""
     hits = 0
     weekly, weekly_hits = 0, 0
-    cases = 12
+    cases = 16
     for case in range(cases):
         rng = np.random.default_rng(case)
         truth = {
@@ -218,7 +218,9 @@ def test_forecast_band_covers_the_held_out_third():
         acc = synthetic_account(truth, followers=300, days=60, seed=7000 + case)
         data = acc.data(40)
         last = (data.history[-1][0] - START).days
-        result = fit(data, trials=32, forecast=60 - last, seed=1, forecast_runs=24)
+        # A fit seed of its own per account: the accounts share their habits, so one fit seed
+        # would give every fit the same timeline luck and make the accounts' misses one event.
+        result = fit(data, trials=32, forecast=60 - last, seed=1 + case, forecast_runs=24)
         fc = result.fit["forecast"]
         hits += fc["p10"][-1] <= acc.truth_on(60) <= fc["p90"][-1]
         for j, day in enumerate(fc["day"]):
@@ -226,9 +228,9 @@ def test_forecast_band_covers_the_held_out_third():
                 weekly += 1
                 weekly_hits += fc["p10"][j] <= acc.truth_on(last + day) <= fc["p90"][j]
     # Measured on 160 accounts (docs/fitting.md): about 80% at the end and at the weekly dates.
-    # The bars here are that with a margin for 12 accounts (7 or fewer of 12 would happen
-    # about 2% of the time at 80%; the weekly dates of one account are not independent).
-    assert hits >= 7, (hits, cases)
+    # The bars here are that with a margin for 16 accounts (9 or fewer of 16 would happen
+    # about 3% of the time at 80%; the weekly dates of one account are not independent).
+    assert hits >= 10, (hits, cases)
     assert weekly_hits >= 0.6 * weekly, (weekly_hits, weekly)
 
 
