@@ -256,13 +256,20 @@ def test_the_average_taste_for_links_is_integrated_over_where_reposts_cannot_rea
     engagement counts), it is searched over its whole range with the values the data inform,
     so their intervals carry it; it stays listed as assumed (no scenario field is reported)."""
     from coach.fit.core import parameters_for
+    from coach.fit.report import _words
 
     acc = synthetic_account(TRUTH, followers=300, days=28, seed=2)
     params = parameters_for(acc.data())
     taste = [p for p in params if p.key == "link_appetite"]
     assert len(taste) == 1 and (taste[0].low, taste[0].high, taste[0].field) == (-1.0, 1.0, "")
     no_engagement = dataclasses.replace(acc.data(), engagement={})
-    assert [p.key for p in parameters_for(no_engagement)] == ["prospects", "churn", "link_appetite"]
+    params = parameters_for(no_engagement)
+    assert [p.key for p in params] == ["prospects", "churn", "link_appetite"]
+    records = [({"prospects": 40.0, "churn": 0.02, "link_appetite": 0.1 * k - 0.4}, {"total": 1.0}) for k in range(8)]
+    fitted = {p.field: {"value": 40.0 if p.key == "prospects" else 0.02} for p in params if p.field}
+    fitted = {f: {**v, "p10": v["value"], "p90": v["value"]} for f, v in fitted.items()}
+    _, tradeoffs = _words(no_engagement, params, records, list(range(8)), fitted, 3, 3, {})
+    assert any("taste for links is not read" in t and "range over -1..1" in t for t in tradeoffs)
 
 
 def test_nothing_to_fit_is_a_clear_error():

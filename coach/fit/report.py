@@ -274,6 +274,12 @@ def _words(
                 f"(correlation {r:+.2f} over the values that fit)."
             )
     tradeoffs += _taste_words(data, taste, taste_out)
+    if taste is None and any(p.key == "link_appetite" for p in params):
+        tradeoffs.append(
+            "Your export counts no likes or reposts per post, so your followers' taste for links is not read; "
+            "the fit lets it range over -1..1 (it moves follower counts: links please some followers and tire "
+            "others), so every interval and the forecast band carry that uncertainty."
+        )
     words += tradeoffs
     return words, tradeoffs
 
