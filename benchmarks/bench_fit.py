@@ -12,6 +12,7 @@
     PYTHONPATH=. python benchmarks/bench_fit.py [--cases 20] [--trials 40] [--speed-only]
     PYTHONPATH=. python benchmarks/bench_fit.py --taste --cases 10 --no-speed
     PYTHONPATH=. python benchmarks/bench_fit.py --cases 10 --days 60 --followers 300 --trials 32 --no-speed
+    PYTHONPATH=. python benchmarks/bench_fit.py --cases 20 --days 90 --followers 400 --no-speed --seed-each
 """
 
 from __future__ import annotations
@@ -55,7 +56,10 @@ def truth_for(case: int) -> dict[str, float]:
     return truth
 
 
-def coverage(cases: int, trials: int, days: int, followers: int, seed: int = 7) -> None:
+def coverage(cases: int, trials: int, days: int, followers: int, seed: int = 7, seed_each: bool = False) -> None:
+    """``seed_each``: account k is fitted with seed + k. The accounts share their habits, so one
+    fit seed gives every fit the same timeline luck (the trials' common random numbers) and
+    the accounts' hits and misses are not independent; a seed each makes them so."""
     end_hits, point_hits, points, inside = 0, 0, 0, {k: 0 for k in FIELDS}
     errors = {k: [] for k in FIELDS}
     widths = {k: [] for k in FIELDS}
@@ -66,7 +70,8 @@ def coverage(cases: int, trials: int, days: int, followers: int, seed: int = 7) 
         account = synthetic_account(truth_for(case), followers=followers, days=days, seed=5000 + case)
         last_fit_day = (account.data(cut).history[-1][0] - START).days
         t = time.perf_counter()
-        result = fit(account.data(cut), trials=trials, forecast=days - last_fit_day, seed=seed)
+        fit_seed = seed + case if seed_each else seed
+        result = fit(account.data(cut), trials=trials, forecast=days - last_fit_day, seed=fit_seed)
         seconds.append(time.perf_counter() - t)
         fc = result.fit["forecast"]
         for j, day in enumerate(fc["day"]):
@@ -89,7 +94,8 @@ def coverage(cases: int, trials: int, days: int, followers: int, seed: int = 7) 
             taste_errors.append(m["value"] - account.truth["link_appetite"])
             taste_inside += m["p10"] <= account.truth["link_appetite"] <= m["p90"]
     print(
-        f"coverage over {cases} synthetic accounts ({followers} followers, {days} days, fitted on {cut}, {trials} trials):"
+        f"coverage over {cases} synthetic accounts ({followers} followers, {days} days, fitted on {cut}, {trials} trials, "
+        f"fit seed {f'{seed}+account' if seed_each else seed}):"
     )
     print(f"  truth at the end inside the forecast 10-90% band: {end_hits}/{cases} = {end_hits / cases:.0%}")
     print(
@@ -191,11 +197,12 @@ if __name__ == "__main__":
     ap.add_argument("--taste", action="store_true", help="the taste-for-links check instead of coverage")
     ap.add_argument("--assumed-taste", action="store_true", help="truths with the link appetite the fit assumes (0)")
     ap.add_argument("--seed", type=int, default=7, help="the fit's seed (the accounts' seeds stay 5000+)")
+    ap.add_argument("--seed-each", action="store_true", help="fit account k with seed + k (independent timeline luck)")
     args = ap.parse_args()
     ASSUMED_TASTE = args.assumed_taste
     if args.taste:
         taste(args.cases, args.trials)
     elif not args.speed_only:
-        coverage(args.cases, args.trials, args.days, args.followers, args.seed)
+        coverage(args.cases, args.trials, args.days, args.followers, args.seed, args.seed_each)
     if not args.no_speed:
         speed(args.trials)

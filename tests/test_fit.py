@@ -8,6 +8,7 @@ trials are kept small so the suite stays fast; benchmarks/bench_fit.py runs more
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 from datetime import UTC, date, datetime, timedelta
@@ -155,6 +156,12 @@ def test_every_fitted_value_has_an_interval_and_the_rest_is_assumed(fitted):
         for t in fitted.fit["tradeoffs"]
     )
     assert fitted.fit["taste"]["fitted"] is False
+    # Not read, so not held at 0 either: searched over -1..1 like the rest, and the report says so.
+    integrated = fitted.fit["taste"]["link_appetite_integrated"]
+    assert -1.0 <= integrated["p10"] < integrated["p90"] <= 1.0
+    assert integrated["p90"] - integrated["p10"] > 0.5  # a handful of reposts cannot pin it
+    assert fitted.scenario.audience.segments[0].link_appetite == pytest.approx(integrated["value"], abs=0.01)
+    assert any("lets it range over -1..1" in t for t in fitted.fit["tradeoffs"])
     assert any("Chat appetite stays assumed" in t and "replies per post" in t for t in fitted.fit["tradeoffs"])
     for v in fitted.fitted.values():
         assert v["p10"] <= v["value"] <= v["p90"]
@@ -192,13 +199,14 @@ def test_same_seed_same_fit(account):
 @pytest.mark.slow
 def test_forecast_band_covers_the_held_out_third():
     """Fitted on two thirds of the history, the 10-90% forecast holds the truth at the end of
-    the last third in most synthetic accounts: at least 4 of 8 here, and at least half of
+    the last third in most synthetic accounts: at least 10 of 16 here, and at least 60% of
     the held-out weekly dates (a small sample, to keep the suite fast; benchmarks/bench_fit.py
-    runs more). A band that ignored the values' uncertainty or one seed's timeline luck would
+    runs more). A band that ignored the values' uncertainty or one seed's timeline luck, or
+    read its edges at numpy's default quantile positions (a 75% band from these runs), would
     miss more often."""
     hits = 0
     weekly, weekly_hits = 0, 0
-    cases = 8
+    cases = 16
     for case in range(cases):
         rng = np.random.default_rng(case)
         truth = {
@@ -210,17 +218,58 @@ def test_forecast_band_covers_the_held_out_third():
         acc = synthetic_account(truth, followers=300, days=60, seed=7000 + case)
         data = acc.data(40)
         last = (data.history[-1][0] - START).days
-        result = fit(data, trials=32, forecast=60 - last, seed=1, forecast_runs=24)
+        # A fit seed of its own per account: the accounts share their habits, so one fit seed
+        # would give every fit the same timeline luck and make the accounts' misses one event.
+        result = fit(data, trials=32, forecast=60 - last, seed=1 + case, forecast_runs=24)
         fc = result.fit["forecast"]
         hits += fc["p10"][-1] <= acc.truth_on(60) <= fc["p90"][-1]
         for j, day in enumerate(fc["day"]):
             if (last + day) % 7 == 0:
                 weekly += 1
                 weekly_hits += fc["p10"][j] <= acc.truth_on(last + day) <= fc["p90"][j]
-    # Measured on 80 accounts (docs/fitting.md): about 70%, short of the ~80% the issue asks.
-    # The bar here is what the derived band delivers, with a margin.
-    assert hits >= 4, (hits, cases)
-    assert weekly_hits >= 0.5 * weekly, (weekly_hits, weekly)
+    # Measured on 80 fits (docs/fitting.md: 40 accounts, two fit seeds): 84% at the end, 85% weekly.
+    # The bars here are that with a margin for 16 accounts (9 or fewer of 16 would happen
+    # about 3% of the time at 80%; the weekly dates of one account are not independent).
+    assert hits >= 10, (hits, cases)
+    assert weekly_hits >= 0.6 * weekly, (weekly_hits, weekly)
+
+
+def test_the_band_is_a_prediction_interval_for_a_new_draw():
+    """The forecast's 10-90% band from n runs holds a new draw of the same process 80% of the
+    time, whatever the distribution and however few the runs (quantiles at positions
+    0.1 (n + 1) and 0.9 (n + 1)); numpy's default positions would hold it 0.8 (n - 1) / (n + 1)."""
+    from coach.fit.report import _band
+
+    rng = np.random.default_rng(5)
+    for n in (12, 32):
+        runs = 1000 * rng.lognormal(0.0, 1.0, size=(n, 4000))  # 4000 independent "days", skewed
+        new = 1000 * rng.lognormal(0.0, 1.0, size=4000)
+        band = _band(runs)  # rounded to 0.1 follower: nothing at this scale
+        inside = np.mean((np.array(band["p10"]) <= new) & (new <= np.array(band["p90"])))
+        assert abs(inside - 0.8) < 0.03, (n, inside)
+        lo, hi = np.percentile(runs, [10, 90], axis=0)
+        assert np.mean((lo <= new) & (new <= hi)) < 0.8 - 0.5 * (0.8 - 0.8 * (n - 1) / (n + 1)), n
+
+
+def test_the_average_taste_for_links_is_integrated_over_where_reposts_cannot_read_it():
+    """Where reposts cannot read the followers' average link appetite (or there are no
+    engagement counts), it is searched over its whole range with the values the data inform,
+    so their intervals carry it; it stays listed as assumed (no scenario field is reported)."""
+    from coach.fit.core import parameters_for
+    from coach.fit.report import _words
+
+    acc = synthetic_account(TRUTH, followers=300, days=28, seed=2)
+    params = parameters_for(acc.data())
+    taste = [p for p in params if p.key == "link_appetite"]
+    assert len(taste) == 1 and (taste[0].low, taste[0].high, taste[0].field) == (-1.0, 1.0, "")
+    no_engagement = dataclasses.replace(acc.data(), engagement={})
+    params = parameters_for(no_engagement)
+    assert [p.key for p in params] == ["prospects", "churn", "link_appetite"]
+    records = [({"prospects": 40.0, "churn": 0.02, "link_appetite": 0.1 * k - 0.4}, {"total": 1.0}) for k in range(8)]
+    fitted = {p.field: {"value": 40.0 if p.key == "prospects" else 0.02} for p in params if p.field}
+    fitted = {f: {**v, "p10": v["value"], "p90": v["value"]} for f, v in fitted.items()}
+    _, tradeoffs = _words(no_engagement, params, records, list(range(8)), fitted, 3, 3, {})
+    assert any("taste for links is not read" in t and "range over -1..1" in t for t in tradeoffs)
 
 
 def test_nothing_to_fit_is_a_clear_error():
@@ -456,6 +505,27 @@ def test_the_score_covariance_counts_the_timeline_twice_and_the_crowd_once_and_a
     off = spread.covariance - np.diag(np.diag(spread.covariance))
     assert np.abs(off[np.abs(measurement_covariance(data)) == 0]).max() < 0.1 * expected.min()
     assert 0.0 < spread.timeline_share < 0.5
+
+
+def test_engagement_per_kind_keeps_its_correlation_by_construction():
+    """Each run's engagement per kind is one total split by fixed tables, so the kinds move
+    together; the score's covariance keeps that (shrinking it would count one run's luck once
+    per kind, as if independent)."""
+    from coach.fit.core import measurement_covariance, spread_of
+
+    acc = synthetic_account(TRUTH, followers=300, days=28, seed=3)
+    data = acc.data()
+    k = len(data.history) - 1  # every date is scored (at most 13)
+    rng = np.random.default_rng(1)
+    groups = []
+    for _ in range(4):
+        steps = rng.normal(0, 3.0, size=(8, k))
+        level = rng.normal(0, 0.2, size=(8, 1))  # the run's engagement luck, common to the kinds
+        groups.append(np.hstack([steps, level + np.log([5.0, 4.0, 6.0])]))
+    spread = spread_of(data, groups, replicates=8)
+    luck = spread.covariance - measurement_covariance(data)
+    sd = np.sqrt(np.diag(luck))
+    assert np.allclose(luck[k:, k:] / np.outer(sd[k:], sd[k:]), 1.0, atol=1e-6)
 
 
 def test_counts_written_in_round_units_carry_their_rounding():
