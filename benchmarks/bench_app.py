@@ -13,10 +13,14 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
+import sys
 import time
 from pathlib import Path
 
 APP = Path(__file__).resolve().parent.parent / "streamlit_app.py"
+# The app's package (app/) beside the script, as `streamlit run` has it: also for the worker
+# pool, which starts from this process's path.
+sys.path.insert(0, str(APP.parent))
 
 
 def main() -> None:
