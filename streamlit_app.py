@@ -93,7 +93,6 @@ def main() -> None:
         initial_sidebar_state="collapsed" if present else "expanded",
     )
     apply_layout(present)
-    engine_ready()
     personas, library_problems = persona_library()
     init_session(personas)
     ss = st.session_state
@@ -135,6 +134,7 @@ def main() -> None:
             url_params(ss["base_key"], base, current) | present_param(present) | session_params() | explore_params()
         )
 
+    engine_ready()  # the first start after installing: compile here, under the page's head, saying why
     tabs = st.tabs(TABS, key="tab", on_change="rerun", bind="query-params")
     views: list[Callable[[], None]] = [
         lambda: predictions_tab(shown, problems),

@@ -72,7 +72,7 @@ def simulate(
     return simulate_batch(scenario, seed, (replicate,), should_stop=should_stop)[0]
 
 
-COMPILE_NOTE = "the first start after installing compiles the simulator for this machine: about 10 s, once"
+COMPILE_NOTE = "the first start after installing compiles it for this machine: about 10 s, once"
 
 
 def compiled() -> bool:
