@@ -76,7 +76,9 @@ def test_a_class_joins_submits_at_once_and_is_revealed(request, tmp_path):
             for _, page in phones:  # everyone presses Submit within the same moment
                 page.get_by_role("button", name="Submit").click()
             for _, page in phones:
-                expect(page.get_by_text("hidden until the facilitator reveals")).to_be_visible(timeout=120_000)
+                expect(page.get_by_text("Your prediction is hidden until the facilitator reveals")).to_be_visible(
+                    timeout=120_000
+                )
                 expect(page.locator('[data-testid="stMetricValue"]')).to_have_count(0)
 
             submitted = host.locator('[data-testid="stMetric"]').filter(has_text="Submitted")
