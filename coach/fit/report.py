@@ -78,6 +78,7 @@ def assemble(
     warnings_out: list[str],
     runs: int,
     score_spread: Any = None,
+    profiles: dict[str, tuple[float, float]] | None = None,
 ) -> Any:
     from coach.fit.core import FitResult, all_fields, engagement_per_kind, reachable_for, reported
     from coach.fit.kinds import kind_shares, per_post, split
@@ -86,6 +87,10 @@ def assemble(
     fitted: dict[str, dict[str, float]] = {}
     for p in reported(params):
         fitted[p.field] = _interval([d[p.key] for d in draws], best_values[p.key])
+        if p.field in (profiles or {}):
+            # Read from the score surface (coach.fit.core.profile_interval), not the draws.
+            lo, hi, b = *profiles[p.field], best_values[p.key]
+            fitted[p.field] = {"value": _round(b), "p10": _round(min(lo, b)), "p90": _round(max(hi, b))}
     segments = 2 if "mix" in best_values else 1
     # With two parts, attention and churn are one fitted value for both (reported on part 0).
     shared = {f"audience.segments[1].{f}" for f in ("attention", "churn_per_month")} if segments > 1 else set()
