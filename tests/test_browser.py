@@ -114,14 +114,17 @@ def app_url():
 def wait_until_idle(page, **url_params: str) -> None:
     """Until the script run in flight has finished (and, with ``url_params``, it is the run that
     wrote them to the URL). Streamlit keeps the previous run's elements on screen while a rerun
-    computes, so figures read earlier are old ones. One check inside the page, so the URL and
-    the run state are seen at the same instant."""
+    computes, so figures read earlier are old ones. A finished run can still leave elements
+    drawn as grey skeletons while the browser fetches their code (each kind of element loads
+    lazily; on a busy machine a chart's can take seconds): wait for those too. One check
+    inside the page, so the URL, the run state and the skeletons are seen at the same instant."""
     page.wait_for_function(
         """wanted => {
             const query = new URLSearchParams(location.search);
             const app = document.querySelector('[data-testid="stApp"]');
             return Object.entries(wanted).every(([k, v]) => query.get(k) === v)
-                && app?.getAttribute("data-test-script-state") === "notRunning";
+                && app?.getAttribute("data-test-script-state") === "notRunning"
+                && !document.querySelector('[data-testid="stSkeleton"]');
         }""",
         arg=url_params,
         timeout=90_000,
