@@ -24,26 +24,33 @@ from app.text import safe
 from app.timeline import timeline_editor
 from coach import PRESETS, Audience, Habits, Scenario, __version__, dump_scenario
 
+BOX_KEY = "posts_per_day_box"  # the exact-value box beside the slider; its key ends with the value drawn
+BOX_DRAWN = "_posts_per_day_box_drawn"  # the key of the box last drawn
 # Most people post 0 to 20 times a day: half-steps there take two thirds of the track; the
 # rest of the allowed range (to 100) stays reachable in coarser steps and in the number box.
 POSTS_GRID = [i / 2 for i in range(0, 41)] + [22.0, 25.0, 30.0, 35.0, 40.0, 50.0, 60.0, 70.0, 80.0, 90.0, 100.0]
 
 
-def _box_changed() -> None:
+def _box_changed(key: str) -> None:
     ss = st.session_state
-    # The box's value arrives with every rerun. After quick slider moves it can still be the
-    # value last drawn (the rerun that would have redrawn it was cut short by the next key
-    # press): that is not an edit, and taking it would move the slider back.
-    if ss["posts_per_day_box"] != ss.get("posts_per_day_box_drawn"):
-        ss["posts_per_day"] = float(ss["posts_per_day_box"])
+    if key == ss.get(BOX_DRAWN):  # the box on screen, typed into (not one of an earlier value)
+        ss["posts_per_day"] = float(ss[key])
 
 
 def posts_per_day_control(label: str) -> None:
-    """Posts per day: a slider whose common range (0–20) has room, plus a box for any value."""
+    """Posts per day: a slider whose common range (0–20) has room, plus a box for any value.
+
+    The box is a new widget for each value it is drawn with (its key holds the value). After
+    quick slider moves the browser can still hold the box of a value or two ago (the run that
+    would have replaced it was cut short by the next key press) and sends it back unchanged:
+    under one key Streamlit would take that for an edit and move the slider back to it (seen
+    in Chromium: two presses 0.05 s apart left the slider and the figures on the old value in
+    about 1 of 10 tries). A box of an old value is another widget, and only the box last drawn
+    moves the slider: Streamlit still calls an old box's callback when the browser sends it.
+    """
     ss = st.session_state
     value = float(ss["posts_per_day"])
     options = sorted({*POSTS_GRID, value})  # a value from a file or import keeps its place
-    ss["posts_per_day_box"] = value
     left, right = st.columns([5, 2], vertical_alignment="bottom")
     left.select_slider(
         label,
@@ -53,17 +60,20 @@ def posts_per_day_control(label: str) -> None:
         help=help_text(Habits, "posts_per_day") + " The scale gives 0–20 most of the room; type any value in the box.",
     )
     lo, hi, _ = bounds(Habits, "posts_per_day")
+    box = f"{BOX_KEY}:{value:g}"
     right.number_input(
         "Posts per day, exact",
         float(lo),
         float(hi),
+        value=value,
         step=0.5,
-        key="posts_per_day_box",
+        key=box,
         on_change=_box_changed,
+        args=(box,),
         label_visibility="collapsed",
         format="%g",
     )
-    ss["posts_per_day_box_drawn"] = value
+    ss[BOX_DRAWN] = box
 
 
 def slider_for(model: type, key: str, label: str, step: float) -> None:

@@ -663,10 +663,42 @@ def test_posts_per_day_slider_gives_the_common_range_room_and_keeps_100():
     assert options[0] == 0 and options[-1] == 100
     assert sum(1 for o in options if o <= 20) >= 2 * sum(1 for o in options if o > 20)
     # any value, also one off the scale, through the box
-    at.number_input(key="posts_per_day_box").set_value(33.3).run()
+    posts_box(at).set_value(33.3).run()
     assert_clean(at)
     assert at.session_state["posts_per_day"] == pytest.approx(33.3)
     assert at.query_params["posts_per_day"] == "33.3"
+    assert posts_box(at).value == pytest.approx(33.3)
+    posts_box(at).set_value(4.5).run()  # and again, from the box drawn for the new value
+    assert at.session_state["posts_per_day"] == 4.5
+    assert at.select_slider(key="posts_per_day").value == 4.5
+
+
+def posts_box(at):
+    """The exact-value box beside the Posts per day slider (its key ends with the value it shows)."""
+    (box,) = [b for b in at.number_input if b.label == "Posts per day, exact"]
+    return box
+
+
+def test_a_box_the_browser_still_holds_from_before_a_slider_move_does_not_move_the_slider_back():
+    """Two quick presses: the browser sends the second with the box as it was before the first
+    (the run that would have replaced it was cut short). That box is not an edit: the slider and
+    the figures stay on the pressed value."""
+    from streamlit.testing.v1.element_tree import get_widget_state
+
+    at = new_app()
+    start = at.session_state["posts_per_day"]
+    stale_box = get_widget_state(posts_box(at))  # the box as the browser got it before the presses
+    at.select_slider(key="posts_per_day").set_value(start + 0.5).run()
+    at.select_slider(key="posts_per_day").set_value(start + 1)
+    sent = at._tree.get_widget_states()  # what this browser sends: the slider moved, the old box
+    kept = [w for w in sent.widgets if w.id != get_widget_state(posts_box(at)).id]
+    del sent.widgets[:]
+    sent.widgets.extend([*kept, stale_box])
+    at._run(sent)  # AppTest's own run with these states (AppTest.run sends the tree's)
+    assert_clean(at)
+    assert at.session_state["posts_per_day"] == start + 1
+    assert at.query_params["posts_per_day"] == f"{start + 1:g}"
+    assert posts_box(at).value == start + 1
 
 
 def test_timeline_steps_are_marked_on_the_time_charts():
