@@ -280,7 +280,7 @@ def check_history(
     if len(history) < 2:
         warnings.append(
             "the follower history has one date only, so it cannot show how fast you gain or lose followers: "
-            "prospects_per_day and churn_per_month stay assumed. Give two or more dated counts (--history) to fit them"
+            "prospects_per_day and churn_per_month stay assumed. Give two or more dated counts (--history, or typed-in counts in the app) to fit them"
         )
     return history, warnings
 
