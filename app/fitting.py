@@ -16,6 +16,7 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
+from app.history import followers_today_input
 from app.state import keep, load_base
 from coach import Scenario
 
@@ -67,11 +68,12 @@ def _run_fit() -> None:
             raise FitError(problems)
         data = from_archive(
             upload.getvalue(),
-            int(ss["fit_followers"]),
+            int(ss["followers"]),  # the one count today (app/history.py): the sidebar's, the box's
             [*history, *typed],
             filename=upload.name,
             tz=ss.get("import_tz", "UTC"),
             history_label=history_upload.name if history_upload else "the typed-in counts",
+            today_label="“Your followers today”",
         )
         bar = st.progress(0.0, text="Fitting: trying candidate audiences…")
 
@@ -94,6 +96,11 @@ def _run_fit() -> None:
         return
     ss["fit_result"] = result.to_dict()
     ss["fit_scenario"] = result.scenario.model_dump_json()
+
+
+def _clear_problem() -> None:
+    """An input changed: the last fit's error was about the old inputs."""
+    st.session_state["fit_problem"] = None
 
 
 def _on_load() -> None:
@@ -158,11 +165,16 @@ def fitting_section() -> None:
     if ss.get("import_upload") is None:
         st.info("Upload your archive above first: the fit needs your posts.")
         return
-    keep("fit_followers", 500)
     keep("fit_trials", 32)  # coach.fit.DEFAULT_TRIALS
-    st.number_input("Your followers today", min_value=0, max_value=10_000_000, step=1, key="fit_followers")
+    if ss.get("import_result"):  # the box is above, beside what the archive shows: one count, not two
+        st.markdown(f"**Your followers today:** {int(ss['followers']):,} (the count above; the history's last point).")
+    else:
+        followers_today_input()
     st.file_uploader(
-        "Follower history (optional): CSV with date,followers", type=["csv", "txt"], key="fit_history_upload"
+        "Follower history (optional): CSV with date,followers",
+        type=["csv", "txt"],
+        key="fit_history_upload",
+        on_change=_clear_problem,
     )
     st.caption("Or type a few earlier counts (one row per date):")
     typed = st.data_editor(
@@ -174,6 +186,7 @@ def fitting_section() -> None:
         },
         key="fit_points",
         hide_index=True,
+        on_change=_clear_problem,
     )
     ss["fit_points_value"] = typed
     st.select_slider(

@@ -21,6 +21,7 @@ def _problem_text(problems: list[str]) -> str:
 
 def on_import() -> None:
     ss = st.session_state
+    ss["fit_problem"] = None  # the fit's last error was about the inputs before this upload
     uploaded = ss.get("import_upload")
     if uploaded is None:
         return
@@ -138,7 +139,38 @@ def evidence_lines(evidence: dict) -> list[tuple[str, str]]:
 
 
 def on_followers_today() -> None:
-    st.session_state["followers"] = int(st.session_state["import_followers"])
+    """Today's count is the simulation's start (the sidebar's) and the fit's last point.
+
+    While the imported account is the reference, the count becomes part of it, so the
+    story card says what will be simulated.
+    """
+    ss = st.session_state
+    count = int(ss["import_followers"])
+    ss["followers"] = count
+    ss["fit_problem"] = None
+    if ss.get("import_result"):
+        ss["import_result"]["followers_today"] = count
+    if ss.get("base_key") == "import":
+        base = ss["base"]
+        ss["base"] = base.model_copy(update={"audience": base.audience.model_copy(update={"followers": count})})
+
+
+def followers_today_input() -> None:
+    """The one "Your followers today" box: it shows, and sets, the sidebar's starting followers."""
+    ss = st.session_state
+    ss["import_followers"] = int(ss["followers"])
+    st.number_input(
+        "Your followers today", 0, 10_000_000, step=10, key="import_followers", on_change=on_followers_today
+    )
+
+
+def followers_words(found: dict, followers: int) -> str:
+    """Where the simulation's starting count came from, in words that match the sidebar."""
+    if found.get("followers_today") == followers:
+        return f"the simulation starts from your count today, {followers:,}. Change it here if it has moved:"
+    if found.get("followers") == followers:
+        return f"the simulation starts from {followers:,} (kept from before). Type your count today:"
+    return f"the simulation starts from {followers:,} (the sidebar's starting followers). Type your count today:"
 
 
 def history_tab() -> None:
@@ -184,13 +216,10 @@ def history_tab() -> None:
     if platform:
         st.markdown(f"**Platform:** set to **{platform}**, where these posts were published.")
     st.markdown(
-        f"**Followers:** an export does not say how many followers you have, so the simulation starts from "
-        f"{found.get('followers', ss['followers']):,} (kept from before). Type your count today:"
+        "**Followers:** an export does not say how many followers you have, so "
+        + followers_words(found, int(ss["followers"]))
     )
-    ss["import_followers"] = int(ss["followers"])
-    st.number_input(
-        "Your followers today", 0, 10_000_000, step=10, key="import_followers", on_change=on_followers_today
-    )
+    followers_today_input()
     ev = found["evidence"]
     if ev.get("first") and ev.get("last"):
         st.caption(

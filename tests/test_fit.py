@@ -389,6 +389,98 @@ def test_cli_fit_usage_errors_exit_2(archive_files, capsys):
     assert "is not a whole number" in capsys.readouterr().err
 
 
+def test_cli_fit_an_x_archive_with_only_today_s_count_fits_attention_from_the_whole_archive(
+    archive_files, account, capsys
+):
+    """One follower date: prospects and churn stay assumed, attention is still fitted, from
+    every post's likes and reposts (today's posts alone are too few), and the warnings say so."""
+    code = main([
+        "fit", str(archive_files / "x.zip"), "--followers", str(account.truth_on(60)),
+        "--trials", "4", "--forecast", "10", "--format", "json",
+    ])  # fmt: skip
+    captured = capsys.readouterr()
+    assert code == 0, captured.err
+    out = json.loads(captured.out)
+    assert set(out["fitted"]) == {"audience.segments[0].attention"}
+    assert {"audience.prospects_per_day", "audience.segments[0].churn_per_month"} <= set(out["assumed"])
+    assert "one date only" in captured.err and "prospects_per_day and churn_per_month stay assumed" in captured.err
+    used = f"all 120 posts with likes and reposts in the archive ({START + timedelta(days=1)} to {START + timedelta(days=60)})"
+    assert used in captured.err
+    assert "fitted audience.segments[0].attention" in captured.err
+
+
+def test_nothing_to_fit_says_which_case_it_is(archive_files):
+    csv_posts = "timestamp,is_reply,has_link,text\n" + "".join(
+        f"2024-03-{d + 1:02d}T09:00:00+00:00,false,no,post {d}\n" for d in range(20)
+    )
+    data = from_archive(csv_posts.encode(), 300, filename="posts.csv")
+    with pytest.raises(FitError, match=r"posts\.csv has no likes or reposts per post") as info:
+        fit(data, trials=2, forecast=5)
+    assert "one date (2024-03-20)" in str(info.value) and "two or more dates" in str(info.value)
+
+    data = from_archive(archive_files / "x.zip", 0)  # likes and reposts, but nobody following today
+    with pytest.raises(FitError, match="your count today is 0"):
+        fit(data, trials=2, forecast=5)
+
+    start = datetime(2025, 1, 1, 9, tzinfo=UTC)
+    few = [  # 4 plain, 4 link, 4 question posts, each with its counts: no kind has five
+        Truth(
+            start + timedelta(days=k), "original", link="external" if k % 3 == 1 else None, question=k % 3 == 2, likes=3
+        )
+        for k in range(12)
+    ]
+    data = from_archive(zip_bytes(x_archive(few)), 300, filename="x.zip")
+    assert data.engagement == {}
+    with pytest.raises(FitError, match="only 12 of your posts have like and repost counts, fewer than 5"):
+        fit(data, trials=2, forecast=5)
+
+
+def test_a_jump_into_today_s_count_names_where_it_was_typed(archive_files, account, capsys):
+    with pytest.raises(FitError) as info:
+        check_history([(D("2025-02-26"), 588)], (D("2025-03-02"), 5_960), "followers.csv", "--followers")
+    message = str(info.value)
+    assert message.startswith(
+        "--followers 5,960 (today, 2025-03-02) against 588 on 2025-02-26 in followers.csv: 10 times apart"
+    ), message
+    assert "Check the count you typed" in message and "leave that row out" not in message
+    with pytest.raises(FitError, match=r"followers\.csv: 588 followers on 2025-02-26 and 5,960 on 2025-03-01"):
+        check_history([(D("2025-02-26"), 588), (D("2025-03-01"), 5_960)], (D("2025-03-02"), 5_960), "followers.csv")
+
+    today = account.truth_on(60)
+    code = main([
+        "fit", str(archive_files / "x.zip"), "--followers", str(10 * today),
+        "--history", str(archive_files / "followers.csv"),
+    ])  # fmt: skip
+    err = capsys.readouterr().err
+    assert code == 1 and f"--followers {10 * today:,} (today, {START + timedelta(days=60)})" in err, err
+
+
+def test_since_leaves_out_history_rows_before_it_too(archive_files, account, tmp_path, capsys):
+    """A history over 730 days is refused with advice to use --since; --since then works."""
+    long = tmp_path / "long.csv"
+    old = START - timedelta(days=800)
+    long.write_text(
+        f"date,followers\n{old},{account.history[0][1]}\n"
+        + (archive_files / "followers.csv").read_text(encoding="utf-8").split("\n", 1)[1],
+        encoding="utf-8",
+    )
+    args = ["fit", str(archive_files / "x.zip"), "--followers", str(account.truth_on(60)), "--history", str(long)]
+    assert main([*args, "--trials", "2", "--forecast", "10"]) == 1
+    assert "use --since" in capsys.readouterr().err
+
+    since = START + timedelta(days=14)
+    data = from_archive(archive_files / "x.zip", account.truth_on(60), read_history_csv(long), since=since)
+    assert data.history[0][0] >= since and old not in [d for d, _ in data.history]
+    assert len(data.history) == len([d for d, _ in account.history if since <= d <= START + timedelta(days=56)]) + 1
+    assert any("before " + since.isoformat() + " (--since) left out" in w for w in data.warnings)
+
+    code = main([*args, "--since", since.isoformat(), "--trials", "2", "--forecast", "10", "--format", "json"])
+    captured = capsys.readouterr()
+    assert code == 0, captured.err
+    assert json.loads(captured.out)["fit"]["followers"]["date"][0] >= since.isoformat()
+    assert "--since" in captured.err and "left out" in captured.err
+
+
 def test_the_report_names_values_the_data_cannot_separate_and_those_not_pinned_down():
     from coach.fit.core import parameters_for
     from coach.fit.report import _words

@@ -33,7 +33,7 @@ def test_fit_needs_the_archive_first_and_says_nothing_leaves():
 def test_fit_runs_shows_the_report_and_loads_the_fitted_scenario():
     at = open_history()
     at.file_uploader(key="import_upload").set_value(("posts.csv", archive_csv(), "text/csv")).run()
-    at.number_input(key="fit_followers").set_value(620).run()
+    at.number_input(key="import_followers").set_value(620).run()
     history = b"date,followers\n2024-03-01,500\n2024-03-10, 540\n2024-03-20,580\n"
     at.file_uploader(key="fit_history_upload").set_value(("followers.csv", history, "text/csv")).run()
     at.select_slider(key="fit_trials").set_value(16).run()
@@ -56,7 +56,7 @@ def test_fit_with_a_bad_history_explains_and_changes_nothing():
     at = open_history()
     at.file_uploader(key="import_upload").set_value(("posts.csv", archive_csv(), "text/csv")).run()
     base = at.session_state["base_key"]
-    at.number_input(key="fit_followers").set_value(620).run()
+    at.number_input(key="import_followers").set_value(620).run()
     bad = b"date,followers\n2024-03-01,50000\n2024-03-10,540\n"
     at.file_uploader(key="fit_history_upload").set_value(("followers.csv", bad, "text/csv")).run()
     at.button(key="fit_run").click().run()
@@ -64,3 +64,47 @@ def test_fit_with_a_bad_history_explains_and_changes_nothing():
     assert any("order of magnitude" in p for p in at.session_state["fit_problem"])
     assert any("could not run" in e.value for e in at.error)
     assert at.session_state["base_key"] == base
+
+
+def test_one_count_today_the_fit_the_sidebar_and_the_story_card_agree():
+    """The count typed beside what the archive shows is the fit's count today (there is no
+    second box with a default of its own), and every word on the page says that number."""
+    at = open_history()
+    at.file_uploader(key="import_upload").set_value(("posts.csv", archive_csv(), "text/csv")).run()
+    kept = at.session_state["followers"]
+    text = "\n".join(m.value for m in at.markdown)
+    assert f"starts from {kept:,} (kept from before)" in text
+    assert [n.key for n in at.number_input if n.label == "Your followers today"] == ["import_followers"]
+    at.number_input(key="import_followers").set_value(596).run()
+    assert not at.exception
+    text = "\n".join(m.value for m in at.markdown)
+    assert "starts from your count today, 596" in text and "kept from before" not in text
+    assert "**Your followers today:** 596" in text
+    assert at.session_state["base"].audience.followers == 596  # the story card's facts
+    captions = [c.value for c in at.caption]
+    assert any("596 followers ·" in c for c in captions), captions
+    assert any(c.value == "596 followers at the start" for c in at.sidebar.caption)
+    assert [n.key for n in at.number_input if n.label == "Your followers today"] == ["import_followers"]
+    history = b"date,followers\n2024-03-01,500\n2024-03-10, 540\n2024-03-20,580\n"
+    at.file_uploader(key="fit_history_upload").set_value(("followers.csv", history, "text/csv")).run()
+    at.select_slider(key="fit_trials").set_value(16).run()
+    at.button(key="fit_run").click().run()
+    assert not at.exception and not at.session_state["fit_problem"], at.session_state["fit_problem"]
+    assert at.session_state["fit_result"]["fit"]["followers"]["observed"] == [500, 540, 580, 596]
+
+
+def test_a_typo_in_today_s_count_names_the_box_and_a_new_archive_clears_the_old_error():
+    at = open_history()
+    at.file_uploader(key="import_upload").set_value(("posts.csv", archive_csv(), "text/csv")).run()
+    at.number_input(key="import_followers").set_value(5_800).run()
+    history = b"date,followers\n2024-03-01,500\n2024-03-20,580\n"
+    at.file_uploader(key="fit_history_upload").set_value(("followers.csv", history, "text/csv")).run()
+    at.button(key="fit_run").click().run()
+    assert not at.exception
+    problems = at.session_state["fit_problem"]
+    assert any(p.startswith("“Your followers today” 5,800 (today, 2024-03-30) against 580") for p in problems), problems
+    assert any("could not run" in e.value for e in at.error)
+    at.file_uploader(key="import_upload").set_value(("posts2.csv", archive_csv(20), "text/csv")).run()
+    assert not at.exception
+    assert not at.session_state["fit_problem"]
+    assert not any("could not run" in e.value for e in at.error)

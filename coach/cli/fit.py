@@ -56,7 +56,12 @@ def configure(parser: argparse.ArgumentParser) -> None:
         "--history", metavar="FILE.csv", help="earlier follower counts: a CSV with header date,followers (ISO dates)"
     )
     parser.add_argument("--tz", type=_zone, default="UTC", metavar="ZONE", help="your time zone (default: UTC)")
-    parser.add_argument("--since", type=_date, metavar="DATE", help="ignore posts before this date (YYYY-MM-DD)")
+    parser.add_argument(
+        "--since",
+        type=_date,
+        metavar="DATE",
+        help="ignore posts and follower-history rows before this date (YYYY-MM-DD); shortens the fitted span",
+    )
     parser.add_argument(
         "--forecast", type=_bounded(1, 730), default=90, metavar="N", help="days to forecast (default: 90)"
     )

@@ -42,7 +42,7 @@ from typing import Any
 import numpy as np
 
 from coach.experiments import Progress, StopCheck, run_batch
-from coach.fit.data import KINDS, FitError, FitInput
+from coach.fit.data import KINDS, MIN_KIND_POSTS, FitError, FitInput
 from coach.fit.kinds import kind_shares, link_repost_log_ratio, per_post, split
 from coach.platforms import PRESETS
 from coach.scenario import Audience, Scenario, Segment, TimelineStep, dump_scenario
@@ -159,7 +159,7 @@ def parameters_for(data: FitInput, taste: LinkTaste | None = None) -> list[Param
             Parameter("audience.segments[0].churn_per_month", "churn", 0.002, 0.15, True,
                       "share of followers who drift away per month"),
         ]  # fmt: skip
-    if data.engagement:
+    if data.engagement and max(n for _, n in data.history) > 0:  # no followers ever: nobody's attention to read
         params.append(
             Parameter("audience.segments[0].attention", "attention", 0.02, 0.95, False,
                       "chance a follower who is online sees a post")
@@ -183,6 +183,30 @@ def parameters_for(data: FitInput, taste: LinkTaste | None = None) -> list[Param
         # it biased attention and inflow (docs/fitting.md). It stays listed as assumed.
         params.append(Parameter("", "link_appetite", -1.0, 1.0, False, UNREAD_TASTE))
     return params
+
+
+def nothing_to_fit(data: FitInput) -> str:
+    """Why :func:`parameters_for` found nothing, in the words of the case at hand."""
+    counts = data.evidence.get("engagement_posts", {})
+    today = data.history[-1][1]
+    if data.engagement and today == 0:
+        why = "your count today is 0, so there are no followers whose likes and reposts could show their attention"
+    elif counts.get("with_counts"):
+        why = (
+            f"only {counts['with_counts']} of your posts have like and repost counts, fewer than "
+            f"{MIN_KIND_POSTS} of any one kind (plain, link, question), so engagement per post cannot be read"
+        )
+    elif "engagement_posts" in data.evidence:
+        why = (
+            f"{data.source} has no likes or reposts per post (X archives count them; Mastodon, Bluesky and CSV "
+            "exports do not)"
+        )
+    else:
+        why = "there are no likes or reposts per post"
+    return (
+        f"nothing to fit: the follower history has one date ({data.history[-1][0]}) and {why}. "
+        "Give a follower history with two or more dates (--history, or typed-in counts in the app)"
+    )
 
 
 def reported(params: list[Parameter]) -> list[Parameter]:
@@ -784,10 +808,7 @@ def fit(
     taste = link_taste(data) if data.engagement else None
     params = parameters_for(data, taste)
     if not params:
-        raise FitError(
-            "nothing to fit: the follower history has one date and the export has no likes or reposts per post. "
-            "Give a follower history with two or more dates (--history, or typed-in counts), or an X archive"
-        )
+        raise FitError(nothing_to_fit(data))
     span = data.span_days
     warnings_out = list(data.warnings)
     if span + forecast > 730:

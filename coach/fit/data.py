@@ -212,13 +212,18 @@ def parse_point(day: Any, followers: Any) -> tuple[date, int]:
 
 
 def check_history(
-    rows: Sequence[tuple[date, int]], today: tuple[date, int] | None, label: str = "the history"
+    rows: Sequence[tuple[date, int]],
+    today: tuple[date, int] | None,
+    label: str = "the history",
+    today_label: str = "today's count",
 ) -> tuple[list[tuple[date, int]], list[str]]:
     """The history sorted by date with today's count as its last point, and the warnings.
 
     Raises FitError for what cannot be fitted: the same date twice with different counts, a
     count that jumps by an order of magnitude between two rows (almost always a typo), dates
-    after today's. Dates out of order are sorted, with a warning saying so.
+    after today's. Dates out of order are sorted, with a warning saying so. A jump into
+    today's count names ``today_label`` (where that count was typed: ``--followers``, the
+    app's box), not the history, which does not hold that row.
     """
     warnings: list[str] = []
     points = list(rows)
@@ -251,21 +256,31 @@ def check_history(
     history = sorted(by_date.items())
     for (d0, n0), (d1, n1) in itertools.pairwise(history):
         low, high = sorted((n0, n1))
+        typed = today is not None and d1 == today[0]  # the later count is today's, not a row of the history
+        pair = (
+            f"{today_label} {n1:,} (today, {d1}) against {n0:,} on {d0} in {label}"
+            if typed
+            else f"{label}: {n0:,} followers on {d0} and {n1:,} on {d1}"
+        )
         if high >= 100 and high >= JUMP_FACTOR * max(low, 1):
             raise FitError(
-                f"{label}: {n0:,} followers on {d0} and {n1:,} on {d1}, {high / max(low, 1):,.0f} times apart; "
+                f"{pair}: {high / max(low, 1):,.0f} times apart; "
                 "a count that changes by an order of magnitude is almost always a typo (a digit too many or too few). "
-                "Correct it or leave that row out"
+                + (
+                    f"Check the count you typed ({today_label}), or that row of {label}"
+                    if typed
+                    else "Correct it or leave that row out"
+                )
             )
         if high >= 100 and high >= STEEP_FACTOR * max(low, 1) and (d1 - d0).days <= STEEP_DAYS:
             warnings.append(
-                f"{label}: {n0:,} followers on {d0} and {n1:,} on {d1} is a jump the model's gradual growth cannot "
+                f"{pair}: a jump the model's gradual growth cannot "
                 "follow (a viral post? bought followers?); the fit around it will be poor"
             )
     if len(history) < 2:
         warnings.append(
             "the follower history has one date only, so it cannot show how fast you gain or lose followers: "
-            "prospects_per_day and churn_per_month stay assumed. Give two or more dated counts (--history) to fit them"
+            "prospects_per_day and churn_per_month stay assumed. Give two or more dated counts (--history, or typed-in counts in the app) to fit them"
         )
     return history, warnings
 
@@ -284,12 +299,14 @@ def from_archive(
     tz: str = "UTC",
     since: date | None = None,
     history_label: str = "the history",
+    today_label: str = "--followers",
 ) -> FitInput:
     """Read an export with the importer's readers and assemble a FitInput.
 
     ``followers`` is today's count, dated on the archive's last post (or the history's last
-    date, if later). Raises FitError (and the importer's ArchiveError / ValueError for the
-    export itself and the time zone).
+    date, if later); ``today_label`` names where it was given, for messages. ``since``
+    drops posts and history rows before that date. Raises FitError (and the importer's
+    ArchiveError / ValueError for the export itself and the time zone).
     """
     if isinstance(followers, bool) or not isinstance(followers, int) or not 0 <= followers <= MAX_FOLLOWERS:
         raise FitError(f"--followers {followers!r}: allowed: a whole number 0..{MAX_FOLLOWERS:,}")
@@ -304,10 +321,19 @@ def from_archive(
             f"{' since ' + since.isoformat() if since else ''}; a fit needs at least {MIN_ORIGINALS} to know your habits "
             "(give a longer export or an earlier --since)"
         )
+    dropped = 0
+    if since is not None:  # --since shortens the fitted span too, not only the posts
+        kept = [(d, n) for d, n in history if d >= since]
+        dropped, history = len(history) - len(kept), kept
     last = date.fromisoformat(str(ev["last"])[:10])
     today_date = max([last, *(d for d, _ in history)])
-    points, warnings = check_history(history, (today_date, followers), history_label)
+    points, warnings = check_history(history, (today_date, followers), history_label, today_label)
     warnings = list(result.warnings) + warnings
+    if dropped:
+        warnings.insert(
+            len(result.warnings),
+            f"{history_label}: {dropped} row{'s' if dropped != 1 else ''} before {since} (--since) left out",
+        )
     if len(originals) < FEW_ORIGINALS:
         warnings.append(
             f"only {len(originals)} original posts: your habits and engagement per post are measured roughly; "
@@ -317,15 +343,24 @@ def from_archive(
     start = points[0][0]
     habits = recent_habits(originals, replies, scenario.habits, zone)
     # Engagement per post from the posts of the fitted window, where the followers were the
-    # simulated ones; from the whole archive only when the window holds too few.
+    # simulated ones; from the whole archive when the window holds too few. With one date the
+    # window is today alone, so the whole archive's posts are compared with today's count.
     window = [p for p in originals if start <= _day(p, zone) <= points[-1][0]]
     engagement = engagement_by_kind(window)
-    if len(points) >= 2 and len(engagement) < len(engagement_by_kind(originals)):
+    if len(points) < 2 or len(engagement) < len(engagement_by_kind(originals)):
         engagement = engagement_by_kind(originals)
-        if engagement:
+        if engagement and len(points) >= 2:
             warnings.append(
                 "few posts with likes and reposts fall inside the follower history's dates, so engagement per post is "
                 "taken from the whole archive (when you may have had more or fewer followers)"
+            )
+        elif engagement:
+            counted = [p for p in originals if p.engagement is not None]
+            first_day, last_day = min(_day(p, zone) for p in counted), max(_day(p, zone) for p in counted)
+            warnings.append(
+                f"with one follower date, engagement per post is taken from all {len(counted)} posts with likes and "
+                f"reposts in the archive ({first_day} to {last_day}), as if each was seen by today's {followers:,} "
+                "followers; if you had fewer then, attention comes out too low"
             )
     first_post = date.fromisoformat(str(ev["first"])[:10])
     if start < first_post - timedelta(days=BLOCK_DAYS):
@@ -346,6 +381,11 @@ def from_archive(
         evidence={
             "archive": {
                 k: ev[k] for k in ("source", "posts", "originals", "replies", "first", "last", "days", "tz") if k in ev
+            },
+            # posts compared with the simulated engagement, and how many in the archive carry counts
+            "engagement_posts": {
+                "used": sum(e.posts for e in engagement.values()),
+                "with_counts": sum(1 for p in originals if p.engagement is not None),
             },
         },
     )
