@@ -122,3 +122,46 @@ def test_the_default_seed_no_longer_returns_the_default_audience(tmp_path):
     quality = result.fit["quality"]
     assert quality["inside_band"] * 2 >= quality["points"], quality
     assert POORLY_TRY not in result.fit["words"]
+
+
+def test_a_poor_fit_says_to_fit_again_with_more_trials_or_another_seed():
+    from coach.fit.core import parameters_for
+    from coach.fit.report import _words
+
+    acc = synthetic_account(TRUTH, followers=200, days=14, seed=1)
+    params = parameters_for(acc.data())[:2]
+    records = [({"prospects": 40.0 + k, "churn": 0.02}, {"total": 1.0}) for k in range(8)]
+    fitted = {p.field: {"value": 40.0, "p10": 30.0, "p90": 50.0} for p in params}
+    for inside, points, told in ((0, 3, True), (5, 12, True), (6, 12, False), (3, 3, False)):
+        words, _ = _words(acc.data(), params, records, list(range(8)), fitted, inside, points, {})
+        assert (POORLY_TRY in words) is told, (inside, points)
+        if told:
+            assert words[words.index(POORLY_TRY) - 1].startswith("The model fits poorly")
+    assert "more trials" in POORLY_TRY and "another seed" in POORLY_TRY
+
+
+def test_the_cli_names_the_trials_and_seed_to_try_after_a_poor_fit(tmp_path, capsys, monkeypatch):
+    import coach.fit.report as report
+    from coach.cli import main
+
+    account = synthetic_account(TRUTH, followers=200, days=30, seed=11)
+    (tmp_path / "x.zip").write_bytes(_x_zip(account, 28))
+    rows = "\n".join(f"{d.isoformat()}, {n}" for d, n in account.history if (d - START).days in (0, 14, 28))
+    (tmp_path / "f.csv").write_text("date,followers\n" + rows + "\n", encoding="utf-8")
+    args = [
+        "fit",
+        str(tmp_path / "x.zip"),
+        "--followers",
+        str(account.truth_on(28)),
+        "--history",
+        str(tmp_path / "f.csv"),
+    ]
+    args += ["--trials", "4", "--seed", "11", "--forecast", "7", "--out", str(tmp_path / "me.yaml")]
+    monkeypatch.setattr(report, "_verdict", lambda inside, points: "fits poorly")  # whatever the fit: the wiring
+    assert main(args) == 0
+    err = capsys.readouterr().err
+    assert POORLY_TRY in err and "try: --trials 8, or --seed 12" in err
+    monkeypatch.setattr(report, "_verdict", lambda inside, points: "fits well")
+    assert main(args) == 0
+    err = capsys.readouterr().err
+    assert POORLY_TRY not in err and "try:" not in err
