@@ -204,9 +204,14 @@ def fitting_section() -> None:
     report = ss.get("fit_result")
     if not report:
         return
+    from coach.fit.report import POORLY_TRY
+
     fit = report["fit"]
     for line in fit["words"]:
         st.markdown(f"- {plain(line)}")
+    if POORLY_TRY in fit["words"]:
+        # The app has no seed to change: more candidates is what to try.
+        st.warning("The fit looks poor: pick more candidate audiences to try above and press Fit my audience again.")
     for warning in report.get("warnings", []):
         st.warning(plain(warning))
     st.altair_chart(_history_chart(report), width="stretch")

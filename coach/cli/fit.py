@@ -84,6 +84,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 def handle(args: argparse.Namespace) -> int:
     from coach.fit import DEFAULT_TRIALS, FitError, fit, from_archive, read_history_csv
+    from coach.fit.report import POORLY_TRY
     from coach.importers import ArchiveError
 
     try:
@@ -111,6 +112,9 @@ def handle(args: argparse.Namespace) -> int:
         sys.stderr.write(f"warning: {warning}\n")
     for line in result.fit["words"]:
         sys.stderr.write(f"{line}\n")
+        if line == POORLY_TRY:
+            trials = result.evidence["trials"]
+            sys.stderr.write(f"  try: --trials {2 * trials}, or --seed {result.evidence['seed'] + 1}\n")
     for field, v in result.fitted.items():
         sys.stderr.write(f"fitted {field} = {v['value']:g} (80%: {v['p10']:g} to {v['p90']:g})\n")
     fc = result.fit["forecast"]

@@ -25,6 +25,12 @@ def _round(value: float) -> float:
     return float(round(value, 2 - math.floor(math.log10(abs(value)))))
 
 
+POORLY_TRY = (
+    "Do not rely on these values yet: the search may have missed the audience that fits your history. "
+    "Fit again with more trials, or another seed."
+)
+
+
 def _verdict(inside: int, points: int) -> str:
     """How well the history fits, from how many observed counts lie inside the 10-90% band.
 
@@ -236,6 +242,10 @@ def _words(
         words.append(
             f"The model {verdict}: {inside} of {points} observed follower counts lie inside the simulated 10-90% band."
         )
+        if verdict == "fits poorly":
+            # The search may have missed the values that fit (each fit sees one seed's luck
+            # and a few dozen trials): say what to try before the values are used.
+            words.append(POORLY_TRY)
     else:
         words.append(
             "With one follower count there is no history to fit; only engagement per post was fitted, at today's "
