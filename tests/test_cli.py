@@ -112,6 +112,28 @@ def test_help_has_examples_and_scenarios_fit_100_characters():
     assert len(listing) >= 9 and max(len(line) for line in listing) <= 100
 
 
+def test_every_command_s_help_ends_with_examples_that_parse():
+    """`coach COMMAND --help` ends with examples (docs/cli.md says so), and each example is a
+    command line this CLI accepts, so they cannot drift from the options."""
+    import argparse
+    import re
+    import shlex
+
+    from coach.cli import COMMANDS, build_parser
+
+    parser = build_parser()
+    subs = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    helps = {None: parser.format_help()} | {c.name: subs.choices[c.name].format_help() for c in COMMANDS}
+    for name, text in helps.items():
+        assert "examples:" in text, name
+        lines = [line for line in text.split("examples:", 1)[1].splitlines() if line.startswith("  coach ")]
+        assert lines, name
+        for line in lines:
+            command = re.split(r"\s{2,}", line.strip())[0].split(">")[0]  # before its explanation, any redirect
+            args = parser.parse_args(shlex.split(command)[1:])
+            assert name is None or args.command == name, line
+
+
 def test_run_table_speaks_the_pages_words():
     out = coach("run", "ghost", "--replicates", "2", "--days", "5")
     assert "left: the account went quiet" in out.stdout and "came: search and recommendations" in out.stdout

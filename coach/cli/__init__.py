@@ -58,6 +58,11 @@ def build_parser() -> argparse.ArgumentParser:
   coach compare billboard conversationalist         same seeds; differences with intervals
   coach compare billboard billboard --set 2:habits.reply_rate=0.8
   coach advise over_poster --budget-minutes 30      what to change within a time budget
+  coach import twitter.zip --out me.yaml            your habits, from your own export
+  coach fit twitter.zip --followers 1840 --history counts.csv
+                                                    your audience, fitted to your follower counts
+  coach sweep billboard --vary habits.reply_rate=0:1:5
+                                                    one habit over a range, the same seeds per value
   coach schema > scenario.schema.json               the scenario format, for editors
 
 `coach COMMAND --help` shows each command's options and examples.""",

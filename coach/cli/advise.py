@@ -17,6 +17,7 @@ from coach.advisor import ADVICE_REPLICATES, Advice, advise
 from coach.cli.common import (
     EXIT_OK,
     check_cost,
+    examples,
     load_for_cli,
     progress_bar,
     quiet_option,
@@ -61,6 +62,13 @@ def configure(p: argparse.ArgumentParser) -> None:
     p.add_argument("--format", choices=("table", "json"), default="table", help="output format (default: table)")
     p.add_argument("--out", metavar="PATH", help="write to a file instead of stdout")  # fmt: skip
     quiet_option(p)
+    examples(
+        p,
+        """  coach advise over_poster                           what goes wrong and the changes that buy most
+  coach advise my.yaml --budget-minutes 30           within 30 minutes a day
+  coach advise billboard --set habits.reply_rate=0.5 --format json --out advice.json
+""",
+    )
 
 
 def handle(args: argparse.Namespace) -> int:

@@ -391,6 +391,12 @@ def run_options(p: argparse.ArgumentParser, formats: Sequence[str] = ("table", "
     quiet_option(p)
 
 
+def examples(p: argparse.ArgumentParser, text: str) -> None:
+    """Examples at the end of ``--help``, laid out as written."""
+    p.formatter_class = argparse.RawDescriptionHelpFormatter
+    p.epilog = "examples:\n" + text
+
+
 def quiet_option(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--quiet", "-q", action="store_true", help="no estimate and no progress bar on stderr (messages still)"

@@ -14,7 +14,7 @@ import argparse
 import json
 import sys
 
-from coach.cli.common import EXIT_OK, progress_bar, write_output
+from coach.cli.common import EXIT_OK, examples, progress_bar, quiet_option, write_output
 from coach.cli.importing import _date, _zone
 from coach.scenario import ScenarioError
 
@@ -80,6 +80,16 @@ def configure(parser: argparse.ArgumentParser) -> None:
         help="the fitted scenario (yaml, default) or everything (json)",
     )
     parser.add_argument("--out", metavar="FILE", help="write to a file instead of stdout")
+    quiet_option(parser)
+    examples(
+        parser,
+        """  coach fit twitter.zip --followers 1840                       attention from likes and reposts alone
+  coach fit twitter.zip --followers 1840 --history counts.csv  with earlier counts: date,followers rows
+  coach fit outbox.json --followers 310 --history counts.csv --tz Europe/Berlin --out me.yaml
+  coach fit twitter.zip --followers 1840 --history counts.csv --trials 96 --format json
+                                                               slower, closer; every value with its interval
+""",
+    )
 
 
 def handle(args: argparse.Namespace) -> int:
@@ -102,7 +112,7 @@ def handle(args: argparse.Namespace) -> int:
             trials=args.trials or DEFAULT_TRIALS,
             forecast=args.forecast,
             seed=args.seed,
-            progress=progress_bar(),
+            progress=progress_bar(quiet=args.quiet),
         )
     except ArchiveError as exc:
         raise ScenarioError([exc.message]) from None

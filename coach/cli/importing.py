@@ -15,7 +15,7 @@ import json
 import sys
 from datetime import date
 
-from coach.cli.common import EXIT_OK, write_output
+from coach.cli.common import EXIT_OK, examples, write_output
 from coach.importers import ArchiveError, import_history
 from coach.importers.derive import PLATFORM_LABELS, zone_for
 from coach.scenario import ScenarioError, dump_scenario
@@ -57,6 +57,13 @@ def configure(parser: argparse.ArgumentParser) -> None:
         "--format", choices=("yaml", "json"), default="yaml", help="a scenario (yaml, default) or the numbers (json)"
     )
     parser.add_argument("--out", metavar="FILE", help="write to a file instead of stdout")
+    examples(
+        parser,
+        """  coach import twitter-2026-11-30.zip --tz Europe/Berlin --out me.yaml   your habits as a scenario
+  coach import outbox.json --since 2026-06-01                            Mastodon, the last months only
+  coach import repo.car --format json                                    Bluesky: the numbers behind it
+""",
+    )
 
 
 def handler(args: argparse.Namespace) -> int:

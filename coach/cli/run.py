@@ -13,6 +13,7 @@ from coach.cli.common import (
     UsageError,
     check_cost,
     compare_rows,
+    examples,
     compare_table,
     load_for_cli,
     progress_bar,
@@ -25,12 +26,6 @@ from coach.cli.daily import run_with_days
 from coach.scenario import Scenario, ScenarioError, bundled_scenarios, load_scenario
 
 LINE = 100  # characters: `coach scenarios` lines fit a terminal and a slide
-
-
-def examples(p: argparse.ArgumentParser, text: str) -> None:
-    """Examples at the end of ``--help``, laid out as written."""
-    p.formatter_class = argparse.RawDescriptionHelpFormatter
-    p.epilog = "examples:\n" + text
 
 
 def configure_run(p: argparse.ArgumentParser) -> None:

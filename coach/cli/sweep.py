@@ -13,7 +13,7 @@ import sys
 import time
 from typing import TextIO
 
-from coach.cli.common import EXIT_OK, whole_number
+from coach.cli.common import EXIT_OK, examples, whole_number
 from coach.sweep import build_sweep
 from coach.sweep_backends import SCHEDULER_ENV, SweepProgress, run_sweep, scheduler_address
 from coach.sweep_output import FORMATS, JOURNAL_SUFFIX, SweepOutput
@@ -44,6 +44,16 @@ def configure(p: argparse.ArgumentParser) -> None:
         "--scheduler",
         metavar="ADDRESS",
         help=f"run the cells on a Dask cluster (tcp://HOST:8786); default: ${SCHEDULER_ENV}, else this machine",
+    )
+    examples(
+        p,
+        """  coach sweep steady_professional --vary habits.posts_per_day=0.5:12:12 --vary habits.reply_rate=0:1:5
+                                                     a 12 x 5 grid, every cell on the same seeds
+  coach sweep billboard --vary habits.link_share=0,0.25,0.5,0.75 --replicates 50 --format csv --out links.csv
+                                                     streamed; run it again to resume
+  coach sweep study.yaml                             a sweep file (kind: sweep)
+  coach sweep me.yaml --vary audience.followers=100:100000:4log --scheduler tcp://10.0.0.5:8786
+""",
     )
 
 

@@ -9,7 +9,7 @@ import argparse
 import json
 from typing import Any
 
-from coach.cli.common import EXIT_INVALID, EXIT_OK, UsageError, write_output
+from coach.cli.common import EXIT_INVALID, EXIT_OK, UsageError, examples, write_output
 from coach.scenario import ScenarioError
 
 DEFAULT_APP_URL = "http://localhost:8501"
@@ -45,6 +45,15 @@ def configure(p: argparse.ArgumentParser) -> None:
         c.add_argument("room", metavar="ROOM", help="the room code")
         c.add_argument("--host-key", required=True, metavar="KEY", help="the facilitator key printed by open")
         c.add_argument("--db", metavar="URL", help=db_help)
+    examples(
+        p,
+        """  coach workshop list                                the bundled exercises
+  coach workshop open cocktail_party --app-url http://192.168.1.20:8501 --qr join.png
+                                                     a room: join code, links, a QR code for the slide
+  coach workshop results ROOM --format csv --out class.csv
+  coach workshop close ROOM --host-key KEY           no more joins or submissions
+""",
+    )
 
 
 def handle(args: argparse.Namespace) -> int:
