@@ -565,6 +565,17 @@ def test_the_verdict_asks_whether_so_few_counts_inside_the_band_would_be_unusual
     assert _verdict(0, 3) == "fits poorly"
 
 
+def test_the_verdict_s_words_say_when_few_counts_cannot_tell():
+    from coach.fit.report import verdict_words
+
+    assert verdict_words(1, 3) == (
+        "The model fits well: 1 of 3 observed follower counts lie inside the simulated 10-90% band "
+        "(with 3 counts, as few inside happens by chance; more dated counts would tell more)."
+    )
+    assert verdict_words(3, 3).endswith("10-90% band.")
+    assert verdict_words(3, 12).startswith("The model fits poorly")
+
+
 # --------------------------------------------------------------------------------------
 # The observation model's pieces (coach.fit.core.spread_of and what it uses)
 # --------------------------------------------------------------------------------------

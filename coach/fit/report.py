@@ -42,6 +42,21 @@ def _verdict(inside: int, points: int) -> str:
     return "fits well" if tail >= 0.1 else "fits roughly" if tail >= 0.01 else "fits poorly"
 
 
+def verdict_words(inside: int, points: int) -> str:
+    """The verdict as the report's first line. "Fits well" says there is no sign of a poor fit:
+    with a handful of counts, most of them outside the band can still be luck, and it says so."""
+    verdict = _verdict(inside, points)
+    few = verdict == "fits well" and 2 * inside < points
+    return (
+        f"The model {verdict}: {inside} of {points} observed follower counts lie inside the simulated 10-90% band"
+        + (
+            f" (with {points} counts, as few inside happens by chance; more dated counts would tell more)."
+            if few
+            else "."
+        )
+    )
+
+
 def _interval(values: list[float], best: float) -> dict[str, float]:
     """The best value and the 10% and 90% quantiles of its draws (holding the best value)."""
     p10, p90 = np.quantile(np.array(values, dtype=float), [0.1, 0.9])
@@ -239,9 +254,7 @@ def _words(
     words = []
     if points:
         verdict = _verdict(inside, points)
-        words.append(
-            f"The model {verdict}: {inside} of {points} observed follower counts lie inside the simulated 10-90% band."
-        )
+        words.append(verdict_words(inside, points))
         if verdict == "fits poorly":
             # The search may have missed the values that fit (each fit sees one seed's luck
             # and a few dozen trials): say what to try before the values are used.
