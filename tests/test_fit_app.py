@@ -236,3 +236,13 @@ def test_the_fit_chart_has_a_legend_for_every_mark_an_axis_around_the_data_and_a
     rows = [r for data in spec["datasets"].values() for r in data]
     ahead = [r for r in rows if r["part"] == AHEAD]
     assert ahead[0]["date"].startswith("2025-01-11") and ahead[0]["median"] == ahead[0]["p10"] == 596
+
+
+def test_an_imported_reference_is_named_as_your_own_habits_on_predictions():
+    at = open_history()
+    at.file_uploader(key="import_upload").set_value(("posts.csv", archive_csv(), "text/csv")).run()
+    assert at.session_state["base_key"] == "import"
+    at.session_state["tab"] = "Predictions"
+    text = "\n".join(m.value for m in at.run().markdown)
+    assert "these are your own habits (imported); move a slider" in text
+    assert "you (imported) “you”" not in text
