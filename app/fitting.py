@@ -10,6 +10,7 @@ the sliders and the coach speak about this audience. Typed text is shown as text
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import altair as alt
@@ -17,7 +18,7 @@ import pandas as pd
 import streamlit as st
 
 from app.history import followers_today_input
-from app.state import keep, load_base
+from app.state import HABIT_LABELS, keep, load_base
 from coach import Scenario
 
 TRIAL_CHOICES = (16, 32, 48, 96)
@@ -27,6 +28,66 @@ _MARKDOWN = str.maketrans({c: "\\" + c for c in "\\`*_{}[]<>()#+-.!|~$:"})
 def plain(text: str) -> str:
     """Text (which may carry a file name someone chose) with every Markdown character escaped."""
     return str(text).translate(_MARKDOWN)
+
+
+# coach.fit speaks to the command line; on this page the same places have other names.
+CLI_WORDS = {
+    "(--history, or typed-in counts in the app)": "(the follower history file or typed-in counts)",
+    "(use --since or a shorter history, or a shorter --forecast)": "(give a shorter follower history)",
+    "(see coach fit --format json)": "(the fit's report in the Your history tab lists them all)",
+}
+# A scenario path, with the words coach.fit puts after it in brackets (one level of nested brackets).
+_PATH = re.compile(r"\b(audience\.(?:segments\[\d\]\.)?\w+|habits\.\w+)(?: \((?:[^()]|\([^()]*\))*\))?")
+
+
+def field_label(path: str, segments: int = 1) -> str:
+    """A path the fit reports (``audience.segments[0].churn_per_month``, ``habits.follow_back_rate``) in words."""
+    from coach.fit.core import field_words
+
+    if path.startswith("habits."):
+        name = path.removeprefix("habits.")
+        return HABIT_LABELS.get(name, name).lower()
+    return field_words(path, segments)
+
+
+def assumed_words(report: dict[str, Any]) -> str:
+    """What stays assumed, in words; the habits the archive cannot show named together."""
+    parts = parts_of(report)
+    habits = [field_label(a) for a in report["assumed"] if a.startswith("habits.")]
+    rest = [field_label(a, parts) for a in report["assumed"] if not a.startswith("habits.")]
+    if habits:
+        rest.append("your habits as set in the sidebar for " + ", ".join(habits))
+    return "; ".join(rest)
+
+
+def app_words(text: str, segments: int = 1) -> str:
+    """A sentence of coach.fit's in this page's words: paths named in words, no command-line flags."""
+    for cli, app in CLI_WORDS.items():
+        text = text.replace(cli, app)
+    text = _PATH.sub(lambda m: field_label(m[1], segments), text)
+    return text[:1].upper() + text[1:]
+
+
+def parts_of(report: dict[str, Any]) -> int:
+    """How many parts the fitted crowd has (two when the taste for links splits it)."""
+    return 2 if any("segments[1]" in f for f in [*report["fitted"], *report["assumed"]]) else 1
+
+
+def fitted_story(report: dict[str, Any]) -> str:
+    """The fitted scenario's description in the page's words (coach.fit's names the paths)."""
+    ev, fit, parts = report["evidence"], report["fit"], parts_of(report)
+    lines = [
+        f"Fitted in the Your history tab to {ev['source']}: {ev['history_points']} follower counts from "
+        f"{ev['history_first']} to {ev['history_last']} and {ev['originals']:,} original posts."
+    ]
+    lines += [
+        f"{field_label(k, parts)}: {v['value']:g} (80% {v['p10']:g} to {v['p90']:g})."
+        for k, v in report["fitted"].items()
+    ]
+    lines += [app_words(w, parts) for w in fit["words"][:1]]
+    lines.append(f"Assumed (not fitted): {assumed_words(report)}.")
+    text = " ".join(line[:1].upper() + line[1:] for line in lines)
+    return text if len(text) <= 2000 else text[:1997] + "..."
 
 
 def _points(table: Any) -> tuple[list[tuple[Any, int]], list[str]]:
@@ -98,6 +159,18 @@ def _run_fit() -> None:
     ss["fit_scenario"] = result.scenario.model_dump_json()
 
 
+def band_words(kind: dict[str, Any]) -> str:
+    """Whether your engagement per post of a kind lies inside the model's 10-90% range, in words."""
+    from coach.fit.report import outside_band
+
+    outside = outside_band(kind)
+    if outside is None:
+        return "not counted"
+    if not outside:
+        return "yes"
+    return "no: above" if kind["observed"] > kind["p90"] else "no: below"
+
+
 def _clear_problem() -> None:
     """An input changed: the last fit's error was about the old inputs."""
     st.session_state["fit_problem"] = None
@@ -106,11 +179,21 @@ def _clear_problem() -> None:
 def _on_load() -> None:
     ss = st.session_state
     scenario = Scenario.model_validate_json(ss["fit_scenario"])
+    scenario = scenario.model_copy(update={"description": fitted_story(ss["fit_result"])})
     load_base(scenario, "fit", "your fitted account")
     ss["notices"] = [
         *ss.get("notices", []),
         "The sliders and the coach now use your fitted audience (from the Your history tab).",
     ]
+
+
+YOURS, FITTED, AHEAD = "your counts", "fitted history (median, 10–90%)", "forecast, from your count today"
+CHART_WORDS = (
+    "Black dots: the follower counts you gave. Blue: where the fitted model could have taken you, run from your "
+    "first count (its median and 10–90% band). Orange: the forecast if nothing changes; it starts from your "
+    "count today (the last dot) and adds each run's gains and losses after it, so where today's count lies "
+    "off the blue band's end, the forecast starts off it too."
+)
 
 
 def _history_chart(report: dict[str, Any]) -> alt.Chart:
@@ -119,36 +202,52 @@ def _history_chart(report: dict[str, Any]) -> alt.Chart:
     if hist:
         bands.append(
             pd.DataFrame(
-                {
-                    "date": hist["date"],
-                    "median": hist["median"],
-                    "p10": hist["p10"],
-                    "p90": hist["p90"],
-                    "part": "fitted history",
-                }
+                {"date": hist["date"], "median": hist["median"], "p10": hist["p10"], "p90": hist["p90"], "part": FITTED}
             )
         )
+    # The forecast is your count today plus each run's gains and losses after it (coach.fit.report):
+    # drawn from that count, so the orange starts at the last dot.
+    today, count = f["date"][-1], f["observed"][-1]
     bands.append(
         pd.DataFrame(
-            {"date": fc["date"], "median": fc["median"], "p10": fc["p10"], "p90": fc["p90"], "part": "forecast"}
+            {
+                "date": [today, *fc["date"]],
+                "median": [count, *fc["median"]],
+                "p10": [count, *fc["p10"]],
+                "p90": [count, *fc["p90"]],
+                "part": AHEAD,
+            }
         )
     )
     band = pd.concat(bands)
     band["date"] = pd.to_datetime(band["date"])
-    observed = pd.DataFrame({"date": pd.to_datetime(f["date"]), "followers": f["observed"]})
+    observed = pd.DataFrame({"date": pd.to_datetime(f["date"]), "followers": f["observed"], "part": YOURS})
+    # Around the data, not from 0: the curves are what is read.
+    low = min(band["p10"].min(), observed["followers"].min())
+    high = max(band["p90"].max(), observed["followers"].max())
+    pad = max((high - low) * 0.05, 1.0)
+    y_scale = alt.Scale(domain=[max(0.0, low - pad), high + pad], zero=False)
     color = alt.Color(
-        "part:N", title=None, scale=alt.Scale(domain=["fitted history", "forecast"], range=["#4c78a8", "#f58518"])
+        "part:N",
+        title=None,
+        scale=alt.Scale(domain=[YOURS, FITTED, AHEAD], range=["black", "#4c78a8", "#f58518"]),
+        legend=alt.Legend(orient="top", labelLimit=400, symbolOpacity=1),
     )
     area = (
         alt.Chart(band)
         .mark_area(opacity=0.25)
-        .encode(x=alt.X("date:T", title=None), y=alt.Y("p10:Q", title="followers"), y2="p90:Q", color=color)
+        .encode(
+            x=alt.X("date:T", title=None),
+            y=alt.Y("p10:Q", title="followers", scale=y_scale),
+            y2="p90:Q",
+            color=color,
+        )
     )
-    line = alt.Chart(band).mark_line().encode(x="date:T", y="median:Q", color=color)
+    line = alt.Chart(band).mark_line().encode(x="date:T", y=alt.Y("median:Q", scale=y_scale), color=color)
     dots = (
         alt.Chart(observed)
-        .mark_point(filled=True, color="black")
-        .encode(x="date:T", y="followers:Q", tooltip=["date:T", "followers:Q"])
+        .mark_point(filled=True, opacity=1)
+        .encode(x="date:T", y=alt.Y("followers:Q", scale=y_scale), color=color, tooltip=["date:T", "followers:Q"])
     )
     return (area + line + dots).properties(height=280)
 
@@ -200,23 +299,24 @@ def fitting_section() -> None:
     if ss.get("fit_problem"):
         st.error("The fit could not run, so nothing was changed:")
         for problem in ss["fit_problem"]:
-            st.text(problem)  # may echo what was typed: shown as plain text
+            st.text(app_words(problem))  # may echo what was typed: shown as plain text
     report = ss.get("fit_result")
     if not report:
         return
     from coach.fit.report import POORLY_TRY
 
-    fit = report["fit"]
+    fit, parts = report["fit"], parts_of(report)
     for line in fit["words"]:
-        st.markdown(f"- {plain(line)}")
+        st.markdown(f"- {plain(app_words(line, parts))}")
     if POORLY_TRY in fit["words"]:
         # The app has no seed to change: more candidates is what to try.
         st.warning("The fit looks poor: pick more candidate audiences to try above and press Fit my audience again.")
     for warning in report.get("warnings", []):
-        st.warning(plain(warning))
+        st.warning(plain(app_words(warning, parts)))
     st.altair_chart(_history_chart(report), width="stretch")
+    st.caption(CHART_WORDS)
     rows = [
-        {"value": field, "fitted": v["value"], "from (10%)": v["p10"], "to (90%)": v["p90"]}
+        {"value": field_label(field, parts), "fitted": v["value"], "from (10%)": v["p10"], "to (90%)": v["p90"]}
         for field, v in report["fitted"].items()
     ]
     taste = (fit.get("taste") or {}).get("link_appetite_mean")
@@ -239,13 +339,14 @@ def fitting_section() -> None:
                     "model": e["median"],
                     "from": e["p10"],
                     "to": e["p90"],
+                    "yours inside 10–90%": band_words(e),
                 }
                 for k, e in fit["engagement"].items()
             ],
             hide_index=True,
             width="stretch",
         )
-    st.markdown("**Assumed (not fitted):** " + ", ".join(report["assumed"]))
+    st.markdown("**Assumed (not fitted):** " + plain(assumed_words(report)))
     fc = fit["forecast"]
     st.markdown(
         f"**If nothing changes:** in {fc['day'][-1]} days about {fc['median'][-1]:,.0f} followers "

@@ -13,7 +13,7 @@ from app import prefetch
 from app.charts import draw, spec_png, vega_spec, with_frames
 from app.layout import escape_markdown
 from app.sidebar import POSTS_GRID
-from app.state import HABIT_LABELS, reference_words, refusal, simulate, slug, with_run_settings
+from app.state import HABIT_LABELS, reference_phrases, reference_words, refusal, simulate, slug, with_run_settings
 from app.text import safe
 from coach import (
     CHANNEL_WORDS,
@@ -289,13 +289,14 @@ def predictions_tab(current: Scenario | None, problems: list[str]) -> None:
         value = ref_summary[figure]
         return value["median"] if isinstance(value, dict) else value
 
+    against, own = reference_phrases(name)
     on_audience = f" with your audience ({current.audience.followers:,} followers)" if rebased else ""
     st.container(key="pred_intro").markdown(
         f"**After {current.days} days**, median of {current.replicates} runs (seed {current.seed}); "
         + (
-            f"changes are against {kind} “{name}”{on_audience}, run by run on the same luck."
+            f"changes are against {against}{on_audience}, run by run on the same luck."
             if changed
-            else f"these are {kind} “{name}”'s own habits{on_audience}; move a slider to see what changes."
+            else f"these are {own}{on_audience}; move a slider to see what changes."
         ),
         help=PAIRED_WORDS.format(kind=kind) if changed else None,
     )

@@ -429,6 +429,26 @@ def reference_words() -> tuple[str, str]:
     return kind, st.session_state["base_label"]
 
 
+# References that are your own account: a sentence names them as such, not as kind “label”
+# ("the reference “your fitted account”'s own habits" read badly).
+OWN_REFERENCES = {
+    "fit": ("your fitted account", "your fitted account's own habits"),
+    "import": ("your imported habits", "your own habits (imported)"),
+}
+
+
+def reference_phrases(name: str) -> tuple[str, str]:
+    """How a sentence names the reference: what changes are against, and whose habits these are.
+
+    ``name`` is the reference's label, already made safe for where it is shown.
+    """
+    key = st.session_state["base_key"]
+    if key in OWN_REFERENCES:
+        return OWN_REFERENCES[key]
+    kind, _ = reference_words()
+    return f"{kind} “{name}”", f"{kind} “{name}”'s own habits"
+
+
 CHANGE_WORDS = HABIT_LABELS | {
     "followers": "Starting followers",
     "platform": "Platform",

@@ -481,6 +481,33 @@ def test_since_leaves_out_history_rows_before_it_too(archive_files, account, tmp
     assert "--since" in captured.err and "left out" in captured.err
 
 
+def test_the_engagement_sentence_says_median_and_names_the_kinds_outside_the_band():
+    """ "Within 30%" is of the model's median; a kind can be that close and still lie outside a
+    narrow 10-90% range, which the table beside it shows: the sentence names those kinds."""
+    from coach.fit.core import parameters_for
+    from coach.fit.report import _words, outside_band
+
+    acc = synthetic_account(TRUTH, followers=200, days=14, seed=1)
+    params = parameters_for(acc.data())[:2]
+    records = [({"prospects": 40.0, "churn": 0.02}, {"total": 1.0})]
+    fitted = {p.field: {"value": 1.0, "p10": 1.0, "p90": 1.0} for p in params}
+    engagement = {
+        "plain": {"posts": 64, "observed": 2.92, "median": 2.31, "p10": 1.37, "p90": 2.6},  # 23% off, above the band
+        "link": {"posts": 38, "observed": 0.45, "median": 0.46, "p10": 0.26, "p90": 0.80},
+        "question": {"posts": 18, "observed": 1.0, "median": 2.29, "p10": 1.34, "p90": 3.92},  # far off, below
+    }
+    assert [outside_band(e) for e in engagement.values()] == [True, False, True]
+    assert outside_band({"observed": None}) is None
+    words, _ = _words(acc.data(), params, records, [0], fitted, 3, 3, engagement)
+    sentence = next(w for w in words if w.startswith("Engagement per post"))
+    assert "within 30% of the model's median for 2 of 3 kinds of post (plain, link, question)" in sentence
+    assert "outside the model's 10-90% range for plain, question" in sentence
+    engagement["plain"]["p90"] = 3.96
+    engagement["question"]["observed"] = 2.0
+    words, _ = _words(acc.data(), params, records, [0], fitted, 3, 3, engagement)
+    assert "every one inside the model's 10-90% range" in next(w for w in words if w.startswith("Engagement"))
+
+
 def test_the_report_names_values_the_data_cannot_separate_and_those_not_pinned_down():
     from coach.fit.core import parameters_for
     from coach.fit.report import _words

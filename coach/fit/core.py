@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import re
 import time
 import warnings
 from collections.abc import Callable
@@ -99,6 +100,36 @@ SEGMENT = "your_followers"
 UNREAD_TASTE = "your followers' average taste for links (not read from reposts: searched over -1..1)"
 
 
+# What each scenario path the fit reports (``fitted``, ``assumed``) means, in plain words: the
+# Parameters below take their words from here, and the app shows these instead of the paths
+# (:func:`field_words`). The CLI's text and JSON keep the paths (CONTRACTS.md).
+FIELD_WORDS = {
+    "prospects_per_day": "people who come across you per day",
+    "reachable": "people who could ever follow you",
+    "attention": "chance a follower who is online sees a post",
+    "churn_per_month": "share of followers who drift away per month",
+    "link_appetite": "how much your followers value links, -1 hate .. 1 came for them",
+    "chat_appetite": "how much conversation matters to your followers, 0..1",
+    "tolerance_posts_per_day": "posts per day your followers take before they tire",
+    "share": "the share of your followers who are keener on links",
+}
+PART_WORDS = {0: "the link-keen part", 1: "the rest"}  # segments[i] when the mix is fitted (KEEN, SHY)
+
+
+def field_words(field: str, segments: int = 1) -> str:
+    """``audience.segments[0].churn_per_month`` -> "share of followers who drift away per month
+    (churn_per_month)"; with two parts of the crowd, which part it is. Unknown paths come back as they are."""
+    match = re.fullmatch(r"audience\.(?:segments\[(\d)\]\.)?(\w+)", field)
+    if not match or match[2] not in FIELD_WORDS:
+        return field
+    words = FIELD_WORDS[match[2]]
+    if match[1] is not None and segments > 1 and match[2] != "share":
+        # Attention and churn are one fitted value for both parts (reported on part 0).
+        shared = match[2] in ("attention", "churn_per_month")
+        words += ", both parts" if shared else f", {PART_WORDS.get(int(match[1]), 'part ' + match[1])}"
+    return f"{words} ({match[2]})"
+
+
 @dataclass(frozen=True)
 class Parameter:
     field: str  # the scenario path reported in ``fitted`` / ``assumed``
@@ -155,14 +186,14 @@ def parameters_for(data: FitInput, taste: LinkTaste | None = None) -> list[Param
             # Up to one prospect per follower per day: beyond that an account would grow by
             # several percent a day, which a follower history would show as a jump.
             Parameter("audience.prospects_per_day", "prospects", 1.0, max(100.0, float(top)), True,
-                      "people who come across you per day"),
+                      FIELD_WORDS["prospects_per_day"]),
             Parameter("audience.segments[0].churn_per_month", "churn", 0.002, 0.15, True,
-                      "share of followers who drift away per month"),
+                      FIELD_WORDS["churn_per_month"]),
         ]  # fmt: skip
     if data.engagement and max(n for _, n in data.history) > 0:  # no followers ever: nobody's attention to read
         params.append(
             Parameter("audience.segments[0].attention", "attention", 0.02, 0.95, False,
-                      "chance a follower who is online sees a post")
+                      FIELD_WORDS["attention"])
         )  # fmt: skip
         taste = taste or link_taste(data)
         if taste.reason is None:
@@ -170,7 +201,7 @@ def parameters_for(data: FitInput, taste: LinkTaste | None = None) -> list[Param
                 Parameter("", "link_appetite", taste.low, taste.high, False,
                           "your followers' average taste for links (-1 hate, 1 came for them)"),
                 Parameter("audience.segments[0].share", "mix", 0.05, 0.95, False,
-                          "the share of your followers who are keener on links"),
+                          FIELD_WORDS["share"]),
                 Parameter("", "polarity", 0.0, 1.0, False,
                           "how far apart the two parts' tastes for links are (0: one middling crowd)"),
             ]  # fmt: skip

@@ -31,6 +31,13 @@ POORLY_TRY = (
 )
 
 
+def outside_band(kind: dict[str, Any]) -> bool | None:
+    """Whether a kind's observed engagement per post lies outside the model's 10-90% range (None: not observed)."""
+    if kind.get("observed") is None:
+        return None
+    return not kind["p10"] <= kind["observed"] <= kind["p90"]
+
+
 def _verdict(inside: int, points: int) -> str:
     """How well the history fits, from how many observed counts lie inside the 10-90% band.
 
@@ -273,9 +280,18 @@ def _words(
             and abs(math.log(max(e["median"], 1e-3) / e["observed"])) < 0.3
         ]
         measured = [k for k, e in engagement.items() if e["observed"] is not None]
+        # Two tests, both said: near the median, and inside the band the table shows (a kind
+        # can be within 30% of the median and still outside a narrow 10-90% range).
+        outside = [k for k in measured if outside_band(engagement[k])]
         words.append(
-            f"Engagement per post is matched within 30% for {len(close)} of {len(measured)} kinds of post "
-            f"({', '.join(measured)}); promotion cannot be told apart from plain posts in an export."
+            f"Engagement per post (likes and reposts) is within 30% of the model's median for {len(close)} of "
+            f"{len(measured)} kinds of post ({', '.join(measured)}); "
+            + (
+                f"outside the model's 10-90% range for {', '.join(outside)}"
+                if outside
+                else "every one inside the model's 10-90% range"
+            )
+            + "; promotion cannot be told apart from plain posts in an export."
         )
     tradeoffs = []
     for p in shown:
