@@ -23,6 +23,23 @@ def open_history() -> AppTest:
     return at.run()
 
 
+def with_archive(name: str = "posts.csv", data: bytes | None = None, mime: str = "text/csv") -> AppTest:
+    """The Your history tab with an archive uploaded (by default a month of posts as CSV)."""
+    at = open_history()
+    return at.file_uploader(key="import_upload").set_value((name, archive_csv() if data is None else data, mime)).run()
+
+
+def fit_with(at: AppTest, followers: int | None = None, history: bytes | None = None, trials: int | None = None):
+    """Type today's count, give a history file and a number of trials (each if given), press Fit."""
+    if followers is not None:
+        at.number_input(key="import_followers").set_value(followers).run()
+    if history is not None:
+        at.file_uploader(key="fit_history_upload").set_value(("followers.csv", history, "text/csv")).run()
+    if trials is not None:
+        at.select_slider(key="fit_trials").set_value(trials).run()
+    return at.button(key="fit_run").click().run()
+
+
 def test_fit_needs_the_archive_first_and_says_nothing_leaves():
     at = open_history()
     assert not at.exception
@@ -31,13 +48,8 @@ def test_fit_needs_the_archive_first_and_says_nothing_leaves():
 
 
 def test_fit_runs_shows_the_report_and_loads_the_fitted_scenario():
-    at = open_history()
-    at.file_uploader(key="import_upload").set_value(("posts.csv", archive_csv(), "text/csv")).run()
-    at.number_input(key="import_followers").set_value(620).run()
     history = b"date,followers\n2024-03-01,500\n2024-03-10, 540\n2024-03-20,580\n"
-    at.file_uploader(key="fit_history_upload").set_value(("followers.csv", history, "text/csv")).run()
-    at.select_slider(key="fit_trials").set_value(16).run()
-    at.button(key="fit_run").click().run()
+    at = fit_with(with_archive(), 620, history, trials=16)
     assert not at.exception
     assert not at.session_state["fit_problem"], at.session_state["fit_problem"]
     report = at.session_state["fit_result"]
@@ -53,13 +65,9 @@ def test_fit_runs_shows_the_report_and_loads_the_fitted_scenario():
 
 
 def test_fit_with_a_bad_history_explains_and_changes_nothing():
-    at = open_history()
-    at.file_uploader(key="import_upload").set_value(("posts.csv", archive_csv(), "text/csv")).run()
+    at = with_archive()
     base = at.session_state["base_key"]
-    at.number_input(key="import_followers").set_value(620).run()
-    bad = b"date,followers\n2024-03-01,50000\n2024-03-10,540\n"
-    at.file_uploader(key="fit_history_upload").set_value(("followers.csv", bad, "text/csv")).run()
-    at.button(key="fit_run").click().run()
+    fit_with(at, 620, b"date,followers\n2024-03-01,50000\n2024-03-10,540\n")
     assert not at.exception
     assert any("order of magnitude" in p for p in at.session_state["fit_problem"])
     assert any("could not run" in e.value for e in at.error)
@@ -69,8 +77,7 @@ def test_fit_with_a_bad_history_explains_and_changes_nothing():
 def test_one_count_today_the_fit_the_sidebar_and_the_story_card_agree():
     """The count typed beside what the archive shows is the fit's count today (there is no
     second box with a default of its own), and every word on the page says that number."""
-    at = open_history()
-    at.file_uploader(key="import_upload").set_value(("posts.csv", archive_csv(), "text/csv")).run()
+    at = with_archive()
     kept = at.session_state["followers"]
     text = "\n".join(m.value for m in at.markdown)
     assert f"starts from {kept:,} (kept from before)" in text
@@ -85,21 +92,13 @@ def test_one_count_today_the_fit_the_sidebar_and_the_story_card_agree():
     assert any("596 followers ·" in c for c in captions), captions
     assert any(c.value == "596 followers at the start" for c in at.sidebar.caption)
     assert [n.key for n in at.number_input if n.label == "Your followers today"] == ["import_followers"]
-    history = b"date,followers\n2024-03-01,500\n2024-03-10, 540\n2024-03-20,580\n"
-    at.file_uploader(key="fit_history_upload").set_value(("followers.csv", history, "text/csv")).run()
-    at.select_slider(key="fit_trials").set_value(16).run()
-    at.button(key="fit_run").click().run()
+    fit_with(at, history=b"date,followers\n2024-03-01,500\n2024-03-10, 540\n2024-03-20,580\n", trials=16)
     assert not at.exception and not at.session_state["fit_problem"], at.session_state["fit_problem"]
     assert at.session_state["fit_result"]["fit"]["followers"]["observed"] == [500, 540, 580, 596]
 
 
 def test_a_typo_in_today_s_count_names_the_box_and_a_new_archive_clears_the_old_error():
-    at = open_history()
-    at.file_uploader(key="import_upload").set_value(("posts.csv", archive_csv(), "text/csv")).run()
-    at.number_input(key="import_followers").set_value(5_800).run()
-    history = b"date,followers\n2024-03-01,500\n2024-03-20,580\n"
-    at.file_uploader(key="fit_history_upload").set_value(("followers.csv", history, "text/csv")).run()
-    at.button(key="fit_run").click().run()
+    at = fit_with(with_archive(), 5_800, b"date,followers\n2024-03-01,500\n2024-03-20,580\n")
     assert not at.exception
     problems = at.session_state["fit_problem"]
     assert any(p.startswith("“Your followers today” 5,800 (today, 2024-03-30) against 580") for p in problems), problems
@@ -138,10 +137,7 @@ def test_the_fit_s_paths_read_as_words_on_the_page_and_the_cli_keeps_them():
 
 
 def test_one_count_and_no_engagement_the_error_speaks_of_the_page_not_of_flags():
-    at = open_history()
-    at.file_uploader(key="import_upload").set_value(("posts.csv", archive_csv(), "text/csv")).run()
-    at.number_input(key="import_followers").set_value(620).run()
-    at.button(key="fit_run").click().run()
+    at = fit_with(with_archive(), 620)
     assert not at.exception
     assert any("nothing to fit" in p for p in at.session_state["fit_problem"])  # the CLI's words, kept
     shown = "\n".join(t.value for t in at.text)
@@ -156,13 +152,8 @@ def x_fit() -> AppTest:
 
     account = synthetic_account(TRUTH, followers=400, days=90, seed=4242)
     rows = "\n".join(f"{d.isoformat()},{n}" for d, n in account.history if (d - START).days <= 56)
-    at = open_history()
-    at.file_uploader(key="import_upload").set_value(("x.zip", _x_zip(account, 60), "application/zip")).run()
-    at.number_input(key="import_followers").set_value(596).run()
-    history = ("date,followers\n" + rows + "\n").encode()
-    at.file_uploader(key="fit_history_upload").set_value(("followers.csv", history, "text/csv")).run()
-    at.select_slider(key="fit_trials").set_value(16).run()
-    at.button(key="fit_run").click().run()
+    at = with_archive("x.zip", _x_zip(account, 60), "application/zip")
+    fit_with(at, 596, ("date,followers\n" + rows + "\n").encode(), trials=16)
     assert not at.exception and not at.session_state["fit_problem"], at.session_state["fit_problem"]
     return at
 
@@ -239,8 +230,7 @@ def test_the_fit_chart_has_a_legend_for_every_mark_an_axis_around_the_data_and_a
 
 
 def test_an_imported_reference_is_named_as_your_own_habits_on_predictions():
-    at = open_history()
-    at.file_uploader(key="import_upload").set_value(("posts.csv", archive_csv(), "text/csv")).run()
+    at = with_archive()
     assert at.session_state["base_key"] == "import"
     at.session_state["tab"] = "Predictions"
     text = "\n".join(m.value for m in at.run().markdown)
