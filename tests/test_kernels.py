@@ -109,7 +109,6 @@ def crowd_arrays(rows: int, C: int, n: np.ndarray, seed: int = 0) -> dict:
         "fatigue": np.zeros(cells, F32),
         "sat": rng.normal(0, 1, cells).astype(F32),
         "segment": rng.integers(0, 2, cells).astype(np.int8),
-        "chat": rng.choice([0.2, 1.0], cells).astype(F32),
         "reply_will": rng.choice([0.5, 1.0], cells).astype(F32),
     }
 
@@ -123,12 +122,13 @@ def test_post_pass_matches_the_laws_applied_with_numpy():
     k = keys(R, 9)
     p_see, felt, strength, sat_add = 0.8, F32(3.0), 0.01, np.array([0.1, -0.2], F32)
     reshare_p, reply_base, reply_rate = np.array([0.2, 0.3], F32), 0.5, 0.6
+    chat_seg = np.array([0.2, 1.0], F32)  # the chat appetite of each segment
     likes, shape, record = np.zeros(R), np.zeros(R), np.zeros((4, R))  # record rows: seen 3, reshares 0, replies 1
     cells, answered = np.empty(R * C, np.int64), np.empty(R * C, np.bool_)
     replied = kernels.post_pass(
-        n, C, k, 2, 5, a["attention"], a["tolerance"], a["fatigue"], a["sat"], a["segment"], a["chat"],
+        n, C, k, 2, 5, a["attention"], a["tolerance"], a["fatigue"], a["sat"], a["segment"], chat_seg,
         a["reply_will"], F32(p_see), felt, True, P.fatigue_cap, P.fatigue_gamma, strength, 2.0, True, sat_add,
-        reshare_p, True, reply_base, reply_base * 1.0, reply_rate, 0.25, likes, 0.5, shape, record,
+        reshare_p, True, reply_base, reply_rate, 0.25, likes, 0.5, shape, record,
         np.array([3, 0, 1]), cells, answered,
     )  # fmt: skip
     want = np.zeros((4, R))  # seen, engagement, reshares, replies per replicate
@@ -142,7 +142,7 @@ def test_post_pass_matches_the_laws_applied_with_numpy():
             u = kernels.uniform32(ev, col)
             if not u < chance:
                 continue
-            v = u / chance
+            v = 1 + (u - chance) / chance  # u / chance, from what the first pass keeps
             ratio = felt / ref["tolerance"][i]
             ref["fatigue"][i] += fatigue.seen_post_hazard(float(ratio), P.fatigue_cap, P.fatigue_gamma, strength)
             engage = fatigue.engagement(float(ratio), 2.0)
@@ -153,7 +153,7 @@ def test_post_pass_matches_the_laws_applied_with_numpy():
             if v >= 1 - reshare_p[s] * engage:
                 want[2, b] += 1
                 continue
-            rp = conversation.reply_chance_of(reply_base, float(ref["chat"][i]), float(ref["reply_will"][i]), engage)
+            rp = conversation.reply_chance_of(reply_base, float(chat_seg[s]), float(ref["reply_will"][i]), engage)
             if v < rp:
                 want[3, b] += 1
                 want_cells.append(i)
@@ -255,7 +255,7 @@ def test_the_starting_crowd_has_sorted_exponential_tie_ages_and_the_segment_shar
     R, count, mean_age = 3, 20_000, 400.0
     crowd = Crowd(R, count + 50)
     traits = (
-        np.array([4.0, 9.0], F32), np.array([0.3, 0.5], F32), np.array([0.2, 0.8], F32), np.array([0.01, 0.02], F32)
+        np.array([4.0, 9.0], F32), np.array([0.3, 0.5], F32), np.array([0.01, 0.02], F32)
     )  # fmt: skip
     spread, recip_ratio, new_ratio = 0.5, 0.25, 2.0
     crowd.seed(keys(R), count, np.array([0.25, 1.0]), 0.4, mean_age, traits, (spread, recip_ratio, new_ratio))
@@ -270,12 +270,11 @@ def test_the_starting_crowd_has_sorted_exponential_tie_ages_and_the_segment_shar
     assert abs((seg == 0).mean() - 0.25) < 0.01 and abs(recip.mean() - 0.4) < 0.01
     assert abs(budget.mean() - 1) < 0.02 and 0 <= reason.min() < reason.max() < 1
     # Traits from the segment; tolerance log-normal around its median; churn by the tie's kind.
-    for name, table in zip(("attention", "chat"), traits[1:3], strict=True):
-        assert (crowd.grid(name)[use] == table[seg]).all()
+    assert (crowd.grid("attention")[use] == traits[1][seg]).all()
     log_tol = np.log(crowd.grid("tolerance")[use] / traits[0][seg])
     assert abs(log_tol.mean()) < 0.02 and abs(log_tol.std() / spread - 1) < 0.02
     churn = crowd.grid("churn")[use]
-    np.testing.assert_allclose(churn, traits[3][seg] * np.where(recip, recip_ratio, 1.0), rtol=1e-6)
+    np.testing.assert_allclose(churn, traits[2][seg] * np.where(recip, recip_ratio, 1.0), rtol=1e-6)
     np.testing.assert_allclose(crowd.grid("churn_now")[use], churn * new_ratio, rtol=1e-6)
     assert (crowd.grid("reply_will")[use] == 1).all() and (crowd.grid("sat")[use] == 0).all()
     assert not np.array_equal(rows[0], rows[1])  # replicates differ

@@ -22,7 +22,7 @@ P = ModelParams()
 # -- the crowd -----------------------------------------------------------------------------
 
 
-TRAITS = (np.ones(1, F32), np.full(1, 0.5, F32), np.zeros(1, F32), np.zeros(1, F32))  # one segment, attention 0.5
+TRAITS = (np.ones(1, F32), np.full(1, 0.5, F32), np.zeros(1, F32))  # one segment: tolerance, attention 0.5, churn
 LAWS = (0.0, 1.0, 1.0)
 
 

@@ -1,8 +1,8 @@
 """Conversation: followers reply; answered ones bond, ignored ones sour (MODEL.md §4.4).
 
-State: ``chat`` (appetite, segment trait), ``reply_will``, ``ignored_chat`` (remembered ignored
-replies times the chat appetite, the hazard's product, stored scaled) and
-``bonded_until`` per follower; per replicate, the bonds running (for the capacity) and the
+State: ``reply_will``, ``ignored_chat`` (remembered ignored replies times the chat
+appetite, the hazard's product, stored scaled) and ``bonded_until`` per follower (the chat
+appetite is the segment's, read from its table, not stored per follower); per replicate, the bonds running (for the capacity) and the
 recent answers per day (prospects see a conversational profile). Parameters:
 ``reply_probability``, ``question_reply_boost``, ``answer_boost``, ``ignore_penalty``,
 ``ignored_reply_will_factor``, ``ignored_strength``, ``ignored_memory_days``, ``bond_days``,
@@ -26,7 +26,7 @@ import numpy as np
 
 from coach.model.crowd import F32
 
-FIELDS = ("chat", "reply_will", "ignored_chat", "bonded_until")
+FIELDS = ("reply_will", "ignored_chat", "bonded_until")
 PARAMS = (
     "reply_probability", "question_reply_boost", "answer_boost", "ignore_penalty",
     "ignored_reply_will_factor", "ignored_strength", "ignored_memory_days", "bond_days",

@@ -18,7 +18,7 @@ Accumulators that decay exponentially (satisfaction, remembered ignored replies)
 folds the decay in now and then to keep the numbers small.
 
 Which module owns which field: ``tolerance`` and ``fatigue`` (:mod:`coach.model.fatigue`),
-``sat`` (:mod:`coach.model.content`), ``chat``, ``reply_will``, ``ignored_chat``, ``bonded_until``
+``sat`` (:mod:`coach.model.content`), ``reply_will``, ``ignored_chat``, ``bonded_until``
 (:mod:`coach.model.conversation`), ``tie_start``, ``reciprocal``, ``churn``
 (:mod:`coach.model.churn`), ``attention`` (:mod:`coach.model.exposure`); ``budget`` is the
 competing-hazards clock of the day's close and ``reason_u`` the draw of the
@@ -43,7 +43,6 @@ FIELDS: dict[str, type] = {
     "segment": np.int8,  # index into the scenario's audience segments
     "tolerance": F32,  # posts/day this follower tolerates before fatigue
     "attention": F32,  # chance of seeing a post while online (segment trait; 0 = cannot see)
-    "chat": F32,  # chat appetite 0..1 (segment trait, cached)
     "reply_will": F32,  # 1 = replies as usual; lowered each time a reply is ignored
     "sat": F32,  # satisfaction, scaled (see module docstring)
     "ignored_chat": F32,  # remembered ignored replies times the chat appetite (what the hazard reads), scaled
@@ -59,7 +58,6 @@ FIELDS: dict[str, type] = {
 SPARE = {"uid": SPARE_UID, "budget": np.inf}  # values of spare cells; every other field is 0
 RETIRED_ZERO = (
     "attention",
-    "chat",
     "sat",
     "ignored_chat",
     "churn",

@@ -72,12 +72,11 @@ class ReplicateBatch:
         self.reshare_p = reshare.reshare_table(p, link_app)
         self.kind_reach = exposure.kind_reach(self.platform)
         self.follow_coef = discovery.follow_coefficients(p)
-        self.chat_top = float(self.chat_app.max()) if len(self.chat_app) else 0.0  # reply_will <= 1
+        self.chat_seg = self.chat_app.astype(F32)  # the chat appetite is the segment's: no field per follower
         # What a new follower gets from its segment, and the laws of its own draws (kernels.admit).
         self.traits = (
             np.array([s.tolerance_posts_per_day for s in segs], dtype=F32),
             np.array([s.attention for s in segs], dtype=F32),
-            self.chat_app.astype(F32),
             np.array([churn.daily_hazard(s.churn_per_month) for s in segs], dtype=F32),
         )
         self.laws = (float(p.tolerance_spread), float(p.reciprocal_ratio), float(p.new_tie_ratio))
@@ -266,11 +265,11 @@ class ReplicateBatch:
         reply_base = conversation.reply_base(p, kind == QUESTION)
         replied = kernels.post_pass(
             crowd.n, crowd.C, self.exposure_keys, day, j, a["attention"], a["tolerance"], a["fatigue"], a["sat"],
-            a["segment"], a["chat"], a["reply_will"],
+            a["segment"], self.chat_seg, a["reply_will"],
             F32(p_see), F32(felt), mech.fatigue, p.fatigue_cap, p.fatigue_gamma,
             fatigue.post_strength(p, reach * feed, self.sitting), p.engagement_fatigue_power,
             mech.content, sat_add, self.reshare_p[kind], mech.conversation,
-            reply_base, reply_base * self.chat_top, self.habits.reply_rate,
+            reply_base, self.habits.reply_rate,
             reshare.like_chance(p), self.expected_likes, p.reshare_dispersion if mech.reshare else 0.0,
             self.reshare_shape[int(reach != 1.0)], self.record[day], self.post_rows,
             self.reply_cells, self.reply_answered,
@@ -300,7 +299,7 @@ class ReplicateBatch:
             self.yes = np.empty(2 * len(cells), dtype=np.int64)
         k = kernels.answer_replies(
             cells, rep_found, answered_found, check, a["budget"], a["sat"], a["reply_will"], a["ignored_chat"],
-            a["chat"], F32(p.answer_boost * scale), F32(p.ignore_penalty * scale),
+            a["segment"], self.chat_seg, F32(p.answer_boost * scale), F32(p.ignore_penalty * scale),
             F32(conversation.ignored_scale(t, self.t_ref, p)), F32(p.ignored_reply_will_factor), tally, self.yes,
         )  # fmt: skip
         if not check:  # the tally counts every reply, also of those who left since

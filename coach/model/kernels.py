@@ -42,6 +42,7 @@ GOLDEN = U64(0x9E3779B97F4A7C15)  # Weyl increment of SplitMix64
 MIX1, MIX2 = U64(0xBF58476D1CE4E5B9), U64(0x94D049BB133111EB)
 S30, S27, S31, S24, S40, S11 = U64(30), U64(27), U64(31), U64(24), U64(40), U64(11)
 TO_F32 = np.float32(2.0**-24)
+ONE = np.float32(1.0)
 TO_F64 = 2.0**-53
 EVENT_GAMMAS, EVENT_COUNTS, EVENT_PROSPECTS = 0, 1, 2
 REASON_ORDER = ("fatigue", "content", "ignored", "neglect", "churn")  # the close's reasons (coach.results.REASONS)
@@ -50,7 +51,7 @@ CHURN = REASON_ORDER.index("churn")
 # (taken by :meth:`coach.model.crowd.Crowd.admit` and :meth:`~coach.model.crowd.Crowd.seed`); the
 # others stay at their spare value 0.
 ADMIT_FIELDS = (
-    "uid", "segment", "reciprocal", "tolerance", "attention", "chat", "reply_will", "tie_start", "churn",
+    "uid", "segment", "reciprocal", "tolerance", "attention", "reply_will", "tie_start", "churn",
     "churn_now", "budget", "reason_u",
 )  # fmt: skip
 TIE_START = ADMIT_FIELDS.index("tie_start")  # a constant: numba indexes the fields tuple at compile time
@@ -101,18 +102,19 @@ def uniform64(event, counter):
 
 @jit
 def post_pass(
-    n, C, keys, day, j, attention, tolerance, fatigue_acc, sat, segment, chat, reply_will,
+    n, C, keys, day, j, attention, tolerance, fatigue_acc, sat, segment, chat_seg, reply_will,
     p_see, felt, fatigue_on, cap, gamma, strength, power, content_on, sat_add, reshare_p,
-    replies_on, reply_base, reply_top, reply_rate, like_chance, expected_likes, dispersion, shape, record, rows,
+    replies_on, reply_base, reply_rate, like_chance, expected_likes, dispersion, shape, record, rows,
     reply_cells, reply_answered,
 ):  # fmt: skip
     """One post offered to every replicate's crowd; returns how many replied.
 
     Per follower: sees it when ``u < attention x p_see`` (``u`` the follower's uniform for
     this post); then ``v = u / (attention x p_see)`` is a fresh uniform that decides the
-    reshare (its top ``reshare_p x engagement``) and the reply (its bottom ``reply chance``),
-    and ``v / reply chance`` whether the account will answer. Seen followers gain fatigue
-    (over tolerance) and the post's value. Per replicate ``b``: the day's ``record`` counts
+    reshare (its top ``reshare_p x engagement``) and the reply (its bottom ``reply chance``,
+    with the chat appetite ``chat_seg`` of the follower's segment), and ``v / reply chance``
+    whether the account will answer. Seen followers gain fatigue (over tolerance) and the
+    post's value. Per replicate ``b``: the day's ``record`` counts
     the seen (``rows[0]``), reshares (``rows[1]``) and replies (``rows[2]``);
     ``expected_likes[b]`` gains ``like_chance`` x the engagement summed, ``shape[b]`` (the
     reshares' gamma shape of the post's reach class) ``dispersion`` x the reshares.
@@ -128,7 +130,7 @@ def post_pass(
         # wrap-around checks (they cost more than the work here).
         end = base + n[b]
         att, tol, fat, sa = attention[base:end], tolerance[base:end], fatigue_acc[base:end], sat[base:end]
-        seg, ch, will = segment[base:end], chat[base:end], reply_will[base:end]
+        seg, will = segment[base:end], reply_will[base:end]
         # Pass 1, without branches (whether a follower sees it is a coin flip a branch
         # predictor cannot learn), in two loops: the uniforms less the chances (one loop
         # the compiler vectorises: the hash runs in SIMD lanes; the sign of a difference is
@@ -146,7 +148,7 @@ def post_pass(
         replied_before = replied
         for k in range(seen):
             col = seen_cols[k]
-            v = uniform32(ev, col) / (att[col] * p_see)  # given u < chance, a fresh uniform
+            v = ONE + margin[col] / (att[col] * p_see)  # u / chance: given u < chance, a fresh uniform
             ratio = felt / tol[col]
             if fatigue_on and ratio > 1:  # most are under tolerance: no fatigue, no write
                 fat[col] += _seen_post_hazard(ratio, cap, gamma, strength)
@@ -157,10 +159,11 @@ def post_pass(
                 sa[col] += sat_add[s]
             top = v >= 1.0 - reshare_p[s] * engage  # the top of v: a reshare (no branch)
             shared += top
-            if (
-                replies_on and v < reply_top and not top
-            ):  # the bottom; reply_top: the chance at full chat, will, engagement
-                rp = _reply_chance(reply_base, ch[col], will[col], engage)
+            # The bottom of v: a reply. Willingness is at most 1, so the chance at full
+            # willingness decides for nearly all without reading theirs: a follower's fields
+            # read by few are cache misses each, once the crowd outgrows the cache.
+            if replies_on and not top and v < _reply_chance(reply_base, chat_seg[s], ONE, engage):
+                rp = _reply_chance(reply_base, chat_seg[s], will[col], engage)
                 if v < rp:
                     reply_cells[replied] = base + col
                     reply_answered[replied] = v / rp < reply_rate
@@ -263,15 +266,15 @@ def close_pass(
 
 
 @jit
-def answer_replies(cells, rep, answered, check, budget, sat, reply_will, ignored_chat, chat, boost, penalty,
-                   ignored_add, will_factor, tally, yes):  # fmt: skip
+def answer_replies(cells, rep, answered, check, budget, sat, reply_will, ignored_chat, segment, chat_seg, boost,
+                   penalty, ignored_add, will_factor, tally, yes):  # fmt: skip
     """The account goes through one post's replies: ``cells`` of the repliers, in increasing order.
 
     ``tally[:, b]``: replies answered, replies ignored, answered repliers still following (who
     may bond). Repliers who left since (``check``: their budget is infinite) are counted but
     not changed. An answered follower gains ``boost`` satisfaction (stored scale) and replies
-    as usual again; an ignored one loses ``penalty``, remembers it (``ignored_add`` x chat
-    appetite) and replies less (``will_factor``). Returns how many answered still follow,
+    as usual again; an ignored one loses ``penalty``, remembers it (``ignored_add`` x its segment's
+    chat appetite ``chat_seg``) and replies less (``will_factor``). Returns how many answered still follow,
     their cells written to ``yes`` in order.
     """
     k = 0
@@ -290,7 +293,7 @@ def answer_replies(cells, rep, answered, check, budget, sat, reply_will, ignored
             tally[1, b] += 1
             if here:
                 sat[cell] -= penalty
-                ignored_chat[cell] += ignored_add * chat[cell]
+                ignored_chat[cell] += ignored_add * chat_seg[segment[cell]]
                 reply_will[cell] *= will_factor
     return k
 
@@ -517,11 +520,11 @@ def admit(fields, traits, laws, b, C, n, next_uid, seg, reciprocal, noise, budge
     """Replicate ``b``'s next spare cell becomes a new follower; returns the cell.
 
     ``fields``: the crowd's flat arrays named by :data:`ADMIT_FIELDS`; ``traits``: per segment
-    tolerance median, attention, chat appetite, churn per day (float32); ``laws``: tolerance
+    tolerance median, attention, churn per day (float32); ``laws``: tolerance
     spread, reciprocal ratio, new-tie ratio. The caller has made room (``n[b] < C``).
     """
-    uid, segment, recip, tolerance, attention, chat, will, tie, churn_base, churn_now, budget_a, reason_a = fields
-    tol_median, seg_attention, seg_chat, seg_churn = traits
+    uid, segment, recip, tolerance, attention, will, tie, churn_base, churn_now, budget_a, reason_a = fields
+    tol_median, seg_attention, seg_churn = traits
     spread, reciprocal_ratio, new_tie_ratio = laws
     cell = b * C + n[b]
     n[b] += 1
@@ -531,7 +534,6 @@ def admit(fields, traits, laws, b, C, n, next_uid, seg, reciprocal, noise, budge
     recip[cell] = reciprocal
     tolerance[cell] = _tolerance(tol_median[seg], spread, noise)
     attention[cell] = seg_attention[seg]
-    chat[cell] = seg_chat[seg]
     will[cell] = 1.0
     tie[cell] = tie_start
     base = _base_churn(seg_churn[seg], reciprocal, np.float32(reciprocal_ratio))
