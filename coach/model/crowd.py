@@ -36,6 +36,7 @@ F32 = np.float32
 UID_STRIDE = 1 << 40  # uids of one replicate stay below this
 HUGE_PAGE = 2 << 20  # bytes: fields this large are asked to live on huge pages
 SPARE_UID = UID_STRIDE - 1  # uid of spare cells: sorts after every real follower of the row
+SEED_BLOCK = 1 << 16  # starting followers drawn at once (their uniforms: 3.5 MB)
 
 # Per-follower fields and their dtypes.
 FIELDS: dict[str, type] = {
@@ -156,12 +157,14 @@ class Crowd:
         and ``laws`` as :func:`coach.model.kernels.admit` takes them. The other fields keep
         their spare value 0.
         """
-        from coach.model.kernels import admit_many  # the kernels import this module
+        from coach.model.fatigue import tolerance_of  # these modules import this one
+        from coach.model.kernels import admit_many
 
         self.reserve(np.bincount(replicate, minlength=self.R))
+        tolerance = tolerance_of(traits[0][segment], laws[0], noise)
         cells = admit_many(
-            self._admit_fields(), traits, laws, self.C, self.n, self.next_uid, replicate, segment, reciprocal, noise,
-            budget, reason_u, F32(hour),
+            self._admit_fields(), traits, laws, self.C, self.n, self.next_uid, replicate, segment, reciprocal,
+            tolerance, budget, reason_u, F32(hour),
         )  # fmt: skip
         self._keys = None
         return cells
@@ -174,13 +177,37 @@ class Crowd:
 
     def seed(self, keys: np.ndarray, count: int, share_cdf: np.ndarray, follow_back_rate: float, mean_age: float,
              traits: tuple, laws: tuple) -> None:  # fmt: skip
-        """The starting followers: ``count`` in each replicate's (empty) row, drawn by
-        :func:`coach.model.kernels.seed_crowd` from each replicate's ``keys``."""
-        from coach.model.kernels import seed_crowd  # the kernels import this module
+        """The starting followers: ``count`` in each replicate's (empty) row, from each replicate's ``keys``.
+
+        Per follower (uniforms of :func:`coach.model.kernels.seed_uniforms`): a segment by
+        ``share_cdf``, reciprocal with ``follow_back_rate``, a standard normal tolerance noise
+        (Box-Muller), an Exp(1) budget and a reason uniform. Starting ties are of mixed age,
+        exponential around ``mean_age`` hours; their starts are written sorted, oldest first
+        (tie starts never decrease along a row), without sorting: the ascending order
+        statistics of ``count`` exponentials are cumulative sums of exponential spacings over
+        ``count - i`` (Rényi), read backwards. Drawn in blocks of rows (:data:`SEED_BLOCK`
+        followers), so the uniforms never need more than a few megabytes.
+        """
+        from coach.model.fatigue import tolerance_of  # these modules import this one
+        from coach.model.kernels import SEED_UNIFORMS, seed_rows, seed_uniforms
 
         self.reserve(np.full(self.R, count))
-        seed_crowd(keys, count, share_cdf, follow_back_rate, mean_age, self._admit_fields(), traits, laws, self.C,
-                   self.n, self.next_uid)  # fmt: skip
+        last_segment = len(share_cdf) - 1
+        spacing = mean_age / (count - np.arange(count))  # the i-th spacing's scale, over count - i
+        rows = max(1, SEED_BLOCK // count)
+        for first in range(0, self.R, rows):
+            u = np.empty((min(rows, self.R - first), SEED_UNIFORMS, count))
+            seed_uniforms(keys[first : first + rows], count, u)
+            one_minus = 1.0 - u  # exact for uniforms on a 2**-53 grid: log(1 - u) is as good as log1p(-u)
+            segment = np.minimum(np.searchsorted(share_cdf, u[:, 0]), last_segment).astype(np.int8)
+            radius = np.sqrt(-2.0 * np.log(one_minus[:, 2]))
+            noise = radius * np.cos(F32(2 * np.pi) * u[:, 3].astype(F32))  # float32 angle: float32 tolerances
+            ages = np.cumsum(-np.log(one_minus[:, 6]) * spacing, axis=1)
+            seed_rows(
+                self._admit_fields(), traits, laws, self.C, self.n, self.next_uid, first, segment,
+                u[:, 1] < follow_back_rate, tolerance_of(traits[0][segment], laws[0], noise),
+                (-np.log(one_minus[:, 4])).astype(F32), u[:, 5].astype(F32), np.ascontiguousarray(-ages[:, ::-1], F32),
+            )  # fmt: skip
         self._keys = None
 
     def _admit_fields(self) -> tuple[np.ndarray, ...]:

@@ -73,13 +73,13 @@ def post_strength(p, reach_feed: float, sitting: int) -> float:
     return p.fatigue_strength * flood(sitting, p.burst_flood_weight) / reach_feed
 
 
-def tolerance_of(median, spread: float, noise: float):
-    """A new follower's tolerance (posts/day): log-normal, ``median x exp(spread x noise)``.
+def tolerance_of(median, spread: float, noise):
+    """New followers' tolerance (posts/day): log-normal, ``median x exp(spread x noise)``.
 
-    ``median`` the segment's (float32), ``noise`` a standard normal; compiled into
-    :func:`coach.model.kernels.admit`.
+    ``median`` the segment's (float32), ``noise`` a standard normal (scalars or arrays; the
+    crowd draws them in numpy, :meth:`coach.model.crowd.Crowd.admit` and ``seed``).
     """
-    return median * F32(math.exp(spread * noise))
+    return median * F32(np.exp(spread * noise))
 
 
 def seen_post_hazard(ratio: float, cap: float, gamma: float, strength: float) -> float:

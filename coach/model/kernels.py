@@ -5,7 +5,7 @@ a batch. Written as numpy expressions that is a dozen passes over memory and a t
 array per step; here each is one loop (compiled by numba) that reads a follower's fields
 once and applies every mechanism's law to them — the laws themselves stay in their modules
 (:func:`coach.model.fatigue.seen_post_hazard`, :func:`coach.model.fatigue.engagement`,
-:func:`coach.model.fatigue.tolerance_of`, :func:`coach.model.content.hazard_of`,
+:func:`coach.model.content.hazard_of`,
 :func:`coach.model.conversation.reply_chance_of`, :func:`coach.model.conversation.ignored_hazard_of`,
 :func:`coach.model.discovery.extra_exposures`, :func:`coach.model.discovery.follow_logit_of`,
 :func:`coach.model.outreach.followed_target`, :func:`coach.model.churn.base_churn_of`) and
@@ -66,7 +66,6 @@ _reply_chance = jit(conversation.reply_chance_of)
 _extra_exposures = jit(discovery.extra_exposures)
 _follow_logit = jit(discovery.follow_logit_of)
 _followed_target = jit(outreach.followed_target)
-_tolerance = jit(fatigue.tolerance_of)
 _ignored_hazard = jit(conversation.ignored_hazard_of)
 _base_churn = jit(churn.base_churn_of)
 _gamma_terms = jit(discovery.gamma_terms)
@@ -516,23 +515,24 @@ def decide_prospects(
 
 
 @jit
-def admit(fields, traits, laws, b, C, n, next_uid, seg, reciprocal, noise, budget, reason_u, tie_start):
+def admit(fields, traits, laws, b, C, n, next_uid, seg, reciprocal, tol, budget, reason_u, tie_start):
     """Replicate ``b``'s next spare cell becomes a new follower; returns the cell.
 
     ``fields``: the crowd's flat arrays named by :data:`ADMIT_FIELDS`; ``traits``: per segment
-    tolerance median, attention, churn per day (float32); ``laws``: tolerance
-    spread, reciprocal ratio, new-tie ratio. The caller has made room (``n[b] < C``).
+    tolerance median, attention, churn per day (float32); ``laws``: tolerance spread,
+    reciprocal ratio, new-tie ratio; ``tol`` the follower's tolerance, drawn by the caller
+    (:func:`coach.model.fatigue.tolerance_of`, in numpy). The caller has made room (``n[b] < C``).
     """
     uid, segment, recip, tolerance, attention, will, tie, churn_base, churn_now, budget_a, reason_a = fields
-    tol_median, seg_attention, seg_churn = traits
-    spread, reciprocal_ratio, new_tie_ratio = laws
+    _, seg_attention, seg_churn = traits
+    _, reciprocal_ratio, new_tie_ratio = laws
     cell = b * C + n[b]
     n[b] += 1
     uid[cell] = next_uid[b]
     next_uid[b] += 1
     segment[cell] = seg
     recip[cell] = reciprocal
-    tolerance[cell] = _tolerance(tol_median[seg], spread, noise)
+    tolerance[cell] = tol
     attention[cell] = seg_attention[seg]
     will[cell] = 1.0
     tie[cell] = tie_start
@@ -545,44 +545,44 @@ def admit(fields, traits, laws, b, C, n, next_uid, seg, reciprocal, noise, budge
 
 
 @jit
-def admit_many(fields, traits, laws, C, n, next_uid, rep, seg, reciprocal, noise, budget, reason_u, tie_start):
+def admit_many(fields, traits, laws, C, n, next_uid, rep, seg, reciprocal, tol, budget, reason_u, tie_start):
     """:func:`admit` for each listed new follower (``rep`` sorted), all starting at ``tie_start``; returns their cells."""
     cells = np.empty(len(rep), dtype=np.int64)
     for k in range(len(rep)):
-        cells[k] = admit(fields, traits, laws, rep[k], C, n, next_uid, seg[k], reciprocal[k], noise[k], budget[k],
+        cells[k] = admit(fields, traits, laws, rep[k], C, n, next_uid, seg[k], reciprocal[k], tol[k], budget[k],
                          reason_u[k], tie_start)  # fmt: skip
     return cells
 
 
 @jit
-def seed_crowd(keys, count, share_cdf, follow_back_rate, mean_age, fields, traits, laws, C, n, next_uid):
-    """The starting followers of every replicate (``count`` each), admitted row after row.
+def seed_uniforms(keys, count, u):
+    """The starting followers' uniforms: ``u[b, j, i]`` is uniform ``j`` of follower ``i`` of replicate ``b``.
 
-    Per follower: segment by ``share_cdf``, reciprocal with ``follow_back_rate``, a standard
-    normal tolerance noise (Box-Muller), an Exp(1) budget and a reason uniform. Starting
-    ties are of mixed age, exponential around ``mean_age`` hours; their starts are written
-    sorted, oldest first (tie starts never decrease along a row), without sorting: the
-    ascending order statistics of ``count`` exponentials are cumulative sums of
-    exponential spacings over ``count - i`` (Rényi), read backwards. The caller has made room.
+    Counter ``i x SEED_UNIFORMS + j`` of the ``crowd`` key's one event. Their order: segment,
+    follow-back, two for the tolerance noise (Box-Muller), the hazard budget (Exp(1)), the
+    reason, the tie's age. One loop per uniform, so the hash runs in SIMD lanes; the
+    transcendental laws that turn them into draws run in numpy's vectorised functions
+    (:meth:`coach.model.crowd.Crowd.seed`), a tenth of the cost of scalar calls.
     """
-    last_segment = len(share_cdf) - 1
-    tie = fields[TIE_START]
     for b in range(len(keys)):
         ev = event_key(keys[b], 0, 0)
-        start = b * C + n[b]  # the row's first admitted cell
-        for i in range(count):
-            c0 = i * SEED_UNIFORMS
-            x = uniform64(ev, c0)
-            seg = 0
-            while seg < last_segment and share_cdf[seg] < x:
-                seg += 1
-            radius = math.sqrt(-2.0 * math.log1p(-uniform64(ev, c0 + 2)))
-            admit(
-                fields, traits, laws, b, C, n, next_uid, seg, uniform64(ev, c0 + 1) < follow_back_rate,
-                radius * math.cos(2 * math.pi * uniform64(ev, c0 + 3)), np.float32(-math.log1p(-uniform64(ev, c0 + 4))),
-                np.float32(uniform64(ev, c0 + 5)), np.float32(0.0),
-            )  # fmt: skip
-        age = 0.0
-        for i in range(count):
-            age += mean_age * -math.log1p(-uniform64(ev, i * SEED_UNIFORMS + 6)) / (count - i)
-            tie[start + count - 1 - i] = -age
+        for j in range(SEED_UNIFORMS):
+            row = u[b, j]
+            for i in range(count):
+                row[i] = uniform64(ev, i * SEED_UNIFORMS + j)
+
+
+@jit
+def seed_rows(fields, traits, laws, C, n, next_uid, first, seg, reciprocal, tol, budget, reason_u, ties):
+    """Rows ``first, first + 1, ...`` get their starting followers, drawn (``seg[b, i]`` ...), in order.
+
+    ``ties[b]`` the row's tie starts, already in order (oldest first). The caller has made room.
+    """
+    tie = fields[TIE_START]
+    for b in range(seg.shape[0]):
+        r = first + b
+        start = r * C + n[r]
+        for i in range(seg.shape[1]):
+            admit(fields, traits, laws, r, C, n, next_uid, seg[b, i], reciprocal[b, i], tol[b, i], budget[b, i],
+                  reason_u[b, i], np.float32(0.0))  # fmt: skip
+            tie[start + i] = ties[b, i]
