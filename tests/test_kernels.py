@@ -278,3 +278,24 @@ def test_the_starting_crowd_has_sorted_exponential_tie_ages_and_the_segment_shar
     np.testing.assert_allclose(crowd.grid("churn_now")[use], churn * new_ratio, rtol=1e-6)
     assert (crowd.grid("reply_will")[use] == 1).all() and (crowd.grid("sat")[use] == 0).all()
     assert not np.array_equal(rows[0], rows[1])  # replicates differ
+
+
+def test_the_starting_crowd_is_the_same_drawn_in_blocks_of_any_size(monkeypatch):
+    """Crowd.seed draws its uniforms a block of rows at a time; the block size changes nothing."""
+    from coach.model import crowd as crowd_module
+
+    R, count = 5, 300
+    traits = (np.array([4.0, 9.0], F32), np.array([0.3, 0.5], F32), np.array([0.01, 0.02], F32))
+    laws, cdf = (0.5, 0.25, 2.0), np.array([0.4, 1.0])
+
+    def seeded(block: int) -> Crowd:
+        monkeypatch.setattr(crowd_module, "SEED_BLOCK", block)
+        crowd = Crowd(R, count + 10)
+        crowd.seed(keys(R, 3), count, cdf, 0.3, 500.0, traits, laws)
+        return crowd
+
+    whole, blocks = seeded(1 << 16), seeded(2 * count)  # one block; three blocks of two, two, one rows
+    for name in ("segment", "tolerance", "attention", "reciprocal", "tie_start", "churn", "budget", "reason_u"):
+        assert np.array_equal(whole.grid(name), blocks.grid(name)), name
+    assert whole.n.tolist() == blocks.n.tolist() == [count] * R
+    assert not np.array_equal(whole.grid("tolerance")[0], whole.grid("tolerance")[1])  # rows drew their own

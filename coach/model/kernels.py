@@ -54,7 +54,6 @@ ADMIT_FIELDS = (
     "uid", "segment", "reciprocal", "tolerance", "attention", "reply_will", "tie_start", "churn",
     "churn_now", "budget", "reason_u",
 )  # fmt: skip
-TIE_START = ADMIT_FIELDS.index("tie_start")  # a constant: numba indexes the fields tuple at compile time
 SEED_UNIFORMS = 7  # per starting follower: segment, follow-back, 2 for the tolerance noise, budget, reason, age
 
 jit = numba.njit(cache=True, nogil=True, error_model="numpy")
@@ -578,11 +577,7 @@ def seed_rows(fields, traits, laws, C, n, next_uid, first, seg, reciprocal, tol,
 
     ``ties[b]`` the row's tie starts, already in order (oldest first). The caller has made room.
     """
-    tie = fields[TIE_START]
     for b in range(seg.shape[0]):
-        r = first + b
-        start = r * C + n[r]
         for i in range(seg.shape[1]):
-            admit(fields, traits, laws, r, C, n, next_uid, seg[b, i], reciprocal[b, i], tol[b, i], budget[b, i],
-                  reason_u[b, i], np.float32(0.0))  # fmt: skip
-            tie[start + i] = ties[b, i]
+            admit(fields, traits, laws, first + b, C, n, next_uid, seg[b, i], reciprocal[b, i], tol[b, i],
+                  budget[b, i], reason_u[b, i], ties[b, i])  # fmt: skip
