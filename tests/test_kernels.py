@@ -281,7 +281,7 @@ def test_the_starting_crowd_has_sorted_exponential_tie_ages_and_the_segment_shar
 
 
 def test_the_starting_crowd_is_the_same_drawn_in_blocks_of_any_size(monkeypatch):
-    """Crowd.seed draws its uniforms a block of rows at a time; the block size changes nothing."""
+    """Crowd.seed draws its uniforms a block at a time (rows, or pieces of a row); the block size changes nothing."""
     from coach.model import crowd as crowd_module
 
     R, count = 5, 300
@@ -294,8 +294,10 @@ def test_the_starting_crowd_is_the_same_drawn_in_blocks_of_any_size(monkeypatch)
         crowd.seed(keys(R, 3), count, cdf, 0.3, 500.0, traits, laws)
         return crowd
 
-    whole, blocks = seeded(1 << 16), seeded(2 * count)  # one block; three blocks of two, two, one rows
-    for name in ("segment", "tolerance", "attention", "reciprocal", "tie_start", "churn", "budget", "reason_u"):
-        assert np.array_equal(whole.grid(name), blocks.grid(name)), name
-    assert whole.n.tolist() == blocks.n.tolist() == [count] * R
+    whole = seeded(1 << 16)  # one block
+    for block in (2 * count, 128):  # blocks of two, two and one rows; rows in pieces of 128, 128 and 44
+        blocks = seeded(block)
+        for name in ("segment", "tolerance", "attention", "reciprocal", "tie_start", "churn", "budget", "reason_u"):
+            assert np.array_equal(whole.grid(name), blocks.grid(name)), (block, name)
+        assert whole.n.tolist() == blocks.n.tolist() == [count] * R
     assert not np.array_equal(whole.grid("tolerance")[0], whole.grid("tolerance")[1])  # rows drew their own

@@ -185,27 +185,45 @@ class Crowd:
         exponential around ``mean_age`` hours; their starts are written sorted, oldest first
         (tie starts never decrease along a row), without sorting: the ascending order
         statistics of ``count`` exponentials are cumulative sums of exponential spacings over
-        ``count - i`` (Rényi), read backwards. Drawn in blocks of rows (:data:`SEED_BLOCK`
-        followers), so the uniforms never need more than a few megabytes.
+        ``count - i`` (Rényi), read backwards. Drawn in blocks of at most :data:`SEED_BLOCK`
+        followers (rows, or pieces of a long row), so the uniforms need a few megabytes at
+        any crowd size.
         """
         from coach.model.fatigue import tolerance_of  # these modules import this one
         from coach.model.kernels import SEED_UNIFORMS, seed_rows, seed_uniforms
 
+        assert not self.n.any(), "the starting followers go into empty rows"
         self.reserve(np.full(self.R, count))
         last_segment = len(share_cdf) - 1
-        spacing = mean_age / (count - np.arange(count))  # the i-th spacing's scale, over count - i
-        rows = max(1, SEED_BLOCK // count)
+        spacing = mean_age / (count - np.arange(count))  # the k-th spacing's scale, over count - k
+        cols = min(count, SEED_BLOCK)
+        rows = max(1, SEED_BLOCK // cols)
+        tie = self.grid("tie_start")
+        fields = self._admit_fields()
         for first in range(0, self.R, rows):
-            u = np.empty((min(rows, self.R - first), SEED_UNIFORMS, count))
-            seed_uniforms(keys[first : first + rows], count, u)
-            segment = np.minimum(np.searchsorted(share_cdf, u[:, 0]), last_segment).astype(np.int8)
-            noise = _exponential(u[:, 2], 2.0) ** 0.5 * np.cos(F32(2 * np.pi) * u[:, 3].astype(F32))  # Box-Muller
-            ages = np.cumsum(_exponential(u[:, 6], 1.0) * spacing, axis=1)
-            seed_rows(
-                self._admit_fields(), traits, laws, self.C, self.n, self.next_uid, first, segment,
-                u[:, 1] < follow_back_rate, tolerance_of(traits[0][segment], laws[0], noise),
-                _exponential(u[:, 4], 1.0).astype(F32), u[:, 5].astype(F32), np.ascontiguousarray(-ages[:, ::-1], F32),
-            )  # fmt: skip
+            block = keys[first : first + rows]
+            # The ties first: the k-th youngest is the sum of the first k spacings, written
+            # from the row's end, block by block with the sum carried.
+            age = np.zeros(len(block))
+            for c0 in range(0, count, cols):
+                c1 = min(count, c0 + cols)
+                u = np.empty((len(block), 1, c1 - c0))
+                seed_uniforms(block, c0, SEED_UNIFORMS - 1, u)
+                ages = age[:, None] + np.cumsum(_exponential(u[:, 0], 1.0) * spacing[c0:c1], axis=1)
+                age = ages[:, -1]
+                tie[first : first + len(block), count - c1 : count - c0] = -ages[:, ::-1]
+            # Then every follower in order, each given the tie start just written.
+            for c0 in range(0, count, cols):
+                c1 = min(count, c0 + cols)
+                u = np.empty((len(block), SEED_UNIFORMS - 1, c1 - c0))
+                seed_uniforms(block, c0, 0, u)
+                segment = np.minimum(np.searchsorted(share_cdf, u[:, 0]), last_segment).astype(np.int8)
+                noise = _exponential(u[:, 2], 2.0) ** 0.5 * np.cos(F32(2 * np.pi) * u[:, 3].astype(F32))  # Box-Muller
+                seed_rows(
+                    fields, traits, laws, self.C, self.n, self.next_uid, first, segment, u[:, 1] < follow_back_rate,
+                    tolerance_of(traits[0][segment], laws[0], noise), _exponential(u[:, 4], 1.0).astype(F32),
+                    u[:, 5].astype(F32), tie[first : first + len(block), c0:c1].copy(),
+                )  # fmt: skip
         self._keys = None
 
     def _admit_fields(self) -> tuple[np.ndarray, ...]:

@@ -554,21 +554,22 @@ def admit_many(fields, traits, laws, C, n, next_uid, rep, seg, reciprocal, tol, 
 
 
 @jit
-def seed_uniforms(keys, count, u):
-    """The starting followers' uniforms: ``u[b, j, i]`` is uniform ``j`` of follower ``i`` of replicate ``b``.
+def seed_uniforms(keys, first, j0, u):
+    """Starting followers' uniforms: ``u[b, j, i]`` is uniform ``j0 + j`` of follower ``first + i`` of replicate ``b``.
 
-    Counter ``i x SEED_UNIFORMS + j`` of the ``crowd`` key's one event. Their order: segment,
-    follow-back, two for the tolerance noise (Box-Muller), the hazard budget (Exp(1)), the
-    reason, the tie's age. One loop per uniform, so the hash runs in SIMD lanes; the
-    transcendental laws that turn them into draws run in numpy's vectorised functions
-    (:meth:`coach.model.crowd.Crowd.seed`), a tenth of the cost of scalar calls.
+    Follower ``i``'s uniform ``j`` is counter ``i x SEED_UNIFORMS + j`` of the ``crowd`` key's
+    one event. Their order: segment, follow-back, two for the tolerance noise (Box-Muller),
+    the hazard budget (Exp(1)), the reason, the tie's age. One loop per uniform, so the hash
+    runs in SIMD lanes; the transcendental laws that turn them into draws run in numpy's
+    vectorised functions (:meth:`coach.model.crowd.Crowd.seed`), a tenth of the cost of
+    scalar calls.
     """
     for b in range(len(keys)):
         ev = event_key(keys[b], 0, 0)
-        for j in range(SEED_UNIFORMS):
+        for j in range(u.shape[1]):
             row = u[b, j]
-            for i in range(count):
-                row[i] = uniform64(ev, i * SEED_UNIFORMS + j)
+            for i in range(u.shape[2]):
+                row[i] = uniform64(ev, (first + i) * SEED_UNIFORMS + j0 + j)
 
 
 @jit
