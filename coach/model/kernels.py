@@ -120,6 +120,7 @@ def post_pass(
     """
     replied = 0
     seen_cols = np.empty(C, dtype=np.uint32)
+    tired_cols = np.empty(C, dtype=np.uint32)
     margin = np.empty(C, dtype=np.float32)
     for b in range(len(n)):
         ev = event_key(keys[b], day, j)
@@ -143,13 +144,15 @@ def post_pass(
         # Pass 2: what the post does to those who saw it.
         engaged = 0.0
         shared = 0
+        tired = 0
         replied_before = replied
         for k in range(seen):
             col = seen_cols[k]
             v = ONE + margin[col] / (att[col] * p_see)  # u / chance: given u < chance, a fresh uniform
-            ratio = felt / tol[col]
-            if fatigue_on and ratio > 1:  # most are under tolerance: no fatigue, no write
-                fat[col] += _seen_post_hazard(ratio, cap, gamma, strength)
+            t = tol[col]
+            ratio = felt / t
+            tired_cols[tired] = col  # over tolerance: collected without a branch (a coin flip
+            tired += t < felt  # the predictor cannot learn), their fatigue added after this loop
             engage = _engagement(ratio, power)
             engaged += engage
             s = seg[col]
@@ -166,6 +169,10 @@ def post_pass(
                     reply_cells[replied] = base + col
                     reply_answered[replied] = v / rp < reply_rate
                     replied += 1
+        if fatigue_on:  # most are under tolerance: no fatigue, no write
+            for k in range(tired):
+                col = tired_cols[k]
+                fat[col] += _seen_post_hazard(felt / tol[col], cap, gamma, strength)
         record[rows[0], b] += seen
         record[rows[1], b] += shared
         record[rows[2], b] += replied - replied_before
