@@ -12,9 +12,11 @@ then reused (the app keeps it warm); small ones run in this process.
 from __future__ import annotations
 
 import atexit
+import contextlib
 import multiprocessing
 import os
 import sys
+import threading
 import warnings
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -35,6 +37,8 @@ StopCheck = Callable[[], bool]
 PARALLEL_ABOVE_SECONDS = 1.0  # estimated serial time above which the pool is started
 PARALLEL_WARM_ABOVE_SECONDS = 0.2  # ... and above which a pool already running is used
 _pool: ProcessPoolExecutor | None = None
+_pool_lock = threading.Lock()
+WORKER_PRELOAD = "coach.pool_worker"  # what the pool's server imports before forking workers
 
 
 # Costs measured on this project's two-core machines while shared (benchmarks/bench_engine.py,
@@ -86,12 +90,41 @@ def workers_can_start() -> bool:
 
 def _get_pool() -> ProcessPoolExecutor:
     global _pool
-    if _pool is None:
-        # forkserver: children start from a clean interpreter, safe beside threads (Streamlit).
-        context = multiprocessing.get_context("forkserver")
-        _pool = ProcessPoolExecutor(max_workers=worker_count(), mp_context=context)
-        atexit.register(shutdown_pool)  # workers must not outlive this process
-    return _pool
+    with _pool_lock:  # the app's sessions and a background start may ask at once: one pool
+        if _pool is None:
+            # forkserver: children start from a clean interpreter, safe beside threads (Streamlit);
+            # the server loads the engine once (coach.pool_worker) and forks workers ready to run.
+            context = multiprocessing.get_context("forkserver")
+            context.set_forkserver_preload(["__main__", WORKER_PRELOAD])
+            _pool = ProcessPoolExecutor(max_workers=worker_count(), mp_context=context)
+            atexit.register(shutdown_pool)  # workers must not outlive this process
+        return _pool
+
+
+def _ready() -> bool:
+    """In a worker: whether it started with the engine loaded (forked from the pool's server)."""
+    from coach.model import kernels
+
+    return bool(kernels.post_pass.signatures)
+
+
+def start_pool() -> threading.Thread:
+    """Start the worker pool in the background, so its workers are ready when pooled runs come.
+
+    Starting a worker waits for the pool's server to load the engine (about a second): the
+    caller meanwhile loads its own and runs what it runs here (the coach's first look at the
+    habits). Returns the starting thread; pooled runs submitted meanwhile simply queue.
+    """
+
+    def start() -> None:
+        with contextlib.suppress(Exception):  # a pool that cannot start fails at the first real task instead
+            pool = _get_pool()
+            for _ in range(worker_count()):
+                pool.submit(_ready)
+
+    thread = threading.Thread(target=start, name="coach-pool-start", daemon=True)
+    thread.start()
+    return thread
 
 
 def pool_pids() -> list[int]:
@@ -108,7 +141,8 @@ def shutdown_pool() -> None:
     pool fail (``BrokenProcessPool``); the next parallel run starts a fresh pool.
     """
     global _pool
-    pool, _pool = _pool, None
+    with _pool_lock:
+        pool, _pool = _pool, None
     if pool is None:
         return
     processes = list((getattr(pool, "_processes", None) or {}).values())

@@ -795,6 +795,30 @@ def test_the_terminal_bar_is_redrawn_in_place():
     assert screen.getvalue().endswith("\n") and "1/1 runs" in screen.getvalue().rsplit("\r", 1)[1]
 
 
+def test_the_bar_starts_from_the_estimate_and_moves_to_the_pace():
+    from coach.cli.common import ProgressBar
+
+    planned = ProgressBar(expected_seconds=4.0)
+    # 2 s for the first 3% (start-up): the pace alone says over a minute, the estimate 2 s.
+    pace = ProgressBar().left(2.0, 0.03)
+    assert pace > 60 and 2.0 <= planned.left(2.0, 0.03) < 5
+    # Most of the work done: the pace decides, past an estimate that was too low.
+    assert planned.left(8.0, 0.8) == pytest.approx(0.8 * 2.0, abs=0.3)
+    assert ProgressBar(expected_seconds=4.0).left(0.0, 0.0) == 4.0  # nothing done yet: the estimate
+
+
+@pytest.mark.skipif(experiments.worker_count() < 2, reason="the pool needs two cores")
+def test_pool_workers_start_with_the_engine_loaded():
+    """The pool's server loads the engine once; its workers are forked ready (no second load)."""
+    experiments.shutdown_pool()
+    try:
+        experiments.start_pool().join(timeout=120)
+        pool = experiments._get_pool()
+        assert all(pool.submit(experiments._ready).result(timeout=120) for _ in range(4))
+    finally:
+        experiments.shutdown_pool()
+
+
 @pytest.mark.skipif(experiments.worker_count() < 2, reason="the pool needs two cores")
 def test_pooled_runs_report_their_days_from_the_workers():
     import io

@@ -21,6 +21,7 @@ from coach.cli.common import (
     load_for_cli,
     progress_bar,
     quiet_option,
+    start_workers_for,
     whole_number,
     write_output,
 )
@@ -73,8 +74,10 @@ def configure(p: argparse.ArgumentParser) -> None:
 
 def handle(args: argparse.Namespace) -> int:
     scenario = load_for_cli(args.file, args)  # validates --replicates/--seed/--days/--set too (exit 1)
-    check_cost([scenario], args.replicates or ADVICE_REPLICATES, candidates=TYPICAL_CANDIDATES, quiet=args.quiet)
-    bar = progress_bar(quiet=args.quiet)  # runs, not days: the coach's runs are many short batches
+    cost = check_cost([scenario], args.replicates or ADVICE_REPLICATES, candidates=TYPICAL_CANDIDATES, quiet=args.quiet)
+    start_workers_for(cost.seconds)  # its server loads the engine while the coach takes its first look here
+    # Runs, not days: the coach's runs are many short batches.
+    bar = progress_bar(quiet=args.quiet, expected_seconds=cost.wall)
     advice = advise(scenario, args.budget_minutes, args.replicates, scenario.seed, progress=bar)
     text = json.dumps(advice.to_dict(), indent=2) if args.format == "json" else advice_table(advice)
     write_output(text, args.out)

@@ -9,7 +9,7 @@ import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, NamedTuple, TextIO
 
 import numpy as np
 
@@ -127,6 +127,13 @@ def load_for_cli(name: str, args: argparse.Namespace, index: int = 1, count: int
     return scenario
 
 
+class JobCost(NamedTuple):
+    """What :func:`check_cost` expects a job to take, seconds."""
+
+    seconds: float  # run one after another in this process
+    wall: float  # spread over this machine's cores
+
+
 ANNOUNCE_ABOVE_SECONDS = 3.0  # runs expected to take longer than this print their estimate first, seconds
 
 
@@ -136,14 +143,16 @@ def check_cost(
     candidates: int = 1,
     stream: TextIO | None = None,
     quiet: bool = False,
-) -> None:
+) -> JobCost:
     """Refuse scenarios whose projected memory this machine cannot hold (ScenarioError, exit 1);
     announce the expected time of long jobs before they start (not when ``quiet``).
 
-    ``candidates``: variants of each scenario the job runs (the coach tries dozens).
+    ``candidates``: variants of each scenario the job runs (the coach tries dozens, each a
+    batch of ``runs_each``). Returns the expected time (the engine's estimate, which knows a
+    batch's runs share one timeline).
     """
     from coach import budget  # psutil and friends only when a run is about to start
-    from coach.experiments import worker_count
+    from coach.experiments import estimated_seconds, worker_count
 
     problems, seconds, peak = [], 0.0, 0.0
     workers = worker_count()
@@ -151,9 +160,8 @@ def check_cost(
     for scenario in scenarios:
         where = f"{scenario.name!r}" if len(scenarios) > 1 else "This scenario"
         problems += budget.check(scenario, limits, runs=runs_each, where=where)
-        projection = budget.project(scenario)
-        seconds += projection.seconds_per_run * runs_each * candidates
-        peak = max(peak, projection.typical_followers)
+        seconds += estimated_seconds(scenario, runs_each) * candidates
+        peak = max(peak, budget.project(scenario).typical_followers)
     if problems:
         raise ScenarioError(problems)
     runs = len(scenarios) * runs_each * candidates
@@ -165,6 +173,23 @@ def check_cost(
             f"on {workers} core(s) (crowds up to about {peak:,.0f} followers); Ctrl+C stops.\n"
         )
         stream.flush()
+    return JobCost(seconds, wall)
+
+
+def start_workers_for(seconds: float) -> None:
+    """Start the worker pool in the background now when a job of ``seconds`` (serial) will use it.
+
+    For jobs that first run something here (the coach's first look at the habits): the
+    pool's server loads the engine meanwhile, instead of after that first step.
+    """
+    from coach import experiments
+
+    if (
+        experiments.worker_count() > 1
+        and seconds > experiments.PARALLEL_ABOVE_SECONDS
+        and experiments.workers_can_start()
+    ):
+        experiments.start_pool()
 
 
 PROGRESS_AFTER_SECONDS = 1.0  # the bar appears only for jobs still running after this, seconds
@@ -193,10 +218,17 @@ class ProgressBar:
     :data:`PROGRESS_AFTER_SECONDS` print nothing; ``quiet`` prints nothing at all.
     """
 
-    def __init__(self, stream: TextIO | None = None, after_seconds: float | None = None, quiet: bool = False):
+    def __init__(
+        self,
+        stream: TextIO | None = None,
+        after_seconds: float | None = None,
+        quiet: bool = False,
+        expected_seconds: float | None = None,
+    ):
         self.stream = stream if stream is not None else sys.stderr
         self.after = PROGRESS_AFTER_SECONDS if after_seconds is None else after_seconds
         self.quiet = quiet
+        self.expected = expected_seconds
         self.live = bool(getattr(self.stream, "isatty", lambda: False)())
         self.start = time.perf_counter()
         self.last = None  # when the line was last written (perf_counter), None: not yet
@@ -220,6 +252,18 @@ class ProgressBar:
             return max(days / days_total, runs / runs_total if runs_total else 0.0)
         return runs / runs_total if runs_total else 0.0
 
+    def left(self, elapsed: float, share: float) -> float | None:
+        """Seconds still to go: the up-front estimate at first, the pace so far as work gets done.
+
+        The first runs also pay for starting up (the engine, the worker pool), so the pace
+        alone would promise minutes for a job of seconds; each is weighted by the share done.
+        """
+        pace = elapsed / share * (1.0 - share) if share > 0.0 else None
+        if self.expected is None:
+            return pace
+        planned = max(self.expected - elapsed, 0.0)
+        return planned if pace is None else (1.0 - share) * planned + share * pace
+
     def text(self) -> str:
         elapsed = time.perf_counter() - self.start
         share = self.fraction()
@@ -234,8 +278,9 @@ class ProgressBar:
         if runs_total:
             parts.append(f"{runs}/{runs_total} runs")
         clock = _clock(elapsed)
-        if 0.0 < share < 1.0 and elapsed / share * (1.0 - share) >= 0.5:
-            clock += f", about {_clock(elapsed / share * (1.0 - share))} left"
+        left = self.left(elapsed, share)
+        if left is not None and share < 1.0 and left >= 0.5:
+            clock += f", about {_clock(left)} left"
         parts.append(clock)
         return f"[{'#' * filled}{'.' * (width - filled)}] " + " · ".join(parts)
 
@@ -257,9 +302,14 @@ class ProgressBar:
         self.stream.flush()
 
 
-def progress_bar(stream: TextIO | None = None, after_seconds: float | None = None, quiet: bool = False) -> ProgressBar:
+def progress_bar(
+    stream: TextIO | None = None,
+    after_seconds: float | None = None,
+    quiet: bool = False,
+    expected_seconds: float | None = None,
+) -> ProgressBar:
     """A progress bar on stderr for jobs longer than ``after_seconds`` (see :class:`ProgressBar`)."""
-    return ProgressBar(stream, after_seconds, quiet)
+    return ProgressBar(stream, after_seconds, quiet, expected_seconds)
 
 
 def write_output(text: str, out: str | None) -> None:

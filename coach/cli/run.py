@@ -65,8 +65,9 @@ def configure_scenarios(p: argparse.ArgumentParser) -> None:
 
 def cmd_run(args: argparse.Namespace) -> int:
     scenario = load_for_cli(args.file, args)
-    check_cost([scenario], scenario.replicates, quiet=args.quiet)
-    (ensemble,) = run_with_days([scenario], scenario.replicates, scenario.seed, progress_bar(quiet=args.quiet))
+    cost = check_cost([scenario], scenario.replicates, quiet=args.quiet)
+    bar = progress_bar(quiet=args.quiet, expected_seconds=cost.wall)
+    (ensemble,) = run_with_days([scenario], scenario.replicates, scenario.seed, bar)
     if args.format == "json":
         text = json.dumps(ensemble.to_dict(), indent=2)
     elif args.format == "csv":
@@ -86,8 +87,9 @@ def cmd_compare(args: argparse.Namespace) -> int:
         if names.count(s.name) > 1:
             scenarios[i] = s.model_copy(update={"name": f"{s.name} [{i + 1}]"[:80]})
     first = scenarios[0]
-    check_cost(scenarios, first.replicates, quiet=args.quiet)
-    ensembles = run_with_days(scenarios, first.replicates, first.seed, progress_bar(quiet=args.quiet))
+    cost = check_cost(scenarios, first.replicates, quiet=args.quiet)
+    bar = progress_bar(quiet=args.quiet, expected_seconds=cost.wall)
+    ensembles = run_with_days(scenarios, first.replicates, first.seed, bar)
     if args.format == "json":
         text = json.dumps({
             "scenarios": [e.to_dict(all_series=False) for e in ensembles],

@@ -96,18 +96,13 @@ def result_data(ensemble: Ensemble) -> dict[str, Any]:
     }
 
 
-_pool_guard = threading.Lock()
-
-
 def _start_pool_once() -> None:
-    """Start the engine's worker pool under a lock: thirty sessions submitting in the same
-    second would otherwise race to create one pool each (``experiments._get_pool`` does not
-    lock; it is only ever called from one thread elsewhere)."""
+    """Start the engine's worker pool before a room's first run (``experiments._get_pool``
+    locks: thirty sessions submitting in the same second get one pool)."""
     from coach import experiments
 
     if experiments._pool is None and experiments.worker_count() > 1 and experiments.workers_can_start():
-        with _pool_guard:
-            experiments._get_pool()
+        experiments._get_pool()
 
 
 def ensure_result(store: Store, scenario: Scenario, run: Runner | None = None) -> tuple[str, dict[str, Any]]:
