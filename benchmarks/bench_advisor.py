@@ -5,7 +5,7 @@ Run: ``python benchmarks/bench_advisor.py [--replicates R] [--budget-minutes M]`
 Prints the cold time (the worker pool starts inside it, as for a one-off ``coach advise``)
 and the warm time (pool already running, as in the app), plus runs per second. On a shared
 machine wall times swing with other load, so it also prints the load average and an idle
-estimate: runs x (CPU seconds of one run, measured here serially) / workers.
+figure that load does not move: the CPU time of the same advice run in this process alone.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import os
 import time
 from pathlib import Path
 
-from coach import Scenario, load_scenario, simulate
+from coach import Scenario, advisor, load_scenario, simulate
 from coach.advisor import advise
 from coach.experiments import worker_count
 
@@ -50,8 +50,23 @@ def main() -> None:
         seconds = time.perf_counter() - start
         print(f"{label:<22} {seconds:6.2f} s  {runs['n']} runs  {runs['n'] / seconds:5.1f} runs/s  "
               f"{advice.candidates_evaluated} candidates x {advice.replicates} replicates (+ fresh replicates for finalists)")  # fmt: skip
+    # The same advice in this process alone: its CPU time is what the work costs on a quiet
+    # machine (a candidate's replicates run as one batch, so not runs x one run).
+    pooled = advisor.run_batch
+
+    def here(*a, **k):  # every batch in this process, none to the pool
+        return pooled(*a, **{**k, "parallel": False})
+
+    advisor.run_batch = here
+    try:
+        started = time.process_time()
+        advise(scenario, args.budget_minutes, args.replicates)
+        serial = time.process_time() - started
+    finally:
+        advisor.run_batch = pooled
     print(
-        f"idle estimate: {runs['n']} runs x {cpu_per_run * 1000:.0f} ms / {worker_count()} workers = {runs['n'] * cpu_per_run / worker_count():.1f} s"
+        f"serial in this process: {serial:.2f} s CPU = {serial / cpu_per_run:.0f} x one run; "
+        f"over {worker_count()} workers at best {serial / worker_count():.2f} s"
     )
     for s in advice.suggestions:
         print(" ", s.text)
