@@ -16,16 +16,36 @@ switches), :mod:`coach.experiments` (batches, the worker pool, run-time estimate
 from __future__ import annotations
 
 import importlib
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from coach._version import __version__
-from coach.advisor import Advice, advise
-from coach.engine import simulate
-from coach.experiments import compare, run_many
-from coach.importers import import_history
-from coach.parameters import ModelParams
-from coach.results import Ensemble, Results
-from coach.scenario import Audience, Habits, Scenario, ScenarioError, Segment, TimelineStep, load_scenario
+
+if TYPE_CHECKING:  # imported when first used (below): `import coach` costs nothing until then
+    from coach.advisor import Advice, advise
+    from coach.engine import simulate
+    from coach.experiments import compare, run_many
+    from coach.importers import import_history
+    from coach.parameters import ModelParams
+    from coach.results import Ensemble, Results
+    from coach.scenario import Audience, Habits, Scenario, ScenarioError, Segment, TimelineStep, load_scenario
+
+# Where each public name lives. They are imported on first use, so a command that needs
+# little (``coach --version``, the command's launcher) does not load numba and the engine.
+_HOME = {
+    "Advice": "coach.advisor",
+    "advise": "coach.advisor",
+    "simulate": "coach.engine",
+    "compare": "coach.experiments",
+    "run_many": "coach.experiments",
+    "import_history": "coach.importers",
+    "ModelParams": "coach.parameters",
+    "Ensemble": "coach.results",
+    "Results": "coach.results",
+    **dict.fromkeys(
+        ("Audience", "Habits", "Scenario", "ScenarioError", "Segment", "TimelineStep", "load_scenario"),
+        "coach.scenario",
+    ),
+}
 
 __all__ = [
     "Advice",
@@ -71,8 +91,18 @@ _MOVED = {
 
 
 def __getattr__(name: str) -> Any:
-    if name in _MOVED:
-        return getattr(importlib.import_module(_MOVED[name]), name)
+    home = _HOME.get(name) or _MOVED.get(name)
+    if home is not None:
+        value = getattr(importlib.import_module(home), name)
+        if name in _HOME:
+            globals()[name] = value  # found once; later lookups do not come here
+        return value
+    if not name.startswith("_"):  # a submodule not imported yet: coach.engine after `import coach`
+        try:
+            return importlib.import_module(f"coach.{name}")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"coach.{name}":
+                raise
     raise AttributeError(f"module 'coach' has no attribute {name!r}")
 
 

@@ -2,7 +2,7 @@
 
 import sys
 
-from coach.cli import main
+from coach.launch import main
 
 if __name__ == "__main__":  # worker processes import this module too; they must not run it
     sys.exit(main())

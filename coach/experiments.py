@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import atexit
 import contextlib
-import multiprocessing
 import os
 import sys
 import threading
@@ -21,6 +20,7 @@ import warnings
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 
+from coach import pool_server
 from coach.engine import RunCancelled, batch_size, simulate_batch
 from coach.results import Ensemble, Results
 from coach.scenario import Scenario
@@ -38,7 +38,6 @@ PARALLEL_ABOVE_SECONDS = 1.0  # estimated serial time above which the pool is st
 PARALLEL_WARM_ABOVE_SECONDS = 0.2  # ... and above which a pool already running is used
 _pool: ProcessPoolExecutor | None = None
 _pool_lock = threading.Lock()
-WORKER_PRELOAD = "coach.pool_worker"  # what the pool's server imports before forking workers
 
 
 # Costs measured on this project's two-core machines while shared (benchmarks/bench_engine.py,
@@ -94,9 +93,7 @@ def _get_pool() -> ProcessPoolExecutor:
         if _pool is None:
             # forkserver: children start from a clean interpreter, safe beside threads (Streamlit);
             # the server loads the engine once (coach.pool_worker) and forks workers ready to run.
-            context = multiprocessing.get_context("forkserver")
-            context.set_forkserver_preload(["__main__", WORKER_PRELOAD])
-            _pool = ProcessPoolExecutor(max_workers=worker_count(), mp_context=context)
+            _pool = ProcessPoolExecutor(max_workers=worker_count(), mp_context=pool_server.context())
             atexit.register(shutdown_pool)  # workers must not outlive this process
         return _pool
 

@@ -215,3 +215,17 @@ def test_the_first_start_compiles_the_engine_once_and_says_so(tmp_path: Path):
         env={**env, "NUMBA_CACHE_DIR": str(tmp_path / "other")}, timeout=60,
     )  # fmt: skip
     assert validate.returncode == 0 and "preparing" not in validate.stderr  # only commands that simulate
+
+
+def test_the_command_starts_the_pool_server_before_it_loads_the_engine():
+    """``coach advise`` starts the pool's server first: the launcher and the package load no numba."""
+    probe = (
+        "import sys, coach, coach.launch, coach.pool_server\n"
+        "print(sorted(m for m in ('numba', 'numpy', 'pydantic', 'coach.engine') if m in sys.modules))\n"
+        "from multiprocessing import forkserver\n"
+        "coach.pool_server.start()\n"
+        "print(forkserver._forkserver._forkserver_pid is not None)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split("\n")[:2] == ["[]", "True"]

@@ -1,0 +1,28 @@
+"""The ``coach`` command's entry point (``python -m coach`` too).
+
+The command line itself takes about half a second to load (numpy, numba, pydantic, the
+commands), and the coach's first batches go to the worker pool, whose server then needs
+about a second more to load the engine. So ``coach advise`` starts that server first
+(:mod:`coach.pool_server`); it loads while the command loads here and takes its first look
+at the habits. Everything else goes straight to :func:`coach.cli.main`.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Sequence
+
+POOLED_COMMANDS = ("advise",)  # commands whose runs nearly always go to the pool
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = list(sys.argv[1:] if argv is None else argv)
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    if args[:1] and args[0] in POOLED_COMMANDS and cores > 1 and not {"-h", "--help"} & set(args):
+        from coach import pool_server
+
+        pool_server.start()
+    from coach.cli import main as cli_main
+
+    return cli_main(args)
