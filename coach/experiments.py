@@ -22,6 +22,7 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 
 from coach import pool_server
 from coach.engine import RunCancelled, batch_size, simulate_batch
+from coach.pool_server import worker_count
 from coach.results import Ensemble, Results
 from coach.scenario import Scenario
 
@@ -58,10 +59,6 @@ def estimated_seconds(scenario: Scenario, replicates: int) -> float:
     shared = batches * (COST_PER_DAY + posts * COST_PER_POST)
     own = replicates * (COST_PER_REPLICATE_DAY + followers * (posts * COST_PER_EXPOSURE + COST_PER_FOLLOWER_DAY))
     return scenario.days * (shared + own)
-
-
-def worker_count() -> int:
-    return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)
 
 
 def workers_can_start() -> bool:

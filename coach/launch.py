@@ -9,7 +9,6 @@ at the habits. Everything else goes straight to :func:`coach.cli.main`.
 
 from __future__ import annotations
 
-import os
 import sys
 from collections.abc import Sequence
 
@@ -18,11 +17,11 @@ POOLED_COMMANDS = ("advise",)  # commands whose runs nearly always go to the poo
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
-    if args[:1] and args[0] in POOLED_COMMANDS and cores > 1 and not {"-h", "--help"} & set(args):
+    if args[:1] and args[0] in POOLED_COMMANDS and not {"-h", "--help"} & set(args):
         from coach import pool_server
 
-        pool_server.start()
+        if pool_server.worker_count() > 1:
+            pool_server.start()
     from coach.cli import main as cli_main
 
     return cli_main(args)

@@ -10,9 +10,15 @@ the pool (:func:`coach.experiments.start_pool`) connects to the same server.
 from __future__ import annotations
 
 import multiprocessing
+import os
 from multiprocessing.context import BaseContext
 
 PRELOAD = ("__main__", "coach.pool_worker")  # what the server imports before forking workers
+
+
+def worker_count() -> int:
+    """The cores this process may use: the pool's workers."""
+    return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)
 
 
 def context() -> BaseContext:
