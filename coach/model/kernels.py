@@ -120,7 +120,6 @@ def post_pass(
     """
     replied = 0
     seen_cols = np.empty(C, dtype=np.uint32)
-    tired_cols = np.empty(C, dtype=np.uint32)
     margin = np.empty(C, dtype=np.float32)
     for b in range(len(n)):
         ev = event_key(keys[b], day, j)
@@ -151,8 +150,11 @@ def post_pass(
             v = ONE + margin[col] / (att[col] * p_see)  # u / chance: given u < chance, a fresh uniform
             t = tol[col]
             ratio = felt / t
-            tired_cols[tired] = col  # over tolerance: collected without a branch (a coin flip
-            tired += t < felt  # the predictor cannot learn), their fatigue added after this loop
+            # Over tolerance: collected without a branch (a coin flip the predictor cannot
+            # learn), their fatigue added after this loop. In the list being read: tired <= k,
+            # so this overwrites only columns already read.
+            seen_cols[tired] = col
+            tired += t < felt
             engage = _engagement(ratio, power)
             engaged += engage
             s = seg[col]
@@ -171,7 +173,7 @@ def post_pass(
                     replied += 1
         if fatigue_on:  # most are under tolerance: no fatigue, no write
             for k in range(tired):
-                col = tired_cols[k]
+                col = seen_cols[k]
                 fat[col] += _seen_post_hazard(felt / tol[col], cap, gamma, strength)
         record[rows[0], b] += seen
         record[rows[1], b] += shared
