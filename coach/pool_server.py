@@ -1,4 +1,4 @@
-"""The worker pool's server process, where its workers are forked from. Imports only multiprocessing.
+"""The worker pool's server process, where its workers are forked from. Only the standard library (os, multiprocessing).
 
 multiprocessing's ``forkserver`` starts one clean interpreter (so forking is safe beside the
 app's threads); before it forks any worker it imports :mod:`coach.pool_worker`, which loads
