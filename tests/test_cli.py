@@ -218,14 +218,15 @@ def test_the_first_start_compiles_the_engine_once_and_says_so(tmp_path: Path):
 
 
 def test_the_command_starts_the_pool_server_before_it_loads_the_engine():
-    """``coach advise`` starts the pool's server first: the launcher and the package load no numba."""
+    """``coach advise`` starts the pool's server before the command line loads; other commands do not."""
     probe = (
-        "import sys, coach, coach.launch, coach.pool_server\n"
-        "print(sorted(m for m in ('numba', 'numpy', 'pydantic', 'coach.engine') if m in sys.modules))\n"
+        "import sys, coach, coach.launch\n"
         "from multiprocessing import forkserver\n"
-        "coach.pool_server.start()\n"
-        "print(forkserver._forkserver._forkserver_pid is not None)\n"
+        "print(sorted(m for m in ('numba', 'numpy', 'pydantic', 'coach.engine') if m in sys.modules))\n"
+        "code = coach.launch.main([sys.argv[1], 'no_such_persona'])\n"
+        "print(code, forkserver._forkserver._forkserver_pid is not None)\n"
     )
-    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120)
-    assert out.returncode == 0, out.stderr
-    assert out.stdout.split("\n")[:2] == ["[]", "True"]
+    for command, started in (("advise", "True"), ("validate", "False")):
+        out = subprocess.run([sys.executable, "-c", probe, command], capture_output=True, text=True, timeout=120)
+        assert out.returncode == 0, out.stderr
+        assert out.stdout.split("\n")[:2] == ["[]", f"1 {started}"], (command, out.stdout, out.stderr)

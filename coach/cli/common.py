@@ -184,11 +184,7 @@ def start_workers_for(seconds: float) -> None:
     """
     from coach import experiments
 
-    if (
-        experiments.worker_count() > 1
-        and seconds > experiments.PARALLEL_ABOVE_SECONDS
-        and experiments.workers_can_start()
-    ):
+    if experiments._use_pool(None, seconds):  # the rule run_batch applies to the same estimate
         experiments.start_pool()
 
 
