@@ -14,6 +14,7 @@ Markdown or HTML: ``st.text``, escaped Markdown (:func:`plain`), tables and char
 from __future__ import annotations
 
 import re
+import secrets
 from datetime import UTC, datetime
 from typing import Any
 
@@ -96,21 +97,28 @@ def _token_key(code: str) -> str:
     return f"ws_token_{code}"
 
 
+def _browser_token(code: str) -> str:
+    """The token this session joins with, made before it first asks, so a join that a rerun
+    repeats (or whose answer the session lost) finds the participant it already made."""
+    return st.session_state.setdefault(f"ws_browser_{code}", secrets.token_urlsafe(16))
+
+
 def _me(store: Any, code: str) -> Any:
     """This browser's participant: from the session, or from ``&me=`` in the URL (survives a reload)."""
     ss = st.session_state
-    token = ss.get(_token_key(code)) or st.query_params.get("me")
-    person = store.participant(code, token) if token else None
-    if person is not None:
-        ss[_token_key(code)] = person.token
-    return person
+    for token in (ss.get(_token_key(code)), st.query_params.get("me"), ss.get(f"ws_browser_{code}")):
+        person = store.participant(code, token) if token else None
+        if person is not None:
+            ss[_token_key(code)] = person.token
+            return person
+    return None
 
 
 def _join(store: Any, code: str, name: str) -> Any:
     from coach.workshop.store import RoomError
 
     try:
-        person = store.join(code, name)
+        person = store.join(code, name, token=_browser_token(code))
     except RoomError as exc:
         st.session_state["ws_problem"] = str(exc)
         return None
@@ -159,6 +167,7 @@ def participant_page(store: Any, code: str) -> None:
     st.markdown(f"### {plain(exercise.title)}")
     st.caption(f"Room {room.code} · round {room.round_index + 1} of {room.rounds}")
 
+    _browser_token(room.code)  # made in a whole run, so a callback's lost write cannot lose it
     me = _me(store, room.code)
     if me is None:
         st.text_input(

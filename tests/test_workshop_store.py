@@ -182,6 +182,16 @@ def test_a_taken_name_and_a_full_room_are_refused(store, room, monkeypatch):
         store.join(code, "Cy")
 
 
+def test_a_join_repeated_with_the_browsers_token_returns_the_same_participant(store, room):
+    code = room[0].code
+    first = store.join(code, "Ana", token="browser-1")
+    again = store.join(code, "Ana", token="browser-1")  # a rerun asks twice: the same person, not "taken"
+    assert (again.id, again.token) == (first.id, "browser-1")
+    with pytest.raises(RoomError, match="already called"):
+        store.join(code, "Ana", token="browser-2")  # someone else's browser
+    assert [p.name for p in store.participants(code)] == ["Ana"]
+
+
 def test_resubmitting_keeps_the_last_submission_and_is_rate_limited(store, room, clock):
     code = room[0].code
     person = store.join(code, "Ana")

@@ -267,13 +267,24 @@ class Store:
 
     # ---- participants ---------------------------------------------------------------
 
-    def join(self, code: str, name: str) -> Participant:
-        """Join a room under a name; a taken name, a full or closed room is refused with a message."""
+    def join(self, code: str, name: str, token: str | None = None) -> Participant:
+        """Join a room under a name; a taken name, a full or closed room is refused with a message.
+
+        ``token`` is the browser's own (made before it first asks): joining again with it returns
+        the participant it already made, so a join repeated by a rerun or a lost reply is not
+        refused as a taken name.
+        """
         name = check_name(name)
         room = self.room(code)
         if room.closed:
             raise RoomError(f"Room {room.code} is closed; it takes no new participants.")
         with self._session() as session:
+            if token:
+                mine = session.scalar(
+                    select(ParticipantRow).where(ParticipantRow.room_code == room.code, ParticipantRow.token == token)
+                )
+                if mine is not None:
+                    return Participant(mine.id, mine.name, mine.token, mine.joined_at)
             count = session.scalar(select(func.count()).where(ParticipantRow.room_code == room.code)) or 0
             if count >= MAX_PARTICIPANTS:
                 raise RoomError(f"Room {room.code} is full ({MAX_PARTICIPANTS} participants). Ask the facilitator.")
@@ -283,7 +294,7 @@ class Store:
             if taken is not None:
                 raise RoomError(f"Someone in this room is already called “{name}”. Add an initial or a nickname.")
             row = ParticipantRow(
-                room_code=room.code, name=name, token=secrets.token_urlsafe(16), joined_at=self.clock()
+                room_code=room.code, name=name, token=token or secrets.token_urlsafe(16), joined_at=self.clock()
             )
             session.add(row)
             session.flush()
