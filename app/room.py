@@ -106,7 +106,7 @@ def _browser_token(code: str) -> str:
 def _me(store: Any, code: str) -> Any:
     """This browser's participant: from the session, or from ``&me=`` in the URL (survives a reload)."""
     ss = st.session_state
-    for token in (ss.get(_token_key(code)), st.query_params.get("me"), ss.get(f"ws_browser_{code}")):
+    for token in (ss.get(_token_key(code)), st.query_params.get("me"), _browser_token(code)):
         person = store.participant(code, token) if token else None
         if person is not None:
             ss[_token_key(code)] = person.token

@@ -11,6 +11,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from coach.pool_server import worker_count
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -217,6 +219,7 @@ def test_the_first_start_compiles_the_engine_once_and_says_so(tmp_path: Path):
     assert validate.returncode == 0 and "preparing" not in validate.stderr  # only commands that simulate
 
 
+@pytest.mark.skipif(worker_count() < 2, reason="one core: advise runs in-process, no pool to start")
 def test_the_command_starts_the_pool_server_before_it_loads_the_engine():
     """``coach advise`` starts the pool's server before the command line loads; other commands do not."""
     probe = (
