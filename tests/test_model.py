@@ -123,12 +123,12 @@ class Recorder:
         from coach import Habits
 
         self.habits = Habits(posts_per_day=2, posts_per_session=2, outreach_per_day=1)
-        self.sitting_starts, self.sitting_sizes = np.array([24.0 * day + 10]), np.array([2])
+        self.sitting_starts, self.sitting_sizes = [24.0 * day + 10], [2]
         self.events.append(("day", 24.0 * day))
         return self.habits
 
     def times_in_active_hours(self, day, count, rng, margin=0.0):
-        return np.full(count, 24.0 * day + 15)
+        return [24.0 * day + 15] * count
 
     def begin_sitting(self, size, t):
         self.events.append(("sitting", t))

@@ -160,7 +160,8 @@ class Crowd:
         from coach.model.fatigue import tolerance_of  # these modules import this one
         from coach.model.kernels import admit_many
 
-        self.reserve(np.bincount(replicate, minlength=self.R))
+        if len(replicate) > self.C - int(self.n.max()):  # (on most days all fit without counting them)
+            self.reserve(np.bincount(replicate, minlength=self.R))
         tolerance = tolerance_of(traits[0][segment], laws[0], noise)
         cells = admit_many(
             self._admit_fields(), traits, laws, self.C, self.n, self.next_uid, replicate, segment, reciprocal,

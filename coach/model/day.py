@@ -31,6 +31,11 @@ PROSPECT_UNIFORMS = 10  # per prospect: segment, extra exposures, target followe
 # 3 for traits, the channel it came by, the reason it would give for leaving
 
 
+NOBODY = np.empty(0, dtype=np.int64)  # a post nobody replied to: no repliers, no replicates
+NO_ANSWERS = np.empty(0, dtype=np.bool_)
+NOBODY.flags.writeable = NO_ANSWERS.flags.writeable = False
+
+
 class RunCancelled(RuntimeError):
     """A run stopped before its end because its caller asked (``should_stop`` returned True)."""
 
@@ -53,6 +58,10 @@ class ReplicateBatch:
         self.prospect_keys = counter_keys(seed, self.replicates, "prospects")
         self.schedule = scenario.habit_schedule()
         self.habits: Habits = self.schedule[0][1]
+        # What each day's plan needs of the habits in force, worked out once per set of habits.
+        self.habit_terms = {
+            id(h): (frozenset(h.active_hour_list), np.cumsum(content.kind_shares(h))) for _, h in self.schedule
+        }
         self.should_stop: Callable[[], bool] | None = None  # asked once per simulated day
         self.on_day: Callable[[int, int], None] | None = None  # told (days done, days) after each close
 
@@ -66,11 +75,13 @@ class ReplicateBatch:
         activity /= activity.max()
         vis = exposure.visibility_by_hour(activity, p.visibility_half_life_minutes)
         self.visibility = vis if self.mechanisms.exposure_decay else np.full(24, vis.mean())
+        self.visibility_at = self.visibility.tolist()  # read per post: Python floats, the same values
         link_app = np.array([s.link_appetite for s in segs])
         self.chat_app = np.array([s.chat_appetite for s in segs])
         self.value = content.value_table(p, link_app, self.chat_app)
         self.reshare_p = reshare.reshare_table(p, link_app)
         self.kind_reach = exposure.kind_reach(self.platform)
+        self.reach_of = self.kind_reach.tolist()
         self.follow_coef = discovery.follow_coefficients(p)
         self.chat_seg = self.chat_app.astype(F32)  # the chat appetite is the segment's: no field per follower
         # What a new follower gets from its segment, and the laws of its own draws (kernels.admit).
@@ -94,8 +105,11 @@ class ReplicateBatch:
         self.feed_t = 0.0
         self.t_ref = 0.0  # time the scaled crowd accumulators were last rebased
         self.tie_cutoff = -math.inf  # new-tie cutoff hour at the last close
-        self.profile = content.kind_shares(self.habits) @ self.value.astype(float)
         self.profile_keep = content.profile_keep(p)
+        # The recent profile per segment, a running mean over the posts: updated per post in
+        # Python floats (a handful of segments; numpy's per-call cost would be most of it).
+        self.profile = (content.kind_shares(self.habits) @ self.value.astype(float)).tolist()
+        self.profile_step = ((1 - self.profile_keep) * self.value).tolist()  # a post's share, per kind and segment
         self.recent_posts = self.habits.posts_per_day
         self.last_post = -HOURS / self.habits.posts_per_day if self.habits.posts_per_day > 0 else 0.0
         self.recent_answers = self._expected_answers()
@@ -109,6 +123,7 @@ class ReplicateBatch:
         self.rows = {key: i for i, key in enumerate(names)}
         self.unfollow_rows = np.array([self.rows["unfollows"]] + [self.rows[f"unfollows_{r}"] for r in REASONS])
         self.post_rows = np.array([self.rows[key] for key in ("impressions", "reshares", "replies_received")])
+        self.answer_rows = np.array([self.rows[key] for key in ("replies_answered", "replies_ignored")])
         self.follow_rows = np.array(
             [self.rows["follows"], self.rows["follow_backs"]] + [self.rows[f"follows_{c}"] for c in CHANNELS]
         )
@@ -142,8 +157,7 @@ class ReplicateBatch:
         # Per reach class (other posts, link posts) and replicate: rows, so each class is contiguous
         # (the compiled passes take one layout, whatever the batch size).
         self.reshare_shape = np.zeros((2, self.R))
-        self.conversation_mean = np.zeros(self.R)
-        self.outreach_mean = np.zeros(self.R)
+        self.posts_today = 0  # counts shared by every replicate, written into the record at the close
         self.outreach_count = 0
         self.discovery_mean = np.zeros(self.R)
         self.expected_likes = np.zeros(self.R)
@@ -160,8 +174,7 @@ class ReplicateBatch:
             if first_day - 1 <= day:
                 self.habits = habits
         h = self.habits
-        self.active_hours = frozenset(h.active_hour_list)
-        self.kind_cdf = np.cumsum(content.kind_shares(h))
+        self.active_hours, self.kind_cdf = self.habit_terms[id(h)]
         # The market is finite (Bass, E:G1): the more of it already follows, the fewer of
         # the people the account meets are new. Poisson counts of prospects are thinned by
         # this share (a thinned Poisson count is a Poisson count with a smaller mean).
@@ -175,11 +188,11 @@ class ReplicateBatch:
         size = h.posts_per_session
         sittings = whole_count(h.posts_per_day / size, rng)
         whole, frac = int(size), size - int(size)
-        sizes = np.full(sittings, whole, dtype=np.int64)
+        sizes = [whole] * sittings
         if frac > 0 and sittings:
-            sizes += rng.random(sittings) < frac  # sittings vary around the mean size
+            sizes = (whole + (rng.random(sittings) < frac)).tolist()  # sittings vary around the mean size
         gap = self.params.sitting_gap_minutes / 60.0
-        burst_hours = (int(sizes.max()) if sittings else whole) * gap
+        burst_hours = (max(sizes) if sittings else whole) * gap
         starts = self.times_in_active_hours(day, sittings, rng, margin=burst_hours)
         # Sittings squeezed in before midnight queue behind each other; move them earlier
         # where needed so the last one still ends within the day.
@@ -187,43 +200,42 @@ class ReplicateBatch:
         for i in range(sittings - 1, -1, -1):
             starts[i] = min(starts[i], limit - (sizes[i] - 1) * gap)
             limit = starts[i]
-        self.sitting_starts = np.maximum(starts, HOURS * day)
+        self.sitting_starts = [max(start, HOURS * day) for start in starts]
         self.sitting_sizes = sizes
-        total = int(sizes.sum())
-        self.kinds = np.searchsorted(self.kind_cdf, rng.random(total) * self.kind_cdf[-1] * (1 - 1e-12))
+        total = sum(sizes)
+        self.kinds = np.searchsorted(self.kind_cdf, rng.random(total) * self.kind_cdf[-1] * (1 - 1e-12)).tolist()
         # When the account goes through each post's replies: after an exponential delay,
         # moved into its active hours; never if it answers nobody (then a day later the
         # replies count as ignored). Drawn for every post, so the timeline does not depend
         # on which replicates happen to get replies.
         answers = self.timeline["answers"]
         self.reply_delay = (
-            answers.exponential(h.reply_delay_hours, total) if h.reply_delay_hours > 0 else np.zeros(total)
+            answers.exponential(h.reply_delay_hours, total).tolist() if h.reply_delay_hours > 0 else [0.0] * total
         )
-        self.reply_minute = answers.random(total)
+        self.reply_minute = answers.random(total).tolist()
 
-    def times_in_active_hours(self, day: int, count: int, rng: np.random.Generator, margin: float = 0.0) -> np.ndarray:
+    def times_in_active_hours(self, day: int, count: int, rng: np.random.Generator, margin: float = 0.0) -> list[float]:
         """``count`` sorted times on ``day``, one in each equal slice of the active hours.
 
-        ``margin`` hours are kept free before midnight so a burst ends within the day.
+        ``margin`` hours are kept free before midnight so a burst ends within the day. (A few
+        dozen numbers at most: Python floats, cheaper here than numpy's per-call cost.)
         """
         if count == 0:
-            return np.empty(0)
+            return []
         start, _ = self.habits.active_hours
-        length = float(len(self.active_hours))
-        offsets = (np.arange(count) + rng.random(count)) * (length / count)
-        hours = (start + offsets) % HOURS
-        hours = np.minimum(hours, HOURS - margin - 1 / 60)
-        return np.sort(HOURS * day + hours)
+        width, latest = len(self.active_hours) / count, HOURS - margin - 1 / 60
+        hours = [min((start + (i + u) * width) % HOURS, latest) for i, u in enumerate(rng.random(count).tolist())]
+        return sorted(HOURS * day + hour for hour in hours)
 
     def reply_hours_after(self, j: int, now: float) -> float:
         """Hours from the ``j``-th post of the day until the account goes through its replies."""
         if self.habits.reply_rate <= 0 or not self.mechanisms.conversation:
             return HOURS
-        t = now + float(self.reply_delay[j])
+        t = now + self.reply_delay[j]
         hour = int(t % HOURS)
         if hour not in self.active_hours:
             wait = next(k for k in range(1, 25) if (hour + k) % 24 in self.active_hours)
-            t = math.floor(t) + wait + float(self.reply_minute[j])  # some minute of the first active hour
+            t = math.floor(t) + wait + self.reply_minute[j]  # some minute of the first active hour
         return t - now
 
     # -- events ----------------------------------------------------------------------------
@@ -239,9 +251,9 @@ class ReplicateBatch:
         Returns the repliers (:class:`~coach.model.crowd.Marked`), their replicates and whether
         the account will answer them.
         """
-        p, mech, crowd, day, d = self.params, self.mechanisms, self.crowd, self.day, self.daily
-        kind = int(self.kinds[j])
-        d["posts"][:, day] += 1
+        p, mech, crowd, day = self.params, self.mechanisms, self.crowd, self.day
+        kind = self.kinds[j]
+        self.posts_today += 1
         feed = 1.0
         if self.platform.ranked_feed and mech.feed_discount:
             self.feed_count *= math.exp(-(t - self.feed_t) / (p.feed_window_minutes / 60.0))
@@ -249,13 +261,13 @@ class ReplicateBatch:
             feed = exposure.feed_multiplier(self.feed_count, p.feed_decay, p.feed_floor)
             self.feed_count += 1.0
         felt = self.load.felt_posts_per_day(t)
-        self.profile = self.profile_keep * self.profile + (1 - self.profile_keep) * self.value[kind]
+        keep = self.profile_keep
+        self.profile = [keep * x + step for x, step in zip(self.profile, self.profile_step[kind], strict=True)]
         self.last_post = t
-        reach = float(self.kind_reach[kind])
-        p_see = self.visibility[int(t % HOURS)] * reach * feed
-        nothing = np.empty(0, dtype=np.int64)
-        if p_see <= 0 or not crowd.n.any():
-            return nothing, nothing, np.empty(0, dtype=bool)
+        reach = self.reach_of[kind]
+        p_see = self.visibility_at[int(t % HOURS)] * reach * feed
+        if p_see <= 0:  # (an empty crowd needs no test: the pass over it does nothing)
+            return NOBODY, NOBODY, NO_ANSWERS
 
         a = crowd.arrays
         if len(self.reply_cells) < crowd.span:
@@ -275,7 +287,7 @@ class ReplicateBatch:
             self.reply_cells, self.reply_answered,
         )  # fmt: skip
         if not replied:
-            return nothing, nothing, np.empty(0, dtype=bool)
+            return NOBODY, NOBODY, NO_ANSWERS
         cells = self.reply_cells[:replied].copy()
         rep_cells = crowd.replicate_of(cells)
         return crowd.mark(cells, rep_cells), rep_cells, self.reply_answered[:replied].copy()
@@ -287,7 +299,7 @@ class ReplicateBatch:
         account's conversational capacity (E:C5); their answers are public, so onlookers
         see the account. Skipped ones lose satisfaction, remember it, and reply less.
         """
-        p, crowd, d, R = self.params, self.crowd, self.daily, self.R
+        p, crowd, R = self.params, self.crowd, self.R
         if repliers.moves == crowd.moves:  # cells still theirs: leavers since are retired in place
             cells, rep_found, answered_found, check = repliers.cells, rep, answered, True
         else:
@@ -305,19 +317,16 @@ class ReplicateBatch:
         if not check:  # the tally counts every reply, also of those who left since
             tally[0] = np.bincount(rep[answered], minlength=R)
             tally[1] = np.bincount(rep[~answered], minlength=R)
-        d["replies_answered"][:, self.day] += tally[0]
-        d["replies_ignored"][:, self.day] += tally[1]
+        record = self.record[self.day]
+        record[self.answer_rows] += tally[:2]
         if k:
             yes = self.yes[:k]
             granted = self.bonds.grant(t, tally[2], a["bonded_until"], crowd.n, crowd.C)
             kernels.bond_first(yes, crowd.replicate_of(yes), granted, a["bonded_until"], F32(t + p.bond_days * HOURS))
-        self.conversation_mean += p.onlookers_per_answer * tally[0] * self.room
 
     def reach_out(self, t: float) -> None:
         """One reply on someone else's post: that person and some onlookers see the account."""
-        self.daily["outreach"][:, self.day] += 1
-        self.outreach_count += 1
-        self.outreach_mean += self.params.onlookers_per_outreach * self.room
+        self.outreach_count += 1  # its onlookers come as prospects at the close (:meth:`_decide_prospects`)
 
     def discover(self, t: float) -> None:
         """The day's search and recommendation prospects (their number is drawn at the close)."""
@@ -337,6 +346,8 @@ class ReplicateBatch:
         """
         p, mech, crowd, d = self.params, self.mechanisms, self.crowd, self.daily
         t = HOURS * (day + 1)
+        d["posts"][:, day] = self.posts_today
+        d["outreach"][:, day] = self.outreach_count
         if crowd.n.any():
             a = crowd.arrays
             if len(self.leavers) < crowd.span:
@@ -365,7 +376,7 @@ class ReplicateBatch:
         )
         d["engagements"][:, day] = d["likes"][:, day] + d["replies_received"][:, day] + d["reshares"][:, day]
         keep = discovery.activity_keep(p)
-        self.recent_posts = keep * self.recent_posts + (1 - keep) * float(d["posts"][0, day])
+        self.recent_posts = keep * self.recent_posts + (1 - keep) * self.posts_today
         self.recent_answers = keep * self.recent_answers + (1 - keep) * d["replies_answered"][:, day]
         self._reset_pending()
         if self.on_day is not None:
@@ -408,7 +419,9 @@ class ReplicateBatch:
         kernels.day_prospects(
             self.prospect_keys, day, self.discovery_mean, p.discovery_dispersion, self.mechanisms.reshare,
             self.reshare_shape, p.prospects_per_reshare, p.reshare_dispersion, self.kind_reach[[0, LINK]],
-            self.platform.out_of_network, self.room, self.conversation_mean, self.outreach_mean, self.expected_likes,
+            self.platform.out_of_network, self.room,
+            p.onlookers_per_answer * self.daily["replies_answered"][:, day] * self.room,  # the answers' onlookers
+            p.onlookers_per_outreach * self.outreach_count * self.room, self.expected_likes,
             self.outreach_count, self.record[day], self.rows["likes"], self.channel_cdf, totals,
         )  # fmt: skip
         if totals.sum() <= PROSPECT_CHUNK:  # the usual day: every replicate's prospects at once
@@ -442,7 +455,7 @@ class ReplicateBatch:
             self.prospect_keys, day, np.ascontiguousarray(replicate, dtype=np.int64),
             np.ascontiguousarray(first, dtype=np.int64), np.ascontiguousarray(sizes, dtype=np.int64),
             PROSPECT_UNIFORMS, self.outreach_count,
-            OUTREACH, self.channel_cdf, self.market_cdf, self.profile, self.chat_app, self.recent_answers,
+            OUTREACH, self.channel_cdf, self.market_cdf, np.array(self.profile), self.chat_app, self.recent_answers,
             float(posts), p.extra_exposures_per_post * posts, p.max_extra_exposures, p.outreach_to_followed_share,
             self.follow_coef, neglect.abandoned(t, self.last_post, p), self.habits.follow_back_rate,
             out["rep"], out["seg"], out["followed"], out["back"], out["channel"], out["noise"], out["budget"],

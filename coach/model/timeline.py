@@ -41,7 +41,7 @@ def posting_day(env: simpy.Environment, batch: Any, day: int) -> Generator[simpy
     gap = batch.params.sitting_gap_minutes / 60.0
     midnight = HOURS_PER_DAY * (day + 1)
     j = 0
-    for start, size in zip(batch.sitting_starts.tolist(), batch.sitting_sizes.tolist(), strict=True):
+    for start, size in zip(batch.sitting_starts, batch.sitting_sizes, strict=True):
         # A sitting squeezed in before midnight may start before the last one ended: go on.
         yield env.timeout(max(0.0, start - env.now))
         if env.now >= midnight:
