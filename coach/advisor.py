@@ -38,12 +38,9 @@ from coach.diagnosis import Finding, diagnose
 from coach.experiments import PARALLEL_ABOVE_SECONDS, Progress, StopCheck, run_batch, worker_count, workers_can_start
 from coach.results import Ensemble, quantiles
 from coach.scenario import Scenario
-from coach.search import Candidate, Outcome, Point, SearchResult, pointwise, rank_key, search
+from coach.search import ADVICE_REPLICATES, Candidate, Outcome, Point, SearchResult, pointwise, rank_key, search
 from coach.space import DEFAULT_SPACE, Dimension, SearchSpace
 
-ADVICE_REPLICATES = (
-    6  # runs per candidate in the search (and as many fresh ones for the verdict); paired on common seeds
-)
 BUDGET_FACTOR, BUDGET_EXTRA_MINUTES = 1.25, 10.0
 BUDGET_HEADROOM_SHARE, BUDGET_HEADROOM_MINUTES = 0.02, 0.5  # kept free in the search (see _headroom)
 MIN_GAIN_FOLLOWERS, MIN_GAIN_SHARE = 5.0, 0.01

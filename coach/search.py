@@ -34,6 +34,11 @@ import numpy as np
 
 from coach.space import DEFAULT_SPACE, FORMATS, Dimension, SearchSpace
 
+ADVICE_REPLICATES = 6
+"""Runs per candidate in the coach's search, paired on common seeds (and as many fresh ones
+for the verdict): here, beside the search, so the command line can show it without loading
+the engine (:mod:`coach.advisor` uses it)."""
+
 __all__ = [
     "DEFAULT_SPACE", "FORMATS", "Candidate", "Dimension", "Objective", "Outcome", "Point",
     "SearchResult", "SearchSpace", "best_by_habits", "pointwise", "rank_key", "search",

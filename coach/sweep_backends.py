@@ -19,8 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from coach._version import __version__
-from coach.engine import RunCancelled
-from coach.experiments import run_batch, worker_count
+from coach.pool_server import worker_count
 from coach.results import Ensemble
 from coach.scenario import Scenario, ScenarioError
 from coach.sweep import METRICS, Sweep
@@ -64,6 +63,8 @@ def _number(value: float) -> float | int:
 
 def run_cell(scenario_json: str, seed: int, replicates: int, index: int, values: dict[str, Any]) -> CellResult:
     """Run one cell serially (a Dask task: small arguments in, a small result out)."""
+    from coach.experiments import run_batch  # the engine: loaded where cells run, not by `coach validate`
+
     scenario = Scenario.model_validate_json(scenario_json)
     ensemble = run_batch([scenario], replicates, seed, parallel=False)[0]
     return outcome(index, values, ensemble)
@@ -94,6 +95,9 @@ def run_sweep(
     day) and asked before every chunk or cluster cell; when it says stop,
     :class:`coach.engine.RunCancelled` is raised and the cells already yielded stay valid.
     """
+    from coach.engine import RunCancelled
+    from coach.experiments import run_batch
+
     if scheduler:
         yield from _run_dask(sweep, start, scheduler, progress, should_stop)
         return
@@ -149,6 +153,8 @@ def _run_dask(
     should_stop: Callable[[], bool] | None = None,
 ) -> Iterator[CellResult]:
     from distributed import as_completed
+
+    from coach.engine import RunCancelled
 
     client = connect(address)
     try:

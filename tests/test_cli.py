@@ -233,3 +233,16 @@ def test_the_command_starts_the_pool_server_before_it_loads_the_engine():
         out = subprocess.run([sys.executable, "-c", probe, command], capture_output=True, text=True, timeout=120)
         assert out.returncode == 0, out.stderr
         assert out.stdout.split("\n")[:2] == ["[]", f"1 {started}"], (command, out.stdout, out.stderr)
+
+
+def test_commands_that_do_not_simulate_do_not_load_the_engine():
+    # `coach validate` is what a learner editing YAML runs again and again: it must not wait
+    # for numba and the compiled passes (about half a second), which only simulating needs.
+    probe = (
+        "import sys\n"
+        "from coach.cli import main\n"
+        f"codes = [main(['validate', {str(ROOT / 'scenarios' / 'billboard.yaml')!r}]), main(['scenarios']), main(['schema'])]\n"
+        "print(codes, sorted(m for m in ('numba', 'coach.engine', 'coach.experiments') if m in sys.modules))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert done.stdout.strip().splitlines()[-1] == "[0, 0, 0] []"

@@ -18,6 +18,7 @@ import numpy as np
 import pytest
 
 import coach.sweep_backends as sweep_module
+from coach import experiments
 from coach.cli import main
 from coach.results import CHANNELS, REASONS, quantiles
 from coach.scenario import SCENARIO_DIR, load_scenario
@@ -195,13 +196,13 @@ def test_sweep_file_with_a_typo_names_the_key(tmp_path: Path, capsys):
 def _count_runs(monkeypatch) -> list[int]:
     """Record how many cells each run_batch call gets (to prove finished cells are skipped)."""
     calls: list[int] = []
-    real = sweep_module.run_batch
+    real = experiments.run_batch  # looked up by run_sweep when it runs
 
     def counting(scenarios, *args, **kwargs):
         calls.append(len(scenarios))
         return real(scenarios, *args, **kwargs)
 
-    monkeypatch.setattr(sweep_module, "run_batch", counting)
+    monkeypatch.setattr(experiments, "run_batch", counting)
     return calls
 
 

@@ -7,7 +7,8 @@ Every subcommand is listed once, in :data:`COMMANDS`: its name, its one-line hel
 function that adds its arguments, the one that runs it and whether it simulates (the first
 start after installing compiles the engine first, and says so). A command's module lives in this
 package; commands with heavy dependencies import them inside their handler, so that
-``coach run`` starts fast. The ``coach`` script and ``python -m coach`` enter through
+the commands that do not simulate (``coach validate``, ``scenarios``, ``schema``, ``import``,
+``workshop``) never load the engine and numba. The ``coach`` script and ``python -m coach`` enter through
 :mod:`coach.launch`, which starts the worker pool's server first for ``coach advise``.
 """
 

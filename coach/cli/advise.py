@@ -12,8 +12,8 @@ from __future__ import annotations
 import argparse
 import json
 import math
+from typing import TYPE_CHECKING
 
-from coach.advisor import ADVICE_REPLICATES, Advice, advise
 from coach.cli.common import (
     EXIT_OK,
     check_cost,
@@ -27,6 +27,10 @@ from coach.cli.common import (
 )
 from coach.messages import quote
 from coach.results import fmt_interval
+from coach.search import ADVICE_REPLICATES
+
+if TYPE_CHECKING:
+    from coach.advisor import Advice
 
 TYPICAL_CANDIDATES = 40  # habit sets one piece of advice evaluates, for the up-front estimate (as the app)
 
@@ -73,6 +77,8 @@ def configure(p: argparse.ArgumentParser) -> None:
 
 
 def handle(args: argparse.Namespace) -> int:
+    from coach.advisor import advise  # the engine: loaded by the commands that simulate, not by `coach validate`
+
     scenario = load_for_cli(args.file, args)  # validates --replicates/--seed/--days/--set too (exit 1)
     cost = check_cost([scenario], args.replicates or ADVICE_REPLICATES, candidates=TYPICAL_CANDIDATES, quiet=args.quiet)
     start_workers_for(cost.seconds)  # its server loads the engine while the coach takes its first look here

@@ -22,7 +22,6 @@ from coach.cli.common import (
     table,
     write_output,
 )
-from coach.cli.daily import run_with_days
 from coach.scenario import Scenario, ScenarioError, bundled_scenarios, load_scenario
 
 LINE = 100  # characters: `coach scenarios` lines fit a terminal and a slide
@@ -67,6 +66,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     scenario = load_for_cli(args.file, args)
     cost = check_cost([scenario], scenario.replicates, quiet=args.quiet)
     bar = progress_bar(quiet=args.quiet, expected_seconds=cost.wall)
+    from coach.cli.daily import run_with_days  # the engine: only the commands that simulate load it
+
     (ensemble,) = run_with_days([scenario], scenario.replicates, scenario.seed, bar)
     if args.format == "json":
         text = json.dumps(ensemble.to_dict(), indent=2)
@@ -89,6 +90,8 @@ def cmd_compare(args: argparse.Namespace) -> int:
     first = scenarios[0]
     cost = check_cost(scenarios, first.replicates, quiet=args.quiet)
     bar = progress_bar(quiet=args.quiet, expected_seconds=cost.wall)
+    from coach.cli.daily import run_with_days
+
     ensembles = run_with_days(scenarios, first.replicates, first.seed, bar)
     if args.format == "json":
         text = json.dumps({

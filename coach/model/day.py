@@ -217,8 +217,8 @@ class ReplicateBatch:
     def times_in_active_hours(self, day: int, count: int, rng: np.random.Generator, margin: float = 0.0) -> list[float]:
         """``count`` sorted times on ``day``, one in each equal slice of the active hours.
 
-        ``margin`` hours are kept free before midnight so a burst ends within the day. (A few
-        dozen numbers at most: Python floats, cheaper here than numpy's per-call cost.)
+        ``margin`` hours are kept free before midnight so a burst ends within the day. (At most a
+        few hundred numbers: Python floats, cheaper here than numpy's per-call cost.)
         """
         if count == 0:
             return []
