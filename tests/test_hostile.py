@@ -175,7 +175,7 @@ def test_an_engine_fault_is_a_message_at_the_cli(monkeypatch, capsys):
     def broken(*args, **kwargs):
         raise ZeroDivisionError("float division by zero")
 
-    monkeypatch.setattr("coach.cli.run.run_with_days", broken)
+    monkeypatch.setattr("coach.cli.daily.run_with_days", broken)  # looked up by the handler when it runs
     assert main(["run", "steady_professional", "--replicates", "1", "--days", "2"]) == 1
     err = capsys.readouterr().err
     assert "ZeroDivisionError" in err and "report" in err and "Traceback" not in err

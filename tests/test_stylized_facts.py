@@ -192,7 +192,7 @@ def test_a_fractional_sitting_size_is_kept_and_sittings_vary_around_it():
     sizes = []
     for day in range(s.days):
         batch.begin_day(day)
-        sizes.extend(batch.sitting_sizes.tolist())
+        sizes.extend(batch.sitting_sizes)
     assert set(sizes) == {2, 3}
     assert 2.35 < np.mean(sizes) < 2.65
     posts = simulate(s, 3).daily["posts"]
