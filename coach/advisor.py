@@ -34,6 +34,7 @@ from typing import Any
 
 import numpy as np
 
+from coach import experiments
 from coach.diagnosis import Finding, diagnose
 from coach.experiments import PARALLEL_ABOVE_SECONDS, Progress, StopCheck, run_batch, worker_count, workers_can_start
 from coach.results import Ensemble, quantiles
@@ -193,7 +194,11 @@ class _Trial:
         searched = 1 + 3 * len(space) + 8 if verdict else 1 + 2 * len(space)
         self.total = replicates * searched + self.reserve
         self.cache: dict[tuple[tuple[str, float], ...], Ensemble] = {}
-        self.parallel: bool | None = None  # decided after the first batch, from its measured time
+        # Decided after the first batch, from its measured time; but when the worker pool was
+        # started for this advice (`coach advise`, the app), the first batch goes there too: this
+        # process then never loads the compiled engine (about a second of a core, and the pool's
+        # server is loading it on the other meanwhile).
+        self.parallel: bool | None = True if experiments.pool_running() else None
 
     def _tick_to(self, done: int) -> None:
         self.done = done

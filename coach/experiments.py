@@ -106,19 +106,25 @@ def start_pool() -> threading.Thread:
     """Start the worker pool in the background, so its workers are ready when pooled runs come.
 
     Starting a worker waits for the pool's server to load the engine (about a second): the
-    caller meanwhile loads its own and runs what it runs here (the coach's first look at the
-    habits). Returns the starting thread; pooled runs submitted meanwhile simply queue.
+    caller goes on meanwhile. The pool counts as running (:func:`pool_running`) from the
+    return on. Returns the starting thread; pooled runs submitted meanwhile simply queue.
     """
+
+    pool = _get_pool()  # the executor at once (pool_running() is True from here); its workers below
 
     def start() -> None:
         with contextlib.suppress(Exception):  # a pool that cannot start fails at the first real task instead
-            pool = _get_pool()
             for _ in range(worker_count()):
                 pool.submit(_ready)
 
     thread = threading.Thread(target=start, name="coach-pool-start", daemon=True)
     thread.start()
     return thread
+
+
+def pool_running() -> bool:
+    """Whether the worker pool has been started in this process (and not shut down since)."""
+    return _pool is not None
 
 
 def pool_pids() -> list[int]:

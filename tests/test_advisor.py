@@ -32,7 +32,7 @@ from coach.advisor import (
 from coach.advisor import _sentence as sentence
 from coach.advisor import _valid as advise_valid
 from coach.cli.advise import advice_table
-from coach.experiments import run_batch
+from coach.experiments import run_batch, worker_count
 from coach.search import Outcome
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -380,3 +380,26 @@ def test_cli_advise_bad_input(tmp_path: Path, args: list[str], code: int):
 def test_cli_advise_missing_file_exits_1():
     out = _coach("advise", "no/such/file.yaml")
     assert out.returncode == 1 and "no such file" in out.stderr
+
+
+@pytest.mark.skipif(worker_count() < 2, reason="one core: advice runs in this process, there is no pool to use")
+def test_with_the_pool_started_the_coach_runs_every_batch_there(tmp_path: Path):
+    # `coach advise` starts the pool first; the coach's first look at the habits then goes to
+    # the pool as well, so the command's process never loads the compiled engine.
+    probe = (
+        "from coach import experiments, load_scenario\n"
+        "from coach.advisor import advise\n"
+        "from coach.model import kernels\n"
+        "from coach.scenario import SCENARIO_DIR\n"
+        "if __name__ == '__main__':\n"
+        "    experiments.start_pool()\n"
+        "    s = load_scenario(SCENARIO_DIR / 'steady_professional.yaml').model_copy(update={'days': 10})\n"
+        "    advice = advise(s, replicates=2)\n"
+        "    print(advice.candidates_evaluated > 0, len(kernels.post_pass.signatures))\n"
+        "    experiments.shutdown_pool()\n"
+    )
+    script = tmp_path / "probe.py"  # a file: the pool's workers may import the caller's __main__
+    script.write_text(probe)
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=300, cwd=ROOT)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["True", "0"], (done.stdout, done.stderr)

@@ -81,7 +81,7 @@ def handle(args: argparse.Namespace) -> int:
 
     scenario = load_for_cli(args.file, args)  # validates --replicates/--seed/--days/--set too (exit 1)
     cost = check_cost([scenario], args.replicates or ADVICE_REPLICATES, candidates=TYPICAL_CANDIDATES, quiet=args.quiet)
-    start_workers_for(cost.seconds)  # its server loads the engine while the coach takes its first look here
+    start_workers_for(cost.seconds)  # its server loads the engine meanwhile; then every batch goes there
     # Runs, not days: the coach's runs are many short batches.
     bar = progress_bar(quiet=args.quiet, expected_seconds=cost.wall)
     advice = advise(scenario, args.budget_minutes, args.replicates, scenario.seed, progress=bar)

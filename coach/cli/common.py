@@ -179,8 +179,9 @@ def check_cost(
 def start_workers_for(seconds: float) -> None:
     """Start the worker pool in the background now when a job of ``seconds`` (serial) will use it.
 
-    For jobs that first run something here (the coach's first look at the habits): the
-    pool's server loads the engine meanwhile, instead of after that first step.
+    The pool's server loads the engine meanwhile (while the job loads its scenario and
+    diagnoses), instead of when the first batch arrives; the coach then sends even its first
+    look at the habits to the pool (:func:`coach.experiments.pool_running`).
     """
     from coach import experiments
 
