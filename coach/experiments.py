@@ -110,11 +110,14 @@ def start_pool() -> threading.Thread:
     return on. Returns the starting thread; pooled runs submitted meanwhile simply queue.
     """
 
-    pool = _get_pool()  # the executor at once (pool_running() is True from here); its workers below
+    try:
+        pool = _get_pool()  # the executor at once (pool_running() is True from here); its workers below
+    except Exception:  # a pool that cannot start fails at the first real task instead
+        pool = None
 
     def start() -> None:
-        with contextlib.suppress(Exception):  # a pool that cannot start fails at the first real task instead
-            for _ in range(worker_count()):
+        with contextlib.suppress(Exception):  # (as above)
+            for _ in range(worker_count() if pool is not None else 0):
                 pool.submit(_ready)
 
     thread = threading.Thread(target=start, name="coach-pool-start", daemon=True)
