@@ -34,9 +34,16 @@ from typing import Any
 
 import numpy as np
 
-from coach import experiments
 from coach.diagnosis import Finding, diagnose
-from coach.experiments import PARALLEL_ABOVE_SECONDS, Progress, StopCheck, run_batch, worker_count, workers_can_start
+from coach.experiments import (
+    PARALLEL_ABOVE_SECONDS,
+    Progress,
+    StopCheck,
+    pool_running,
+    run_batch,
+    worker_count,
+    workers_can_start,
+)
 from coach.results import Ensemble, quantiles
 from coach.scenario import Scenario
 from coach.search import ADVICE_REPLICATES, Candidate, Outcome, Point, SearchResult, pointwise, rank_key, search
@@ -198,7 +205,7 @@ class _Trial:
         # started for this advice (`coach advise`, the app), the first batch goes there too: this
         # process then never loads the compiled engine (about a second of a core, and the pool's
         # server is loading it on the other meanwhile).
-        self.parallel: bool | None = True if experiments.pool_running() else None
+        self.parallel: bool | None = True if pool_running() else None
 
     def _tick_to(self, done: int) -> None:
         self.done = done

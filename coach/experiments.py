@@ -116,8 +116,10 @@ def start_pool() -> threading.Thread:
         pool = None
 
     def start() -> None:
+        if pool is None:
+            return
         with contextlib.suppress(Exception):  # (as above)
-            for _ in range(worker_count() if pool is not None else 0):
+            for _ in range(worker_count()):
                 pool.submit(_ready)
 
     thread = threading.Thread(target=start, name="coach-pool-start", daemon=True)

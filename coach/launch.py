@@ -3,8 +3,8 @@
 The command line itself takes about half a second to load (numpy, pydantic, the
 commands), and the coach's batches all go to the worker pool, whose server needs about a
 second more to load the engine. So ``coach advise`` starts that server first
-(:mod:`coach.pool_server`); it loads while the command loads here, and this process never
-loads the compiled engine itself. Everything else goes straight to :func:`coach.cli.main`.
+(:mod:`coach.pool_server`); it loads while the command loads here, and this process need not
+load the compiled engine itself. Everything else goes straight to :func:`coach.cli.main`.
 """
 
 from __future__ import annotations

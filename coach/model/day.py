@@ -56,12 +56,13 @@ class ReplicateBatch:
         self.crowd_keys = counter_keys(seed, self.replicates, "crowd")
         self.exposure_keys = counter_keys(seed, self.replicates, "exposure")
         self.prospect_keys = counter_keys(seed, self.replicates, "prospects")
-        self.schedule = scenario.habit_schedule()
+        # The habits from each of their first days, with what a day's plan needs of them
+        # (active hours, cumulative kind shares), worked out once per set of habits.
+        self.schedule = [
+            (first_day, h, frozenset(h.active_hour_list), np.cumsum(content.kind_shares(h)))
+            for first_day, h in scenario.habit_schedule()
+        ]
         self.habits: Habits = self.schedule[0][1]
-        # What each day's plan needs of the habits in force, worked out once per set of habits.
-        self.habit_terms = {
-            id(h): (frozenset(h.active_hour_list), np.cumsum(content.kind_shares(h))) for _, h in self.schedule
-        }
         self.should_stop: Callable[[], bool] | None = None  # asked once per simulated day
         self.on_day: Callable[[int, int], None] | None = None  # told (days done, days) after each close
 
@@ -74,14 +75,13 @@ class ReplicateBatch:
         activity = np.array(audience.activity_by_hour or exposure.DEFAULT_ACTIVITY, dtype=float)
         activity /= activity.max()
         vis = exposure.visibility_by_hour(activity, p.visibility_half_life_minutes)
-        self.visibility = vis if self.mechanisms.exposure_decay else np.full(24, vis.mean())
-        self.visibility_at = self.visibility.tolist()  # read per post: Python floats, the same values
+        # Read per post: Python floats (a numpy scalar per post costs more than the lookup).
+        self.visibility = (vis if self.mechanisms.exposure_decay else np.full(24, vis.mean())).tolist()
         link_app = np.array([s.link_appetite for s in segs])
         self.chat_app = np.array([s.chat_appetite for s in segs])
         self.value = content.value_table(p, link_app, self.chat_app)
         self.reshare_p = reshare.reshare_table(p, link_app)
-        self.kind_reach = exposure.kind_reach(self.platform)
-        self.reach_of = self.kind_reach.tolist()
+        self.kind_reach = exposure.kind_reach(self.platform).tolist()  # per post kind (Python floats, as above)
         self.follow_coef = discovery.follow_coefficients(p)
         self.chat_seg = self.chat_app.astype(F32)  # the chat appetite is the segment's: no field per follower
         # What a new follower gets from its segment, and the laws of its own draws (kernels.admit).
@@ -147,7 +147,7 @@ class ReplicateBatch:
             return np.zeros(self.R)
         crowd = self.crowd
         att = crowd.grid("attention").sum(axis=1, dtype=np.float64) / np.maximum(crowd.n, 1)
-        seen = crowd.followers * att * float(self.visibility.mean())
+        seen = crowd.followers * att * float(np.mean(self.visibility))
         return np.array([
             conversation.expected_answers(self.params, self.habits, 1.0, float(s), 1.0, float(np.mean(self.chat_app)))
             for s in seen
@@ -170,11 +170,10 @@ class ReplicateBatch:
         if self.should_stop is not None and self.should_stop():
             raise RunCancelled(f"stopped on day {day + 1} of {self.days}")
         self.timeline.start_day(day)
-        for first_day, habits in self.schedule:
+        for first_day, habits, active_hours, kind_cdf in self.schedule:
             if first_day - 1 <= day:
-                self.habits = habits
+                self.habits, self.active_hours, self.kind_cdf = habits, active_hours, kind_cdf
         h = self.habits
-        self.active_hours, self.kind_cdf = self.habit_terms[id(h)]
         # The market is finite (Bass, E:G1): the more of it already follows, the fewer of
         # the people the account meets are new. Poisson counts of prospects are thinned by
         # this share (a thinned Poisson count is a Poisson count with a smaller mean).
@@ -264,8 +263,8 @@ class ReplicateBatch:
         keep = self.profile_keep
         self.profile = [keep * x + step for x, step in zip(self.profile, self.profile_step[kind], strict=True)]
         self.last_post = t
-        reach = self.reach_of[kind]
-        p_see = self.visibility_at[int(t % HOURS)] * reach * feed
+        reach = self.kind_reach[kind]
+        p_see = self.visibility[int(t % HOURS)] * reach * feed
         if p_see <= 0:  # (an empty crowd needs no test: the pass over it does nothing)
             return NOBODY, NOBODY, NO_ANSWERS
 
@@ -418,7 +417,7 @@ class ReplicateBatch:
         totals = np.empty(R, dtype=np.int64)
         kernels.day_prospects(
             self.prospect_keys, day, self.discovery_mean, p.discovery_dispersion, self.mechanisms.reshare,
-            self.reshare_shape, p.prospects_per_reshare, p.reshare_dispersion, self.kind_reach[[0, LINK]],
+            self.reshare_shape, p.prospects_per_reshare, p.reshare_dispersion, np.array([self.kind_reach[0], self.kind_reach[LINK]]),
             self.platform.out_of_network, self.room,
             p.onlookers_per_answer * self.daily["replies_answered"][:, day] * self.room,  # the answers' onlookers
             p.onlookers_per_outreach * self.outreach_count * self.room, self.expected_likes,
