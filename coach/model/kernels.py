@@ -87,9 +87,15 @@ def event_key(key, day, event):
 
 
 @jit
+def bits24(event, counter):
+    """The 24 bits of :func:`uniform32` (a uint32)."""
+    return np.uint32(mix(U64(event) + GOLDEN * U64(counter + 1)) >> S40)
+
+
+@jit
 def uniform32(event, counter):
     """A float32 uniform on [0, 1) (24 bits)."""
-    return np.float32(mix(U64(event) + GOLDEN * U64(counter + 1)) >> S40) * TO_F32
+    return np.float32(bits24(event, counter)) * TO_F32
 
 
 @jit
@@ -130,12 +136,17 @@ def post_pass(
         att, tol, fat, sa = attention[base:end], tolerance[base:end], fatigue_acc[base:end], sat[base:end]
         seg, will = segment[base:end], reply_will[base:end]
         # Pass 1, without branches (whether a follower sees it is a coin flip a branch
-        # predictor cannot learn), in two loops: the uniforms less the chances (one loop
-        # the compiler vectorises: the hash runs in SIMD lanes; the sign of a difference is
-        # exact, so it is negative exactly when u < chance), then the seen columns in order.
+        # predictor cannot learn), in three loops the compiler vectorises: the uniforms'
+        # 24 bits (the hash alone in SIMD lanes: the compiler unrolls and interleaves it
+        # only without the float arithmetic, which makes it about 4x faster; parked in
+        # ``seen_cols``, rewritten below), the uniforms less the chances (the sign of a
+        # difference is exact, so it is negative exactly when u < chance), then the seen
+        # columns in order.
         m = len(att)
         for col in range(m):
-            margin[col] = uniform32(ev, col) - att[col] * p_see  # chance 0 (spare, retired): never seen
+            seen_cols[col] = bits24(ev, col)
+        for col in range(m):
+            margin[col] = np.float32(seen_cols[col]) * TO_F32 - att[col] * p_see  # chance 0: never seen
         seen = 0
         for col in range(m):
             seen_cols[seen] = col
