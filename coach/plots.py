@@ -15,7 +15,16 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
-from coach.results import CHANNEL_WORDS, CHANNELS, REASON_WORDS, REASONS, Ensemble, paired_differences, quantiles
+from coach.results import (
+    CHANNEL_WORDS,
+    CHANNELS,
+    REASON_WORDS,
+    REASONS,
+    Ensemble,
+    paired_differences,
+    quantiles,
+    quantiles_of,
+)
 
 # One palette for the whole product (page, PNG exports, CLI-made charts): a colour means one
 # thing everywhere. Channels (how people came) are cool colours, reasons (why they left) warm
@@ -232,7 +241,7 @@ def compare_table(ensembles: Sequence[Ensemble], labels: Sequence[str]) -> pd.Da
     changes: list[dict[str, Any] | None] = [None]
     for e, t in zip(ensembles[1:], totals[1:], strict=True):
         paired_differences(ensembles[0], e)  # raises unless both ran on the same seeds
-        changes.append({k: quantiles(t[k] - totals[0][k]) for k in SUMMARY_ROWS})
+        changes.append(quantiles_of({k: t[k] - totals[0][k] for k in SUMMARY_ROWS}))
     digits = {"minutes_per_day": 0, "engagement_per_post": 1, "growth": 1}
     rows = []
     for key, words in SUMMARY_ROWS.items():

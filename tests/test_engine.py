@@ -17,7 +17,7 @@ from coach.model.day import ReplicateBatch
 from coach.model.timeline import day_cycle
 from coach.parameters import Mechanisms
 from coach.platforms import PRESETS
-from coach.results import CHANNELS, REASONS
+from coach.results import CHANNELS, QUANTILES, REASONS, quantiles, quantiles_of
 from coach.rng import Timeline, counter_keys
 from coach.scenario import SCENARIO_DIR, bundled_scenarios, load_scenario
 
@@ -226,6 +226,26 @@ def test_every_bundled_persona_runs_with_reasons_and_bands(path):
     summary = e.summary()
     assert summary["followers_end"]["p10"] <= summary["followers_end"]["median"] <= summary["followers_end"]["p90"]
     assert set(summary["unfollows_by_reason"]) == set(REASONS)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.integers(1, 40).flatmap(
+        lambda n: st.lists(
+            st.lists(st.floats(-1e6, 1e6, allow_nan=False).map(lambda x: round(x, 3)), min_size=n, max_size=n),
+            min_size=1,
+            max_size=6,
+        )
+    )
+)
+def test_quantiles_of_many_figures_are_each_figures_own_percentiles(columns):
+    # The page's summaries take every figure in one numpy call: each must be what
+    # numpy's percentile gives that figure alone, rounded as quantiles() rounds it.
+    figures = {f"f{i}": np.array(c) for i, c in enumerate(columns)}
+    many = quantiles_of(figures)
+    for name, values in figures.items():
+        alone = {q: round(float(np.percentile(values, pct)), 2) for q, pct in QUANTILES.items()}
+        assert many[name] == alone == quantiles(values)
 
 
 def test_bonds_never_exceed_the_conversational_capacity():
