@@ -50,10 +50,12 @@ QUANTILES = {"median": 50, "p10": 10, "p90": 90}
 def quantiles(values: np.ndarray, axis: int = 0, digits: int = 2) -> dict[str, Any]:
     """Median, 10th and 90th percentile of ``values`` along ``axis`` (rounded)."""
     stats = np.percentile(values, list(QUANTILES.values()), axis=axis)  # one call: its cost is per call here
-    return {
-        name: np.round(v, digits).tolist() if np.ndim(v) else round(float(v), digits)
-        for name, v in zip(QUANTILES, stats, strict=True)
-    }
+    return {name: _rounded(v, digits) for name, v in zip(QUANTILES, stats, strict=True)}
+
+
+def _rounded(v: Any, digits: int) -> Any:
+    """A quantile as printed: a float rounded by Python's ``round`` (arrays: a list, by numpy's)."""
+    return np.round(v, digits).tolist() if np.ndim(v) else round(float(v), digits)
 
 
 def quantiles_of(figures: Mapping[str, np.ndarray], digits: int = 2) -> dict[str, dict[str, float]]:
@@ -68,7 +70,7 @@ def quantiles_of(figures: Mapping[str, np.ndarray], digits: int = 2) -> dict[str
     stats = np.percentile(
         np.stack([np.asarray(figures[n], dtype=float) for n in names]), list(QUANTILES.values()), axis=1
     )
-    return {n: {q: round(float(stats[i, k]), digits) for i, q in enumerate(QUANTILES)} for k, n in enumerate(names)}
+    return {n: {q: _rounded(stats[i, k], digits) for i, q in enumerate(QUANTILES)} for k, n in enumerate(names)}
 
 
 def fmt_interval(q: Mapping[str, float], signed: bool = False, digits: int = 0) -> str:
