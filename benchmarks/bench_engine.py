@@ -4,7 +4,9 @@ Usage: python benchmarks/bench_engine.py [--quick]
 
 - follower-post exposures per second on one core at 10k, 200k and 1M followers (set-up of
   the crowd included), beside a bare numpy loop that only draws, compares, gathers and
-  updates once per post: a lower bound on the cost, far less work than a post of the model
+  updates once per post: a lower bound on the cost, far less work than a post of the model.
+  A run of a few days is mostly set-up, so each line also gives the rate of the days
+  themselves: the extra exposures of a run three times as long over its extra time
 - the default persona (scenarios/steady_professional.yaml): one replicate, and 30 and 200
   replicates in batched passes, as CPU seconds of this process (medians; the machine is
   shared, CPU time is steadier than wall time) and as a multiple of one replicate
@@ -34,15 +36,24 @@ def crowd(followers: int, days: int, posts: float = 10) -> Scenario:
     return Scenario(days=days, habits=Habits(posts_per_day=posts), audience=Audience(followers=followers))
 
 
-def exposures_per_second(followers: int, days: int) -> float:
+def exposures_and_seconds(followers: int, days: int, repeat: int = 3) -> tuple[float, float]:
+    """One run's exposures and its median wall time (of ``repeat`` runs on the same seed)."""
     s = crowd(followers, days)
-    simulate(s.model_copy(update={"days": 1}), 0)  # warm up imports and caches
-    start = time.perf_counter()
-    r = simulate(s, 1)
-    elapsed = time.perf_counter() - start
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        r = simulate(s, 1)
+        times.append(time.perf_counter() - start)
     # Every post is offered to every follower: one exposure draw per follower per post.
-    exposures = float((r.daily["posts"] * r.daily["followers"]).sum())
-    return exposures / elapsed
+    return float((r.daily["posts"] * r.daily["followers"]).sum()), statistics.median(times)
+
+
+def exposures_per_second(followers: int, days: int) -> tuple[float, float]:
+    """Exposures/s of a whole run of ``days`` (set-up included), and of the days alone."""
+    simulate(crowd(followers, 1), 0)  # warm up imports and caches
+    exposures, seconds = exposures_and_seconds(followers, days)
+    longer, longer_seconds = exposures_and_seconds(followers, 3 * days)
+    return exposures / seconds, (longer - exposures) / (longer_seconds - seconds)
 
 
 def numpy_limit(followers: int, posts: int = 100) -> float:
@@ -81,11 +92,12 @@ def main() -> None:
     quick = "--quick" in sys.argv
     print(f"cores available: {worker_count()}")
     for followers, days in ((10_000, 30), (200_000, 5), (1_000_000, 2)):
-        rate = exposures_per_second(followers, days)
+        rate, daily = exposures_per_second(followers, days)
         limit = numpy_limit(followers, posts=40 if followers > 100_000 else 200)
         print(
-            f"exposures/s on one core at {followers:>9,} followers: {rate / 1e6:6.1f} M/s "
-            f"(bare numpy loop {limit / 1e6:6.1f} M/s, ratio {rate / limit:4.2f})"
+            f"exposures/s on one core at {followers:>9,} followers, {days} days: {rate / 1e6:6.1f} M/s "
+            f"(bare numpy loop {limit / 1e6:6.1f} M/s, ratio {rate / limit:4.2f}); "
+            f"the days alone {daily / 1e6:6.1f} M/s (ratio {daily / limit:4.2f})"
         )
 
     persona = load_scenario(ROOT / "scenarios" / "steady_professional.yaml")
