@@ -235,7 +235,7 @@ def run_batch(
     total = len(scenarios) * len(indices)
     estimate = sum(estimated_seconds(s, len(indices)) for s in scenarios)
     runs: list[dict[int, Results]] = [{} for _ in scenarios]
-    if total > 1 and _use_pool(parallel, estimate):
+    if total > 1 and use_pool(parallel, estimate):
         # Enough tasks to keep every worker busy: a scenario's replicates are cut into as
         # many batches as there are workers when the scenarios alone are too few.
         parts = max(1, -(-worker_count() // len(scenarios)))
@@ -288,8 +288,10 @@ def run_batch(
     ]
 
 
-def _use_pool(parallel: bool | None, estimated: float) -> bool:
-    """Whether to spread runs over the worker pool (see :func:`run_many`)."""
+def use_pool(parallel: bool | None, estimated: float) -> bool:
+    """Whether runs of this serial estimate (seconds) go to the worker pool: the rule of
+    :func:`run_many`, :func:`compare` and :func:`run_batch`, for callers that start the pool
+    early or report where work ran (the command line)."""
     if parallel is None:
         threshold = PARALLEL_WARM_ABOVE_SECONDS if _pool is not None else PARALLEL_ABOVE_SECONDS
         return worker_count() > 1 and estimated > threshold and workers_can_start()

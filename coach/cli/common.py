@@ -185,7 +185,7 @@ def start_workers_for(seconds: float) -> None:
     """
     from coach import experiments
 
-    if experiments._use_pool(None, seconds):  # the rule run_batch applies to the same estimate
+    if experiments.use_pool(None, seconds):  # the rule run_batch applies to the same estimate
         experiments.start_pool()
 
 

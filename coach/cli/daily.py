@@ -58,7 +58,7 @@ def run_with_days(
     indices = list(range(replicates))
     total = len(scenarios) * len(indices)
     estimate = sum(experiments.estimated_seconds(s, len(indices)) for s in scenarios)
-    pooled = total > 1 and experiments._use_pool(parallel, estimate)  # decided once, as run_batch would
+    pooled = total > 1 and experiments.use_pool(parallel, estimate)  # decided once, as run_batch would
     if bar is not None:
         bar.runs = (0, total)  # "0/30 runs" from the first line on
     if bar is None or bar.quiet or not pooled:
