@@ -54,9 +54,8 @@ def main() -> None:
             page.wait_for_selector('[data-testid="stVegaLiteChart"]', timeout=120_000)
             page.wait_for_function(IDLE_JS, timeout=120_000)
             print(f"first load to charts and idle: {time.perf_counter() - t:.2f} s")
-            runs = page.get_by_role("spinbutton", name="Runs (replicates)")
-            if runs.count():
-                print(f"runs per scenario on screen: {runs.first.input_value()}")
+            runs = page.get_by_role("slider", name="Runs (replicates)")  # in the sidebar
+            print(f"runs per scenario on screen: {runs.first.get_attribute('aria-valuetext')}")
             slider = page.get_by_role("slider", name="Posts per day")
             times, charts, idle = [], [], []  # until new figures show; the chart redrawn; the reruns finished
             for i in range(args.nudges):
