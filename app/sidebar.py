@@ -191,7 +191,7 @@ def sidebar(personas: dict[str, Scenario], library_problems: list[str], current:
         st.slider(
             RUN_FIELDS["replicates"],
             int(lo),
-            min(int(hi), 200),
+            int(hi),  # the scenario's own bound: a link, an upload or the YAML editor may set any allowed count
             step=1,
             key="replicates",
             help=help_text(Scenario, "replicates")
