@@ -241,6 +241,7 @@ def widget_values(s: Scenario) -> dict[str, Any]:
 
 def load_base(scenario: Scenario, key: str, label: str) -> None:
     """Make ``scenario`` the reference and move every widget to it (call from callbacks)."""
+    _unrepeat_compare(st.session_state.get("base_key", ""), key)
     st.session_state["base"] = scenario
     st.session_state["base_key"] = key
     st.session_state["base_label"] = label
@@ -248,6 +249,24 @@ def load_base(scenario: Scenario, key: str, label: str) -> None:
     for name, value in widget_values(scenario).items():
         st.session_state[name] = value
     st.session_state["timeline_rows"] = timeline_rows(scenario)
+
+
+def _unrepeat_compare(old_key: str, new_key: str) -> None:
+    """Compare must not show the newly loaded persona twice: beside "your current settings"
+    (which are that persona now) it would be the same card. It gives its place to the
+    persona loaded before, or leaves the comparison."""
+    ss = st.session_state
+    picks = list(ss.get("compare_pick", ss.get("_compare_pick", [])))
+    if old_key == new_key or "current" not in picks or new_key not in picks:
+        return
+    at = picks.index(new_key)
+    if old_key.startswith("persona:") and old_key not in picks:
+        picks[at] = old_key
+    else:
+        del picks[at]
+    ss["_compare_pick"] = picks
+    if "compare_pick" in ss:  # the widget's own state, when the tab is open (a callback may set it)
+        ss["compare_pick"] = picks
 
 
 def timeline_rows(scenario: Scenario) -> list[dict[str, Any]]:

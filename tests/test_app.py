@@ -360,6 +360,15 @@ def test_very_large_settings_are_refused_with_a_clear_message():
 # --------------------------------------------------------------------------------------
 
 
+def test_a_link_with_more_runs_than_personas_open_with_shows_them_on_the_slider():
+    # the scenario allows up to 500 runs; the slider once stopped at 200 and the sidebar broke
+    at = new_app({"persona": "steady_professional", "replicates": "300", "days": "20"})
+    assert_clean(at)
+    assert at.slider(key="replicates").value == 300
+    assert json.loads(at.session_state["results"]["scenario"])["replicates"] == 300
+    assert at.button(key="save_variant").label.startswith("Save as variant")  # the sidebar below it is drawn
+
+
 def test_url_round_trip_reproduces_settings_and_predictions():
     at = new_app()
     at.selectbox(key="persona").set_value("conversationalist").run()
@@ -490,6 +499,20 @@ def test_compare_opens_without_repeating_the_loaded_persona():
     picks = at.multiselect(key="compare_pick").value
     assert picks[0] == "current" and "persona:billboard" not in picks
     assert len(picks) == 3 and len(set(picks)) == 3
+
+
+@pytest.mark.parametrize("tab_open", [False, True])
+def test_loading_a_persona_that_compare_shows_does_not_show_it_twice(tab_open):
+    at = new_app()  # the default persona, compared with the Billboard and the Conversationalist
+    if tab_open:
+        at = open_tab(at, "Compare")
+    at.selectbox(key="persona").set_value("billboard").run()
+    at = open_tab(at, "Compare")
+    assert_clean(at)
+    picks = at.multiselect(key="compare_pick").value
+    # the Billboard is "your current settings" now; the persona loaded before takes its place
+    assert picks == ["current", "persona:steady_professional", "persona:conversationalist"]
+    assert len(at.dataframe[0].value.columns) == 3
 
 
 def test_about_tab_lists_mechanisms_and_evidence():
