@@ -18,8 +18,9 @@ from urllib.parse import urlencode, urlsplit
 import pandas as pd
 import streamlit as st
 
-from app.room import REFRESH_SECONDS, habit_text, plain
+from app.room import REFRESH_SECONDS, habit_text
 from app.state import HABIT_LABELS, engine_ready
+from app.text import safe
 from coach import REASONS
 
 PROJECTOR_CSS = """
@@ -82,17 +83,17 @@ def dashboard(store: Any, code: str, key: str) -> None:
     try:
         room = store.room(code)
     except RoomError as exc:
-        st.error(str(exc))
+        st.error(safe(exc))
         return
     header = st.container()  # filled after the buttons, so it shows the state they leave
     round_, _ = rooms.round_of(room)
     _controls(store, room, key, round_.reveal == "predict_then_reveal" and not room.revealed)
     if st.session_state.get("ws_host_problem"):
-        st.error(st.session_state.pop("ws_host_problem"))
+        st.error(safe(st.session_state.pop("ws_host_problem")))
     try:
         room = store.room(code)
     except RoomError as exc:
-        st.error(str(exc))
+        st.error(safe(exc))
         return
     exercise = rooms.room_exercise(room.exercise_yaml)
     round_, _ = rooms.round_of(room)
@@ -119,8 +120,8 @@ def dashboard(store: Any, code: str, key: str) -> None:
     state = "closed room" if room.closed else ("open" if room.round_open else "closed")
     with header:
         head, counts = st.columns([5, 3], vertical_alignment="center")
-        head.markdown(f"#### Round {room.round_index + 1} of {room.rounds}: {plain(round_.title)}")
-        head.caption(f"Room {room.code} · {plain(exercise.title)} · round {state} · goal: {METRICS[round_.metric]}")
+        head.markdown(f"#### Round {room.round_index + 1} of {room.rounds}: {safe(round_.title)}")
+        head.caption(f"Room {room.code} · {safe(exercise.title)} · round {state} · goal: {METRICS[round_.metric]}")
         c1, c2, c3 = counts.columns(3)
         c1.metric("Joined", joined)
         c2.metric("Submitted", submitted)

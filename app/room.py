@@ -8,12 +8,11 @@ reveals it (``reveal: predict_then_reveal``). The page refreshes its status by i
 few seconds, reading the database only: a result is simulated once, when it is submitted.
 
 Everything typed by someone else (names; the exercise's texts) is shown as text, never as
-Markdown or HTML: ``st.text``, escaped Markdown (:func:`plain`), tables and chart labels.
+Markdown or HTML: ``st.text``, escaped Markdown (:func:`app.text.safe`), tables and chart labels.
 """
 
 from __future__ import annotations
 
-import re
 import secrets
 from datetime import UTC, datetime
 from typing import Any
@@ -21,16 +20,11 @@ from typing import Any
 import streamlit as st
 
 from app.state import HABIT_LABELS, INT_HABITS, MAIN_HABITS, MORE_HABITS, engine_ready, help_text
+from app.text import safe
 from coach import REASON_WORDS, REASONS, Habits
 
 REFRESH_SECONDS = 3  # how often the room pages look for news in the database
 STEPS = {key: step for key, _, step in MAIN_HABITS + MORE_HABITS}
-_MARKDOWN_SPECIALS = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:=^])")
-
-
-def plain(text: str) -> str:
-    """Text made inert for ``st.markdown``-based elements: every Markdown character escaped."""
-    return _MARKDOWN_SPECIALS.sub(r"\\\1", str(text))
 
 
 @st.cache_resource(show_spinner=False)
@@ -69,7 +63,7 @@ def room_page() -> None:
     except RoomError as exc:
         st.set_page_config(page_title="Cadence Coach workshop", page_icon="📈", layout="centered")
         st.title("Cadence Coach workshop")
-        st.error(str(exc))
+        st.error(safe(exc))
         return
     if host is not None and store.is_host(room.code, host):
         from app.facilitator import facilitator_page
@@ -164,7 +158,7 @@ def participant_page(store: Any, code: str) -> None:
     ss = st.session_state
     ss["ws_round_seen"] = (room.round_index, room.round_open)
 
-    st.markdown(f"### {plain(exercise.title)}")
+    st.markdown(f"### {safe(exercise.title)}")
     st.caption(f"Room {room.code} · round {room.round_index + 1} of {room.rounds}")
 
     _browser_token(room.code)  # made in a whole run, so a callback's lost write cannot lose it
@@ -182,15 +176,15 @@ def participant_page(store: Any, code: str) -> None:
         st.text_input("Your name", value=me.name, key="ws_name_joined", disabled=True)
     shown_problem = ss.get("ws_problem")
     if shown_problem:
-        st.error(shown_problem)
+        st.error(safe(shown_problem))  # may quote the name typed
 
     with st.container(border=True):
-        st.markdown(f"#### {plain(round_.title)}")
+        st.markdown(f"#### {safe(round_.title)}")
         st.caption(
-            f"{plain(base.name)} · {base.audience.followers:,} followers · {base.platform.name} · {base.days} days"
+            f"{safe(base.name)} · {base.audience.followers:,} followers · {base.platform.name} · {base.days} days"
         )
         st.text(round_.story or base.description)
-        st.markdown(f"**Goal:** {plain(round_.goal)}")
+        st.markdown(f"**Goal:** {safe(round_.goal)}")
         budget = round_.constraints.budget_minutes_per_day
         rules = [f"Judged by: {METRICS[round_.metric]}."]
         if budget is not None:
@@ -239,13 +233,13 @@ def _submit(store: Any, code: str, habits: dict[str, Any], guess: float | None, 
             if not str(name).strip():
                 st.session_state["ws_problem"] = "Enter your name first (1 to 40 characters), then press Submit."
             if st.session_state["ws_problem"] != shown_problem:  # not already shown under the name
-                st.error(st.session_state["ws_problem"])
+                st.error(safe(st.session_state["ws_problem"]))
             return
     try:
         with st.spinner("Simulating your habits…"):  # in the server's queue, under its budget
             rooms.submit(store, code, me.token, habits, guess, run=workshop_run)
     except RoomError as exc:
-        st.error(str(exc))
+        st.error(safe(exc))
         return
     except (RunCancelled, Busy) as exc:  # recorded, not simulated: the status says why, not "being simulated"
         st.session_state["ws_not_simulated"] = str(exc)
@@ -264,7 +258,7 @@ def _status(store: Any, code: str) -> None:
     try:
         room = store.room(code)
     except RoomError as exc:
-        st.error(str(exc))
+        st.error(safe(exc))
         return
     if st.session_state.get("ws_round_seen") != (room.round_index, room.round_open):
         st.rerun(scope="app")  # the facilitator opened, closed or moved the round: redraw the sliders
@@ -274,7 +268,7 @@ def _status(store: Any, code: str) -> None:
         return
     mine = [s for s in store.latest_submissions(code, room.round_index) if s.participant_id == me.id]
     if not mine:
-        st.caption(f"Joined as {me.name}. Nothing submitted in this round yet.")
+        st.caption(f"Joined as {safe(me.name)}. Nothing submitted in this round yet.")
         return
     last = mine[0]
     round_, base = round_of(room)

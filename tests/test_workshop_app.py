@@ -5,6 +5,7 @@ leaderboard and the charts and reveals; a wrong key sees no facilitator control.
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -75,6 +76,25 @@ def test_participant_joins_sets_the_rounds_habits_and_sees_a_live_prediction(roo
     assert at.query_params["me"]  # the link keeps this participant after a reload
     assert any("Net change" in m.label for m in at.metric)  # reveal: live
     assert NAME not in shown_text(at)
+
+
+def unescaped(markdown: str) -> str:
+    """The characters an escaped Markdown body shows (app/text.py escapes with backslashes)."""
+    return re.sub(r"\\(.)", r"\1", markdown)
+
+
+def test_a_name_typed_is_shown_to_its_owner_and_in_errors_as_text(room, tmp_store):
+    opened, _ = room
+    first = page(room=opened.code)
+    first.text_input(key="ws_name").input(NAME).run()  # joined, nothing submitted yet
+    clean(first)
+    (joined,) = [c.value for c in first.caption if "Joined as" in c.value]
+    assert NAME not in joined and unescaped(joined) == f"Joined as {NAME}. Nothing submitted in this round yet."
+    second = page(room=opened.code)
+    second.text_input(key="ws_name").input(NAME).run()  # the same name, from another browser
+    clean(second)
+    (taken,) = [e.value for e in second.error]
+    assert NAME not in taken and f"already called “{NAME}”" in unescaped(taken)
 
 
 def test_submit_without_a_name_explains_what_is_missing(room, tmp_store):
