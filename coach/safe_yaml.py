@@ -16,6 +16,9 @@ else behaves exactly like ``yaml.safe_load``.
 
 from __future__ import annotations
 
+import errno
+import stat
+from pathlib import Path
 from typing import Any
 
 import yaml
@@ -102,6 +105,28 @@ StrictLoader.add_constructor("tag:yaml.org,2002:int", StrictLoader.construct_yam
 StrictLoader.add_constructor("tag:yaml.org,2002:float", StrictLoader.construct_yaml_float)
 for _tag in ("binary", "set", "omap", "pairs"):
     StrictLoader.add_constructor(f"tag:yaml.org,2002:{_tag}", StrictLoader.refuse_tag)
+
+
+def read_regular(path: str | Path) -> bytes:
+    """The bytes of a regular file, as ``Path.read_bytes``; a device, FIFO or socket is refused
+    before it is opened (``/dev/zero`` would fill the memory, a FIFO wait for a writer).
+
+    Raises what ``read_bytes`` raises (``FileNotFoundError``, ``IsADirectoryError``,
+    ``OSError``); the refusal is an ``OSError`` whose ``strerror`` names the kind of file.
+    """
+    path = Path(path)
+    mode = path.stat().st_mode  # follows a symlink, so a link to a device is refused too
+    if stat.S_ISDIR(mode):
+        raise IsADirectoryError(errno.EISDIR, "is a folder", str(path))
+    if not stat.S_ISREG(mode):
+        kind = (
+            "a FIFO (named pipe)" if stat.S_ISFIFO(mode)
+            else "a device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode)
+            else "a socket" if stat.S_ISSOCK(mode)
+            else "a special file"
+        )  # fmt: skip
+        raise OSError(errno.EINVAL, f"{kind}, not a regular file; give a YAML file", str(path))
+    return path.read_bytes()
 
 
 def load(text: str) -> Any:

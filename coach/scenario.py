@@ -290,7 +290,7 @@ def load_scenario(path: str | Path, overrides: Iterable[str] = ()) -> Scenario:
     """Read, override (``field.path=value``) and validate one scenario file."""
     path = Path(path)
     try:
-        raw = path.read_bytes()
+        raw = safe_yaml.read_regular(path)
     except FileNotFoundError:
         raise ScenarioError([f"{path}: no such file"]) from None
     except IsADirectoryError:

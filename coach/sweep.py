@@ -393,7 +393,7 @@ def build_sweep(
     """
     path = _persona_or_path(file, None)
     try:
-        raw = path.read_bytes()
+        raw = safe_yaml.read_regular(path)
     except FileNotFoundError:
         raise ScenarioError([f"{file}: no such file or bundled persona"]) from None
     except OSError as exc:
@@ -428,9 +428,11 @@ def build_sweep(
                 overrides.append(f"{key}={data[key]}")
         scenario_path = _persona_or_path(data["scenario"], path.parent)
         try:
-            raw = scenario_path.read_bytes()
-        except OSError:
+            raw = safe_yaml.read_regular(scenario_path)
+        except FileNotFoundError:
             raise ScenarioError([f"{path}: scenario: {data['scenario']!r} is neither a file nor a bundled persona"]) from None  # fmt: skip
+        except OSError as exc:
+            raise ScenarioError([f"{path}: scenario: {data['scenario']!r} cannot be read ({exc.strerror})"]) from None
         source = str(scenario_path)
         data = read_yaml(raw, source)
     for option in vary:

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import base64
 import math
+import os
 import re
+import subprocess
 import sys
 import threading
 import zlib
@@ -169,6 +171,33 @@ def test_the_cli_prints_messages_for_hostile_files(tmp_path, capsys):
     assert "nested more than" in err and "5,000 characters" in err and "Traceback" not in err
     assert main(["run", "steady_professional", "--set", "seed=" + "7" * 5000]) == 1
     assert "5,000 characters" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("command", [["validate"], ["run"], ["workshop", "open"], ["sweep"]])
+def test_a_device_is_refused_by_name_not_read(command, capsys):
+    # /dev/zero would fill the memory; /dev/null (a device too) stands in for it safely
+    assert main([*command, "/dev/null"]) == 1
+    err = capsys.readouterr().err
+    assert "/dev/null: cannot be read (a device, not a regular file; give a YAML file)" in err, err
+
+
+def test_a_sweep_file_naming_a_device_as_its_scenario_is_refused(tmp_path, capsys):
+    sweep = tmp_path / "sweep.yaml"
+    sweep.write_text("kind: sweep\nscenario: /dev/null\nvary:\n  habits.reply_rate: [0.1, 0.2]\n")
+    assert main(["sweep", str(sweep)]) == 1
+    assert "scenario: '/dev/null' cannot be read (a device, not a regular file" in capsys.readouterr().err
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes are POSIX")
+def test_a_named_pipe_is_refused_at_once_not_waited_on(tmp_path):
+    fifo = tmp_path / "scenario.yaml"
+    os.mkfifo(fifo)
+    # in a child process, so code that opened the pipe would time out here instead of hanging the suite
+    out = subprocess.run(
+        [sys.executable, "-m", "coach", "validate", str(fifo)], capture_output=True, text=True, timeout=60
+    )
+    assert out.returncode == 1
+    assert "cannot be read (a FIFO (named pipe), not a regular file" in out.stderr and "Traceback" not in out.stderr
 
 
 def test_an_engine_fault_is_a_message_at_the_cli(monkeypatch, capsys):

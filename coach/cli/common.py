@@ -13,6 +13,7 @@ from typing import Any, NamedTuple, TextIO
 
 import numpy as np
 
+from coach import safe_yaml
 from coach.messages import quote
 from coach.results import CHANNEL_WORDS, CHANNELS, REASON_WORDS, REASONS, Ensemble, paired_difference, quantiles
 from coach.scenario import (
@@ -101,7 +102,7 @@ def load_for_cli(name: str, args: argparse.Namespace, index: int = 1, count: int
     """
     path = resolve_scenario_path(name)
     scenario = load_scenario(path)
-    data = read_yaml(path.read_bytes(), str(path))
+    data = read_yaml(safe_yaml.read_regular(path), str(path))  # load_scenario has checked it
     targeted, shared = [], []
     for item in getattr(args, "set", None) or []:
         target, assignment = split_target(item, count)

@@ -16,6 +16,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, field_validator, model_validator
 
+from coach import safe_yaml
 from coach.messages import friendly_errors
 from coach.scenario import (
     Habits,
@@ -187,7 +188,7 @@ def load_exercise(name_or_path: str | Path) -> tuple[str, Exercise, str]:
     bundled = bundled_exercises()
     path = bundled.get(str(name_or_path)) or Path(name_or_path)
     try:
-        raw = path.read_bytes()
+        raw = safe_yaml.read_regular(path)
     except FileNotFoundError:
         names = ", ".join(bundled) or "none"
         raise ScenarioError([f"{name_or_path}: no such exercise file or bundled exercise; bundled: {names}"]) from None
