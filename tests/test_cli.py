@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from coach.cli import main as cli_main
 from coach.pool_server import worker_count
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -246,3 +247,15 @@ def test_commands_that_do_not_simulate_do_not_load_the_engine():
     )
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
     assert done.stdout.strip().splitlines()[-1] == "[0, 0, 0] []"
+
+
+@pytest.mark.parametrize("command, name", [("run", "mine.yaml"), ("advise", "mine.yaml"), ("import", "posts.csv")])
+def test_out_never_writes_over_the_file_the_command_reads(command, name, tmp_path, capsys):
+    mine = tmp_path / name
+    mine.write_text((ROOT / "scenarios" / "ghost.yaml").read_text() if name.endswith(".yaml") else "id,date,text\n")
+    before = mine.read_bytes()
+    # the same file by another spelling of its path
+    assert cli_main([command, str(mine), "--out", str(tmp_path / "." / name)]) == 2
+    err = capsys.readouterr().err
+    assert f"is the file this command reads ({mine})" in err and "give another path" in err
+    assert mine.read_bytes() == before

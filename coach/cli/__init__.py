@@ -15,6 +15,7 @@ the commands that do not simulate (``coach validate``, ``scenarios``, ``schema``
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
 from collections.abc import Callable, Sequence
@@ -87,10 +88,27 @@ def _prepare_engine() -> None:
         prepare()
 
 
+def _refuse_writing_over_an_input(args: argparse.Namespace) -> None:
+    """``--out`` must not name a file the command reads (``coach run mine.yaml --out mine.yaml``
+    replaced the scenario with its results): refused before any work, as a usage error."""
+    out = getattr(args, "out", None)
+    if not out:
+        return
+    for key, value in vars(args).items():
+        given = value if isinstance(value, list) else [value]
+        for item in given:
+            if key == "out" or not isinstance(item, str) or not item:
+                continue
+            with contextlib.suppress(OSError):  # either does not exist (yet): nothing to overwrite
+                if os.path.samefile(out, item):
+                    raise UsageError(f"--out {out} is the file this command reads ({item}); give another path")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
+        _refuse_writing_over_an_input(args)
         if args.simulates:
             _prepare_engine()
         return args.handler(args)
