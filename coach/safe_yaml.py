@@ -8,6 +8,7 @@ PyYAML's ``SafeLoader`` builds no Python objects, but it still lets through what
 - integers of thousands of digits, which Python refuses to convert (``ValueError``, over
   4,300 digits) or which overflow every field, and floats so long they become ``inf``;
 - duplicate keys, where the last one silently wins;
+- base-60 numbers (YAML 1.1 reads ``reply_delay_hours: 1:30`` as 90, not 1.5);
 - ``!!binary`` and ``!!set`` tags (bytes and sets are not scenario data).
 
 :func:`load` refuses each of them with a :class:`YamlRefused` naming the line. Everything
@@ -85,13 +86,26 @@ class StrictLoader(yaml.SafeLoader):
                 node.start_mark,
             )
 
+    def _base_60(self, node: yaml.ScalarNode, value: float) -> None:
+        """YAML 1.1 reads ``1:30`` as 90 (base 60, as in clock times); nobody writing hours means that."""
+        if ":" in str(node.value):
+            raise YamlRefused(
+                f"{node.value} ({_line(node)}) would be read as the base-60 number {value:g}; "
+                "write a plain number (1.5, not 1:30), or put it in quotes if it is text",
+                node.start_mark,
+            )
+
     def construct_yaml_int(self, node: yaml.ScalarNode) -> int:
         self._numeral(node)
-        return super().construct_yaml_int(node)
+        value = super().construct_yaml_int(node)
+        self._base_60(node, value)
+        return value
 
     def construct_yaml_float(self, node: yaml.ScalarNode) -> float:
         self._numeral(node)
-        return super().construct_yaml_float(node)
+        value = super().construct_yaml_float(node)
+        self._base_60(node, value)
+        return value
 
     def refuse_tag(self, node: yaml.Node) -> None:
         raise YamlRefused(

@@ -206,6 +206,11 @@ def parse_values(field: str, text: str | Sequence[Any], source: str = "--vary") 
             if expanded is not None:
                 items.extend(expanded)
                 continue
+            if ":" in item and kind.kind in ("int", "float"):
+                raise ScenarioError(
+                    [f"{source} {field}={item}: not a range; a range is START:STOP:COUNT with COUNT a whole "
+                     f"number of values from 2 to {MAX_COUNT:,} (e.g. 0:48:5), or list the values (V1,V2,…)"]
+                )  # fmt: skip
             try:
                 items.append(safe_yaml.load(item))  # as --set: no 5,000-digit numbers, no deep nesting
             except safe_yaml.YamlRefused as exc:

@@ -92,6 +92,12 @@ HOSTILE_YAML = {
         ["audience.followers", "0 to 10,000,000"],
     ),
     "seed out of range": ("version: 1\nseed: -1\n", ["seed", "4,294,967,295"]),
+    # YAML 1.1 reads 1:30 as 90 (base 60): the reply delay would silently be 90 hours
+    "a clock time as hours": (
+        "version: 1\nhabits: {reply_delay_hours: 1:30}\n",
+        ["1:30 (line 2)", "base-60 number 90", "1.5"],
+    ),
+    "a base-60 float": ("version: 1\nhabits: {minutes_per_post: 2:30.5}\n", ["2:30.5", "base-60 number 150.5"]),
     "tolerance too small": (
         "version: 1\naudience: {segments: [{name: a, share: 1, tolerance_posts_per_day: 1.0e-300}]}\n",
         ["tolerance_posts_per_day", "0.1 to 500"],
@@ -179,6 +185,17 @@ def test_a_device_is_refused_by_name_not_read(command, capsys):
     assert main([*command, "/dev/null"]) == 1
     err = capsys.readouterr().err
     assert "/dev/null: cannot be read (a device, not a regular file; give a YAML file)" in err, err
+
+
+@pytest.mark.parametrize("option", ["habits.reply_delay_hours=0:2:1.5", "habits.reply_rate=0:1:1.5"])
+def test_a_range_with_a_fractional_count_is_named_not_read_as_base_60(option, capsys):
+    assert main(["sweep", "billboard", "--vary", option]) == 1
+    err = capsys.readouterr().err
+    assert f"--vary {option}: not a range; a range is START:STOP:COUNT with COUNT a whole number" in err, err
+
+
+def test_a_quoted_clock_time_stays_text():
+    assert parse_scenario('version: 1\nname: "1:30"\n').name == "1:30"
 
 
 def test_a_sweep_file_naming_a_device_as_its_scenario_is_refused(tmp_path, capsys):
