@@ -13,7 +13,10 @@ re-ordered into grid order, so a cluster's output is the local output byte for b
 
 from __future__ import annotations
 
+import asyncio
 import itertools
+import re
+import socket
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -127,15 +130,66 @@ def run_sweep(
             yield outcome(cell.index, cell.values, ensemble)
 
 
+_ADDRESS = re.compile(r"^(?:(tcp|tls|ws|wss|ucx)://)?(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9._-]+):([0-9]{1,5})$")
+ADDRESS_FORM = "tcp://HOST:PORT (or tls://, ws://, wss://, ucx://; HOST:PORT alone means tcp), e.g. tcp://10.0.0.5:8786"
+REACH_SECONDS = 5.0  # how long a scheduler may take to accept a connection and say who it is
+NEEDS_EXTRA = "running on a Dask cluster needs the distributed extra: pip install 'cadence-coach[distributed]'"
+START_ONE = "Start one with `dask scheduler` and workers with `dask worker ADDRESS` (docs/scaling.md)"
+
+
+def check_scheduler(address: str) -> None:
+    """Refuse, in a ScenarioError that says what to do, a scheduler that cannot be reached or
+    is not a Dask scheduler.
+
+    Asked before ``distributed.Client`` is made: a client that fails to start leaves a
+    half-made object that waits 20 s to close and prints a traceback as the process ends.
+    A ``tcp`` address is tried with a plain socket first (a refusal is immediate), then the
+    scheduler is asked who it is (something else listening there answers nonsense).
+    """
+    try:
+        import distributed  # noqa: F401  (only whether it is installed)
+    except ImportError:
+        raise ScenarioError([f"--scheduler {address}: {NEEDS_EXTRA}"]) from None
+    match = _ADDRESS.match(address)
+    if match is not None and match[1] in (None, "tcp"):
+        host, port = match[2].strip("[]"), int(match[3])
+        try:
+            socket.create_connection((host, port), timeout=REACH_SECONDS).close()
+        except OSError as exc:
+            reason = (
+                f"nothing answered within {REACH_SECONDS:g} s"
+                if isinstance(exc, TimeoutError)
+                else exc.strerror or str(exc)
+            )
+            raise ScenarioError([f"--scheduler {address}: cannot connect to a Dask scheduler there ({reason}). {START_ONE}"]) from None  # fmt: skip
+    try:
+        reply = asyncio.run(_identity(address))
+    except Exception as exc:  # refused, timed out, TLS, or bytes that are not Dask's protocol
+        reason = str(exc)[:160] if isinstance(exc, OSError) else "what answered does not speak Dask's protocol"
+        raise ScenarioError([f"--scheduler {address}: no Dask scheduler answered there ({reason}). {START_ONE}"]) from None  # fmt: skip
+    if not isinstance(reply, dict) or reply.get("type") != "Scheduler":
+        raise ScenarioError([f"--scheduler {address}: something answered, but not a Dask scheduler. {START_ONE}"])
+
+
+async def _identity(address: str) -> Any:
+    """The ``identity`` reply of whatever serves Dask's protocol at ``address``."""
+    from distributed.comm import connect as open_comm
+
+    comm = await open_comm(address, timeout=REACH_SECONDS)
+    try:
+        await comm.write({"op": "identity", "reply": True})
+        return await asyncio.wait_for(comm.read(), REACH_SECONDS)
+    finally:
+        comm.abort()
+
+
 def connect(address: str) -> Any:
     """A ``distributed.Client`` for ``address``, or a ScenarioError that says what to do."""
     try:
         from distributed import Client
     except ImportError:
-        raise ScenarioError(
-            [f"--scheduler {address}: running on a Dask cluster needs the distributed extra: "
-             "pip install 'cadence-coach[distributed]'"]
-        ) from None  # fmt: skip
+        raise ScenarioError([f"--scheduler {address}: {NEEDS_EXTRA}"]) from None
+    check_scheduler(address)
     try:
         return Client(address, timeout="10s", set_as_default=False)
     except (OSError, TimeoutError, ValueError) as exc:
@@ -212,11 +266,19 @@ def _run_dask(
 
 
 def scheduler_address(option: str | None, environ: Mapping[str, str]) -> str | None:
-    """``--scheduler`` if given, else ``COACH_SCHEDULER``, else None (run locally)."""
+    """``--scheduler`` if given, else ``COACH_SCHEDULER``, else None (run locally).
+
+    An address not of the form :data:`ADDRESS_FORM` is a ValueError naming where it came from.
+    """
+    given = f"--scheduler {option}" if option is not None else f"{SCHEDULER_ENV}={environ.get(SCHEDULER_ENV)}"
     value = option if option is not None else environ.get(SCHEDULER_ENV)
-    if value is None:
+    if value is None or not value.strip():
         return None
-    return value.strip() or None
+    value = value.strip()
+    match = _ADDRESS.match(value)
+    if match is None or not 1 <= int(match[3]) <= 65535:
+        raise ValueError(f"{given}: not a scheduler address; allowed: {ADDRESS_FORM}")
+    return value
 
 
 __all__ = [
@@ -224,6 +286,7 @@ __all__ = [
     "CellResult",
     "SweepProgress",
     "cells_per_chunk",
+    "check_scheduler",
     "connect",
     "outcome",
     "run_cell",

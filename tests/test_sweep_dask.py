@@ -8,6 +8,10 @@ this checkout through the inherited ``PYTHONPATH``.
 from __future__ import annotations
 
 import json
+import socket
+import subprocess
+import sys
+import threading
 from pathlib import Path
 
 import pytest
@@ -55,3 +59,48 @@ def test_coach_scheduler_variable_and_resume_on_the_cluster(cluster, capsys, mon
     assert code == 0, err
     assert "2 of 6 cells are already there" in err and cluster.scheduler_address in err
     assert remote.read_bytes() == local.read_bytes()
+
+
+@pytest.mark.parametrize("address", ["bogus", "http://127.0.0.1:8786", "tcp://127.0.0.1:99999"])
+def test_a_malformed_scheduler_address_is_a_usage_error_before_any_output(address, capsys):
+    assert main(["sweep", "conversationalist", *GRID, "--scheduler", address]) == 2
+    out = capsys.readouterr()
+    assert f"--scheduler {address}: not a scheduler address; allowed: tcp://HOST:PORT" in out.err
+    assert out.out == ""  # not even the table's head
+
+
+def test_a_scheduler_that_refuses_is_named_before_any_output(capsys):
+    with socket.socket() as probe:  # a port nobody listens on once it is closed
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    assert main(["sweep", "conversationalist", *GRID, "--scheduler", f"tcp://127.0.0.1:{port}"]) == 1
+    out = capsys.readouterr()
+    assert "cannot connect to a Dask scheduler there (Connection refused)" in out.err and out.out == ""
+
+
+def test_something_else_listening_is_not_taken_for_a_scheduler():
+    server = socket.create_server(("127.0.0.1", 0))
+    port = server.getsockname()[1]
+
+    def answer_nonsense() -> None:  # an HTTP server, say: bytes that are not Dask's frames
+        with server:
+            while True:
+                try:
+                    conn, _ = server.accept()
+                except OSError:
+                    return
+                with conn:
+                    conn.sendall(b"HTTP/1.1 400 Bad Request\r\n\r\n" * 64)
+
+    threading.Thread(target=answer_nonsense, daemon=True).start()
+    try:
+        # a child process: a half-made Dask client would print its traceback as the process ends
+        done = subprocess.run(
+            [sys.executable, "-m", "coach", "sweep", "conversationalist", *GRID, "--scheduler", f"tcp://127.0.0.1:{port}"],
+            capture_output=True, text=True, timeout=120,
+        )  # fmt: skip
+    finally:
+        server.close()
+    assert done.returncode == 1 and done.stdout == ""
+    assert "no Dask scheduler answered there (what answered does not speak Dask's protocol)" in done.stderr
+    assert "Traceback" not in done.stderr, done.stderr

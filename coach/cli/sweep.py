@@ -13,9 +13,9 @@ import sys
 import time
 from typing import TextIO
 
-from coach.cli.common import EXIT_OK, examples, whole_number
+from coach.cli.common import EXIT_OK, UsageError, examples, whole_number
 from coach.sweep import build_sweep
-from coach.sweep_backends import SCHEDULER_ENV, SweepProgress, run_sweep, scheduler_address
+from coach.sweep_backends import SCHEDULER_ENV, SweepProgress, check_scheduler, run_sweep, scheduler_address
 from coach.sweep_output import FORMATS, JOURNAL_SUFFIX, SweepOutput
 
 
@@ -111,7 +111,12 @@ def handle(args: argparse.Namespace) -> int:
         seed=args.seed,
         days=args.days,
     )
-    address = scheduler_address(args.scheduler, os.environ)
+    try:
+        address = scheduler_address(args.scheduler, os.environ)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    if address:
+        check_scheduler(address)  # before the table's head is written: a bad address leaves no half output
     output = SweepOutput(sweep, args.format, args.out, fresh=args.fresh)
     done = output.open()
     if done == sweep.size:
