@@ -1,6 +1,7 @@
 """The normal page (not presenter mode) at a projector's 1280x720 and at 1400x900, in
 Debian's Chromium through Playwright: the followers chart starts on screen without
-scrolling, and every column of "Why people left" is wholly visible.
+scrolling, every column of "Why people left" is wholly visible, and the Presenter-mode
+toggle under the see-through header takes a mouse click.
 
 Same server, browser and skip/fail rule as ``tests/test_browser.py`` (skipped locally
 without chromium, failed with ``CI=true``). Screenshots go to ``test-artifacts/``.
@@ -74,6 +75,18 @@ def test_normal_page_shows_the_chart_above_the_fold_and_every_reason_column(tmp_
                 assert headers == ["why they left", "people", "change vs persona", "80% of runs"], headers
                 table.scroll_into_view_if_needed()
                 assert table.evaluate(HIDDEN_CELLS_JS) == [], (width, height)
+
+                # The Presenter-mode toggle sits under the see-through header bar: a mouse must
+                # reach it (the empty toolbar once took every click), both ways.
+                page.evaluate("() => window.scrollTo(0, 0)")
+                page.get_by_text("Presenter mode").click(timeout=10_000)  # no force: fails if covered
+                page.wait_for_url("**present=1**", timeout=30_000)
+                wait_until_idle(page, present="1")
+                page.get_by_text("Presenter mode").click(timeout=10_000)
+                page.wait_for_function("() => !new URLSearchParams(location.search).has('present')", timeout=30_000)
+                # ... and the header's own buttons still take clicks
+                page.locator('[data-testid="stMainMenuButton"]').click(timeout=10_000)
+                expect(page.get_by_role("menuitem").first).to_be_visible(timeout=10_000)
                 page.close()
         finally:
             browser.close()
