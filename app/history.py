@@ -56,6 +56,7 @@ def on_import() -> None:
         "warnings": list(getattr(result, "warnings", [])),
     }
     ss["import_result"]["platform"] = scenario.platform.name
+    ss["import_result"]["platform_from_export"] = result.platform in PRESETS  # a CSV does not say
     ss["import_result"]["followers"] = scenario.audience.followers
     load_base(scenario, "import", "you")
     ss["notices"] = [*ss.get("notices", []), f"The sliders now show your habits from {uploaded.name}."]
@@ -213,8 +214,13 @@ def history_tab() -> None:
         return
     st.subheader(f"What {safe(found['file'])} shows")  # a file name is the uploader's text
     platform = found.get("platform")
-    if platform:
+    if platform and found.get("platform_from_export", True):
         st.markdown(f"**Platform:** set to **{platform}**, where these posts were published.")
+    elif platform:  # a CSV says nothing of where its posts were published
+        st.markdown(
+            f"**Platform:** a CSV does not say where these posts were published, so it stays "
+            f"**{safe(platform)}**; choose yours in the sidebar."
+        )
     st.markdown(
         "**Followers:** an export does not say how many followers you have, so "
         + followers_words(found, int(ss["followers"]))

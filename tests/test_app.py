@@ -581,6 +581,12 @@ def test_import_moves_sliders_to_you_and_shows_the_evidence():
     assert found["habits"]["link_share"] == pytest.approx(0.5)
     assert at.dataframe, "the derived habits are listed"
     assert found["assumed"] and any("kept as they were" in m.value for m in at.markdown)
+    # a CSV does not say where its posts were published: the page must not claim it does
+    platform = [shown(m.value) for m in at.markdown if m.value.startswith("**Platform:**")]
+    assert platform == [
+        "**Platform:** a CSV does not say where these posts were published, so it stays "
+        "**bluesky**; choose yours in the sidebar."
+    ], platform
 
 
 def test_bad_archive_is_explained_and_changes_nothing():
