@@ -273,6 +273,7 @@ def fitting_section() -> None:
         "Follower history (optional): CSV with date,followers",
         type=["csv", "txt"],
         key="fit_history_upload",
+        max_upload_size=2,  # MB, as the widget says it; coach.fit.data.MAX_HISTORY_BYTES is checked after
         on_change=_clear_problem,
     )
     st.caption("Or type a few earlier counts (one row per date):")

@@ -213,6 +213,7 @@ def sidebar(personas: dict[str, Scenario], library_problems: list[str], current:
             "Upload a scenario (YAML)",
             type=["yaml", "yml"],
             key="upload",
+            max_upload_size=1,  # MB, as the widget says it; coach.scenario.MAX_FILE_BYTES (1,000,000) is checked after
             on_change=on_upload,
             help="A scenario file as written by “Download settings” or `coach`; see README for the format.",
         )

@@ -21,6 +21,7 @@ from streamlit.dataframe_util import convert_arrow_bytes_to_pandas_df
 from streamlit.testing.v1 import AppTest
 
 from coach import Scenario, bundled_scenarios, parse_scenario, scenario_from_data
+from coach.scenario import MAX_FILE_BYTES
 
 APP = Path(__file__).resolve().parent.parent / "streamlit_app.py"
 TIMEOUT = 240  # seconds per script run: generous for a loaded CI machine, never a speed assertion
@@ -305,6 +306,17 @@ BAD_UPLOADS = {
     "version.yaml": (b"version: 2\n", ["version", "allowed: 1"]),
     "python_tag.yaml": (b"version: 1\nname: !!python/object/apply:os.system ['echo hi']\n", ["plain data only"]),
 }
+
+
+def test_the_scenario_uploader_advertises_the_limit_the_reader_applies():
+    at = new_app()
+    (uploader,) = [u for u in at.get("file_uploader") if u.proto.id.endswith("-upload")]
+    # the widget says "Limit 1MB per file"; a scenario is refused past 1,000,000 bytes
+    assert (
+        uploader.proto.max_upload_size_mb * 1024 * 1024
+        >= MAX_FILE_BYTES
+        > (uploader.proto.max_upload_size_mb - 1) * 1024 * 1024
+    )
 
 
 @pytest.mark.parametrize("name", list(BAD_UPLOADS))
