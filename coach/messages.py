@@ -8,6 +8,7 @@ validation — and, for an unknown key, suggests the closest valid one.
 from __future__ import annotations
 
 import difflib
+import math
 import re
 from typing import Any
 
@@ -95,7 +96,11 @@ def _text_number_hint(value: Any, kind: str) -> str:
         number = float(value.replace("_", ""))
     except ValueError:
         return ""
+    if not math.isfinite(number):  # nan, inf, 1e400: no way of writing it is allowed
+        return ""
     plain = format_number(number).replace(",", "")
+    if "e" in plain and "." not in plain:  # YAML 1.1 reads 1e+300 as text too: it needs the dot
+        plain = plain.replace("e", ".0e", 1)
     return f" ({quote(value)} was read as text, not a number: write it as {plain}, without quotes)"
 
 
@@ -122,10 +127,15 @@ def _path(loc: tuple[Any, ...]) -> str:
 
 
 def _show(value: Any) -> str:
+    """A bad value in YAML's words, not Python's: ``true`` and an empty value, not ``True`` and ``None``."""
     if isinstance(value, dict):
         return "a mapping"
     if isinstance(value, list | tuple):
         return f"a list of {len(value)}"
+    if value is None:
+        return "an empty value (null)"
+    if isinstance(value, bool):
+        return "true" if value else "false"
     return quote(value)
 
 
@@ -168,7 +178,9 @@ def _allowed(loc: tuple[Any, ...], root: type[BaseModel]) -> str:
         kind = f"a number from {_num(lo)} to {_num(hi)}"
     elif "int" in annotation and "tuple" in annotation:
         kind = "two whole hours [start, end]"
-    elif "str" in annotation and "dict" not in annotation:
+    elif "tuple" in annotation and "float" in annotation:
+        kind = "a list of numbers"
+    elif re.search(r"\bstr\b", annotation) and "dict" not in annotation:  # not the "Str" of Strict
         kind = "text"
     else:
         kind = "see the scenario format in README.md"

@@ -73,7 +73,18 @@ HOSTILE_YAML = {
         "version: 1\naudience:\n  segments: [{name: a, share: 1}]\n  market: {a: .inf}\n",
         ["audience.market.a", "finite"],
     ),
-    "true as a model constant": ("version: 1\nmodel: {fatigue_strength: true}\n", ["model.fatigue_strength", "True"]),
+    "true as a model constant": (
+        "version: 1\nmodel: {fatigue_strength: true}\n",
+        ["model.fatigue_strength: true is not allowed"],  # in YAML's words, not Python's True
+    ),
+    "an empty value": (
+        "version: 1\ndays: ~\n",
+        ["days: an empty value (null) is not allowed; allowed: a whole number"],
+    ),
+    "a float too large for YAML 1.1's pattern": (
+        "version: 1\naudience: {activity_by_hour: [1.0e300" + ", 1" * 23 + "]}\n",
+        ["allowed: a list of numbers (24", "write it as 1.0e+300, without quotes"],  # 1e+300 is text in YAML 1.1 too
+    ),
     "string as a model constant": (
         "version: 1\nmodel: {fatigue_strength: '0.5'}\n",
         ["model.fatigue_strength", "'0.5'", "read as text"],
@@ -115,6 +126,13 @@ TINY_CONSTANTS = {
     "typical_engagement": 1e-300,
     "activity_memory_days": 0.001,
 }
+
+
+@pytest.mark.parametrize("value", ["nan", "inf", "-inf", "1e400"])
+def test_no_hint_to_write_a_number_that_is_never_allowed(value):
+    message = problems_of(f"version: 1\nhabits: {{reply_rate: '{value}'}}\n")
+    assert "habits.reply_rate" in message and "allowed: a number from 0 to 1" in message
+    assert "write it as" not in message, message  # 'write it as nan' contradicted 'not allowed'
 
 
 @pytest.mark.parametrize("case", list(HOSTILE_YAML))
