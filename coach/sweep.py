@@ -443,13 +443,22 @@ def build_sweep(
     for option in vary:
         axis = parse_vary(option)
         axes[axis.field] = axis  # replaces the file's values for the same field
-    overrides += list(sets)
-    for key, given in (("replicates", replicates), ("seed", seed), ("days", days)):
-        if given is not None:
-            overrides.append(f"{key}={given}")
+    options = {key: given for key, given in (("replicates", replicates), ("seed", seed), ("days", days)) if given is not None}  # fmt: skip
     # Cells start from the file's data with the overrides applied, as `coach run --set` does.
-    base_data = apply_overrides(data, overrides, source)
-    scenario_from_data(base_data, source)  # a bad --set or file is reported before the axes
+    # Each stage is checked on its own (before the axes), so a mistake is reported as its
+    # author's: the scenario file's, the sweep file's (set:, replicates, seed, days), or the
+    # command line's.
+    scenario_from_data(data, source)
+    base_data = data
+    stages = (
+        (overrides, str(path), str(path)),
+        (list(sets), "--set", "--set " + " ".join(sets)),
+        ([f"{k}={v}" for k, v in options.items()], "--set", " ".join(f"--{k} {v}" for k, v in options.items())),
+    )
+    for given, label, author in stages:
+        if given:
+            base_data = apply_overrides(base_data, given, label if label == "--set" else author)
+            scenario_from_data(base_data, author)
     sweep = Sweep(json.dumps(base_data, sort_keys=True, default=str), tuple(axes.values()), source)
     sweep.check()
     return sweep

@@ -190,6 +190,26 @@ def test_sweep_file_with_a_typo_names_the_key(tmp_path: Path, capsys):
     assert code == 1 and "varry" in err and "Did you mean 'vary'?" in err and not out
 
 
+@pytest.mark.parametrize(
+    "extra, cli_args, author, problem",
+    [
+        ("replicates: -1\n", [], "{file}", "replicates: -1 is not allowed"),
+        ("set: {habits.reply_rat: 1}\n", [], "{file}", "habits.reply_rat: unknown key"),
+        ("", ["--set", "habits.reply_rate=5"], "--set habits.reply_rate=5", "habits.reply_rate: 5 is not allowed"),
+        ("", ["--replicates", "0"], "--replicates 0", "replicates: 0 is not allowed"),
+    ],
+)
+def test_a_mistake_is_reported_as_its_authors_not_the_personas(
+    tmp_path: Path, capsys, extra, cli_args, author, problem
+):
+    study = tmp_path / "study.yaml"
+    study.write_text(f"kind: sweep\nscenario: newcomer\n{extra}vary: {{habits.posts_per_day: [1, 2]}}\n")
+    code, out, err = cli(capsys, "sweep", str(study), *cli_args)
+    assert code == 1 and not out
+    assert err.startswith(f"{author.format(file=study)}: {problem}"), err
+    assert "newcomer.yaml" not in err  # the bundled persona has no mistake
+
+
 # ---- streaming to --out and resuming ---------------------------------------------------
 
 
