@@ -49,10 +49,14 @@ def friendly_errors(
             bound = "at least" if kind == "too_short" else "at most"
             problems.append(f"{source}: {path}: has {ctx.get('actual_length')} items; allowed: {bound} {limit}")
         elif kind == "finite_number":
-            problems.append(f"{source}: {path}: {_show(err.get('input'))} is not allowed; allowed: a finite number")
+            problems.append(
+                f"{source}: {path}: {show_value(err.get('input'))} is not allowed; allowed: a finite number"
+            )
         else:
             hint = _text_number_hint(err.get("input"), kind)
-            problems.append(f"{source}: {path}: {_show(err.get('input'))} is not allowed; {_allowed(loc, root)}{hint}")
+            problems.append(
+                f"{source}: {path}: {show_value(err.get('input'))} is not allowed; {_allowed(loc, root)}{hint}"
+            )
     # A safety net: no sentence echoes a whole 10 kB value, whichever validator wrote it.
     return [shorten(p, MAX_SENTENCE) for p in problems] or [f"{source}: invalid scenario"]
 
@@ -126,7 +130,7 @@ def _path(loc: tuple[Any, ...]) -> str:
     return out
 
 
-def _show(value: Any) -> str:
+def show_value(value: Any) -> str:
     """A bad value in YAML's words, not Python's: ``true`` and an empty value, not ``True`` and ``None``."""
     if isinstance(value, dict):
         return "a mapping"

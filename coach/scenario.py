@@ -314,6 +314,9 @@ def read_yaml(text: str | bytes, source: str) -> dict[str, Any]:
             raise ScenarioError(
                 [f"{source}: {len(text):,} bytes is too large for a scenario; allowed: up to {MAX_FILE_BYTES:,} bytes"]
             )
+        for bom, encoding in ((b"\xff\xfe\x00\x00", "UTF-32"), (b"\x00\x00\xfe\xff", "UTF-32"), (b"\xff\xfe", "UTF-16"), (b"\xfe\xff", "UTF-16")):  # fmt: skip
+            if text.startswith(bom):  # Notepad's "Unicode": text, but not the UTF-8 a scenario is read as
+                raise ScenarioError([f"{source}: this is {encoding} text; save the scenario as UTF-8 (any editor's 'Save as' offers it)"])  # fmt: skip
         if b"\x00" in text:
             raise ScenarioError(
                 [

@@ -36,7 +36,7 @@ from pydantic import BaseModel
 
 from coach import safe_yaml
 from coach._version import __version__
-from coach.messages import _model_of, quote
+from coach.messages import _model_of, quote, show_value
 from coach.results import CHANNELS, REASONS
 from coach.scenario import (
     SCENARIO_DIR,
@@ -407,6 +407,12 @@ def build_sweep(
     axes: dict[str, Axis] = {}
     overrides: list[str] = []
     source = str(path)
+    if "kind" in data and data["kind"] != "sweep":
+        close = difflib.get_close_matches(str(data["kind"]), ["sweep"], n=1, cutoff=0.6)
+        hint = " Did you mean 'sweep'?" if close else ""
+        raise ScenarioError(
+            [f"{path}: kind: {quote(data['kind'])} is not allowed; allowed: sweep (a sweep file), or no kind for a scenario file.{hint}"]
+        )  # fmt: skip
     if data.get("kind") == "sweep":
         unknown = [k for k in data if k not in _SWEEP_KEYS]
         if unknown:
@@ -414,7 +420,8 @@ def build_sweep(
             hint = f" Did you mean {close[0]!r}?" if close else ""
             raise ScenarioError([f"{path}: {unknown[0]}: unknown key.{hint} Allowed keys: {', '.join(_SWEEP_KEYS)}"])
         if not isinstance(data.get("scenario"), str):
-            raise ScenarioError([f"{path}: scenario: missing; allowed: a scenario file (relative to this file) or a persona name"])  # fmt: skip
+            given = "missing" if data.get("scenario") is None else f"{show_value(data['scenario'])} is not allowed"
+            raise ScenarioError([f"{path}: scenario: {given}; allowed: a scenario file (relative to this file) or a persona name"])  # fmt: skip
         spec = data.get("vary")
         if not isinstance(spec, dict) or not spec:
             raise ScenarioError([f"{path}: vary: allowed: a mapping of field to a list of values or a range, e.g. habits.posts_per_day: [1, 2, 4]"])  # fmt: skip

@@ -197,6 +197,29 @@ def test_the_cli_prints_messages_for_hostile_files(tmp_path, capsys):
     assert "5,000 characters" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-32"])
+def test_a_scenario_saved_as_utf16_or_utf32_is_named_as_such(encoding):
+    with pytest.raises(ScenarioError) as info:
+        parse_scenario("version: 1\nname: x\n".encode(encoding), source="notepad.yaml")
+    assert (
+        str(info.value)
+        == f"notepad.yaml: this is {encoding.upper()} text; save the scenario as UTF-8 (any editor's 'Save as' offers it)"
+    )
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="/dev/full is Linux's")
+def test_a_full_disk_at_the_output_is_a_message_not_a_fault(tmp_path):
+    with open("/dev/full", "w") as full:
+        done = subprocess.run(
+            [sys.executable, "-m", "coach", "run", "ghost", "--days", "3", "--replicates", "2"],
+            stdout=full, stderr=subprocess.PIPE, text=True, timeout=120,
+        )  # fmt: skip
+    assert done.returncode == 1
+    assert done.stderr.strip() == "coach: cannot write the output to standard output (No space left on device)", (
+        done.stderr
+    )
+
+
 @pytest.mark.parametrize("command", [["validate"], ["run"], ["workshop", "open"], ["sweep"]])
 def test_a_device_is_refused_by_name_not_read(command, capsys):
     # /dev/zero would fill the memory; /dev/null (a device too) stands in for it safely

@@ -210,6 +210,20 @@ def test_a_mistake_is_reported_as_its_authors_not_the_personas(
     assert "newcomer.yaml" not in err  # the bundled persona has no mistake
 
 
+@pytest.mark.parametrize(
+    "head, problem",
+    [
+        ("kind: sweeep\nscenario: newcomer\n", "kind: 'sweeep' is not allowed; allowed: sweep (a sweep file), or no kind for a scenario file. Did you mean 'sweep'?"),
+        ("kind: sweep\nscenario: [newcomer]\n", "scenario: a list of 1 is not allowed; allowed: a scenario file"),
+    ],
+)  # fmt: skip
+def test_a_sweep_file_with_a_wrong_kind_or_scenario_says_so(tmp_path: Path, capsys, head, problem):
+    study = tmp_path / "study.yaml"
+    study.write_text(head + "vary: {habits.posts_per_day: [1, 2]}\n")
+    code, out, err = cli(capsys, "sweep", str(study))
+    assert code == 1 and not out and err.startswith(f"{study}: {problem}"), err
+
+
 # ---- streaming to --out and resuming ---------------------------------------------------
 
 

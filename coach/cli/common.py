@@ -4,7 +4,9 @@ progress bar, writing output, and the run and compare tables."""
 from __future__ import annotations
 
 import argparse
+import contextlib
 import difflib
+import os
 import sys
 import time
 from collections.abc import Sequence
@@ -318,7 +320,15 @@ def write_output(text: str, out: str | None) -> None:
             raise ScenarioError([f"--out {out}: cannot write ({exc.strerror})"]) from None
         print(f"wrote {out}", file=sys.stderr)
     else:
-        sys.stdout.write(text if text.endswith("\n") else text + "\n")
+        try:
+            sys.stdout.write(text if text.endswith("\n") else text + "\n")
+            sys.stdout.flush()
+        except BrokenPipeError:
+            raise  # the reader stopped early (`| head`): not a failure (coach.cli.main)
+        except OSError as exc:  # a full disk, /dev/full
+            with contextlib.suppress(OSError):  # what is left unwritten must not fail again at exit
+                sys.stdout = open(os.devnull, "w", encoding="utf-8")  # stays open until the process ends
+            raise ScenarioError([f"coach: cannot write the output to standard output ({exc.strerror})"]) from None
 
 
 def _num(value: float, signed: bool = False, digits: int = 0) -> str:
