@@ -447,8 +447,14 @@ def build_sweep(
             raise ScenarioError([f"{path}: scenario: {data['scenario']!r} cannot be read ({exc.strerror})"]) from None
         source = str(scenario_path)
         data = read_yaml(raw, source)
+    given: set[str] = set()
     for option in vary:
         axis = parse_vary(option)
+        if axis.field in given:  # the later one silently won
+            raise ScenarioError(
+                [f"--vary {axis.field}: given twice; give each field once, with all its values (V1,V2,…)"]
+            )
+        given.add(axis.field)
         axes[axis.field] = axis  # replaces the file's values for the same field
     options = {key: given for key, given in (("replicates", replicates), ("seed", seed), ("days", days)) if given is not None}  # fmt: skip
     # Cells start from the file's data with the overrides applied, as `coach run --set` does.

@@ -259,3 +259,23 @@ def test_out_never_writes_over_the_file_the_command_reads(command, name, tmp_pat
     err = capsys.readouterr().err
     assert f"is the file this command reads ({mine})" in err and "give another path" in err
     assert mine.read_bytes() == before
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["run", ""], "'': an empty file name; give a file's path or a persona's name"),
+        (["import", ""], "'': an empty file name; give a file's path"),
+        (["workshop", "open", ""], "'': an empty file name; give a file's path or a bundled exercise's name"),
+        (["run", "ghost", "--out", ""], "--out '': an empty file name; give a file's path"),
+    ],
+)
+def test_an_empty_file_name_is_a_usage_error(args, message, capsys):
+    assert cli_main(args) == 2
+    assert capsys.readouterr().err.rstrip().endswith(f"coach: error: {message}")
+
+
+def test_a_shared_set_that_fails_for_every_scenario_is_said_once(capsys):
+    assert cli_main(["compare", "ghost", "newcomer", "--set", "habits.reply_rat=0.5"]) == 1
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert len(lines) == 1 and "habits.reply_rat: unknown key" in lines[0], lines

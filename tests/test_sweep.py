@@ -210,6 +210,14 @@ def test_a_mistake_is_reported_as_its_authors_not_the_personas(
     assert "newcomer.yaml" not in err  # the bundled persona has no mistake
 
 
+def test_the_same_field_varied_twice_is_refused_not_overwritten(capsys):
+    code, out, err = cli(
+        capsys, "sweep", "newcomer", "--vary", "habits.reply_rate=0.1,0.2", "--vary", "habits.reply_rate=0.3"
+    )
+    assert code == 1 and not out
+    assert err.strip() == "--vary habits.reply_rate: given twice; give each field once, with all its values (V1,V2,…)"
+
+
 @pytest.mark.parametrize(
     "head, problem",
     [

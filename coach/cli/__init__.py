@@ -88,9 +88,20 @@ def _prepare_engine() -> None:
         prepare()
 
 
-def _refuse_writing_over_an_input(args: argparse.Namespace) -> None:
-    """``--out`` must not name a file the command reads (``coach run mine.yaml --out mine.yaml``
-    replaced the scenario with its results): refused before any work, as a usage error."""
+FILE_ARGUMENTS = ("file", "files", "exercise", "path", "archive", "out", "history", "qr")
+"""The commands' arguments that name files (an empty one is a usage error)."""
+
+
+def _check_file_arguments(args: argparse.Namespace) -> None:
+    """Refused before any work, as usage errors: an empty file name (``coach run ''`` read the
+    folder, ``--out ''`` wrote to standard output), and an ``--out`` that names a file the
+    command reads (``coach run mine.yaml --out mine.yaml`` replaced the scenario with its results)."""
+    for key, value in vars(args).items():  # '' names no file: coach run '' read the folder, --out '' wrote to stdout
+        given = value if isinstance(value, list) else [value]
+        if key in FILE_ARGUMENTS and any(isinstance(item, str) and not item.strip() for item in given):
+            option = f"--{key} " if key in ("out", "history", "qr") else ""
+            named = {"file": " or a persona's name", "files": " or a persona's name", "exercise": " or a bundled exercise's name"}  # fmt: skip
+            raise UsageError(f"{option}'': an empty file name; give a file's path{named.get(key, '')}")
     out = getattr(args, "out", None)
     if not out:
         return
@@ -108,7 +119,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        _refuse_writing_over_an_input(args)
+        _check_file_arguments(args)
         if args.simulates:
             _prepare_engine()
         return args.handler(args)
@@ -117,7 +128,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"coach: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except ScenarioError as exc:
-        for problem in exc.problems:
+        for problem in dict.fromkeys(exc.problems):  # once each: a shared --set is checked per scenario
             print(problem, file=sys.stderr)
         return EXIT_INVALID
     except KeyboardInterrupt:
