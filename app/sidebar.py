@@ -59,12 +59,12 @@ def posts_per_day_control(label: str) -> None:
         format_func=lambda v: f"{v:g}",
         help=help_text(Habits, "posts_per_day") + " The scale gives 0–20 most of the room; type any value in the box.",
     )
-    lo, hi, _ = bounds(Habits, "posts_per_day")
     box = f"{BOX_KEY}:{value:g}"
+    # No min or max here: the browser would refuse 1000 with only a red mark and keep the old
+    # value, saying nothing on the page. The value goes through, and the page's check of the
+    # settings names the allowed range (0 to 100) above the tabs, keeping the last valid run.
     right.number_input(
         "Posts per day, exact",
-        float(lo),
-        float(hi),
         value=value,
         step=0.5,
         key=box,
@@ -149,9 +149,8 @@ def sidebar(personas: dict[str, Scenario], library_problems: list[str], current:
             )
 
         st.header("Audience and platform")
-        lo, hi, _ = bounds(Audience, "followers")
-        st.number_input(
-            "Starting followers", int(lo), int(hi), step=100, key="followers", help=help_text(Audience, "followers")
+        st.number_input(  # no min or max, as the posts box: an out-of-range count is named on the page
+            "Starting followers", step=100, key="followers", help=help_text(Audience, "followers")
         )
         # Streamlit's number box cannot group digits (its format is printf-style, with no ","):
         # the count is repeated in words so 200000 reads as 200,000 at a glance.

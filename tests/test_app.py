@@ -337,6 +337,23 @@ def test_bad_upload_names_each_problem_and_keeps_the_settings(name):
     assert at.session_state["posts_per_day"] == 5.0
 
 
+@pytest.mark.parametrize(
+    "key, value, words",
+    [("posts_per_day_box:2", 1000.0, "Posts per day: 1000.0 is not allowed; allowed: a number from 0 to 100"),
+     ("followers", -100, "Starting followers: -100 is not allowed; allowed: a whole number from 0 to 10,000,000")],
+)  # fmt: skip
+def test_a_number_typed_out_of_range_is_named_on_the_page(key, value, words):
+    at = new_app()
+    results_before, link_before = at.session_state["results"], dict(at.query_params)
+    at.number_input(key=key).set_value(value).run()
+    assert not at.exception, [e.value for e in at.exception]
+    message = error_text(at)
+    assert "These settings are not valid" in message and words in message, message
+    assert (
+        at.session_state["results"] == results_before and dict(at.query_params) == link_before
+    )  # the last valid run stays
+
+
 def test_invalid_combination_of_sliders_is_explained_not_run():
     at = new_app()
     link_before = dict(at.query_params)
