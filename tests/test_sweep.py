@@ -210,6 +210,21 @@ def test_a_mistake_is_reported_as_its_authors_not_the_personas(
     assert "newcomer.yaml" not in err  # the bundled persona has no mistake
 
 
+def test_quiet_sweep_draws_no_progress_line(monkeypatch, capsys):
+    import coach.cli.sweep as sweep_cli
+
+    drawn = []
+    monkeypatch.setattr(sweep_cli, "progress_line", lambda *a, **k: drawn.append(1) or (lambda *p: None))
+    code, out, _ = cli(
+        capsys, "sweep", "newcomer", "--vary", "habits.reply_rate=0.1,0.2", "--days", "5", "--replicates", "2", "-q"
+    )
+    assert code == 0 and "habits.reply_rate" in out and drawn == []
+    code, _, _ = cli(
+        capsys, "sweep", "newcomer", "--vary", "habits.reply_rate=0.1,0.2", "--days", "5", "--replicates", "2"
+    )
+    assert code == 0 and drawn == [1]
+
+
 def test_the_same_field_varied_twice_is_refused_not_overwritten(capsys):
     code, out, err = cli(
         capsys, "sweep", "newcomer", "--vary", "habits.reply_rate=0.1,0.2", "--vary", "habits.reply_rate=0.3"

@@ -13,7 +13,7 @@ import sys
 import time
 from typing import TextIO
 
-from coach.cli.common import EXIT_OK, UsageError, examples, whole_number
+from coach.cli.common import EXIT_OK, UsageError, examples, quiet_option, whole_number
 from coach.sweep import build_sweep
 from coach.sweep_backends import SCHEDULER_ENV, SweepProgress, check_scheduler, run_sweep, scheduler_address
 from coach.sweep_output import FORMATS, JOURNAL_SUFFIX, SweepOutput
@@ -40,6 +40,7 @@ def configure(p: argparse.ArgumentParser) -> None:
         f"(a journal PATH{JOURNAL_SUFFIX} is kept beside it)",
     )
     p.add_argument("--fresh", action="store_true", help="with --out: start over, replacing what is there")
+    quiet_option(p)  # as every long-running command
     p.add_argument(
         "--scheduler",
         metavar="ADDRESS",
@@ -125,7 +126,8 @@ def handle(args: argparse.Namespace) -> int:
         print(f"resuming {args.out}: {done} of {sweep.size} cells are already there", file=sys.stderr)
     complete = False
     try:
-        for result in run_sweep(sweep, start=done, scheduler=address, progress=progress_line()):
+        progress = None if args.quiet else progress_line()
+        for result in run_sweep(sweep, start=done, scheduler=address, progress=progress):
             output.add(result)
         complete = True
     except KeyboardInterrupt:
