@@ -279,3 +279,8 @@ def test_a_shared_set_that_fails_for_every_scenario_is_said_once(capsys):
     assert cli_main(["compare", "ghost", "newcomer", "--set", "habits.reply_rat=0.5"]) == 1
     lines = capsys.readouterr().err.strip().splitlines()
     assert len(lines) == 1 and "habits.reply_rat: unknown key" in lines[0], lines
+
+
+def test_a_targeted_set_is_quoted_with_its_scenario_number(capsys):
+    assert cli_main(["compare", "ghost", "newcomer", "--set", "2:habits.reply_rat=0.5"]) == 1
+    assert capsys.readouterr().err.startswith("--set 2:habits.reply_rat=0.5: habits.reply_rat: unknown key")

@@ -105,17 +105,19 @@ def load_for_cli(name: str, args: argparse.Namespace, index: int = 1, count: int
     path = resolve_scenario_path(name)
     scenario = load_scenario(path)
     data = read_yaml(safe_yaml.read_regular(path), str(path))  # load_scenario has checked it
-    targeted, shared = [], []
+    targeted, shared, given = [], [], []  # given: as typed, with any N: prefix, for the messages
     for item in getattr(args, "set", None) or []:
         target, assignment = split_target(item, count)
         if target is None:
             shared.append(assignment)
+            given.append(item)
         elif target == index:
             targeted.append(assignment)
+            given.append(item)
     sets = shared + targeted
     if sets:
         data = apply_overrides(data, sets, "--set")
-        scenario = scenario_from_data(data, source="--set " + " ".join(sets))
+        scenario = scenario_from_data(data, source="--set " + " ".join(given))
     options = []
     for option in ("days", "replicates", "seed"):
         value = getattr(args, option, None)
