@@ -262,8 +262,12 @@ def _unrepeat_compare(old_key: str, new_key: str) -> None:
     at = picks.index(new_key)
     if old_key.startswith("persona:") and old_key not in picks:
         picks[at] = old_key
-    else:
+    else:  # loaded from an upload, an import or the editor: nothing to swap in, so say what left
         del picks[at]
+        ss["notices"] = [
+            *ss.get("notices", []),
+            "Compare: that persona is your current settings now, so it left the comparison.",
+        ]
     ss["_compare_pick"] = picks
     if "compare_pick" in ss:  # the widget's own state, when the tab is open (a callback may set it)
         ss["compare_pick"] = picks

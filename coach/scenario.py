@@ -303,7 +303,7 @@ def load_scenario(path: str | Path, overrides: Iterable[str] = ()) -> Scenario:
 def parse_scenario(text: str | bytes, source: str = "<scenario>", overrides: Iterable[str] = ()) -> Scenario:
     """Validate scenario YAML given as text or bytes (for uploads)."""
     data = read_yaml(text, source)
-    data = apply_overrides(data, overrides, source)
+    data = apply_overrides(data, overrides)  # the overrides are --set values, whichever file they change
     return scenario_from_data(data, source)
 
 
@@ -359,20 +359,24 @@ def apply_overrides(data: dict[str, Any], assignments: Iterable[str], source: st
     """Return a copy of raw scenario data with ``a.b.c=value`` assignments applied.
 
     Values are parsed as YAML scalars or flow collections (``8``, ``0.5``, ``[7, 23]``, ``x``).
+    ``source`` starts a mistake's message: the option (``--set``) or where else the
+    assignments were written (a sweep file's ``study.yaml: set:``).
     """
     result = copy.deepcopy(data)
     for assignment in assignments:
         key, sep, value_text = assignment.partition("=")
         key = key.strip()
         if not sep or not key:
-            raise ScenarioError([f"--set {quote(assignment)}: expected FIELD=VALUE, e.g. habits.posts_per_day=8"])
+            raise ScenarioError([f"{source} {quote(assignment)}: expected FIELD=VALUE, e.g. habits.posts_per_day=8"])
         shown = shorten(key)
         try:
             value = safe_yaml.load(value_text) if value_text.strip() else None
         except safe_yaml.YamlRefused as exc:
-            raise ScenarioError([f"--set {shown}: {exc.problem}"]) from None
+            raise ScenarioError(
+                [f"{source} {shown}: {exc.problem.replace(' (line 1)', '')}"]
+            ) from None  # one line: no number
         except yaml.YAMLError:
-            raise ScenarioError([f"--set {shown}: cannot read the value {quote(value_text)}"]) from None
+            raise ScenarioError([f"{source} {shown}: cannot read the value {quote(value_text)}"]) from None
         parts = key.split(".")
         node = result
         for i, part in enumerate(parts[:-1]):
@@ -385,7 +389,7 @@ def apply_overrides(data: dict[str, Any], assignments: Iterable[str], source: st
             if not isinstance(child, dict):
                 raise ScenarioError(
                     [
-                        f"--set {shown}: {shorten('.'.join(parts[: i + 1]))} is not a mapping, so it has no field {quote(parts[i + 1])}"
+                        f"{source} {shown}: {shorten('.'.join(parts[: i + 1]))} is not a mapping, so it has no field {quote(parts[i + 1])}"
                     ]
                 )
             node = child

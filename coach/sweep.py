@@ -447,30 +447,30 @@ def build_sweep(
             raise ScenarioError([f"{path}: scenario: {data['scenario']!r} cannot be read ({exc.strerror})"]) from None
         source = str(scenario_path)
         data = read_yaml(raw, source)
-    given: set[str] = set()
+    varied: set[str] = set()
     for option in vary:
         axis = parse_vary(option)
-        if axis.field in given:  # the later one silently won
+        if axis.field in varied:  # the later one silently won
             raise ScenarioError(
                 [f"--vary {axis.field}: given twice; give each field once, with all its values (V1,V2,…)"]
             )
-        given.add(axis.field)
+        varied.add(axis.field)
         axes[axis.field] = axis  # replaces the file's values for the same field
-    options = {key: given for key, given in (("replicates", replicates), ("seed", seed), ("days", days)) if given is not None}  # fmt: skip
+    options = {key: value for key, value in (("replicates", replicates), ("seed", seed), ("days", days)) if value is not None}  # fmt: skip
     # Cells start from the file's data with the overrides applied, as `coach run --set` does.
     # Each stage is checked on its own (before the axes), so a mistake is reported as its
     # author's: the scenario file's, the sweep file's (set:, replicates, seed, days), or the
     # command line's.
     scenario_from_data(data, source)
     base_data = data
-    stages = (
-        (overrides, str(path), str(path)),
+    stages = (  # (assignments, how apply_overrides names a slip in one, who wrote them)
+        (overrides, f"{path}: set:", str(path)),
         (list(sets), "--set", "--set " + " ".join(sets)),
         ([f"{k}={v}" for k, v in options.items()], "--set", " ".join(f"--{k} {v}" for k, v in options.items())),
     )
-    for given, label, author in stages:
-        if given:
-            base_data = apply_overrides(base_data, given, label if label == "--set" else author)
+    for assignments, label, author in stages:
+        if assignments:
+            base_data = apply_overrides(base_data, assignments, label)
             scenario_from_data(base_data, author)
     sweep = Sweep(json.dumps(base_data, sort_keys=True, default=str), tuple(axes.values()), source)
     sweep.check()

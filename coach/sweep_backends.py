@@ -163,9 +163,17 @@ def check_scheduler(address: str) -> None:
             )
             raise ScenarioError([f"--scheduler {address}: cannot connect to a Dask scheduler there ({reason}). {START_ONE}"]) from None  # fmt: skip
     try:
-        reply = asyncio.run(_identity(address))
+        # One deadline over the whole exchange: distributed's handshake read has none of its
+        # own, so a server that accepts and stays silent (an HTTP server waits for a request)
+        # would hold the command forever.
+        reply = asyncio.run(asyncio.wait_for(_identity(address), 2 * REACH_SECONDS))
     except Exception as exc:  # refused, timed out, TLS, or bytes that are not Dask's protocol
-        reason = str(exc)[:160] if isinstance(exc, OSError) else "what answered does not speak Dask's protocol"
+        if isinstance(exc, TimeoutError):
+            reason = f"nothing answered within {2 * REACH_SECONDS:g} s"
+        elif isinstance(exc, OSError):
+            reason = str(exc)[:160] or type(exc).__name__
+        else:
+            reason = "what answered does not speak Dask's protocol"
         raise ScenarioError([f"--scheduler {address}: no Dask scheduler answered there ({reason}). {START_ONE}"]) from None  # fmt: skip
     if not isinstance(reply, dict) or reply.get("type") != "Scheduler":
         raise ScenarioError([f"--scheduler {address}: something answered, but not a Dask scheduler. {START_ONE}"])

@@ -544,6 +544,15 @@ def test_loading_a_persona_that_compare_shows_does_not_show_it_twice(tab_open):
     assert len(at.dataframe[0].value.columns) == 3
 
 
+def test_loading_a_compared_persona_over_an_upload_says_it_left_the_comparison():
+    at = upload(new_app(), "small.yaml", SMALL_BILLBOARD)  # nothing to swap in: the reference is a file
+    at.selectbox(key="persona").set_value("billboard").run()
+    assert any("it left the comparison" in t.value for t in at.toast), [t.value for t in at.toast]
+    at = open_tab(at, "Compare")
+    assert_clean(at)
+    assert at.multiselect(key="compare_pick").value == ["current", "persona:conversationalist"]
+
+
 def test_about_tab_lists_mechanisms_and_evidence():
     at = open_tab(new_app(), "About the model")
     assert_clean(at)

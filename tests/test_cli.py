@@ -284,3 +284,20 @@ def test_a_shared_set_that_fails_for_every_scenario_is_said_once(capsys):
 def test_a_targeted_set_is_quoted_with_its_scenario_number(capsys):
     assert cli_main(["compare", "ghost", "newcomer", "--set", "2:habits.reply_rat=0.5"]) == 1
     assert capsys.readouterr().err.startswith("--set 2:habits.reply_rat=0.5: habits.reply_rat: unknown key")
+
+
+def test_out_is_compared_with_files_only_not_with_other_values(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "ABC123").write_text("an earlier export\n")  # a file named like the room code
+    assert cli_main(["workshop", "results", "ABC123", "--db", f"sqlite:///{tmp_path / 'w.db'}", "--out", "ABC123"]) == 1
+    err = capsys.readouterr().err
+    assert "There is no room ABC123" in err and "is the file this command reads" not in err
+
+
+def test_a_set_value_names_no_line(capsys):
+    assert cli_main(["run", "ghost", "--set", "habits.reply_delay_hours=1:30"]) == 1
+    err = capsys.readouterr().err
+    assert (
+        err.startswith("--set habits.reply_delay_hours: 1:30 would be read as the base-60 number 90")
+        and "line" not in err
+    )

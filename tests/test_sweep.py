@@ -210,6 +210,30 @@ def test_a_mistake_is_reported_as_its_authors_not_the_personas(
     assert "newcomer.yaml" not in err  # the bundled persona has no mistake
 
 
+def test_a_sweep_never_writes_over_the_scenario_it_reads(tmp_path: Path, capsys):
+    base = tmp_path / "base.yaml"
+    base.write_text((SCENARIO_DIR / "newcomer.yaml").read_text())
+    before = base.read_bytes()
+    study = tmp_path / "study.yaml"
+    study.write_text("kind: sweep\nscenario: base.yaml\nvary: {habits.posts_per_day: [1, 2]}\n")
+    code, out, err = cli(capsys, "sweep", str(study), "--out", str(base), "--fresh")
+    assert code == 2 and not out and f"--out {base} is the scenario this sweep reads" in err
+    assert base.read_bytes() == before
+
+
+def test_a_slip_in_a_sweep_files_set_names_the_file(tmp_path: Path, capsys):
+    study = tmp_path / "study.yaml"
+    study.write_text(
+        "kind: sweep\nscenario: newcomer\nset: {habits.posts_per_day.x: 1}\nvary: {habits.reply_rate: [0.1, 0.2]}\n"
+    )
+    code, out, err = cli(capsys, "sweep", str(study))
+    assert (
+        code == 1
+        and not out
+        and err.startswith(f"{study}: set: habits.posts_per_day.x: habits.posts_per_day is not a mapping")
+    )
+
+
 def test_quiet_sweep_draws_no_progress_line(monkeypatch, capsys):
     import coach.cli.sweep as sweep_cli
 

@@ -104,3 +104,22 @@ def test_something_else_listening_is_not_taken_for_a_scheduler():
     assert done.returncode == 1 and done.stdout == ""
     assert "no Dask scheduler answered there (what answered does not speak Dask's protocol)" in done.stderr
     assert "Traceback" not in done.stderr, done.stderr
+
+
+def test_a_server_that_accepts_and_stays_silent_is_given_up_on(monkeypatch, capsys):
+    import coach.sweep_backends as backends
+
+    monkeypatch.setattr(backends, "REACH_SECONDS", 0.5)  # the deadline, shortened for the test
+    server = socket.create_server(("127.0.0.1", 0))  # accepts (the kernel's backlog) and never writes
+    address = f"tcp://127.0.0.1:{server.getsockname()[1]}"
+    codes: list[int] = []
+    # in a thread, so code that waits forever fails this test instead of hanging the suite
+    worker = threading.Thread(target=lambda: codes.append(main(["sweep", "conversationalist", *GRID, "--scheduler", address])), daemon=True)  # fmt: skip
+    try:
+        worker.start()
+        worker.join(timeout=60)
+    finally:
+        server.close()
+    assert codes == [1], "the command did not give up on a silent server within 60 s"
+    out = capsys.readouterr()
+    assert "no Dask scheduler answered there (nothing answered within 1 s)" in out.err and out.out == ""

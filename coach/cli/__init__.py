@@ -15,7 +15,6 @@ the commands that do not simulate (``coach validate``, ``scenarios``, ``schema``
 from __future__ import annotations
 
 import argparse
-import contextlib
 import os
 import sys
 from collections.abc import Callable, Sequence
@@ -23,7 +22,7 @@ from typing import NamedTuple
 
 from coach._version import __version__
 from coach.cli import advise, fit, importing, run, schema, sweep, workshop
-from coach.cli.common import EXIT_INVALID, EXIT_OK, EXIT_USAGE, UsageError, _Parser
+from coach.cli.common import EXIT_INVALID, EXIT_OK, EXIT_USAGE, UsageError, _Parser, same_file
 from coach.messages import shorten
 from coach.scenario import ScenarioError
 
@@ -90,6 +89,8 @@ def _prepare_engine() -> None:
 
 FILE_ARGUMENTS = ("file", "files", "exercise", "path", "archive", "out", "history", "qr")
 """The commands' arguments that name files (an empty one is a usage error)."""
+OUTPUT_ARGUMENTS = ("out", "qr")
+"""Those of them a command writes (never over one it reads)."""
 
 
 def _check_file_arguments(args: argparse.Namespace) -> None:
@@ -102,17 +103,17 @@ def _check_file_arguments(args: argparse.Namespace) -> None:
             option = f"--{key} " if key in ("out", "history", "qr") else ""
             named = {"file": " or a persona's name", "files": " or a persona's name", "exercise": " or a bundled exercise's name"}  # fmt: skip
             raise UsageError(f"{option}'': an empty file name; give a file's path{named.get(key, '')}")
-    out = getattr(args, "out", None)
-    if not out:
-        return
-    for key, value in vars(args).items():
-        given = value if isinstance(value, list) else [value]
-        for item in given:
-            if key == "out" or not isinstance(item, str) or not item:
-                continue
-            with contextlib.suppress(OSError):  # either does not exist (yet): nothing to overwrite
-                if os.path.samefile(out, item):
-                    raise UsageError(f"--out {out} is the file this command reads ({item}); give another path")
+    for output in OUTPUT_ARGUMENTS:
+        written = getattr(args, output, None)
+        if not written:
+            continue
+        for key in FILE_ARGUMENTS:
+            value = getattr(args, key, None)
+            for item in value if isinstance(value, list) else [value]:
+                if key in OUTPUT_ARGUMENTS or not isinstance(item, str) or not item:
+                    continue
+                if same_file(written, item):
+                    raise UsageError(f"--{output} {written} is the file this command reads ({item}); give another path")
 
 
 def main(argv: Sequence[str] | None = None) -> int:

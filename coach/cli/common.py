@@ -314,6 +314,13 @@ def progress_bar(
     return ProgressBar(stream, after_seconds, quiet, expected_seconds)
 
 
+def same_file(a: str | os.PathLike, b: str | os.PathLike) -> bool:
+    """Whether two paths name one existing file (however spelt); False when either does not exist."""
+    with contextlib.suppress(OSError):  # either does not exist (yet): nothing to overwrite
+        return os.path.samefile(a, b)
+    return False
+
+
 def write_output(text: str, out: str | None) -> None:
     if out:
         try:

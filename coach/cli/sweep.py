@@ -13,7 +13,7 @@ import sys
 import time
 from typing import TextIO
 
-from coach.cli.common import EXIT_OK, UsageError, examples, quiet_option, whole_number
+from coach.cli.common import EXIT_OK, UsageError, examples, quiet_option, same_file, whole_number
 from coach.sweep import build_sweep
 from coach.sweep_backends import SCHEDULER_ENV, SweepProgress, check_scheduler, run_sweep, scheduler_address
 from coach.sweep_output import FORMATS, JOURNAL_SUFFIX, SweepOutput
@@ -118,6 +118,8 @@ def handle(args: argparse.Namespace) -> int:
         raise UsageError(str(exc)) from None
     if address:
         check_scheduler(address)  # before the table's head is written: a bad address leaves no half output
+    if args.out and same_file(args.out, sweep.source):  # a sweep file's scenario: is read too
+        raise UsageError(f"--out {args.out} is the scenario this sweep reads ({sweep.source}); give another path")
     output = SweepOutput(sweep, args.format, args.out, fresh=args.fresh)
     done = output.open()
     if done == sweep.size:
