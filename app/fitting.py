@@ -19,15 +19,10 @@ import streamlit as st
 
 from app.history import followers_today_input
 from app.state import HABIT_LABELS, keep, load_base
+from app.text import safe
 from coach import Scenario
 
 TRIAL_CHOICES = (16, 32, 48, 96)
-_MARKDOWN = str.maketrans({c: "\\" + c for c in "\\`*_{}[]<>()#+-.!|~$:"})
-
-
-def plain(text: str) -> str:
-    """Text (which may carry a file name someone chose) with every Markdown character escaped."""
-    return str(text).translate(_MARKDOWN)
 
 
 # coach.fit speaks to the command line; on this page the same places have other names.
@@ -308,12 +303,12 @@ def fitting_section() -> None:
 
     fit, parts = report["fit"], parts_of(report)
     for line in fit["words"]:
-        st.markdown(f"- {plain(app_words(line, parts))}")
+        st.markdown(f"- {safe(app_words(line, parts))}")
     if POORLY_TRY in fit["words"]:
         # The app has no seed to change: more candidates is what to try.
         st.warning("The fit looks poor: pick more candidate audiences to try above and press Fit my audience again.")
     for warning in report.get("warnings", []):
-        st.warning(plain(app_words(warning, parts)))
+        st.warning(safe(app_words(warning, parts)))
     st.altair_chart(_history_chart(report), width="stretch")
     st.caption(CHART_WORDS)
     rows = [
@@ -347,7 +342,7 @@ def fitting_section() -> None:
             hide_index=True,
             width="stretch",
         )
-    st.markdown("**Assumed (not fitted):** " + plain(assumed_words(report)))
+    st.markdown("**Assumed (not fitted):** " + safe(assumed_words(report)))
     fc = fit["forecast"]
     st.markdown(
         f"**If nothing changes:** in {fc['day'][-1]} days about {fc['median'][-1]:,.0f} followers "

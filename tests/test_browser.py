@@ -296,3 +296,30 @@ def test_views_at_projector_sizes_have_no_cut_labels_and_the_chart_above_the_fol
                     page.close()
         finally:
             browser.close()
+
+
+def test_bare_links_in_a_linked_scenarios_name_stay_text(request):
+    """Streamlit's renderer links ``www.…``, ``https://…`` and ``me@…`` even with their
+    punctuation escaped: app/text.py breaks them, so a name from a link is never a live link."""
+    import base64
+    import zlib
+
+    chromium = find_chromium()
+    app_url = request.getfixturevalue("app_url")
+    from playwright.sync_api import expect, sync_playwright
+
+    name = "Visit www.evil.example, https://evil.example/x or me@evil.example"
+    yaml_text = f"version: 1\nname: '{name}'\ndays: 10\nreplicates: 2\n"
+    blob = base64.urlsafe_b64encode(zlib.compress(yaml_text.encode(), 9)).decode().rstrip("=")
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1280, "height": 720})
+            page.goto(f"{app_url}/?scenario={blob}")
+            card = page.locator(".st-key-story_card")
+            expect(card).to_be_visible(timeout=90_000)
+            wait_until_idle(page)
+            assert name in card.inner_text().replace("\u2060", "")  # shown as typed (the joiner is invisible)
+            assert page.locator('a[href*="evil.example"]').count() == 0
+        finally:
+            browser.close()

@@ -55,9 +55,9 @@ def test_fit_runs_shows_the_report_and_loads_the_fitted_scenario():
     report = at.session_state["fit_result"]
     assert report["fit"]["followers"]["observed"] == [500, 540, 580, 620]
     assert "audience.prospects_per_day" in report["fitted"]
-    from app.fitting import plain  # the page escapes Markdown in every sentence it shows
+    from app.text import safe  # the page escapes Markdown in every sentence it shows
 
-    assert any(plain(report["fit"]["words"][0]) in m.value for m in at.markdown)
+    assert any(safe(report["fit"]["words"][0]) in m.value for m in at.markdown)
     assert at.get("vega_lite_chart"), "observed vs simulated history is charted"
     at.button(key="fit_load").click().run()
     assert at.session_state["base_key"] == "fit"
