@@ -27,20 +27,26 @@ BASE_CSS = """
 </style>
 """
 
+# Both layouts: the header bar is see-through and only its buttons take clicks, so its empty
+# toolbar does not cover the Presenter-mode toggle under it (at 1280x720 it took every click).
+HEADER_CSS = """
+<style>
+[data-testid="stHeader"] { background: transparent; }
+[data-testid="stHeader"], [data-testid="stHeader"] * { pointer-events: none; }
+[data-testid="stHeader"] :is(button, a, [role="button"]),
+[data-testid="stHeader"] :is(button, a, [role="button"]) * { pointer-events: auto; }
+</style>
+"""
+
 # The normal page at 1280x720 (a laptop, a projector): the followers chart must start on
-# screen. The header bar is see-through (its buttons stay usable; only they take clicks, so
-# its empty toolbar does not cover the Presenter-mode toggle under it) so the page starts at
-# the top; the title, tagline and toggle share one row; the story card, the cards and their
-# captions are tighter. Nothing is hidden: every word stays on the page.
+# screen. The header bar is see-through (HEADER_CSS) so the page starts at the top; the
+# title, tagline and toggle share one row; the story card, the cards and their captions are
+# tighter. Nothing is hidden: every word stays on the page.
 NORMAL_CSS = """
 <style>
 .block-container, [data-testid="stMainBlockContainer"] {
   padding-top: 0.6rem; padding-left: 3rem; padding-right: 3.5rem; max-width: 100%;
 }
-[data-testid="stHeader"] { background: transparent; }
-[data-testid="stHeader"], [data-testid="stHeader"] * { pointer-events: none; }
-[data-testid="stHeader"] :is(button, a, [role="button"]),
-[data-testid="stHeader"] :is(button, a, [role="button"]) * { pointer-events: auto; }
 [data-testid="stMainBlockContainer"] > [data-testid="stVerticalBlock"] { gap: 0.7rem; }
 [data-testid="stTabs"] [data-baseweb="tab-panel"] > [data-testid="stVerticalBlock"] { gap: 0.7rem; }
 .st-key-page_head h2 { font-size: 1.6rem; padding: 0; line-height: 1.3; }
@@ -65,10 +71,6 @@ html { font-size: 19px; }
 .block-container, [data-testid="stMainBlockContainer"] {
   padding-top: 0.9rem; padding-left: 4rem; padding-right: 4rem; max-width: 100%;
 }
-[data-testid="stHeader"] { background: transparent; }
-[data-testid="stHeader"], [data-testid="stHeader"] * { pointer-events: none; }
-[data-testid="stHeader"] :is(button, a, [role="button"]),
-[data-testid="stHeader"] :is(button, a, [role="button"]) * { pointer-events: auto; }
 [data-testid="stMetricValue"] { font-size: 2.1rem; }
 </style>
 """
@@ -91,7 +93,7 @@ def presenting() -> bool:
 
 
 def apply_layout(present: bool) -> None:
-    st.html(BASE_CSS + (PRESENT_CSS if present else NORMAL_CSS))
+    st.html(BASE_CSS + HEADER_CSS + (PRESENT_CSS if present else NORMAL_CSS))
 
 
 def present_param(present: bool) -> dict[str, str]:
