@@ -396,6 +396,11 @@ def test_a_link_with_more_runs_than_personas_open_with_shows_them_on_the_slider(
     assert at.slider(key="replicates").value == 300
     assert json.loads(at.session_state["results"]["scenario"])["replicates"] == 300
     assert at.button(key="save_variant").label.startswith("Save as variant")  # the sidebar below it is drawn
+    # A track that ends at the count loaded would be another widget once the count falls
+    # (Streamlit keys a slider's state to its range too): it stays at the scenario's bound.
+    at.slider(key="replicates").set_value(100).run()
+    assert_clean(at)
+    assert (at.slider(key="replicates").value, at.slider(key="replicates").max) == (100, 500)
 
 
 def test_url_round_trip_reproduces_settings_and_predictions():
