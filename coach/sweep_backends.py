@@ -197,6 +197,8 @@ def connect(address: str) -> Any:
         from distributed import Client
     except ImportError:
         raise ScenarioError([f"--scheduler {address}: {NEEDS_EXTRA}"]) from None
+    # Asked here for every caller; `coach sweep` has asked once already, before writing its
+    # table's head (a second ask costs a few milliseconds).
     check_scheduler(address)
     try:
         return Client(address, timeout="10s", set_as_default=False)

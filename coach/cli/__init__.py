@@ -95,25 +95,24 @@ OUTPUT_ARGUMENTS = ("out", "qr")
 
 def _check_file_arguments(args: argparse.Namespace) -> None:
     """Refused before any work, as usage errors: an empty file name (``coach run ''`` read the
-    folder, ``--out ''`` wrote to standard output), and an ``--out`` that names a file the
+    folder, ``--out ''`` wrote to standard output), and an output that names a file the
     command reads (``coach run mine.yaml --out mine.yaml`` replaced the scenario with its results)."""
-    for key, value in vars(args).items():  # '' names no file: coach run '' read the folder, --out '' wrote to stdout
-        given = value if isinstance(value, list) else [value]
-        if key in FILE_ARGUMENTS and any(isinstance(item, str) and not item.strip() for item in given):
-            option = f"--{key} " if key in ("out", "history", "qr") else ""
-            named = {"file": " or a persona's name", "files": " or a persona's name", "exercise": " or a bundled exercise's name"}  # fmt: skip
-            raise UsageError(f"{option}'': an empty file name; give a file's path{named.get(key, '')}")
-    for output in OUTPUT_ARGUMENTS:
-        written = getattr(args, output, None)
-        if not written:
-            continue
-        for key in FILE_ARGUMENTS:
-            value = getattr(args, key, None)
-            for item in value if isinstance(value, list) else [value]:
-                if key in OUTPUT_ARGUMENTS or not isinstance(item, str) or not item:
-                    continue
+    named = [(key, item) for key in FILE_ARGUMENTS for item in _as_list(getattr(args, key, None))]
+    hints = {"file": " or a persona's name", "files": " or a persona's name", "exercise": " or a bundled exercise's name"}  # fmt: skip
+    for key, item in named:
+        if isinstance(item, str) and not item.strip():
+            option = f"--{key} " if key in ("out", "history", "qr") else ""  # options; the rest are positional
+            raise UsageError(f"{option}'': an empty file name; give a file's path{hints.get(key, '')}")
+    read = [item for key, item in named if key not in OUTPUT_ARGUMENTS and isinstance(item, str)]
+    for key, written in named:
+        if key in OUTPUT_ARGUMENTS and written:
+            for item in read:
                 if same_file(written, item):
-                    raise UsageError(f"--{output} {written} is the file this command reads ({item}); give another path")
+                    raise UsageError(f"--{key} {written} is the file this command reads ({item}); give another path")
+
+
+def _as_list(value: object) -> list:
+    return value if isinstance(value, list) else [] if value is None else [value]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
