@@ -99,6 +99,29 @@ def test_the_days_prospects_keep_each_channels_mean_and_share():
     assert cdf_off[:, 0].max() == 0 and abs((totals_off - 3).mean() / (mean - shared) - 1) < 0.02
 
 
+@numba.njit
+def _compress_all(values, out):
+    """Every whole block of LANES through kernels.compress_negative, as the post pass uses it."""
+    seen = 0
+    for first in range(0, len(values) - len(values) % kernels.LANES, kernels.LANES):
+        seen += kernels.compress_negative(values, first, out, seen)
+    return seen
+
+
+@pytest.mark.parametrize("share", [0.0, 0.24, 1.0])
+def test_compress_negative_writes_the_negative_columns_in_order(share):
+    """The vector compaction gives the columns numpy's flatnonzero gives: in order, -0.0 and
+    NaN not negative, nothing written past the count."""
+    rng = np.random.default_rng(3)
+    values = np.where(rng.random(16 * 37) < share, -rng.random(16 * 37), rng.random(16 * 37)).astype(F32)
+    values[[5, 40, 77]] = [-0.0, np.nan, -np.inf]
+    out = np.full(len(values) + 16, 99_999, np.uint32)
+    seen = _compress_all(values, out)
+    want = np.flatnonzero(values < 0)
+    assert seen == len(want) and out[:seen].tolist() == want.tolist()
+    assert (out[seen:] == 99_999).all()
+
+
 def crowd_arrays(rows: int, C: int, n: np.ndarray, seed: int = 0) -> dict:
     rng = np.random.default_rng(seed)
     cells = rows * C
@@ -120,17 +143,25 @@ def test_post_pass_matches_the_laws_applied_with_numpy():
     a = crowd_arrays(R, C, n)
     ref = {k: v.copy() for k, v in a.items()}
     k = keys(R, 9)
-    p_see, felt, strength, sat_add = 0.8, F32(3.0), 0.01, np.array([0.1, -0.2], F32)
-    reshare_p, reply_base, reply_rate = np.array([0.2, 0.3], F32), 0.5, 0.6
+    p_see, felt, strength, sat_mult = 0.8, 3.0, 0.01, 0.5
+    value = np.array([[9.0, 9.0], [0.2, -0.4]], F32)  # per post kind and segment; this post is of kind 1
+    sat_add = value[1] * F32(sat_mult)
+    reshare = np.array([[0.9, 0.9], [0.2, 0.3]], F32)
+    reshare_p, reply_base, reply_rate = reshare[1], 0.5, 0.6
     chat_seg = np.array([0.2, 1.0], F32)  # the chat appetite of each segment
-    likes, shape, record = np.zeros(R), np.zeros(R), np.zeros((4, R))  # record rows: seen 3, reshares 0, replies 1
-    cells, answered = np.empty(R * C, np.int64), np.empty(R * C, np.bool_)
+    likes, shape, record = np.zeros(R), np.zeros((2, R)), np.zeros((3, 4, R))  # record rows: seen 3, reshares 0, replies 1
+    replies, answered = np.empty((3, R * C), np.int64), np.empty(R * C, np.bool_)
+    uid = np.arange(R * C, dtype=np.int64) * 7
     replied = kernels.post_pass(
-        n, C, k, 2, 5, a["attention"], a["tolerance"], a["fatigue"], a["sat"], a["segment"], chat_seg,
-        a["reply_will"], F32(p_see), felt, True, P.fatigue_cap, P.fatigue_gamma, strength, 2.0, True, sat_add,
-        reshare_p, True, reply_base, reply_rate, 0.25, likes, 0.5, shape, record,
-        np.array([3, 0, 1]), cells, answered,
+        n, C, k, 2, 5, 1, a["attention"], a["tolerance"], a["fatigue"], a["sat"], a["segment"], a["reply_will"], uid,
+        chat_seg, value, reshare, np.empty(C, np.uint32), np.empty(C, F32), p_see, felt, sat_mult, strength,
+        reply_base, reply_rate, True, P.fatigue_cap, P.fatigue_gamma, 2.0, True, True, 0.25, 0.5, likes, shape, 1,
+        record, np.array([3, 0, 1]), replies, answered,
     )  # fmt: skip
+    felt = F32(felt)
+    assert shape[0].sum() == 0 and record[[0, 1]].sum() == 0  # the other reach class and days are untouched
+    shape, record = shape[1], record[2]
+    cells = replies[0]
     want = np.zeros((4, R))  # seen, engagement, reshares, replies per replicate
 
     want_cells, want_answered = [], []
@@ -161,6 +192,8 @@ def test_post_pass_matches_the_laws_applied_with_numpy():
     np.testing.assert_allclose(a["fatigue"], ref["fatigue"], rtol=1e-5)
     np.testing.assert_allclose(a["sat"], ref["sat"], rtol=1e-5)
     assert cells[:replied].tolist() == want_cells and answered[:replied].tolist() == want_answered
+    assert replies[1, :replied].tolist() == [c // C for c in want_cells]  # each replier's replicate
+    assert replies[2, :replied].tolist() == [7 * c for c in want_cells]  # and uid
     assert record[3].tolist() == want[0].tolist() and record[0].tolist() == want[2].tolist()
     assert record[1].tolist() == want[3].tolist() and record[2].sum() == 0  # replies per replicate; row 2 untouched
     np.testing.assert_allclose(likes, 0.25 * want[1], rtol=1e-6)  # like chance x engagement summed

@@ -130,13 +130,15 @@ class Crowd:
             self._keys = (self.grid("uid") + offsets).reshape(-1)
         return self._keys
 
-    def mark(self, cells: np.ndarray, replicates: np.ndarray) -> Marked:
+    def mark(self, cells: np.ndarray, replicates: np.ndarray, uids: np.ndarray | None = None) -> Marked:
         """Remember these followers (``replicates``: their rows) to find them later, also after cells moved.
 
-        While no cell has moved (``marked.moves == crowd.moves``) their cells are still theirs:
-        new followers take spare cells and leavers are retired in place (budget infinite).
+        ``uids``: theirs, when the caller has them already (the post pass writes them with the
+        cells); else read here. While no cell has moved (``marked.moves == crowd.moves``) their
+        cells are still theirs: new followers take spare cells and leavers are retired in place
+        (budget infinite).
         """
-        return Marked(cells, self.arrays["uid"][cells], replicates, self.moves)
+        return Marked(cells, self.arrays["uid"][cells] if uids is None else uids, replicates, self.moves)
 
     def locate(self, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Cells of the keyed followers still following, and a mask over ``keys`` of those found."""

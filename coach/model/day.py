@@ -83,6 +83,15 @@ class ReplicateBatch:
         self.reshare_p = reshare.reshare_table(p, link_app)
         self.kind_reach = exposure.kind_reach(self.platform).tolist()  # per post kind (Python floats, as above)
         self.follow_coef = discovery.follow_coefficients(p)
+        # What every post's pass needs that the run does not change, worked out once.
+        self.ranked = self.platform.ranked_feed and self.mechanisms.feed_discount
+        self.feed_window_hours = p.feed_window_minutes / 60.0
+        self.reply_bases = [conversation.reply_base(p, kind == QUESTION) for kind in range(len(self.kind_reach))]
+        self.post_laws = (
+            self.mechanisms.fatigue, p.fatigue_cap, p.fatigue_gamma, p.engagement_fatigue_power,
+            self.mechanisms.content, self.mechanisms.conversation, reshare.like_chance(p),
+            p.reshare_dispersion if self.mechanisms.reshare else 0.0,
+        )  # fmt: skip
         self.chat_seg = self.chat_app.astype(F32)  # the chat appetite is the segment's: no field per follower
         # What a new follower gets from its segment, and the laws of its own draws (kernels.admit).
         self.traits = (
@@ -93,7 +102,8 @@ class ReplicateBatch:
         self.laws = (float(p.tolerance_spread), float(p.reciprocal_ratio), float(p.new_tie_ratio))
 
         self.crowd = Crowd(R, int(audience.followers * 1.3) + 64)
-        self.reply_cells = np.empty(0, dtype=np.int64)  # output buffers of the compiled passes
+        self.replies = np.empty((3, 0), dtype=np.int64)  # output buffers of the compiled passes
+        self.post_moves = -1  # the crowd's moves when the post pass's arrays were gathered (_post_buffers)
         self.reply_answered = np.empty(0, dtype=np.bool_)
         self.leavers = np.empty(0, dtype=np.int64)
         self.yes = np.empty(0, dtype=np.int64)
@@ -114,6 +124,7 @@ class ReplicateBatch:
         self.last_post = -HOURS / self.habits.posts_per_day if self.habits.posts_per_day > 0 else 0.0
         self.recent_answers = self._expected_answers()
         self.bonds = conversation.Bonds(R, p)
+        self.bond_wanted = np.zeros(R, dtype=np.int64)  # per replicate: answered repliers who may bond (a post's)
 
         # Every daily series, day-major: a day's record is one contiguous (series, R) block the
         # compiled passes count into; ``daily[name]`` is the (R, days) view of one series.
@@ -242,7 +253,7 @@ class ReplicateBatch:
     def begin_sitting(self, posts: int, t: float) -> None:
         """A sitting starts: its posts enter followers' feeds together (fatigue's felt rate)."""
         self.load.add_sitting(posts, t)
-        self.sitting = posts
+        self.sitting_strength = fatigue.sitting_strength(self.params, posts)
 
     def post(self, j: int, t: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """The day's ``j``-th post at hour ``t``, offered to every replicate's crowd.
@@ -250,12 +261,12 @@ class ReplicateBatch:
         Returns the repliers (:class:`~coach.model.crowd.Marked`), their replicates and whether
         the account will answer them.
         """
-        p, mech, crowd, day = self.params, self.mechanisms, self.crowd, self.day
         kind = self.kinds[j]
         self.posts_today += 1
         feed = 1.0
-        if self.platform.ranked_feed and mech.feed_discount:
-            self.feed_count *= math.exp(-(t - self.feed_t) / (p.feed_window_minutes / 60.0))
+        if self.ranked:
+            p = self.params
+            self.feed_count *= math.exp(-(t - self.feed_t) / self.feed_window_hours)
             self.feed_t = t
             feed = exposure.feed_multiplier(self.feed_count, p.feed_decay, p.feed_floor)
             self.feed_count += 1.0
@@ -268,28 +279,32 @@ class ReplicateBatch:
         if p_see <= 0:  # (an empty crowd needs no test: the pass over it does nothing)
             return NOBODY, NOBODY, NO_ANSWERS
 
-        a = crowd.arrays
-        if len(self.reply_cells) < crowd.span:
-            self.reply_cells = np.empty(crowd.span + crowd.span // 4, dtype=np.int64)  # room to grow
-            self.reply_answered = np.empty(len(self.reply_cells), dtype=np.bool_)
-        sat_add = self.value[kind] * F32(content.sat_scale(t, self.t_ref, p) / feed)
-        reply_base = conversation.reply_base(p, kind == QUESTION)
+        crowd = self.crowd
+        if self.post_moves != crowd.moves or self.replies.shape[1] < crowd.span:
+            self._post_buffers()
         replied = kernels.post_pass(
-            crowd.n, crowd.C, self.exposure_keys, day, j, a["attention"], a["tolerance"], a["fatigue"], a["sat"],
-            a["segment"], self.chat_seg, a["reply_will"],
-            F32(p_see), F32(felt), mech.fatigue, p.fatigue_cap, p.fatigue_gamma,
-            fatigue.post_strength(p, reach * feed, self.sitting), p.engagement_fatigue_power,
-            mech.content, sat_add, self.reshare_p[kind], mech.conversation,
-            reply_base, self.habits.reply_rate,
-            reshare.like_chance(p), self.expected_likes, p.reshare_dispersion if mech.reshare else 0.0,
-            self.reshare_shape[int(reach != 1.0)], self.record[day], self.post_rows,
-            self.reply_cells, self.reply_answered,
+            crowd.n, crowd.C, self.exposure_keys, self.day, j, kind, *self.post_crowd,
+            p_see, felt, content.sat_scale(t, self.t_ref, self.params) / feed, self.sitting_strength / (reach * feed),
+            self.reply_bases[kind], self.habits.reply_rate, *self.post_laws,
+            self.expected_likes, self.reshare_shape, int(reach != 1.0), self.record, self.post_rows,
+            self.replies, self.reply_answered,
         )  # fmt: skip
         if not replied:
             return NOBODY, NOBODY, NO_ANSWERS
-        cells = self.reply_cells[:replied].copy()
-        rep_cells = crowd.replicate_of(cells)
-        return crowd.mark(cells, rep_cells), rep_cells, self.reply_answered[:replied].copy()
+        cells, rep_cells, uids = self.replies[:, :replied].copy()
+        return crowd.mark(cells, rep_cells, uids), rep_cells, self.reply_answered[:replied].copy()
+
+    def _post_buffers(self) -> None:
+        """What every post's pass takes from the crowd, gathered again after its cells moved or it grew."""
+        crowd, a = self.crowd, self.crowd.arrays
+        if self.replies.shape[1] < crowd.span:
+            self.replies = np.empty((3, crowd.span + crowd.span // 4), dtype=np.int64)  # room to grow
+            self.reply_answered = np.empty(self.replies.shape[1], dtype=np.bool_)
+        self.post_crowd = (
+            a["attention"], a["tolerance"], a["fatigue"], a["sat"], a["segment"], a["reply_will"], a["uid"], self.chat_seg,
+            self.value, self.reshare_p, np.empty(crowd.C, dtype=np.uint32), np.empty(crowd.C, dtype=F32),
+        )  # fmt: skip
+        self.post_moves = crowd.moves
 
     def go_through_replies(self, repliers: Marked, rep: np.ndarray, answered: np.ndarray, t: float) -> None:
         """The account goes through the replies to one post: answers some, skips the rest.
@@ -298,30 +313,24 @@ class ReplicateBatch:
         account's conversational capacity (E:C5); their answers are public, so onlookers
         see the account. Skipped ones lose satisfaction, remember it, and reply less.
         """
-        p, crowd, R = self.params, self.crowd, self.R
+        p, crowd = self.params, self.crowd
         if repliers.moves == crowd.moves:  # cells still theirs: leavers since are retired in place
             cells, rep_found, answered_found, check = repliers.cells, rep, answered, True
         else:
             cells, found = crowd.locate(repliers.keys)
             rep_found, answered_found, check = rep[found], answered[found], False
         a, scale = crowd.arrays, content.sat_scale(t, self.t_ref, p)
-        tally = np.zeros((3, R), dtype=np.int64)  # answered, ignored, may bond: rows (one layout at any R)
         if len(self.yes) < len(cells):
             self.yes = np.empty(2 * len(cells), dtype=np.int64)
         k = kernels.answer_replies(
-            cells, rep_found, answered_found, check, a["budget"], a["sat"], a["reply_will"], a["ignored_chat"],
-            a["segment"], self.chat_seg, F32(p.answer_boost * scale), F32(p.ignore_penalty * scale),
-            F32(conversation.ignored_scale(t, self.t_ref, p)), F32(p.ignored_reply_will_factor), tally, self.yes,
+            cells, rep_found, answered_found, rep, answered, check, a["budget"], a["sat"], a["reply_will"],
+            a["ignored_chat"], a["segment"], self.chat_seg, p.answer_boost * scale, p.ignore_penalty * scale,
+            conversation.ignored_scale(t, self.t_ref, p), p.ignored_reply_will_factor, self.record, self.day,
+            self.answer_rows, self.bond_wanted, self.yes,
         )  # fmt: skip
-        if not check:  # the tally counts every reply, also of those who left since
-            tally[0] = np.bincount(rep[answered], minlength=R)
-            tally[1] = np.bincount(rep[~answered], minlength=R)
-        record = self.record[self.day]
-        record[self.answer_rows] += tally[:2]
         if k:
-            yes = self.yes[:k]
-            granted = self.bonds.grant(t, tally[2], a["bonded_until"], crowd.n, crowd.C)
-            kernels.bond_first(yes, crowd.replicate_of(yes), granted, a["bonded_until"], F32(t + p.bond_days * HOURS))
+            granted = self.bonds.grant(t, self.bond_wanted, a["bonded_until"], crowd.n, crowd.C)
+            kernels.bond_first(self.yes[:k], crowd.C, granted, a["bonded_until"], t + p.bond_days * HOURS)
 
     def reach_out(self, t: float) -> None:
         """One reply on someone else's post: that person and some onlookers see the account."""

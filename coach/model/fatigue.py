@@ -68,9 +68,14 @@ def flood(sitting: int, weight: float) -> float:
     return 1.0 + weight * (sitting - 1)
 
 
+def sitting_strength(p, sitting: int) -> float:
+    """The fatigue factor of a post in a sitting of ``sitting`` posts: strength x flood."""
+    return p.fatigue_strength * flood(sitting, p.burst_flood_weight)
+
+
 def post_strength(p, reach_feed: float, sitting: int) -> float:
     """The factor of one seen post's fatigue: strength x flood / (reach x feed)."""
-    return p.fatigue_strength * flood(sitting, p.burst_flood_weight) / reach_feed
+    return sitting_strength(p, sitting) / reach_feed
 
 
 def tolerance_of(median, spread: float, noise):

@@ -2,8 +2,9 @@
 
 Each process is a plain generator function, as SimPy recommends, driving an object with the
 event methods of :class:`coach.model.day.ReplicateBatch` (passed in; this module imports no
-engine). Each event acts on every replicate's crowd at once: there is never a process per
-follower or per replicate. The order of same-time events is stated in :mod:`coach.model`.
+engine); a post's replies are a single timeout with a callback (:func:`conversation`). Each
+event acts on every replicate's crowd at once: there is never a process per follower or per
+replicate. The order of same-time events is stated in :mod:`coach.model`.
 """
 
 from __future__ import annotations
@@ -56,15 +57,24 @@ def posting_day(env: simpy.Environment, batch: Any, day: int) -> Generator[simpy
             delay = batch.reply_hours_after(j, env.now)
             j += 1
             if len(repliers):
-                env.process(conversation(env, batch, delay, repliers, rep, answered))
+                conversation(env, batch, delay, repliers, rep, answered)
 
 
 def conversation(
     env: simpy.Environment, batch: Any, delay: float, repliers: Any, rep: np.ndarray, answered: np.ndarray
-) -> Generator[simpy.Event, None, None]:
-    """Replies to one post: the account goes through them after a delay in its active hours."""
-    yield env.timeout(delay)
-    batch.go_through_replies(repliers, rep, answered, env.now)
+) -> simpy.Timeout:
+    """Replies to one post: the account goes through them after a delay in its active hours.
+
+    One timeout with a callback rather than a process: a process would add two events per
+    post with replies (its start and its timeout) for a single step.
+    """
+
+    def go_through(event: simpy.Event) -> None:
+        batch.go_through_replies(repliers, rep, answered, env.now)
+
+    timeout = env.timeout(delay)
+    timeout.callbacks.append(go_through)
+    return timeout
 
 
 def outreach_day(env: simpy.Environment, batch: Any, day: int) -> Generator[simpy.Event, None, None]:
