@@ -19,6 +19,16 @@ Honesty rules, each with its reason:
   time, and more posts bring more replies) is at most the budget. Default budget: the
   current simulated minutes a day × 1.25 or + 10 minutes, whichever is more, so a light
   user may try a little more and a heavy one a quarter more.
+* **As many search runs as the noise needs.** A large audience's paired gains vary little
+  from run to run next to its meaningful gain, so the search need not run every candidate
+  ``replicates`` times to rank it. From :data:`PILOT_FOLLOWERS` followers the probes run
+  first on :data:`PILOT_REPLICATES` replicates; their paired gains' pooled spread ``s`` sets
+  the search's replicates to the fewest that keep a candidate's standard error
+  ``s / sqrt(n)`` within :data:`PRECISION` x the meaningful gain (at least the pilot's, at
+  most ``replicates``), and the probes then run on the replicates they lack. Below it a
+  pilot does not pay: small audiences' gains are noisy (all but one bundled persona under
+  2,500 followers needed every replicate), and an extra batch per probe costs more than
+  their runs. The verdict always has ``replicates`` fresh runs.
 * **Simple first.** A two-habit change is only put forward when it beats the best single
   change of its habits by a meaningful gain too, and of the values of one habit the
   search cannot tell apart (within that gain of the best), the one nearest today's is put
@@ -27,6 +37,7 @@ Honesty rules, each with its reason:
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -46,7 +57,18 @@ from coach.experiments import (
 )
 from coach.results import Ensemble, quantiles
 from coach.scenario import Scenario
-from coach.search import ADVICE_REPLICATES, Candidate, Outcome, Point, SearchResult, pointwise, rank_key, search
+from coach.search import (
+    ADVICE_REPLICATES,
+    PILOT_FOLLOWERS,
+    Candidate,
+    Outcome,
+    Point,
+    SearchResult,
+    pointwise,
+    probes_of,
+    rank_key,
+    search,
+)
 from coach.space import DEFAULT_SPACE, Dimension, SearchSpace
 
 BUDGET_FACTOR, BUDGET_EXTRA_MINUTES = 1.25, 10.0
@@ -57,6 +79,8 @@ SEARCH_WIN_SHARE = 0.6  # share of paired search runs a change must win to be fo
 FINALISTS = 3  # candidates checked on fresh replicates
 MAX_SUGGESTIONS = 3
 ESTIMATE_SLACK = 1.25  # candidates estimated above budget x this (+1 min) are not simulated
+PILOT_REPLICATES = 2  # search replicates of the probes before the paired noise is measured
+PRECISION = 0.25  # a candidate's paired gain: standard error at most this share of the meaningful gain
 
 __all__ = [
     "DEFAULT_SPACE",
@@ -121,9 +145,10 @@ class Advice:
     sensitivity: list[SensitivityRow]
     near_best: bool
     message: str
-    replicates: int
+    replicates: int  # fresh runs of the verdict per finalist, and most search runs per candidate
     min_gain: float
     candidates_evaluated: int
+    search_replicates: int = 0  # runs per candidate in the search (fewer than replicates when the noise allows)
     space: SearchSpace = field(default=DEFAULT_SPACE, repr=False)
     search_result: SearchResult | None = field(default=None, repr=False)  # every candidate, for a closer look
 
@@ -146,6 +171,7 @@ class Advice:
             "sensitivity": [row.to_dict() for row in self.sensitivity],
             "search": {
                 "candidates_evaluated": self.candidates_evaluated,
+                "replicates": self.search_replicates,
                 "min_gain": self.min_gain,
                 "win_share": WIN_SHARE,
                 "space": [d.to_dict() for d in self.space],
@@ -190,8 +216,9 @@ class _Trial:
     ):
         self.scenario, self.replicates, self.seed = scenario, replicates, seed
         self.should_stop = should_stop  # a time budget (the app's Coach tab); RunCancelled when spent
-        self.search_reps = range(replicates)
+        self.search_reps = range(replicates)  # fewer once the probes' noise is known (settle_replicates)
         self.fresh_reps = range(replicates, 2 * replicates)
+        self.noise: float | None = None  # the probes' pooled spread of paired gains, once measured
         self.progress = progress
         self.done = 0
         # A typical count, raised whenever a batch would pass it and exact once the verdict
@@ -241,15 +268,49 @@ class _Trial:
 
     def objective(self, points: Sequence[Point]) -> list[Outcome]:
         """Followers at the horizon per search replicate; cost = median simulated minutes a day."""
-        keys = [tuple(sorted(p.items())) for p in points]
+        keys = [_key(p) for p in points]
         todo = [p for p, k in zip(points, keys, strict=True) if k not in self.cache]
         for p, ensemble in zip(todo, self.run(todo, self.search_reps) if todo else [], strict=True):
-            self.cache[tuple(sorted(p.items()))] = ensemble
-        return [_outcome(self.cache[k]) for k in keys]
+            self.cache[_key(p)] = ensemble
+        return [_outcome(self.cache[k], len(self.search_reps)) for k in keys]
+
+    def settle_replicates(self, start: Point, probes: Sequence[Point], threshold: float) -> None:
+        """Run ``probes`` on the pilot's replicates and keep as many search replicates as their noise needs.
+
+        ``start`` has run on every search replicate already. The paired gains of the probes
+        over it give a pooled spread (one degree of freedom per probe); the search keeps the
+        fewest replicates whose standard error stays within ``PRECISION x threshold``. Then
+        the probes run on the replicates they lack: replicate ``r`` is the same run in any
+        batch, so they are as if run on all of them at once.
+        """
+        pilot = range(min(PILOT_REPLICATES, self.replicates))
+        todo = [p for p in probes if _key(p) not in self.cache]
+        if len(pilot) >= self.replicates or len(pilot) < 2 or not todo:
+            return
+        base = self.cache[_key(start)].values("followers_end")[: len(pilot)]
+        ensembles = self.run(todo, pilot)
+        gains = np.array([e.values("followers_end") - base for e in ensembles])
+        spread = float(np.sqrt(np.mean(np.var(gains, axis=1, ddof=1))))
+        needed = math.ceil((spread / (PRECISION * threshold)) ** 2) if threshold > 0 else self.replicates
+        self.search_reps = range(min(self.replicates, max(len(pilot), needed)))
+        rest = range(len(pilot), len(self.search_reps))
+        more = self.run(todo, rest) if len(rest) else [None] * len(todo)
+        for p, ensemble, extra in zip(todo, ensembles, more, strict=True):
+            runs = list(ensemble.runs) + (list(extra.runs) if extra is not None else [])
+            self.cache[_key(p)] = Ensemble(scenario=ensemble.scenario, seed=ensemble.seed, runs=runs)
+        self.noise = spread
+        # The count to expect: every candidate to come on the replicates kept.
+        self.total = max(self.done + self.reserve, self.total * len(self.search_reps) // self.replicates)
 
 
-def _outcome(ensemble: Ensemble) -> Outcome:
-    return Outcome(ensemble.values("followers_end"), float(np.median(ensemble.values("minutes_per_day"))), ensemble)
+def _key(point: Point) -> tuple[tuple[str, float], ...]:
+    return tuple(sorted(point.items()))
+
+
+def _outcome(ensemble: Ensemble, replicates: int) -> Outcome:
+    """The first ``replicates`` runs' followers at the horizon (paired by replicate) and median minutes."""
+    runs = Ensemble(scenario=ensemble.scenario, seed=ensemble.seed, runs=list(ensemble.runs[:replicates]))
+    return Outcome(runs.values("followers_end"), float(np.median(runs.values("minutes_per_day"))), ensemble)
 
 
 def _start_point(scenario: Scenario, space: SearchSpace) -> Point:
@@ -347,6 +408,8 @@ def advise(
     budget = default_budget(current_minutes) if budget_minutes is None else float(budget_minutes)
 
     threshold = min_gain(scenario.audience.followers)
+    if scenario.audience.followers >= PILOT_FOLLOWERS:
+        trial.settle_replicates(start, [p for p in probes_of(space, start).values() if _valid(scenario)(p)], threshold)
     result = search(
         space, start, trial.objective, budget=budget - _headroom(budget), valid=_valid(scenario),
         worth_trying=_worth_trying(scenario, first, budget), min_improvement=threshold, min_wins=SEARCH_WIN_SHARE, climb_rounds=1,
@@ -370,6 +433,7 @@ def advise(
         replicates=replicates,
         min_gain=threshold,
         candidates_evaluated=len(result.evaluated) + 1,
+        search_replicates=len(trial.search_reps),
         space=space,
         search_result=result,
     )

@@ -39,9 +39,14 @@ ADVICE_REPLICATES = 6
 for the verdict): here, beside the search, so the command line can show it without loading
 the engine (:mod:`coach.advisor` uses it)."""
 
+PILOT_FOLLOWERS = 2_500
+"""Audiences this large or larger have the coach measure the noise of its probes on a few
+replicates first and keep only the search replicates it needs (:mod:`coach.advisor`); here
+for the same reason."""
+
 __all__ = [
     "DEFAULT_SPACE", "FORMATS", "Candidate", "Dimension", "Objective", "Outcome", "Point",
-    "SearchResult", "SearchSpace", "best_by_habits", "pointwise", "rank_key", "search",
+    "SearchResult", "SearchSpace", "best_by_habits", "pointwise", "probes_of", "rank_key", "search",
 ]  # fmt: skip
 
 Point = dict[str, float]
@@ -199,6 +204,21 @@ class _Book:
         return Candidate(dict(point), changes, outcome, np.asarray(outcome.values, float) - base, fits)
 
 
+def probes_of(space: SearchSpace, start: Mapping[str, float]) -> dict[tuple[str, int], Point]:
+    """The search's first candidates: one grid step down (-1) and up (+1) of each habit, where there is one.
+
+    ``start`` as :func:`search` takes it; keyed by (habit, direction).
+    """
+    start_point = {**start, **{d.habit: d.coerce(start[d.habit]) for d in space}}
+    out: dict[tuple[str, int], Point] = {}
+    for d in space:
+        for direction in (-1, 1):
+            steps = d.moves(start_point[d.habit], direction)
+            if steps:
+                out[(d.habit, direction)] = {**start_point, d.habit: steps[0]}
+    return out
+
+
 def search(
     space: SearchSpace,
     start: Mapping[str, float],
@@ -245,12 +265,7 @@ def search(
         return {**point, habit: value}
 
     # 1. Probes: one step each way.
-    probe_points: dict[tuple[str, int], Point] = {}
-    for d in space:
-        for direction in (-1, 1):
-            steps = d.moves(start_point[d.habit], direction)
-            if steps:
-                probe_points[(d.habit, direction)] = moved(start_point, d.habit, steps[0])
+    probe_points = probes_of(space, start_point)
     got = book.evaluate(list(probe_points.values()), planned=2 * len(space) + pair_pool * 2, screen=False)
     by_probe = dict(zip(probe_points, got, strict=True))
     probes = {d.habit: (by_probe.get((d.habit, -1)), by_probe.get((d.habit, 1))) for d in space}

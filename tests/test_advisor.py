@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from coach import Scenario
+from coach import Scenario, advisor
 from coach.advisor import (
     DEFAULT_SPACE,
     Advice,
@@ -204,6 +204,41 @@ def test_progress_counts_every_run_and_ends_at_its_total():
     # the total is exact from the verdict's first run on: it does not creep up run by run
     fresh = done[-1] - searched
     assert {t for _, t in calls[-fresh:]} == {done[-1]}
+
+
+BIG = Scenario(
+    name="big", days=20, platform="mastodon", habits={"posts_per_day": 3, "reply_rate": 0.2},
+    audience={"followers": advisor.PILOT_FOLLOWERS, "prospects_per_day": 40},
+)  # fmt: skip
+TWO_HABITS = tuple(d for d in DEFAULT_SPACE if d.habit in ("posts_per_day", "reply_rate"))
+
+
+@pytest.mark.parametrize("precision, kept", [(1e9, 2), (1e-9, 6)])
+def test_the_search_keeps_as_many_replicates_as_the_probes_noise_needs(monkeypatch, precision: float, kept: int):
+    """A large audience's probes run on 2 replicates first; their noise decides how many the
+    search keeps. A probe extended to more is the same as run on all at once, every gain is
+    paired on the kept replicates, and the verdict still has every replicate, fresh."""
+    monkeypatch.setattr(advisor, "PRECISION", precision)
+    a = advise(BIG, replicates=6, seed=3, space=TWO_HABITS)
+    assert a.search_replicates == kept and a.replicates == 6
+    start = a.search_result.start
+    assert len(start.outcome.values) == kept
+    low, high = a.search_result.probes["posts_per_day"]
+    for probe in (low, high):
+        direct = run_batch([variant(BIG, probe.point)], range(kept), 3, parallel=False)[0]
+        np.testing.assert_array_equal(probe.outcome.values, direct.values("followers_end"))
+        np.testing.assert_array_equal(probe.gain, probe.outcome.values - start.outcome.values)
+    assert a.baseline.replicates == 12  # the start's 6 search runs and 6 fresh ones
+    assert a.to_dict()["search"]["replicates"] == kept
+    said = "2 runs each in the search, 6 fresh for the verdict" if kept == 2 else "6 runs per candidate"
+    assert said in advice_table(a).splitlines()[0]
+
+
+def test_a_small_audience_searches_on_every_replicate():
+    """Below PILOT_FOLLOWERS there is no pilot: every candidate runs on every replicate."""
+    small = BIG.model_copy(update={"audience": BIG.audience.model_copy(update={"followers": advisor.PILOT_FOLLOWERS - 1})})
+    a = advise(small, replicates=4, seed=3, space=TWO_HABITS)
+    assert a.search_replicates == 4 and len(a.search_result.start.outcome.values) == 4
 
 
 def test_run_batch_is_the_same_in_the_pool_and_in_process():

@@ -1,7 +1,8 @@
 """``coach advise FILE``: the coach on the command line (listed in ``coach.cli.COMMANDS``).
 
 Options: ``--budget-minutes M`` (default: see :func:`coach.advisor.default_budget`),
-``--replicates R`` (runs per candidate; default ``ADVICE_REPLICATES``), ``--seed S``,
+``--replicates R`` (fresh runs per finalist, and most runs per candidate in the search; default
+``ADVICE_REPLICATES``), ``--seed S``,
 ``--days N``, ``--set FIELD=VALUE``, ``--format table|json``, ``--out PATH``.
 Exit codes as for every command: 0 ok, 1 invalid scenario, 2 usage error — a negative or
 non-numeric ``--budget-minutes`` is a usage error (2), reported by argparse.
@@ -27,7 +28,7 @@ from coach.cli.common import (
 )
 from coach.messages import quote
 from coach.results import fmt_interval
-from coach.search import ADVICE_REPLICATES
+from coach.search import ADVICE_REPLICATES, PILOT_FOLLOWERS
 
 if TYPE_CHECKING:
     from coach.advisor import Advice
@@ -54,7 +55,10 @@ def configure(p: argparse.ArgumentParser) -> None:
         help="minutes a day you can spend (default: your current minutes x 1.25 or + 10, whichever is more)",
     )
     p.add_argument(
-        "--replicates", type=whole_number, help=f"runs per candidate habit set (default: {ADVICE_REPLICATES})"
+        "--replicates",
+        type=whole_number,
+        help=f"fresh runs per suggestion, and most runs per candidate in the search, which takes fewer for "
+        f"audiences of {PILOT_FOLLOWERS:,}+ followers whose gains vary little (default: {ADVICE_REPLICATES})",
     )
     p.add_argument("--seed", type=whole_number, help="random seed; overrides the file")
     p.add_argument("--days", type=whole_number, help="horizon in days (1..730); overrides the file")
@@ -90,6 +94,13 @@ def handle(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _runs(advice: Advice) -> str:
+    """How many runs the search and the verdict gave each candidate."""
+    if advice.search_replicates and advice.search_replicates != advice.replicates:
+        return f"{advice.search_replicates} runs each in the search, {advice.replicates} fresh for the verdict"
+    return f"{advice.replicates} runs per candidate"
+
+
 def advice_table(advice: Advice) -> str:
     """The advice as text: the verdict, findings with evidence, suggestions, sensitivity."""
     b = advice.baseline
@@ -97,7 +108,7 @@ def advice_table(advice: Advice) -> str:
     sc = b.scenario
     lines = [
         f"Advice for {sc.name}  ({sc.platform.name}, {b.days} days, seed {b.seed}, "
-        f"{advice.replicates} runs per candidate, {advice.candidates_evaluated} candidates)",
+        f"{advice.candidates_evaluated} candidates, {_runs(advice)})",
         f"Now: {s['followers_start']:,} -> {s['followers_end']['median']:,.0f} followers "
         f"(80%: {s['followers_end']['p10']:,.0f} to {s['followers_end']['p90']:,.0f}), "
         f"{s['minutes_per_day']:.0f} minutes a day; budget {advice.budget_minutes_per_day:.0f} minutes a day.",
