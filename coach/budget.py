@@ -202,6 +202,7 @@ def project(scenario: Scenario) -> Projection:
         scenario.days * (experiments.COST_PER_DAY + max(h.posts_per_day for _, h in schedule) * exposure_cost)
         + experiments.COST_PER_FOLLOWER_DAY * sum_followers
         + COST_PER_PROSPECT * sum_prospects
+        + experiments.COST_PER_START_FOLLOWER * audience.followers
     )
     memory = BYTES_PER_RUN + BYTES_PER_FOLLOWER * peak_followers + BYTES_PER_PROSPECT * peak_prospects
     return Projection(

@@ -41,14 +41,17 @@ _pool: ProcessPoolExecutor | None = None
 _pool_lock = threading.Lock()
 
 
-# Costs measured on this project's two-core machines while shared (benchmarks/bench_engine.py,
-# CPU seconds of the default persona at 1, 30 and 200 replicates and of a 1,000,000-follower run).
-# Seconds, for the compiled engine of 2 Dec 2026 (one run 49 ms, 30 runs 178 ms, 200 runs 749 ms).
-COST_PER_DAY = 2.5e-4  # a batch's day: its processes and its close
-COST_PER_POST = 1.5e-4  # a post's events, its replies and the answers, once per batch
-COST_PER_REPLICATE_DAY = 1.6e-5  # each replicate's own bookkeeping in a day
-COST_PER_EXPOSURE = 4.0e-9  # one follower offered one post
-COST_PER_FOLLOWER_DAY = 3.0e-9  # one follower at the day's close
+# Costs measured on this project's two-core machine when idle, fitted to CPU seconds of bundled
+# personas at 1 to 200 replicates and of 200,000 and 1,000,000 followers
+# (benchmarks/bench_costs.py; every case within 0.6-1.3x). Seconds, for the compiled engine of
+# 4 Dec 2026 (the default persona: one run 16 ms, 30 runs 67 ms, 200 runs 363 ms). On a busy
+# machine a job takes longer than this says.
+COST_PER_DAY = 1.2e-4  # a batch's day: its processes and its close
+COST_PER_POST = 7.8e-6  # a post's events, its replies and the answers, once per batch
+COST_PER_REPLICATE_DAY = 5.5e-6  # each replicate's own bookkeeping in a day
+COST_PER_EXPOSURE = 1.5e-9  # one follower offered one post
+COST_PER_FOLLOWER_DAY = 1.5e-9  # one follower at the day's close
+COST_PER_START_FOLLOWER = 2.1e-7  # drawing one starting follower (once per run)
 
 
 def estimated_seconds(scenario: Scenario, replicates: int) -> float:
@@ -58,7 +61,7 @@ def estimated_seconds(scenario: Scenario, replicates: int) -> float:
     batches = -(-replicates // batch_size(scenario))
     shared = batches * (COST_PER_DAY + posts * COST_PER_POST)
     own = replicates * (COST_PER_REPLICATE_DAY + followers * (posts * COST_PER_EXPOSURE + COST_PER_FOLLOWER_DAY))
-    return scenario.days * (shared + own)
+    return scenario.days * (shared + own) + replicates * followers * COST_PER_START_FOLLOWER
 
 
 def workers_can_start() -> bool:

@@ -84,7 +84,10 @@ def handle(args: argparse.Namespace) -> int:
     from coach.advisor import advise  # the engine: loaded by the commands that simulate, not by `coach validate`
 
     scenario = load_for_cli(args.file, args)  # validates --replicates/--seed/--days/--set too (exit 1)
-    cost = check_cost([scenario], args.replicates or ADVICE_REPLICATES, candidates=TYPICAL_CANDIDATES, quiet=args.quiet)
+    cost = check_cost(
+        [scenario], args.replicates or ADVICE_REPLICATES, candidates=TYPICAL_CANDIDATES, quiet=args.quiet,
+        upper_bound=scenario.audience.followers >= PILOT_FOLLOWERS,  # the search may keep fewer replicates
+    )  # fmt: skip
     start_workers_for(cost.seconds)  # its server loads the engine meanwhile; then every batch goes there
     # Runs, not days: the coach's runs are many short batches.
     bar = progress_bar(quiet=args.quiet, expected_seconds=cost.wall)

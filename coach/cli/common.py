@@ -148,12 +148,14 @@ def check_cost(
     candidates: int = 1,
     stream: TextIO | None = None,
     quiet: bool = False,
+    upper_bound: bool = False,
 ) -> JobCost:
     """Refuse scenarios whose projected memory this machine cannot hold (ScenarioError, exit 1);
     announce the expected time of long jobs before they start (not when ``quiet``).
 
     ``candidates``: variants of each scenario the job runs (the coach tries dozens, each a
-    batch of ``runs_each``). Returns the expected time (the engine's estimate, which knows a
+    batch of ``runs_each``); ``upper_bound``: the job may need fewer runs (the coach on a large
+    audience), so the announcement says "up to". Returns the expected time (the engine's estimate, which knows a
     batch's runs share one timeline).
     """
     from coach import budget  # psutil and friends only when a run is about to start
@@ -174,7 +176,8 @@ def check_cost(
     if wall > ANNOUNCE_ABOVE_SECONDS and not quiet:
         stream = stream if stream is not None else sys.stderr  # read now: tests capture sys.stderr
         stream.write(
-            f"coach: {'about ' if candidates > 1 else ''}{runs:,} runs, expected to take about {budget.describe_seconds(wall)} "
+            f"coach: {'up to ' if upper_bound else ''}{'about ' if candidates > 1 else ''}{runs:,} runs, expected to take "
+            f"{'up to ' if upper_bound else ''}about {budget.describe_seconds(wall)} "
             f"on {workers} core(s) (crowds up to about {peak:,.0f} followers); Ctrl+C stops.\n"
         )
         stream.flush()
