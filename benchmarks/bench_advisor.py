@@ -71,7 +71,8 @@ def bench(scenario: Scenario, args: argparse.Namespace) -> tuple[str, float, flo
         seconds = time.perf_counter() - start
         walls.append(seconds)
         print(f"{label:<22} {seconds:6.2f} s  {runs['n']} runs  {runs['n'] / seconds:5.1f} runs/s  "
-              f"{advice.candidates_evaluated} candidates x {advice.replicates} replicates (+ fresh replicates for finalists)")  # fmt: skip
+              f"{advice.candidates_evaluated} candidates x {advice.search_replicates} replicates "
+              f"(+ {advice.replicates} fresh for the baseline and each finalist)")  # fmt: skip
     # The same advice in this process alone: its CPU time is what the work costs on a quiet
     # machine (a candidate's replicates run as one batch, so not runs x one run).
     pooled = advisor.run_batch
