@@ -408,8 +408,7 @@ def advise(
     budget = default_budget(current_minutes) if budget_minutes is None else float(budget_minutes)
 
     threshold = min_gain(scenario.audience.followers)
-    if scenario.audience.followers >= PILOT_FOLLOWERS:
-        trial.settle_replicates(start, [p for p in probes_of(space, start).values() if _valid(scenario)(p)], threshold)
+    _settle(trial, scenario, space, start)
     result = search(
         space, start, trial.objective, budget=budget - _headroom(budget), valid=_valid(scenario),
         worth_trying=_worth_trying(scenario, first, budget), min_improvement=threshold, min_wins=SEARCH_WIN_SHARE, climb_rounds=1,
@@ -465,9 +464,18 @@ def sensitivity(
     seed = scenario.seed if seed is None else seed
     trial = _Trial(scenario, space, replicates, seed, progress, verdict=False)
     start = _start_point(scenario, space)
+    trial.objective([start])  # on every replicate, as in advise, before the probes' noise is known
+    _settle(trial, scenario, space, start)
     result = search(space, start, trial.objective, valid=_valid(scenario), max_rounds=0, pair_pool=0)
     trial.finish()
     return _sensitivity_rows(space, start, result.probes)
+
+
+def _settle(trial: _Trial, scenario: Scenario, space: SearchSpace, start: Point) -> None:
+    """The search's replicates for this audience: from PILOT_FOLLOWERS on, as the probes' noise needs."""
+    if scenario.audience.followers >= PILOT_FOLLOWERS:
+        probes = [p for p in probes_of(space, start).values() if _valid(scenario)(p)]
+        trial.settle_replicates(start, probes, min_gain(scenario.audience.followers))
 
 
 def _finalists(result: SearchResult, threshold: float, over_budget: bool) -> list[Candidate]:

@@ -232,6 +232,8 @@ def test_the_search_keeps_as_many_replicates_as_the_probes_noise_needs(monkeypat
     assert a.to_dict()["search"]["replicates"] == kept
     said = "2 runs each in the search, 6 fresh for the verdict" if kept == 2 else "6 runs per candidate"
     assert said in advice_table(a).splitlines()[0]
+    alone = sensitivity(BIG, replicates=6, seed=3, space=TWO_HABITS)  # the same probes, measured the same way
+    assert [row.to_dict() for row in alone] == [row.to_dict() for row in a.sensitivity]
 
 
 def test_a_small_audience_searches_on_every_replicate():
