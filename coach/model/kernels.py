@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import math
 
+import llvmlite.binding as ll
 import numba
 import numpy as np
 from llvmlite import ir
@@ -111,18 +112,42 @@ def uniform64(event, counter):
 LANES = 16  # float32 lanes of one AVX-512 register: the columns :func:`compress_negative` takes at once
 
 
+def _compiles_for(feature: str) -> bool:
+    """Whether the machine code numba makes here may use this CPU feature (``avx512f``).
+
+    Numba compiles for this machine unless ``NUMBA_CPU_NAME``/``NUMBA_CPU_FEATURES`` say
+    otherwise (code for other machines, e.g. a cache shared by several): then only what they
+    list counts. Numba keys its cache by the same CPU, so cached code and this answer agree.
+    """
+    if numba.config.CPU_FEATURES:
+        return f"+{feature}" in numba.config.CPU_FEATURES.split(",")
+    if numba.config.CPU_NAME not in (None, "host"):
+        return False  # a named CPU without its feature list: assume the least
+    return bool(ll.get_host_cpu_features().get(feature, False))
+
+
+VECTOR_COMPRESS = _compiles_for("avx512f")
+"""Whether the post pass gathers the seen columns with :func:`compress_negative` (AVX-512
+machines) or one by one without a branch (elsewhere, where LLVM's expansion of the
+compress into scalar code is up to 5 times slower than that loop)."""
+
+
 @intrinsic
 def compress_negative(typingctx, values, start, out, at):
     """Write each column ``start + i`` (``i < LANES``) whose ``values`` entry is negative to ``out[at:]``, in order.
 
-    Returns how many. ``values`` a float32 and ``out`` a 32-bit integer array, both with room
-    (``start + LANES <= len(values)``). One vector compare and LLVM's ``masked.compressstore``:
-    a single instruction on AVX-512 machines (about a tenth of a branchless scalar
-    compaction's time), expanded into scalar code on others, with the same result.
+    Returns how many. ``values`` a C-contiguous float32 and ``out`` a C-contiguous 32-bit
+    integer array; all ``LANES`` entries of ``out[at:at + LANES]`` are written (those past the
+    count with junk), so ``start + LANES <= len(values)`` and ``at + LANES <= len(out)``. On
+    AVX-512 one vector compare and a compress into a register (``vpcompressd``; its form that
+    writes memory is slow on some processors), then one 16-lane store; elsewhere LLVM's
+    portable ``masked.compressstore``, with the same result (the post pass then does not call
+    it: :data:`VECTOR_COMPRESS`).
     """
     if not (
         isinstance(values, types.Array) and values.dtype == types.float32 and values.ndim == 1
-        and isinstance(out, types.Array) and out.dtype in (types.uint32, types.int32) and out.ndim == 1
+        and values.layout == "C" and isinstance(out, types.Array) and out.dtype in (types.uint32, types.int32)
+        and out.ndim == 1 and out.layout == "C"
     ):  # fmt: skip
         return None
     sig = types.int64(values, start, out, at)
@@ -143,11 +168,19 @@ def compress_negative(typingctx, values, start, out, at):
             builder.shuffle_vector(lane0, ir.Constant(ints, ir.Undefined), ir.Constant(ints, [0] * LANES)),
             ir.Constant(ints, list(range(LANES))),
         )
-        store = cgutils.get_or_insert_function(
-            builder.module, ir.FunctionType(ir.VoidType(), [ints, i32.as_pointer(), mask_type]),
-            f"llvm.masked.compressstore.v{LANES}i32",
-        )  # fmt: skip
-        builder.call(store, [columns, builder.bitcast(builder.gep(dst.data, [position]), i32.as_pointer()), negative])
+        target = builder.bitcast(builder.gep(dst.data, [position]), i32.as_pointer())
+        if VECTOR_COMPRESS:
+            compress = cgutils.get_or_insert_function(
+                builder.module, ir.FunctionType(ints, [ints, ints, mask_type]), f"llvm.x86.avx512.mask.compress.v{LANES}i32"
+            )  # fmt: skip
+            packed = builder.call(compress, [columns, ir.Constant(ints, ir.Undefined), negative])
+            builder.store(packed, builder.bitcast(target, ints.as_pointer()), align=4)
+        else:
+            store = cgutils.get_or_insert_function(
+                builder.module, ir.FunctionType(ir.VoidType(), [ints, i32.as_pointer(), mask_type]),
+                f"llvm.masked.compressstore.v{LANES}i32",
+            )  # fmt: skip
+            builder.call(store, [columns, target, negative])
         return builder.zext(builder.ctpop(builder.bitcast(negative, ir.IntType(LANES))), ir.IntType(64))
 
     return sig, codegen
@@ -195,15 +228,15 @@ def post_pass(
         # only without the float arithmetic, which makes it about 4x faster; parked in
         # ``seen_cols``, rewritten below), the uniforms less the chances (the sign of a
         # difference is exact, so it is negative exactly when u < chance), then the seen
-        # columns in order, LANES at a time (:func:`compress_negative`; the few left one by
-        # one, without a branch).
+        # columns in order, LANES at a time on AVX-512 machines (:func:`compress_negative`;
+        # the few left, and every column elsewhere, one by one without a branch).
         m = len(att)
         for col in range(m):
             seen_cols[col] = bits24(ev, col)
         for col in range(m):
             margin[col] = np.float32(seen_cols[col]) * TO_F32 - att[col] * p_see  # chance 0: never seen
         seen = 0
-        whole = m - m % LANES
+        whole = m - m % LANES if VECTOR_COMPRESS else 0
         for first in range(0, whole, LANES):
             seen += compress_negative(margin, first, seen_cols, seen)
         for col in range(whole, m):
