@@ -103,7 +103,8 @@ class ReplicateBatch:
 
         self.crowd = Crowd(R, int(audience.followers * 1.3) + 64)
         self.replies = np.empty((3, 0), dtype=np.int64)  # output buffers of the compiled passes
-        self.post_moves = -1  # the crowd's moves when the post pass's arrays were gathered (_post_buffers)
+        self.post_crowd: tuple = ()  # what the post pass takes from the crowd (_post_buffers)
+        self.post_moves = -1  # the crowd's moves when it was gathered
         self.reply_answered = np.empty(0, dtype=np.bool_)
         self.leavers = np.empty(0, dtype=np.int64)
         self.yes = np.empty(0, dtype=np.int64)
@@ -354,6 +355,9 @@ class ReplicateBatch:
         """
         p, mech, crowd, d = self.params, self.mechanisms, self.crowd, self.daily
         t = HOURS * (day + 1)
+        # The post pass's references go: a crowd that grows at the close frees each old field
+        # as it copies it (gathered again at the next post).
+        self.post_crowd, self.post_moves = (), -1
         d["posts"][:, day] = self.posts_today
         d["outreach"][:, day] = self.outreach_count
         if crowd.n.any():
