@@ -174,6 +174,29 @@ def test_the_timeline_processes_send_each_days_events_in_order():
     assert [e[0] for e in rec.events].count("close") == 2
 
 
+class Instant(Recorder):
+    """Replies gone through at once, and a sitting's posts with no gap between them."""
+
+    def __init__(self, days: int):
+        super().__init__(days)
+        self.params = P.model_copy(update={"sitting_gap_minutes": 0.0})
+
+    def reply_hours_after(self, j, now):
+        return 0.0
+
+
+def test_at_one_instant_the_next_post_comes_before_the_last_posts_replies():
+    """The order of same-instant events is stated (coach.model.timeline.posting_day): a post's
+    replies, gone through without delay, follow the sitting's next post at that instant."""
+    rec = Instant(days=1)
+    env = simpy.Environment()
+    env.process(day_cycle(env, rec))
+    env.run()
+    assert [e for e in rec.events if e[1] == 10.0] == [
+        ("sitting", 10.0), ("post", 10.0), ("post", 10.0), ("replies", 10.0), ("replies", 10.0),
+    ]  # fmt: skip
+
+
 # -- the mechanisms on hand-built arrays ---------------------------------------------------
 
 

@@ -44,7 +44,9 @@ Order of events
        replies (:mod:`.conversation`: answers and skips, bonds, onlookers); outreach replies
        (:mod:`.outreach`); and at noon the day's discovery rate (:mod:`.discovery`).
        Sittings are placed so that a whole burst ends before midnight, and answers fall at
-       random minutes, so no event shares the instant of a close.
+       random minutes, so no event shares the instant of a close. Replies gone through at
+       the very instant of the next post (no reply delay, no gap between a sitting's posts)
+       come after it.
     3. At ``24 (d + 1)`` the day closes: each follower's hazards for the day are computed
        once (fatigue, content, ignored, neglect, churn; x ``bond_hazard_ratio`` while
        bonded) and summed, and taken from each follower's budget; those whose budget is spent

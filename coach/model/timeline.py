@@ -37,27 +37,43 @@ def posting_day(env: simpy.Environment, batch: Any, day: int) -> Generator[simpy
     """The day's sittings (planned when the day began), their posts minutes apart.
 
     The plan keeps every sitting within the day; a post that would still fall on or after
-    midnight (only with absurdly long sittings) is not published.
+    midnight (only with absurdly long sittings) is not published. A post's replies are
+    scheduled (:func:`conversation`) just after this process's next step, so when the account
+    goes through them at the very instant of its next post (no reply delay, no gap between a
+    sitting's posts) the post comes first.
     """
     gap = batch.params.sitting_gap_minutes / 60.0
     midnight = HOURS_PER_DAY * (day + 1)
     j = 0
+    replies: tuple | None = None  # the last post's, until this process's next step is scheduled
+
+    def schedule_replies() -> None:
+        nonlocal replies
+        if replies is not None:
+            conversation(env, batch, *replies)
+            replies = None
+
     for start, size in zip(batch.sitting_starts, batch.sitting_sizes, strict=True):
         # A sitting squeezed in before midnight may start before the last one ended: go on.
-        yield env.timeout(max(0.0, start - env.now))
+        step = env.timeout(max(0.0, start - env.now))
+        schedule_replies()
+        yield step
         if env.now >= midnight:
             return
         batch.begin_sitting(size, env.now)
         for k in range(size):
             if k:
-                yield env.timeout(gap)
+                step = env.timeout(gap)
+                schedule_replies()
+                yield step
                 if env.now >= midnight:
                     return
             repliers, rep, answered = batch.post(j, env.now)
             delay = batch.reply_hours_after(j, env.now)
             j += 1
             if len(repliers):
-                conversation(env, batch, delay, repliers, rep, answered)
+                replies = (delay, repliers, rep, answered)
+    schedule_replies()  # the day's last post's
 
 
 def conversation(
