@@ -231,7 +231,10 @@ def test_the_search_keeps_as_many_replicates_as_the_probes_noise_needs(monkeypat
     assert a.baseline.replicates == 12  # the start's 6 search runs and 6 fresh ones
     assert a.to_dict()["search"]["replicates"] == kept
     said = "2 runs each in the search, 6 fresh for the verdict" if kept == 2 else "6 runs per candidate"
-    assert said in advice_table(a).splitlines()[0]
+    table = advice_table(a)
+    assert said in table.splitlines()[0]
+    # Two runs make no 80% interval: the sensitivity then shows their median, and says so
+    assert ("median of 2 paired runs" in table) == (kept == 2) and ("median (80% interval)" in table) == (kept == 6)
     alone = sensitivity(BIG, replicates=6, seed=3, space=TWO_HABITS)  # the same probes, measured the same way
     assert [row.to_dict() for row in alone] == [row.to_dict() for row in a.sensitivity]
 

@@ -33,6 +33,7 @@ from coach.search import ADVICE_REPLICATES, PILOT_FOLLOWERS
 if TYPE_CHECKING:
     from coach.advisor import Advice
 
+INTERVAL_RUNS = 5  # fewest runs whose 80% interval the table prints (the sensitivity's probes may have 2)
 TYPICAL_CANDIDATES = 40  # habit sets one piece of advice evaluates, for the up-front estimate (as the app)
 
 
@@ -122,12 +123,20 @@ def advice_table(advice: Advice) -> str:
         lines += [f"  - {f.finding}", f"      {f.evidence}"]
     lines += ["", "What to change", f"  {advice.message}"]
     lines += [f"  {i}. {sug.text}" for i, sug in enumerate(advice.suggestions, start=1)]
+    runs = advice.search_replicates or advice.replicates
+    spread = runs >= INTERVAL_RUNS  # fewer runs say too little for an 80% interval: the median alone
     lines += [
         "",
-        f"How much each habit matters: followers at day {b.days} after one step down / up, median (80% interval)",
+        f"How much each habit matters: followers at day {b.days} after one step down / up, "
+        + ("median (80% interval)" if spread else f"median of {runs} paired runs"),
     ]
+
+    def step(side: dict) -> str:
+        gain = fmt_interval(side["gain"], signed=True) if spread else f"{side['gain']['median']:+,.0f}"
+        return f"{side['value']:g}: {gain}"
+
     for row in advice.sensitivity:
-        low = f"{row.low['value']:g}: {fmt_interval(row.low['gain'], signed=True)}" if row.low else "-"
-        high = f"{row.high['value']:g}: {fmt_interval(row.high['gain'], signed=True)}" if row.high else "-"
+        low = step(row.low) if row.low else "-"
+        high = step(row.high) if row.high else "-"
         lines.append(f"  {row.habit:<18} now {row.current:<5g} down {low:<26} up {high}")
     return "\n".join(lines)
