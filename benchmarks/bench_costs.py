@@ -19,12 +19,11 @@ coach/experiments.py.
 
 from __future__ import annotations
 
-import statistics
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
+from bench_engine import cpu_seconds  # this folder is on the path when a script in it runs
 
 from coach import Audience, Habits, Scenario, load_scenario
 from coach import experiments as ex
@@ -45,13 +44,8 @@ def terms(s: Scenario, replicates: int) -> list[float]:
 
 
 def cpu(s: Scenario, replicates: int, repeat: int) -> float:
-    simulate_batch(s, 7, range(replicates))
-    times = []
-    for _ in range(repeat):
-        start = time.process_time()
-        simulate_batch(s, 7, range(replicates))
-        times.append(time.process_time() - start)
-    return statistics.median(times)
+    simulate_batch(s, 7, range(replicates))  # a first run loads the compiled engine and warms the caches
+    return cpu_seconds(s, replicates, repeat)
 
 
 def main() -> None:
@@ -62,7 +56,9 @@ def main() -> None:
         s = load_scenario(SCENARIOS / f"{name}.yaml")
         cases += [(name, s, r) for r in counts if not (quick and r > 30)]
     for n in (200_000,) if quick else (200_000, 1_000_000):
-        cases.append((f"{n:,} followers", Scenario(days=10, habits=Habits(posts_per_day=10), audience=Audience(followers=n)), 1))
+        cases.append(
+            (f"{n:,} followers", Scenario(days=10, habits=Habits(posts_per_day=10), audience=Audience(followers=n)), 1)
+        )
     rows, seconds = [], []
     for label, s, r in cases:
         rows.append(terms(s, r))

@@ -241,7 +241,9 @@ def test_the_search_keeps_as_many_replicates_as_the_probes_noise_needs(monkeypat
 
 def test_a_small_audience_searches_on_every_replicate():
     """Below PILOT_FOLLOWERS there is no pilot: every candidate runs on every replicate."""
-    small = BIG.model_copy(update={"audience": BIG.audience.model_copy(update={"followers": advisor.PILOT_FOLLOWERS - 1})})
+    small = BIG.model_copy(
+        update={"audience": BIG.audience.model_copy(update={"followers": advisor.PILOT_FOLLOWERS - 1})}
+    )
     a = advise(small, replicates=4, seed=3, space=TWO_HABITS)
     assert a.search_replicates == 4 and len(a.search_result.start.outcome.values) == 4
 

@@ -149,7 +149,11 @@ def test_post_pass_matches_the_laws_applied_with_numpy():
     reshare = np.array([[0.9, 0.9], [0.2, 0.3]], F32)
     reshare_p, reply_base, reply_rate = reshare[1], 0.5, 0.6
     chat_seg = np.array([0.2, 1.0], F32)  # the chat appetite of each segment
-    likes, shape, record = np.zeros(R), np.zeros((2, R)), np.zeros((3, 4, R))  # record rows: seen 3, reshares 0, replies 1
+    likes, shape, record = (
+        np.zeros(R),
+        np.zeros((2, R)),
+        np.zeros((3, 4, R)),
+    )  # record rows: seen 3, reshares 0, replies 1
     replies, answered = np.empty((3, R * C), np.int64), np.empty(R * C, np.bool_)
     uid = np.arange(R * C, dtype=np.int64) * 7
     replied = kernels.post_pass(
