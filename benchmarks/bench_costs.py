@@ -10,8 +10,9 @@ time limits, whether the worker pool starts) come from
     + replicates x followers x START_FOLLOWER
 
 This measures CPU seconds (medians; steadier than wall time on a shared machine) of bundled
-personas at 1 and 6 replicates, the default persona up to 200, and crowds of 200,000 and
-1,000,000 followers; fits the six costs by least squares on relative error; and prints the
+personas at 1 and 6 replicates, the default persona up to 200, four of them over a year (crowds
+that grow and shrink: the estimate reckons on :func:`coach.experiments.cost_followers`), and
+crowds of 200,000 and 1,000,000 followers; fits the six costs by least squares on relative error; and prints the
 fit beside the costs in the code, with each case's estimate over its measured time. Run it
 on an idle machine after the engine changes, and copy the fitted costs into
 coach/experiments.py.
@@ -38,9 +39,9 @@ def terms(s: Scenario, replicates: int) -> list[float]:
     """What each unit cost is multiplied by in estimated_seconds, for this job."""
     posts = max(h.posts_per_day for _, h in s.habit_schedule())
     batches = -(-replicates // batch_size(s))
-    n = s.audience.followers
+    n = ex.cost_followers(s)  # the crowd the estimate reckons on: the start, or more where it may grow
     return [s.days * batches, s.days * batches * posts, s.days * replicates, s.days * replicates * n * posts,
-            s.days * replicates * n, replicates * n]  # fmt: skip
+            s.days * replicates * n, replicates * s.audience.followers]  # fmt: skip
 
 
 def cpu(s: Scenario, replicates: int, repeat: int) -> float:
@@ -55,6 +56,8 @@ def main() -> None:
                          ("too_big", (1, 6)), ("billboard", (1, 6)), ("scheduled_bot", (1, 6))):  # fmt: skip
         s = load_scenario(SCENARIOS / f"{name}.yaml")
         cases += [(name, s, r) for r in counts if not (quick and r > 30)]
+    for name in ("news_curator", "too_big", "over_poster", "conversationalist"):  # a year: crowds that grow or shrink
+        cases.append((f"{name} 365 d", load_scenario(SCENARIOS / f"{name}.yaml").model_copy(update={"days": 365}), 6))
     for n in (200_000,) if quick else (200_000, 1_000_000):
         cases.append(
             (f"{n:,} followers", Scenario(days=10, habits=Habits(posts_per_day=10), audience=Audience(followers=n)), 1)

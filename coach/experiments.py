@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import math
 import os
 import sys
 import threading
@@ -43,9 +44,10 @@ _pool_lock = threading.Lock()
 
 # Costs measured on this project's two-core machine when idle, fitted to CPU seconds of bundled
 # personas at 1 to 200 replicates and of 200,000 and 1,000,000 followers
-# (benchmarks/bench_costs.py; every case within 0.6-1.3x). Seconds, for the compiled engine of
-# 4 Dec 2026 (the default persona: one run 16 ms, 30 runs 67 ms, 200 runs 363 ms). On a busy
-# machine a job takes longer than this says.
+# (benchmarks/bench_costs.py). With the crowd reckoned by cost_followers, 20 cases (four of them
+# a year long) come within 0.7-1.4x, and a heavy poster whose crowd shrinks up to 3.5x high.
+# Seconds, for the compiled engine of 4 Dec 2026 (the default persona: one run 16 ms, 30 runs
+# 67 ms, 200 runs 341 ms). On a busy machine a job takes longer than this says.
 COST_PER_DAY = 1.2e-4  # a batch's day: its processes and its close
 COST_PER_POST = 7.8e-6  # a post's events, its replies and the answers, once per batch
 COST_PER_REPLICATE_DAY = 5.5e-6  # each replicate's own bookkeeping in a day
@@ -54,14 +56,29 @@ COST_PER_FOLLOWER_DAY = 1.5e-9  # one follower at the day's close
 COST_PER_START_FOLLOWER = 2.1e-7  # drawing one starting follower (once per run)
 
 
+def cost_followers(scenario: Scenario) -> float:
+    """The crowd a run's time is reckoned on: its start, or more where the crowd may grow.
+
+    :func:`coach.budget.project`'s typical walk ignores unfollows, so it overstates most
+    crowds; the geometric mean of the start and where that walk ends is within 0.7-1.5x of
+    the crowd a growing persona carries on average (a Niche News Curator's 4,000 followers
+    average 10,000 over a year), and errs high where the crowd shrinks (an Over-Poster's), so
+    the estimate errs towards refusing (benchmarks/bench_costs.py).
+    """
+    from coach import budget  # it reads this module's costs
+
+    start = float(scenario.audience.followers)
+    return max(start, math.sqrt(start * budget.project(scenario).typical_followers))
+
+
 def estimated_seconds(scenario: Scenario, replicates: int) -> float:
-    """A rough serial run time (within about 2x), from measured unit costs."""
-    followers = scenario.audience.followers
+    """A rough serial run time on an idle machine (within about 2x), from measured unit costs."""
+    followers = cost_followers(scenario)
     posts = max(habits.posts_per_day for _, habits in scenario.habit_schedule())
     batches = -(-replicates // batch_size(scenario))
     shared = batches * (COST_PER_DAY + posts * COST_PER_POST)
     own = replicates * (COST_PER_REPLICATE_DAY + followers * (posts * COST_PER_EXPOSURE + COST_PER_FOLLOWER_DAY))
-    return scenario.days * (shared + own) + replicates * followers * COST_PER_START_FOLLOWER
+    return scenario.days * (shared + own) + replicates * scenario.audience.followers * COST_PER_START_FOLLOWER
 
 
 def workers_can_start() -> bool:

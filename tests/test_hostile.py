@@ -386,6 +386,22 @@ def test_the_cli_announces_a_long_job_before_it_starts():
     assert coach.getvalue().startswith("coach: up to about 240 runs, expected to take up to about")
 
 
+def test_the_time_estimate_reckons_on_the_crowd_a_run_may_grow_to():
+    """A growing crowd costs more per day as it grows: a Niche News Curator's 4,000 followers
+    average about 10,000 over a year, and a year's estimate says so (it once reckoned on the
+    start alone and was 3-4x low, so the app accepted jobs that ran into its 60 s stop)."""
+    from coach import load_scenario
+
+    quarter = load_scenario(Path(__file__).resolve().parent.parent / "scenarios" / "news_curator.yaml")
+    year = quarter.model_copy(update={"days": 365})
+    assert experiments.cost_followers(quarter) >= quarter.audience.followers
+    assert experiments.cost_followers(year) > 2 * year.audience.followers
+    per_day = [experiments.estimated_seconds(s, 6) / s.days for s in (quarter, year)]
+    assert per_day[1] > per_day[0]  # the longer run's days are dearer: its crowd has grown further
+    empty = parse_scenario("version: 1\naudience: {followers: 0}\n")
+    assert experiments.cost_followers(empty) == 0 and experiments.estimated_seconds(empty, 1) > 0
+
+
 def test_a_reshare_storm_is_refused_up_front_naming_the_reshare_constants():
     problems = budget.check(parse_scenario(STORM), budget.cli_limits())
     assert problems and "model.reshare_probability" in problems[0]
