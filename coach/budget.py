@@ -281,11 +281,13 @@ def check(
 
 
 def describe_seconds(seconds: float) -> str:
-    """``0.4 seconds``, ``12 seconds``, ``3 minutes``, ``2.5 hours``."""
+    """``0.4 seconds``, ``12 seconds``, ``2.5 minutes``, ``14 minutes``, ``2.5 hours``."""
     if seconds < 10:
         return f"{seconds:.1f} seconds"
     if seconds < 90:
         return f"{seconds:.0f} seconds"
+    if seconds < 600:  # 150 s is 2.5 minutes, not 2
+        return f"{seconds / 60:.1f}".removesuffix(".0") + " minutes"
     if seconds < 5400:
         return f"{seconds / 60:.0f} minutes"
     if seconds < 172_800:

@@ -402,6 +402,12 @@ def test_the_time_estimate_reckons_on_the_crowd_a_run_may_grow_to():
     assert experiments.cost_followers(empty) == 0 and experiments.estimated_seconds(empty, 1) > 0
 
 
+def test_times_are_said_in_the_unit_a_person_reads():
+    """The coach's page allows 150 s: 'about 2.5 minutes', not '2 minutes'."""
+    said = [budget.describe_seconds(x) for x in (4.2, 12, 120, 150, 3000, 9000)]
+    assert said == ["4.2 seconds", "12 seconds", "2 minutes", "2.5 minutes", "50 minutes", "2.5 hours"]
+
+
 def test_a_reshare_storm_is_refused_up_front_naming_the_reshare_constants():
     problems = budget.check(parse_scenario(STORM), budget.cli_limits())
     assert problems and "model.reshare_probability" in problems[0]

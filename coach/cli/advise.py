@@ -102,7 +102,7 @@ def _runs(advice: Advice) -> str:
     """How many runs the search and the verdict gave each candidate."""
     if advice.search_replicates and advice.search_replicates != advice.replicates:
         return f"{advice.search_replicates} runs each in the search, {advice.replicates} fresh for the verdict"
-    return f"{advice.replicates} runs per candidate"
+    return f"{advice.replicates} {'run' if advice.replicates == 1 else 'runs'} per candidate"
 
 
 def advice_table(advice: Advice) -> str:
@@ -128,7 +128,7 @@ def advice_table(advice: Advice) -> str:
     lines += [
         "",
         f"How much each habit matters: followers at day {b.days} after one step down / up, "
-        + ("median (80% interval)" if spread else f"median of {runs} paired runs"),
+        + ("median (80% interval)" if spread else f"median of {runs} paired {'run' if runs == 1 else 'runs'}"),
     ]
 
     def step(side: dict) -> str:
