@@ -218,7 +218,6 @@ class _Trial:
         self.should_stop = should_stop  # a time budget (the app's Coach tab); RunCancelled when spent
         self.search_reps = range(replicates)  # fewer once the probes' noise is known (settle_replicates)
         self.fresh_reps = range(replicates, 2 * replicates)
-        self.noise: float | None = None  # the probes' pooled spread of paired gains, once measured
         self.progress = progress
         self.done = 0
         # A typical count, raised whenever a batch would pass it and exact once the verdict
@@ -298,7 +297,6 @@ class _Trial:
         for p, ensemble, extra in zip(todo, ensembles, more, strict=True):
             runs = list(ensemble.runs) + (list(extra.runs) if extra is not None else [])
             self.cache[_key(p)] = Ensemble(scenario=ensemble.scenario, seed=ensemble.seed, runs=runs)
-        self.noise = spread
         # The count to expect: every candidate to come on the replicates kept.
         self.total = max(self.done + self.reserve, self.total * len(self.search_reps) // self.replicates)
 
