@@ -97,7 +97,11 @@ def coach_tab(current: Scenario | None) -> None:
     too_long = bool(problems)
     if too_long:
         st.warning(
-            safe(" ".join(problems).replace("These settings would take", "Coaching these settings would take"))
+            safe(
+                " ".join(problems)
+                .replace("These settings would take", "Coaching these settings would take")
+                .replace("lower the runs (replicates), the horizon", "lower the horizon")  # the coach's runs are its own
+            )
             + " Run `coach advise` from the command line instead."
         )
     if st.button("Coach me", key="coach_me", type="primary", disabled=too_long):

@@ -42,7 +42,7 @@ def refusal_message(problems: list[str]) -> str:
     return (
         " ".join(problems)
         + f" This page stops at about {MAX_SECONDS:.0f} seconds and 1 GB a run so it stays responsive for "
-        "everyone; download the settings as YAML and run them from the command line: `coach run my-settings.yaml`."
+        "everyone; download the settings as YAML and run them from the command line: coach run my-settings.yaml"
     )
 
 

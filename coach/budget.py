@@ -275,7 +275,7 @@ def check(
                 f"{scenario.days} days, from {format_number(scenario.audience.followers)} followers to about "
                 f"{_count(proj.typical_followers)}); allowed here: about "
                 f"{describe_seconds(limits.max_seconds)}. To fit, lower the runs (replicates), the horizon (days) "
-                f"or the starting followers, or run it from the command line."
+                f"or the starting followers."
             )
     return problems
 

@@ -380,6 +380,8 @@ def test_very_large_settings_are_refused_with_a_clear_message():
     assert_clean(at)
     warning = warning_text(at)
     assert "would take" in warning and "10,000,000 followers" in warning and "coach run" in warning
+    # The command line is advised once, and the command reads as text, not as escaped backticks
+    assert warning.count("command line") == 1 and "`" not in warning
     assert at.session_state["results"] is results_before or at.session_state["results"] == results_before
     assert not at.get("vega_lite_chart")
 
