@@ -100,7 +100,9 @@ def coach_tab(current: Scenario | None) -> None:
             safe(
                 " ".join(problems)
                 .replace("These settings would take", "Coaching these settings would take")
-                .replace("lower the runs (replicates), the horizon", "lower the horizon")  # the coach's runs are its own
+                .replace(
+                    "lower the runs (replicates), the horizon", "lower the horizon"
+                )  # the coach's runs are its own
             )
             + " Run `coach advise` from the command line instead."
         )
