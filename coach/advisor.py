@@ -55,7 +55,7 @@ from coach.experiments import (
     worker_count,
     workers_can_start,
 )
-from coach.results import Ensemble, quantiles
+from coach.results import INTERVAL_RUNS, Ensemble, quantiles
 from coach.scenario import Scenario
 from coach.search import (
     ADVICE_REPLICATES,
@@ -543,7 +543,7 @@ def _verdicts(
         changes = {h: cand.point[h] for h in cand.changes}
         judged.append(Suggestion(
             changes, quantiles(ens.values("followers_end")), g, round(minutes, 1), round(minutes - base_minutes, 1),
-            round(float(np.mean(gain > 0)), 2), _sentence(scenario, dims, changes, g, minutes - base_minutes),
+            round(float(np.mean(gain > 0)), 2), _sentence(scenario, dims, changes, g, minutes - base_minutes, len(gain)),
         ))  # fmt: skip
     single_gain = {next(iter(s.changes)): s.gain["median"] for s in judged if len(s.changes) == 1}
 
@@ -609,13 +609,22 @@ def _sentence(
     changes: Mapping[str, float],
     gain: Mapping[str, float],
     delta: float,
+    runs: int = INTERVAL_RUNS,
 ) -> str:
-    """E.g. "Answer 6 in 10 replies instead of 1 in 10: +38 followers over 90 days (80%: +25 to +51), 12 more minutes a day." """
+    """E.g. "Answer 6 in 10 replies instead of 1 in 10: +38 followers over 90 days (80%: +25 to +51), 12 more minutes a day."
+
+    Of fewer than ``INTERVAL_RUNS`` paired runs no 80% interval is said: "(median of 2 paired runs)",
+    "(from 1 paired run)".
+    """
     parts = [dims[h].phrase(getattr(scenario.habits, h), v) for h, v in changes.items()]
     what = parts[0] + "".join(f", and {p[0].lower()}{p[1:]}" for p in parts[1:])
+    spread = (
+        f"80%: {_signed(gain['p10'])} to {_signed(gain['p90'])}"
+        if runs >= INTERVAL_RUNS
+        else ("from 1 paired run" if runs == 1 else f"median of {runs} paired runs")
+    )
     return (
-        f"{what}: {_signed(gain['median'])} followers over {scenario.days} days "
-        f"(80%: {_signed(gain['p10'])} to {_signed(gain['p90'])}), {_minutes_phrase(delta)}."
+        f"{what}: {_signed(gain['median'])} followers over {scenario.days} days ({spread}), {_minutes_phrase(delta)}."
     )
 
 

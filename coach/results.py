@@ -47,6 +47,10 @@ CHANNEL_WORDS = {
 QUANTILES = {"median": 50, "p10": 10, "p90": 90}
 
 
+INTERVAL_RUNS = 5
+"""Fewest runs whose 80% interval is put into words: of fewer, the median alone is said."""
+
+
 def quantiles(values: np.ndarray, axis: int = 0, digits: int = 2) -> dict[str, Any]:
     """Median, 10th and 90th percentile of ``values`` along ``axis`` (rounded)."""
     stats = np.percentile(values, list(QUANTILES.values()), axis=axis)  # one call: its cost is per call here

@@ -198,6 +198,10 @@ def test_progress_counts_every_run_and_ends_at_its_total():
     done = [d for d, _ in calls]
     assert done == sorted(done) and all(d <= t for d, t in calls)
     assert calls[-1][0] == calls[-1][1] == done[-1]
+    # two paired runs make no 80% interval: a suggestion says their median, and so
+    assert advice.suggestions and all(
+        "80%" not in s.text and "(median of 2 paired runs)" in s.text for s in advice.suggestions
+    )
     # every run is counted once: 2 per candidate searched, then 2 fresh ones per finalist and baseline
     searched = advice.candidates_evaluated * 2
     assert done[-1] > searched and (done[-1] - searched) % 2 == 0

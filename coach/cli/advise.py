@@ -27,13 +27,12 @@ from coach.cli.common import (
     write_output,
 )
 from coach.messages import quote
-from coach.results import fmt_interval
+from coach.results import INTERVAL_RUNS, fmt_interval
 from coach.search import ADVICE_REPLICATES, PILOT_FOLLOWERS
 
 if TYPE_CHECKING:
     from coach.advisor import Advice
 
-INTERVAL_RUNS = 5  # fewest runs whose 80% interval the table prints (the sensitivity's probes may have 2)
 TYPICAL_CANDIDATES = 40  # habit sets one piece of advice evaluates, for the up-front estimate (as the app)
 
 
