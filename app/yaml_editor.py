@@ -108,8 +108,19 @@ def on_reset_yaml() -> None:
     ss.pop("yaml_synced", None)
 
 
+ECHOES = 20  # texts this page wrote into the box lately, recognised when a browser sends one back
+
+
 def _typed() -> None:
-    st.session_state["yaml_dirty"] = True
+    """The box changed. A text this page itself wrote there lately is not typing: when the
+    sliders rerun the page faster than the browser takes each new text in (an arrow key held
+    on a slider), the browser sends a stale one back. That text goes, and the box follows
+    the sliders again; anything else is the learner's edit."""
+    ss = st.session_state
+    if ss.get("yaml_text") in ss.get("yaml_written", ()):
+        ss["yaml_text"] = ss.get("yaml_synced", ss["yaml_text"])
+        return
+    ss["yaml_dirty"] = True
 
 
 def yaml_editor(current: Scenario | None, **expander: Any) -> None:
@@ -120,6 +131,7 @@ def yaml_editor(current: Scenario | None, **expander: Any) -> None:
         if not ss.get("yaml_dirty") and ss.get("yaml_synced") != fresh:
             ss["yaml_text"] = fresh  # follow the sliders until the learner types
             ss["yaml_synced"] = fresh
+            ss["yaml_written"] = [*ss.get("yaml_written", [])[-(ECHOES - 1) :], fresh]
     problems = ss.get("yaml_problems") or []
     with st.expander("Edit the settings as YAML", expanded=bool(problems) or bool(ss.get("yaml_dirty")), **expander):
         left, right = st.columns([3, 2])

@@ -933,6 +933,26 @@ def test_yaml_editor_apply_moves_the_sliders_and_reset_restores_the_text():
     assert "name: My own pro" in at.text_area(key="yaml_text").value
 
 
+def test_a_stale_text_sent_back_by_the_browser_is_not_an_edit():
+    """QA: an arrow key held on the horizon slider reran the page faster than the browser took
+    in each new YAML text; the browser sent an old one back, the page called it an edit, and
+    Apply then put the old horizon back. A text the page wrote lately is recognised and
+    replaced by the current one; a real edit still counts."""
+    at = new_app()
+    old = at.text_area(key="yaml_text").value
+    at.slider(key="days").set_value(120).run()
+    at.slider(key="days").set_value(150).run()
+    assert "days: 150" in at.text_area(key="yaml_text").value
+    at.text_area(key="yaml_text").set_value(old).run()  # the browser's stale box
+    assert_clean(at)
+    dirty = "yaml_dirty" in at.session_state and at.session_state["yaml_dirty"]
+    assert not dirty and "days: 150" in at.text_area(key="yaml_text").value
+    assert at.session_state["days"] == 150
+    typed = old.replace("reply_rate: 0.5", "reply_rate: 0.7")
+    at.text_area(key="yaml_text").set_value(typed).run()
+    assert at.session_state["yaml_dirty"] and at.text_area(key="yaml_text").value == typed
+
+
 def test_timeline_edited_in_the_page_runs_and_is_marked():
     at = new_app()
     at.number_input(key="tl_day").set_value(30)
