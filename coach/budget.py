@@ -265,10 +265,11 @@ def check(
             f"allowed: up to {_size(limits.max_bytes_per_run)}. To fit, {lower}."
         )
     if limits.max_seconds is not None:
-        # The engine's own estimate (it knows its batching). The typical walk ignores unfollows,
-        # so it overstates heavy posters' crowds: time is refused on the engine's figure, and the
-        # crowd that runs away is caught by the memory bound above and the running budget.
-        seconds = experiments.estimated_seconds(scenario, runs) / max(1, min(workers, runs))
+        # The engine's own estimate (it knows its batching), on this projection's crowd
+        # (experiments.cost_followers: the typical walk ignores unfollows, so it is tempered by
+        # the start); the crowd that runs away is caught by the memory bound above and the
+        # running budget.
+        seconds = experiments.estimated_seconds(scenario, runs, proj) / max(1, min(workers, runs))
         if seconds > limits.max_seconds:
             problems.append(
                 f"{where} would take about {describe_seconds(seconds)} to simulate ({runs} runs of "

@@ -20,12 +20,16 @@ import threading
 import warnings
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
+from typing import TYPE_CHECKING
 
 from coach import pool_server
 from coach.engine import RunCancelled, batch_size, simulate_batch
 from coach.pool_server import worker_count
 from coach.results import Ensemble, Results
 from coach.scenario import Scenario
+
+if TYPE_CHECKING:
+    from coach.budget import Projection
 
 Progress = Callable[[int, int], None]
 """Called as ``progress(done, total)`` after each finished replicate (a batch's replicates
@@ -56,24 +60,29 @@ COST_PER_FOLLOWER_DAY = 1.5e-9  # one follower at the day's close
 COST_PER_START_FOLLOWER = 2.1e-7  # drawing one starting follower (once per run)
 
 
-def cost_followers(scenario: Scenario) -> float:
+def cost_followers(scenario: Scenario, projection: Projection | None = None) -> float:
     """The crowd a run's time is reckoned on: its start, or more where the crowd may grow.
 
     :func:`coach.budget.project`'s typical walk ignores unfollows, so it overstates most
     crowds; the geometric mean of the start and where that walk ends is within 0.7-1.5x of
     the crowd a growing persona carries on average (a Niche News Curator's 4,000 followers
     average 10,000 over a year), and errs high where the crowd shrinks (an Over-Poster's), so
-    the estimate errs towards refusing (benchmarks/bench_costs.py).
+    the estimate errs towards refusing (benchmarks/bench_costs.py). ``projection``: the
+    scenario's :class:`coach.budget.Projection`, when the caller has it (else made here).
     """
     from coach import budget  # it reads this module's costs
 
     start = float(scenario.audience.followers)
-    return max(start, math.sqrt(start * budget.project(scenario).typical_followers))
+    typical = (projection or budget.project(scenario)).typical_followers
+    return max(start, math.sqrt(start * typical))
 
 
-def estimated_seconds(scenario: Scenario, replicates: int) -> float:
-    """A rough serial run time on an idle machine (within about 2x), from measured unit costs."""
-    followers = cost_followers(scenario)
+def estimated_seconds(scenario: Scenario, replicates: int, projection: Projection | None = None) -> float:
+    """A rough serial run time on an idle machine (within about 2x), from measured unit costs.
+
+    ``projection``: as :func:`cost_followers` takes it.
+    """
+    followers = cost_followers(scenario, projection)
     posts = max(habits.posts_per_day for _, habits in scenario.habit_schedule())
     batches = -(-replicates // batch_size(scenario))
     shared = batches * (COST_PER_DAY + posts * COST_PER_POST)

@@ -398,6 +398,7 @@ def test_the_time_estimate_reckons_on_the_crowd_a_run_may_grow_to():
     assert experiments.cost_followers(year) > 2 * year.audience.followers
     per_day = [experiments.estimated_seconds(s, 6) / s.days for s in (quarter, year)]
     assert per_day[1] > per_day[0]  # the longer run's days are dearer: its crowd has grown further
+    assert experiments.estimated_seconds(year, 6, budget.project(year)) == experiments.estimated_seconds(year, 6)
     empty = parse_scenario("version: 1\naudience: {followers: 0}\n")
     assert experiments.cost_followers(empty) == 0 and experiments.estimated_seconds(empty, 1) > 0
 
