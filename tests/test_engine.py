@@ -273,7 +273,7 @@ def test_replies_find_their_followers_after_the_rows_moved():
     crowd = batch.crowd
     cells = np.array([5, 6, 7, crowd.C + 3, crowd.C + 9])
     uids = crowd.arrays["uid"][cells].copy()
-    marked = crowd.mark(cells, crowd.replicate_of(cells))
+    marked = crowd.mark(cells, cells // crowd.C)
     answered = np.array([True, False, True, True, False])
     crowd.retire(np.concatenate([np.arange(0, 5), np.arange(7, 60), [crowd.C + 9]]))  # row 0 compacts; 7 leaves
     assert crowd.moves != marked.moves and crowd.n[0] == 400 - 58
@@ -294,7 +294,7 @@ def test_replies_of_followers_who_left_in_place_are_counted_but_change_nothing()
     batch = ReplicateBatch(s, 3, [0, 1])
     crowd = batch.crowd
     cells = np.array([5, 6, crowd.C + 3, crowd.C + 9])
-    marked = crowd.mark(cells, crowd.replicate_of(cells))
+    marked = crowd.mark(cells, cells // crowd.C)
     crowd.retire(np.array([6, crowd.C + 9]))  # two leave; no row compacts
     assert crowd.moves == marked.moves
     before = {name: crowd.arrays[name][cells].copy() for name in ("sat", "ignored_chat", "bonded_until", "budget")}

@@ -37,7 +37,7 @@ def _add(crowd: Crowd, replicate: list[int], budget: float = 1.0) -> np.ndarray:
 
 def _keys(crowd: Crowd, cells: list[int]) -> np.ndarray:
     cells = np.array(cells)
-    return crowd.mark(cells, crowd.replicate_of(cells)).keys
+    return crowd.mark(cells, cells // crowd.C).keys
 
 
 def test_crowd_rows_are_per_replicate_with_spare_cells_that_never_see_or_leave():
@@ -61,7 +61,7 @@ def test_crowd_grows_keeping_rows_and_keys():
     assert crowd.C >= 30 and crowd.n.tolist() == [30, 3]
     cells, found = crowd.locate(keys)
     assert found.all() and crowd.arrays["uid"][cells].tolist() == [5, 2]
-    assert crowd.replicate_of(cells).tolist() == [0, 1]
+    assert (cells // crowd.C).tolist() == [0, 1]  # their rows
 
 
 def test_retired_followers_are_compacted_away_per_replicate_in_join_order():

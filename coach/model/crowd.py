@@ -119,10 +119,6 @@ class Crowd:
         """Length of the flat prefix holding every cell in use (the last row's spare tail is cut)."""
         return int((self.R - 1) * self.C + self.n[-1])
 
-    def replicate_of(self, cells: np.ndarray) -> np.ndarray:
-        """The replicate (batch position) of each flat cell index."""
-        return cells // self.C
-
     def keys(self) -> np.ndarray:
         """Sorted flat keys ``b * UID_STRIDE + uid`` (cached until the crowd's rows change)."""
         if self._keys is None:
