@@ -93,17 +93,14 @@ def coach_tab(current: Scenario | None) -> None:
     )
     # Refused on the projected crowd, not the starting one (coach/budget.py), like a simulation.
     limits = replace(APP_LIMITS, max_seconds=COACH_MAX_SECONDS)
-    problems = check(current, limits, runs=COACH_CANDIDATES * ADVICE_REPLICATES, workers=worker_count())
+    problems = check(
+        current, limits, runs=COACH_CANDIDATES * ADVICE_REPLICATES, workers=worker_count(),
+        levers="the horizon (days) or the starting followers",  # the coach's runs are its own
+    )  # fmt: skip
     too_long = bool(problems)
     if too_long:
         st.warning(
-            safe(
-                " ".join(problems)
-                .replace("These settings would take", "Coaching these settings would take")
-                .replace(
-                    "lower the runs (replicates), the horizon", "lower the horizon"
-                )  # the coach's runs are its own
-            )
+            safe(" ".join(problems).replace("These settings would take", "Coaching these settings would take"))
             + " Run `coach advise` from the command line instead."
         )
     if st.button("Coach me", key="coach_me", type="primary", disabled=too_long):

@@ -238,10 +238,18 @@ def _what_to_lower(scenario: Scenario, proj: Projection) -> str:
     return f"lower audience.prospects_per_day (now {_count(a.prospects_per_day)}){reach}, or the horizon (days)"
 
 
+TIME_LEVERS = "the runs (replicates), the horizon (days) or the starting followers"
+
+
 def check(
-    scenario: Scenario, limits: Limits, runs: int | None = None, workers: int = 1, where: str = "These settings"
-) -> list[str]:
-    """Sentences for each limit the scenario's projection passes (empty: within limits)."""
+    scenario: Scenario, limits: Limits, runs: int | None = None, workers: int = 1, where: str = "These settings",
+    levers: str = TIME_LEVERS,
+) -> list[str]:  # fmt: skip
+    """Sentences for each limit the scenario's projection passes (empty: within limits).
+
+    ``levers``: what the time sentence tells the reader to lower (a job whose runs are its own,
+    like the coach's, leaves the runs out).
+    """
     proj = project(scenario)
     runs = scenario.replicates if runs is None else runs
     crowd = (
@@ -275,8 +283,7 @@ def check(
                 f"{where} would take about {describe_seconds(seconds)} to simulate ({runs} runs of "
                 f"{scenario.days} days, from {format_number(scenario.audience.followers)} followers to about "
                 f"{_count(proj.typical_followers)}); allowed here: about "
-                f"{describe_seconds(limits.max_seconds)}. To fit, lower the runs (replicates), the horizon (days) "
-                f"or the starting followers."
+                f"{describe_seconds(limits.max_seconds)}. To fit, lower {levers}."
             )
     return problems
 

@@ -579,6 +579,20 @@ def test_about_tab_lists_mechanisms_and_evidence():
 # --------------------------------------------------------------------------------------
 
 
+def test_the_coach_refuses_a_job_too_long_for_the_page_without_pointing_at_runs_it_does_not_use():
+    """QA: the Coach's refusal said to lower 'the runs (replicates)', but its 40 x 6 runs are
+    its own; it names the horizon and the starting followers, and the command line."""
+    at = new_app()
+    at.number_input(key="followers").set_value(200_000)
+    at.slider(key="days").set_value(730)
+    at = open_tab(at.run(), "Coach")
+    assert_clean(at)
+    warning = warning_text(at)
+    assert "Coaching these settings would take" in warning and "lower the horizon (days)" in warning
+    assert "replicates" not in warning and "coach advise" in warning
+    assert at.button(key="coach_me").disabled
+
+
 def test_coach_diagnoses_suggests_and_apply_moves_the_sliders():
     at = upload(new_app(), "small.yaml", SMALL_BILLBOARD)
     at = open_tab(at, "Coach")
