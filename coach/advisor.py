@@ -55,6 +55,7 @@ from coach.experiments import (
     worker_count,
     workers_can_start,
 )
+from coach.messages import counted
 from coach.results import INTERVAL_RUNS, Ensemble, quantiles
 from coach.scenario import Scenario
 from coach.search import (
@@ -595,6 +596,11 @@ def _signed(x: float) -> str:
     return f"{round(x):+,d}"
 
 
+def _followers(x: float) -> str:
+    """``+1 follower``, ``-12 followers``."""
+    return f"{_signed(x)} {'follower' if abs(round(x)) == 1 else 'followers'}"
+
+
 def _minutes_phrase(delta: float) -> str:
     m = round(abs(delta))
     if m == 0:
@@ -623,9 +629,7 @@ def _sentence(
         if runs >= INTERVAL_RUNS
         else ("from 1 paired run" if runs == 1 else f"median of {runs} paired runs")
     )
-    return (
-        f"{what}: {_signed(gain['median'])} followers over {scenario.days} days ({spread}), {_minutes_phrase(delta)}."
-    )
+    return f"{what}: {_followers(gain['median'])} over {counted(scenario.days, 'day')} ({spread}), {_minutes_phrase(delta)}."
 
 
 def _message(
@@ -653,5 +657,5 @@ def _message(
         dims = {d.habit: d for d in space}
         what = "; ".join(dims[h].phrase(result.start.point[h], v) for h, v in closest.changes.items())
         g = quantiles(closest.gain)
-        text += f" The closest: {what}: {_signed(g['median'])} followers over {days} days in the search runs."
+        text += f" The closest: {what}: {_followers(g['median'])} over {counted(days, 'day')} in the search runs."
     return text

@@ -30,7 +30,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 from coach import experiments
-from coach.messages import format_number
+from coach.messages import counted, format_number
 from coach.scenario import Scenario
 
 # Memory one follower and one prospect may cost while a run holds them, bytes: upper bounds.
@@ -279,11 +279,13 @@ def check(
         # running budget.
         seconds = experiments.estimated_seconds(scenario, runs, proj) / max(1, min(workers, runs))
         if seconds > limits.max_seconds:
+            took, allowed = describe_seconds(seconds), describe_seconds(limits.max_seconds)
+            # Just over the limit, both round alike ("about 10 seconds ... allowed: about 10 seconds").
+            took = f"a little over {allowed}" if took == allowed else f"about {took}"
             problems.append(
-                f"{where} would take about {describe_seconds(seconds)} to simulate ({runs} runs of "
-                f"{scenario.days} days, from {format_number(scenario.audience.followers)} followers to about "
-                f"{_count(proj.typical_followers)}); allowed here: about "
-                f"{describe_seconds(limits.max_seconds)}. To fit, lower {levers}."
+                f"{where} would take {took} to simulate ({counted(runs, 'run')} of "
+                f"{counted(scenario.days, 'day')}, from {format_number(scenario.audience.followers)} followers to about "
+                f"{_count(proj.typical_followers)}); allowed here: about {allowed}. To fit, lower {levers}."
             )
     return problems
 

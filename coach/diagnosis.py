@@ -14,8 +14,9 @@ from typing import Any
 
 import numpy as np
 
+from coach.messages import counted
 from coach.model.fatigue import felt_rate_of_sitting
-from coach.results import CHANNELS, REASONS, Ensemble
+from coach.results import CHANNELS, INTERVAL_RUNS, REASONS, Ensemble
 from coach.scenario import Scenario
 
 HEALTHY_UNFOLLOWS_PER_MONTH = (0.01, 0.03)
@@ -53,6 +54,9 @@ def _pct(x: float) -> str:
 
 
 def _q(values: np.ndarray) -> str:
+    """The median, with its 80% interval when there are runs enough for one (:data:`INTERVAL_RUNS`)."""
+    if len(values) < INTERVAL_RUNS:
+        return f"{np.median(values):,.0f}"
     lo, mid, hi = np.percentile(values, [10, 50, 90])
     return f"{mid:,.0f} (80%: {lo:,.0f} to {hi:,.0f})"
 
@@ -81,7 +85,7 @@ def diagnose(baseline: Ensemble) -> list[Finding]:
                     Finding(
                         reason,
                         finding,
-                        f"{evidence} {reason.capitalize()} unfollows over {days} days: {_q(t[f'unfollows_{reason}'])}.",
+                        f"{evidence} {reason.capitalize()} unfollows over {counted(days, 'day')}: {_q(t[f'unfollows_{reason}'])}.",
                     )
                 )
         if shares["churn"] >= 0.5:
@@ -101,8 +105,8 @@ def _growth(t: dict[str, np.ndarray], start: int, days: int, runs: int) -> Findi
     rel = f" ({net / start:+.0%})" if start else ""
     return Finding(
         "growth",
-        f"You go from {start:,} to about {end:,.0f} followers in {days} days: {net:+,.0f}{rel}.",
-        f"Median of {runs} runs; followers at day {days}: {_q(t['followers_end'])}; "
+        f"You go from {start:,} to about {end:,.0f} followers in {counted(days, 'day')}: {net:+,.0f}{rel}.",
+        f"{'From 1 run' if runs == 1 else f'Median of {runs} runs'}; followers at day {days}: {_q(t['followers_end'])}; "
         f"follows {_q(t['follows'])}, unfollows {_q(t['unfollows'])}.",
     )
 
@@ -118,9 +122,7 @@ def _loss_rate(monthly: float, t: dict[str, np.ndarray], days: int) -> Finding:
         text = f"You lose {monthly:.1%} of your followers a month to unfollows, as a healthy account does ({healthy})."
     else:
         text = f"You lose only {monthly:.1%} of your followers a month to unfollows ({healthy})."
-    evidence = (
-        f"Unfollows over {days} days: {_q(t['unfollows'])}, against the larger of your starting and average followers."
-    )
+    evidence = f"Unfollows over {counted(days, 'day')}: {_q(t['unfollows'])}, against the larger of your starting and average followers."
     return Finding("loss_rate", text, evidence)
 
 

@@ -92,6 +92,11 @@ def format_number(value: float) -> str:
     return f"{value:g}"
 
 
+def counted(n: float, singular: str, plural: str | None = None) -> str:
+    """``1 day``, ``2 days``, ``1,000 runs``: a count with its noun in the right number."""
+    return f"{format_number(n)} {singular if n == 1 else plural or singular + 's'}"
+
+
 def _text_number_hint(value: Any, kind: str) -> str:
     """A hint when YAML read a number-looking value as text (``1e6`` needs a dot: ``1.0e+6``)."""
     if not isinstance(value, str) or not kind.endswith(("float_type", "int_type", "bool_type")):

@@ -449,3 +449,17 @@ def test_with_the_pool_started_the_coach_runs_every_batch_there(tmp_path: Path):
     done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=300, cwd=ROOT)
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == ["True", "0"], (done.stdout, done.stderr)
+
+
+def test_diagnosis_of_too_few_runs_quotes_medians_not_intervals():
+    """QA: with --replicates 1 or 2 the evidence read '970 (80%: 970 to 970)'."""
+    from coach import run_many
+
+    scenario = Scenario(name="short", days=1, audience={"followers": 300})
+    few = diagnose(run_many(scenario, replicates=2, seed=1, parallel=False))
+    assert few[0].evidence.startswith("Median of 2 runs") and "in 1 day:" in few[0].finding
+    assert not any("80%" in f.evidence for f in few), [f.evidence for f in few]
+    one = diagnose(run_many(scenario, replicates=1, seed=1, parallel=False))
+    assert one[0].evidence.startswith("From 1 run")
+    many = diagnose(run_many(scenario, replicates=5, seed=1, parallel=False))
+    assert "80%" in many[0].evidence

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -85,7 +86,7 @@ def test_compare_a_persona_with_a_tweaked_copy_of_itself_in_columns():
         "--set",
         "2:habits.reply_rate=0.8",
         "--replicates",
-        "3",
+        "5",
         "--days",
         "30",
     )
@@ -301,3 +302,22 @@ def test_a_set_value_names_no_line(capsys):
         err.startswith("--set habits.reply_delay_hours: 1:30 would be read as the base-60 number 90")
         and "line" not in err
     )
+
+
+@pytest.mark.parametrize(("runs", "legend"), [("1", "one run (too few"), ("3", "median of 3 runs (too few")])
+def test_a_table_of_too_few_runs_gives_medians_without_an_interval(runs, legend):
+    """QA: with --replicates 1 every row read '+14 (+14 to +14)', an interval of one run."""
+    done = coach("run", "steady_professional", "--replicates", runs, "--days", "1")
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert "1 day," in lines[0] and "(bluesky, 1 days" not in lines[0]
+    assert lines[1].startswith(legend)
+    rows = [line for line in lines[3:] if line.strip()]
+    assert rows and not any(re.search(r"\(\S+ to \S+\)$", line) for line in rows), rows
+
+
+def test_a_table_of_five_runs_gives_their_80_percent_interval():
+    done = coach("run", "steady_professional", "--replicates", "5", "--days", "3")
+    assert done.returncode == 0, done.stderr
+    assert "80% of runs" in done.stdout
+    assert re.search(r"net change +[+-]\d+ \([+-]\d+ to [+-]\d+\)$", done.stdout, re.M), done.stdout

@@ -1025,3 +1025,15 @@ def test_identical_views_of_several_sessions_build_their_charts_once(monkeypatch
         return [d.data.data for d in at.get("vega_lite_chart")[0].proto.datasets]
 
     assert data(seeded) != data(first) and data(second) == data(first)
+
+
+def test_a_job_just_over_the_time_limit_does_not_read_as_within_it():
+    """QA: 'would take about 10 seconds ... allowed here: about 10 seconds' (both rounded alike)."""
+    scenario = Scenario(days=1, replicates=1, audience={"followers": 3_000_000})
+    seconds = experiments.estimated_seconds(scenario, 1, budget.project(scenario))
+    assert 0.1 < seconds < 10  # "0.4 seconds": one decimal, so a limit 0.1% under it reads the same
+    (problem,) = budget.check(scenario, budget.Limits(max_seconds=seconds * 0.999))
+    assert "would take a little over" in problem, problem
+    assert "(1 run of 1 day," in problem, problem  # not "1 runs of 1 days"
+    (problem,) = budget.check(scenario, budget.Limits(max_seconds=seconds / 3))
+    assert "would take about" in problem and "a little over" not in problem, problem

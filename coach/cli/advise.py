@@ -26,7 +26,7 @@ from coach.cli.common import (
     whole_number,
     write_output,
 )
-from coach.messages import quote
+from coach.messages import counted, quote
 from coach.results import INTERVAL_RUNS, fmt_interval
 from coach.search import ADVICE_REPLICATES, PILOT_FOLLOWERS
 
@@ -101,7 +101,15 @@ def _runs(advice: Advice) -> str:
     """How many runs the search and the verdict gave each candidate."""
     if advice.search_replicates and advice.search_replicates != advice.replicates:
         return f"{advice.search_replicates} runs each in the search, {advice.replicates} fresh for the verdict"
-    return f"{advice.replicates} {'run' if advice.replicates == 1 else 'runs'} per candidate"
+    return f"{counted(advice.replicates, 'run')} per candidate"
+
+
+def _interval(summary: dict, runs: int) -> str:
+    """`` (80%: low to high)`` of the followers at the end, when there are runs enough for one."""
+    if runs < INTERVAL_RUNS:
+        return f" (median of {runs} runs)" if runs > 1 else " (1 run)"
+    end = summary["followers_end"]
+    return f" (80%: {end['p10']:,.0f} to {end['p90']:,.0f})"
 
 
 def advice_table(advice: Advice) -> str:
@@ -110,10 +118,9 @@ def advice_table(advice: Advice) -> str:
     s = b.summary()
     sc = b.scenario
     lines = [
-        f"Advice for {sc.name}  ({sc.platform.name}, {b.days} days, seed {b.seed}, "
+        f"Advice for {sc.name}  ({sc.platform.name}, {counted(b.days, 'day')}, seed {b.seed}, "
         f"{advice.candidates_evaluated} candidates, {_runs(advice)})",
-        f"Now: {s['followers_start']:,} -> {s['followers_end']['median']:,.0f} followers "
-        f"(80%: {s['followers_end']['p10']:,.0f} to {s['followers_end']['p90']:,.0f}), "
+        f"Now: {s['followers_start']:,} -> {s['followers_end']['median']:,.0f} followers{_interval(s, b.replicates)}, "
         f"{s['minutes_per_day']:.0f} minutes a day; budget {advice.budget_minutes_per_day:.0f} minutes a day.",
         "",
         "What is going on",

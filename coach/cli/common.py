@@ -16,8 +16,17 @@ from typing import Any, NamedTuple, TextIO
 import numpy as np
 
 from coach import safe_yaml
-from coach.messages import quote
-from coach.results import CHANNEL_WORDS, CHANNELS, REASON_WORDS, REASONS, Ensemble, paired_difference, quantiles
+from coach.messages import counted, quote
+from coach.results import (
+    CHANNEL_WORDS,
+    CHANNELS,
+    INTERVAL_RUNS,
+    REASON_WORDS,
+    REASONS,
+    Ensemble,
+    paired_difference,
+    quantiles,
+)
 from coach.scenario import (
     SCENARIO_DIR,
     Scenario,
@@ -370,18 +379,32 @@ DIGITS = {"growth": 1, "engagement_per_post": 1}
 
 def _heading(ensemble: Ensemble) -> str:
     sc = ensemble.scenario
-    return f"{sc.name}  ({sc.platform.name}, {ensemble.days} days, {ensemble.replicates} runs, seed {ensemble.seed})"
+    return f"{sc.name}  ({sc.platform.name}, {counted(ensemble.days, 'day')}, {counted(ensemble.replicates, 'run')}, seed {ensemble.seed})"
 
 
 def table(ensemble: Ensemble) -> str:
     """A readable summary of one ensemble, in the page's words."""
     t = ensemble.totals_with_growth()
     width = max(len(words) for _, words in ROWS)
-    lines = [_heading(ensemble), "median (80% of runs: 10th to 90th percentile)", ""]
+    runs = ensemble.replicates
+    banded = runs >= INTERVAL_RUNS  # fewer runs: an 80% interval would be their extremes, or one run twice
+    if banded:
+        legend = "median (80% of runs: 10th to 90th percentile)"
+    else:
+        legend = (
+            "one run (too few for an 80% interval)"
+            if runs == 1
+            else f"median of {runs} runs (too few for an 80% interval)"
+        )
+    lines = [_heading(ensemble), legend, ""]
     for key, words in ROWS:
         q = quantiles(np.asarray(t[key], dtype=float))
         d = DIGITS.get(key, 0)
-        cell = _num(q["median"], digits=d) if key == "followers_start" else _interval(q, key in ("net", "growth"), d)
+        signed = key in ("net", "growth")
+        if key == "followers_start" or not banded:
+            cell = _num(q["median"], signed, d)
+        else:
+            cell = _interval(q, signed, d)
         lines.append(f"  {words:<{width}}  {cell}")
     return "\n".join(lines)
 
@@ -406,9 +429,12 @@ def compare_table(ensembles: Sequence[Ensemble]) -> str:
     """Scenarios in columns: [1] the reference's medians, then each other's median and its
     change from [1], run by run on the same seeds (median, 80% interval)."""
     totals = [e.totals_with_growth() for e in ensembles]
+    runs = min(e.replicates for e in ensembles)
+    banded = runs >= INTERVAL_RUNS
+    spread = "80% of runs" if banded else ("1 run" if runs == 1 else f"median of {runs} runs")
     header = ["", "[1]"]
     for i in range(1, len(ensembles)):
-        header += [f"[{i + 1}]", f"[{i + 1}] - [1] (80% of runs)"]
+        header += [f"[{i + 1}]", f"[{i + 1}] - [1] ({spread})"]
     body = []
     for key, words in ROWS:
         d = DIGITS.get(key, 0)
@@ -419,7 +445,7 @@ def compare_table(ensembles: Sequence[Ensemble]) -> str:
                 row.append("")
             else:
                 change = quantiles(np.asarray(t[key], dtype=float) - np.asarray(totals[0][key], dtype=float))
-                row.append(_interval(change, True, d))
+                row.append(_interval(change, True, d) if banded else _num(change["median"], True, d))
         body.append(row)
     widths = [max(len(r[c]) for r in [header, *body]) for c in range(len(header))]
     legend = [f"[{i + 1}] {_heading(e)}" for i, e in enumerate(ensembles)]
