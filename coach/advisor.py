@@ -56,7 +56,7 @@ from coach.experiments import (
     workers_can_start,
 )
 from coach.messages import counted
-from coach.results import INTERVAL_RUNS, Ensemble, quantiles
+from coach.results import INTERVAL_RUNS, Ensemble, few_runs, quantiles
 from coach.scenario import Scenario
 from coach.search import (
     ADVICE_REPLICATES,
@@ -627,7 +627,7 @@ def _sentence(
     spread = (
         f"80%: {_signed(gain['p10'])} to {_signed(gain['p90'])}"
         if runs >= INTERVAL_RUNS
-        else ("from 1 paired run" if runs == 1 else f"median of {runs} paired runs")
+        else few_runs(runs, paired=True)
     )
     return f"{what}: {_followers(gain['median'])} over {counted(scenario.days, 'day')} ({spread}), {_minutes_phrase(delta)}."
 

@@ -16,7 +16,7 @@ import numpy as np
 
 from coach.messages import counted
 from coach.model.fatigue import felt_rate_of_sitting
-from coach.results import CHANNELS, INTERVAL_RUNS, REASONS, Ensemble
+from coach.results import CHANNELS, INTERVAL_RUNS, REASONS, Ensemble, few_runs
 from coach.scenario import Scenario
 
 HEALTHY_UNFOLLOWS_PER_MONTH = (0.01, 0.03)
@@ -106,7 +106,7 @@ def _growth(t: dict[str, np.ndarray], start: int, days: int, runs: int) -> Findi
     return Finding(
         "growth",
         f"You go from {start:,} to about {end:,.0f} followers in {counted(days, 'day')}: {net:+,.0f}{rel}.",
-        f"{'From 1 run' if runs == 1 else f'Median of {runs} runs'}; followers at day {days}: {_q(t['followers_end'])}; "
+        f"{few_runs(runs).capitalize()}; followers at day {days}: {_q(t['followers_end'])}; "
         f"follows {_q(t['follows'])}, unfollows {_q(t['unfollows'])}.",
     )
 

@@ -77,6 +77,13 @@ def quantiles_of(figures: Mapping[str, np.ndarray], digits: int = 2) -> dict[str
     return {n: {q: _rounded(stats[i, k], digits) for i, q in enumerate(QUANTILES)} for k, n in enumerate(names)}
 
 
+def few_runs(runs: int, paired: bool = False) -> str:
+    """``from 1 run``, ``median of 3 runs`` (``paired runs``): what a figure stands on when its
+    runs are too few (below :data:`INTERVAL_RUNS`) for an 80% interval."""
+    noun = "paired run" if paired else "run"
+    return f"from 1 {noun}" if runs == 1 else f"median of {runs} {noun}s"
+
+
 def fmt_interval(q: Mapping[str, float], signed: bool = False, digits: int = 0) -> str:
     """``829 (796 to 850)``: a median with its 80% interval, as tables print it."""
     sign = "+" if signed else ""

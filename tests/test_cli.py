@@ -304,7 +304,7 @@ def test_a_set_value_names_no_line(capsys):
     )
 
 
-@pytest.mark.parametrize(("runs", "legend"), [("1", "one run (too few"), ("3", "median of 3 runs (too few")])
+@pytest.mark.parametrize(("runs", "legend"), [("1", "from 1 run (too few"), ("3", "median of 3 runs (too few")])
 def test_a_table_of_too_few_runs_gives_medians_without_an_interval(runs, legend):
     """QA: with --replicates 1 every row read '+14 (+14 to +14)', an interval of one run."""
     done = coach("run", "steady_professional", "--replicates", runs, "--days", "1")

@@ -27,7 +27,7 @@ from coach.cli.common import (
     write_output,
 )
 from coach.messages import counted, quote
-from coach.results import INTERVAL_RUNS, fmt_interval
+from coach.results import INTERVAL_RUNS, few_runs, fmt_interval
 from coach.search import ADVICE_REPLICATES, PILOT_FOLLOWERS
 
 if TYPE_CHECKING:
@@ -107,7 +107,7 @@ def _runs(advice: Advice) -> str:
 def _interval(summary: dict, runs: int) -> str:
     """`` (80%: low to high)`` of the followers at the end, when there are runs enough for one."""
     if runs < INTERVAL_RUNS:
-        return f" (median of {runs} runs)" if runs > 1 else " (1 run)"
+        return f" ({few_runs(runs)})"
     end = summary["followers_end"]
     return f" (80%: {end['p10']:,.0f} to {end['p90']:,.0f})"
 

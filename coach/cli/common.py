@@ -24,6 +24,7 @@ from coach.results import (
     REASON_WORDS,
     REASONS,
     Ensemble,
+    few_runs,
     paired_difference,
     quantiles,
 )
@@ -388,14 +389,9 @@ def table(ensemble: Ensemble) -> str:
     width = max(len(words) for _, words in ROWS)
     runs = ensemble.replicates
     banded = runs >= INTERVAL_RUNS  # fewer runs: an 80% interval would be their extremes, or one run twice
-    if banded:
-        legend = "median (80% of runs: 10th to 90th percentile)"
-    else:
-        legend = (
-            "one run (too few for an 80% interval)"
-            if runs == 1
-            else f"median of {runs} runs (too few for an 80% interval)"
-        )
+    legend = (
+        "median (80% of runs: 10th to 90th percentile)" if banded else f"{few_runs(runs)} (too few for an 80% interval)"
+    )
     lines = [_heading(ensemble), legend, ""]
     for key, words in ROWS:
         q = quantiles(np.asarray(t[key], dtype=float))
@@ -431,7 +427,7 @@ def compare_table(ensembles: Sequence[Ensemble]) -> str:
     totals = [e.totals_with_growth() for e in ensembles]
     runs = min(e.replicates for e in ensembles)
     banded = runs >= INTERVAL_RUNS
-    spread = "80% of runs" if banded else ("1 run" if runs == 1 else f"median of {runs} runs")
+    spread = "80% of runs" if banded else few_runs(runs)
     header = ["", "[1]"]
     for i in range(1, len(ensembles)):
         header += [f"[{i + 1}]", f"[{i + 1}] - [1] ({spread})"]
