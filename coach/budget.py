@@ -134,8 +134,10 @@ def project(scenario: Scenario) -> Projection:
     extra = min(p.extra_exposures_per_post * first.posts_per_day, p.max_extra_exposures)
     follow_typical = _logistic(base_logit + p.fit_weight * profile + math.log(p.exposure_odds) * extra)
 
-    reshare_p = p.reshare_probability * max(1.0, p.link_reshare_boost * (1 + link_app) / 2)
-    reshare_p = min(1.0, reshare_p)
+    # The most reshared kind (reshare.reshare_table): links for link readers, or questions or
+    # promotion when their factors are set above a plain post's.
+    kinds = max(1.0, p.link_reshare_boost * (1 + link_app) / 2, p.promo_reshare_factor, p.question_reshare_factor)
+    reshare_p = min(1.0, p.reshare_probability * kinds)
     reply_p = min(1.0, p.reply_probability * p.question_reply_boost * chat)
     # Prospects per follower per day, at full room: reshares and public answers reach strangers.
     per_follower = 0.0

@@ -351,6 +351,21 @@ def test_the_projection_bounds_what_the_bundled_personas_reach():
             assert reached <= bound, (path.stem, reached, bound)
 
 
+def test_the_projection_bounds_a_crowd_grown_by_reshared_questions():
+    # Questions may be set to reshare more than links (question_reshare_factor up to 10); the
+    # projection once took links as the most reshared kind and fell below what such runs reach.
+    scenario = Scenario.model_validate({
+        "days": 12,
+        "habits": {"posts_per_day": 6, "question_share": 1.0, "link_share": 0, "promo_share": 0},
+        "audience": {"followers": 300, "reachable": 5_000_000,
+                     "segments": [{"name": "a", "share": 1.0, "tolerance_posts_per_day": 500}]},
+        "model": {"question_reshare_factor": 10, "reshare_probability": 0.03},
+    })  # fmt: skip
+    reached = np.asarray(simulate(scenario, 3, 0).daily["followers"]).max()
+    assert reached > 10 * scenario.audience.followers  # the reshares do drive the growth
+    assert reached <= budget.project(scenario).peak_followers
+
+
 def test_a_crowd_that_explodes_from_zero_followers_is_refused_up_front():
     scenario = parse_scenario(FLOOD)
     assert scenario.audience.followers == 0  # the old guard trusted this and estimated 1 s
