@@ -198,6 +198,30 @@ def _batches(scenario: Scenario, indices: list[int], parts: int = 1) -> list[lis
     return [indices[i : i + size] for i in range(0, len(indices), size)]
 
 
+def _pool_tasks(scenarios: Sequence[Scenario], indices: list[int]) -> list[tuple[int, list[int]]]:
+    """The pool's tasks (scenario position, replicate indices), in the order to submit them.
+
+    Enough tasks to keep every worker busy: a scenario's replicates are cut into as many
+    batches as there are workers when the scenarios alone are too few. When the tasks do
+    not fill the last round of the workers (3 candidates on 2 cores: one core idle while the
+    other runs the third), that round's tasks are cut finer and sent last, so the cores end
+    together: a batch's results do not depend on how its replicates are split.
+    """
+    workers = worker_count()
+    parts = max(1, -(-workers // len(scenarios)))
+    tasks = [(i, chunk) for i, s in enumerate(scenarios) for chunk in _batches(s, indices, parts)]
+    left = len(tasks) % workers
+    if left and len(tasks) > workers:
+        pieces = -(-workers // left)
+        tasks[-left:] = [
+            (i, chunk[k : k + size])
+            for i, chunk in tasks[-left:]
+            for size in [max(1, -(-len(chunk) // pieces))]
+            for k in range(0, len(chunk), size)
+        ]
+    return tasks
+
+
 def run_many(
     scenario: Scenario,
     replicates: int | None = None,
@@ -265,16 +289,9 @@ def run_batch(
     estimate = sum(estimated_seconds(s, len(indices)) for s in scenarios)
     runs: list[dict[int, Results]] = [{} for _ in scenarios]
     if total > 1 and use_pool(parallel, estimate):
-        # Enough tasks to keep every worker busy: a scenario's replicates are cut into as
-        # many batches as there are workers when the scenarios alone are too few.
-        parts = max(1, -(-worker_count() // len(scenarios)))
         texts = [s.model_dump_json() for s in scenarios]
         pool = _get_pool()
-        futures = {
-            pool.submit(_run_batch, texts[i], seed, chunk): i
-            for i, s in enumerate(scenarios)
-            for chunk in _batches(s, indices, parts)
-        }
+        futures = {pool.submit(_run_batch, texts[i], seed, chunk): i for i, chunk in _pool_tasks(scenarios, indices)}
         done = 0
         try:
             for future in as_completed(futures):

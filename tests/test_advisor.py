@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from coach import Scenario, advisor
+from coach import Scenario, advisor, experiments
 from coach.advisor import (
     DEFAULT_SPACE,
     Advice,
@@ -252,8 +252,17 @@ def test_a_small_audience_searches_on_every_replicate():
     assert a.search_replicates == 4 and len(a.search_result.start.outcome.values) == 4
 
 
+def test_the_pools_last_round_is_cut_finer_so_the_cores_end_together(monkeypatch):
+    monkeypatch.setattr(experiments, "worker_count", lambda: 2)
+    three = [TINY, TINY.with_habits(posts_per_day=5), TINY.with_habits(posts_per_day=2)]
+    tasks = experiments._pool_tasks(three, list(range(6)))
+    assert tasks == [(0, [0, 1, 2, 3, 4, 5]), (1, [0, 1, 2, 3, 4, 5]), (2, [0, 1, 2]), (2, [3, 4, 5])]
+    assert experiments._pool_tasks(three[:2], list(range(6))) == [(0, list(range(6))), (1, list(range(6)))]
+    assert experiments._pool_tasks(three[:1], [4, 5]) == [(0, [4]), (0, [5])]  # one scenario: one part a core
+
+
 def test_run_batch_is_the_same_in_the_pool_and_in_process():
-    variants = [TINY, TINY.with_habits(posts_per_day=5)]
+    variants = [TINY, TINY.with_habits(posts_per_day=5), TINY.with_habits(posts_per_day=2)]  # odd: a split task
     serial = run_batch(variants, range(2, 5), 3, parallel=False)
     pooled = run_batch(variants, range(2, 5), 3, parallel=True)
     for s, p in zip(serial, pooled, strict=True):
