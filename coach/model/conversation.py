@@ -87,6 +87,9 @@ class Bonds:
     """
 
     def __init__(self, replicates: int, p):
+        from coach.model.kernels import grant_bonds  # the kernels compile this module's laws
+
+        self.grant_bonds = grant_bonds  # looked up once: grant runs after nearly every post
         self.capacity = p.conversation_capacity
         self.duration = p.bond_days * HOURS
         self.made: deque[tuple[float, np.ndarray]] = deque()
@@ -100,12 +103,10 @@ class Bonds:
         counted exactly (:func:`coach.model.kernels.grant_bonds`) only in replicates the queue
         says may be at the capacity.
         """
-        from coach.model.kernels import grant_bonds  # the kernels compile this module's laws
-
         while self.made and self.made[0][0] <= t:
             self.running -= self.made.popleft()[1]
         granted = np.empty_like(wanted)
-        if grant_bonds(self.running, wanted, self.capacity, bonded_until, n, C, t, granted):
+        if self.grant_bonds(self.running, wanted, self.capacity, bonded_until, n, C, t, granted):
             self.made.append((t + self.duration, granted))
             self.until_max = t + self.duration
         return granted

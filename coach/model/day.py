@@ -104,7 +104,7 @@ class ReplicateBatch:
         self.crowd = Crowd(R, int(audience.followers * 1.3) + 64)
         self.replies = np.empty((3, 0), dtype=np.int64)  # output buffers of the compiled passes
         self.post_crowd: tuple = ()  # what the post pass takes from the crowd (_post_buffers)
-        self.post_moves = -1  # the crowd's moves when it was gathered
+        self.post_moves, self.post_day = -1, -1  # the crowd's moves and the day when it was gathered
         self.reply_answered = np.empty(0, dtype=np.bool_)
         self.leavers = np.empty(0, dtype=np.int64)
         self.yes = np.empty(0, dtype=np.int64)
@@ -117,10 +117,12 @@ class ReplicateBatch:
         self.t_ref = 0.0  # time the scaled crowd accumulators were last rebased
         self.tie_cutoff = -math.inf  # new-tie cutoff hour at the last close
         self.profile_keep = content.profile_keep(p)
-        # The recent profile per segment, a running mean over the posts: updated per post in
-        # Python floats (a handful of segments; numpy's per-call cost would be most of it).
-        self.profile = (content.kind_shares(self.habits) @ self.value.astype(float)).tolist()
-        self.profile_step = ((1 - self.profile_keep) * self.value).tolist()  # a post's share, per kind and segment
+        # The recent profile per segment, a running mean over the posts: the day's post kinds
+        # are kept and added in order when prospects look at it (:meth:`_profile`).
+        self.profile = content.kind_shares(self.habits) @ self.value.astype(float)
+        self.profile_step = ((1 - self.profile_keep) * self.value).astype(float)  # a post's share, per kind and segment
+        self.unprofiled: list[int] = []  # kinds of the posts not yet in the profile, in order
+        self.strengths: dict[int, float] = {}  # fatigue factor by sitting size
         self.recent_posts = self.habits.posts_per_day
         self.last_post = -HOURS / self.habits.posts_per_day if self.habits.posts_per_day > 0 else 0.0
         self.recent_answers = self._expected_answers()
@@ -254,7 +256,10 @@ class ReplicateBatch:
     def begin_sitting(self, posts: int, t: float) -> None:
         """A sitting starts: its posts enter followers' feeds together (fatigue's felt rate)."""
         self.load.add_sitting(posts, t)
-        self.sitting_strength = fatigue.sitting_strength(self.params, posts)
+        strength = self.strengths.get(posts)
+        if strength is None:
+            strength = self.strengths[posts] = fatigue.sitting_strength(self.params, posts)
+        self.sitting_strength = strength
 
     def post(self, j: int, t: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """The day's ``j``-th post at hour ``t``, offered to every replicate's crowd.
@@ -272,8 +277,7 @@ class ReplicateBatch:
             feed = exposure.feed_multiplier(self.feed_count, p.feed_decay, p.feed_floor)
             self.feed_count += 1.0
         felt = self.load.felt_posts_per_day(t)
-        keep = self.profile_keep
-        self.profile = [keep * x + step for x, step in zip(self.profile, self.profile_step[kind], strict=True)]
+        self.unprofiled.append(kind)
         self.last_post = t
         reach = self.kind_reach[kind]
         p_see = self.visibility[int(t % HOURS)] * reach * feed
@@ -281,7 +285,7 @@ class ReplicateBatch:
             return NOBODY, NOBODY, NO_ANSWERS
 
         crowd = self.crowd
-        if self.post_moves != crowd.moves or self.replies.shape[1] < crowd.span:
+        if self.post_moves != crowd.moves or self.post_day != self.day:  # the crowd grows only at the close
             self._post_buffers()
         replied = kernels.post_pass(
             crowd.n, crowd.C, self.exposure_keys, self.day, j, kind, *self.post_crowd,
@@ -305,7 +309,7 @@ class ReplicateBatch:
             a["attention"], a["tolerance"], a["fatigue"], a["sat"], a["segment"], a["reply_will"], a["uid"], self.chat_seg,
             self.value, self.reshare_p, np.empty(crowd.C, dtype=np.uint32), np.empty(crowd.C, dtype=F32),
         )  # fmt: skip
-        self.post_moves = crowd.moves
+        self.post_moves, self.post_day = crowd.moves, self.day
 
     def go_through_replies(self, repliers: Marked, rep: np.ndarray, answered: np.ndarray, t: float) -> None:
         """The account goes through the replies to one post: answers some, skips the rest.
@@ -453,6 +457,13 @@ class ReplicateBatch:
         if pieces:
             self._decide_pieces(*np.array(pieces, dtype=np.int64).T, t)
 
+    def _profile(self) -> np.ndarray:
+        """The account's recent profile per segment, with every post so far (in order, as post by post)."""
+        if self.unprofiled:
+            kernels.add_to_profile(self.profile, self.profile_step, self.profile_keep, np.array(self.unprofiled))
+            self.unprofiled.clear()
+        return self.profile
+
     def _decide_pieces(self, replicate: np.ndarray, first: np.ndarray, sizes: np.ndarray, t: float) -> None:
         """Prospects ``first .. first + sizes`` of each of these replicates decide, in one pass."""
         p, day = self.params, self.day
@@ -467,7 +478,7 @@ class ReplicateBatch:
             self.prospect_keys, day, np.ascontiguousarray(replicate, dtype=np.int64),
             np.ascontiguousarray(first, dtype=np.int64), np.ascontiguousarray(sizes, dtype=np.int64),
             PROSPECT_UNIFORMS, self.outreach_count,
-            OUTREACH, self.channel_cdf, self.market_cdf, np.array(self.profile), self.chat_app, self.recent_answers,
+            OUTREACH, self.channel_cdf, self.market_cdf, self._profile(), self.chat_app, self.recent_answers,
             float(posts), p.extra_exposures_per_post * posts, p.max_extra_exposures, p.outreach_to_followed_share,
             self.follow_coef, neglect.abandoned(t, self.last_post, p), self.habits.follow_back_rate,
             out["rep"], out["seg"], out["followed"], out["back"], out["channel"], out["noise"], out["budget"],

@@ -571,6 +571,14 @@ def day_prospects(
 
 
 @jit
+def add_to_profile(profile, steps, keep, kinds):
+    """Posts of these kinds, in order, into the running profile: ``keep x profile + steps[kind]``."""
+    for kind in kinds:
+        for s in range(len(profile)):
+            profile[s] = keep * profile[s] + steps[kind, s]
+
+
+@jit
 def decide_prospects(
     keys, day, replicate, first, count, width, outreach_count, outreach_channel, channel_cdf, market_cdf, profile,
     chat_app, recent_answers, posts, extra_mean, most_extra, followed_share, coef, dead, follow_back_rate,
