@@ -371,6 +371,42 @@ def test_a_grid_over_the_size_limit_is_refused(tmp_path: Path, capsys, monkeypat
     assert_refused(capsys, monkeypatch, tmp_path, grid, ["200 × 100 = 20,000 cells", f"at most {MAX_CELLS:,}"])
 
 
+def test_a_cell_this_machine_cannot_hold_is_refused_by_its_values(tmp_path: Path, capsys, monkeypatch):
+    flood = ["--vary", "audience.prospects_per_day=10,1000000", "--set", "audience.reachable=1000000000"]
+    assert_refused(
+        capsys, monkeypatch, tmp_path, flood, ["cell audience.prospects_per_day=1000000 can", "allowed: up to"]
+    )
+    kept = tmp_path / "kept.csv"  # a refusal comes before --fresh replaces what is there
+    assert cli(capsys, "sweep", "newcomer", "--vary", "habits.posts_per_day=1,2", *SMALL, "--out", str(kept))[0] == 0
+    before = kept.read_bytes()
+    code, _, err = cli(capsys, "sweep", "newcomer", *flood, "--replicates", "3", "--out", str(kept), "--fresh")
+    assert code == 1 and "prospects_per_day=1000000" in err and kept.read_bytes() == before
+
+
+def test_a_long_sweep_says_how_long_before_its_first_run(tmp_path: Path, capsys, monkeypatch):
+    order: list[str] = []
+
+    def interrupted(*args, **kwargs):
+        order.append(capsys.readouterr().err)  # what was on stderr when the first run was asked for
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(experiments, "run_batch", interrupted)
+    big = ["--vary", "audience.followers=500000,1000000", "--replicates", "30", "--days", "90"]
+    out = tmp_path / "big.csv"
+    assert main(["sweep", "steady_professional", *big, "--format", "csv", "--out", str(out)]) == 130
+    capsys.readouterr()  # the interruption's own lines
+    assert order and order[0].startswith("coach: 60 runs, expected to take about")
+    assert "running the same command again resumes" in order[0]
+    assert (
+        main(["sweep", "steady_professional", *big, "--quiet", "--format", "csv", "--out", str(out), "--fresh"]) == 130
+    )
+    capsys.readouterr()
+    assert order[1] == ""  # --quiet: no announcement
+    small = tmp_path / "small.csv"
+    assert main(["sweep", "newcomer", "--vary", "habits.posts_per_day=1,2", *SMALL, "--out", str(small)]) == 130
+    assert "expected to take" not in order[2]  # a short sweep just runs
+
+
 def assert_refused(capsys, monkeypatch, tmp_path: Path, options: list[str], words: list[str]) -> None:
     calls = _count_runs(monkeypatch)
     out = tmp_path / "never.csv"

@@ -147,6 +147,7 @@ class JobCost(NamedTuple):
 
     seconds: float  # run one after another in this process
     wall: float  # spread over this machine's cores
+    peak: float = 0.0  # the largest typical crowd of the job's scenarios, followers
 
 
 ANNOUNCE_ABOVE_SECONDS = 3.0  # runs expected to take longer than this print their estimate first, seconds
@@ -159,13 +160,15 @@ def check_cost(
     stream: TextIO | None = None,
     quiet: bool = False,
     upper_bound: bool = False,
+    labels: Sequence[str] | None = None,
 ) -> JobCost:
     """Refuse scenarios whose projected memory this machine cannot hold (ScenarioError, exit 1);
     announce the expected time of long jobs before they start (not when ``quiet``).
 
     ``candidates``: variants of each scenario the job runs (the coach tries dozens, each a
     batch of ``runs_each``); ``upper_bound``: the job may need fewer runs (the coach on a large
-    audience), so the announcement says "up to". Returns the expected time (the engine's estimate, which knows a
+    audience), so the announcement says "up to"; ``labels``: how a refusal names each
+    scenario (a sweep's cells by their values), else by name when there are several. Returns the expected time (the engine's estimate, which knows a
     batch's runs share one timeline).
     """
     from coach import budget  # psutil and friends only when a run is about to start
@@ -174,8 +177,11 @@ def check_cost(
     problems, seconds, peak = [], 0.0, 0.0
     workers = worker_count()
     limits = budget.cli_limits(min(workers, runs_each * candidates * len(scenarios)))
-    for scenario in scenarios:
-        where = f"{scenario.name!r}" if len(scenarios) > 1 else "This scenario"
+    for k, scenario in enumerate(scenarios):
+        if labels is not None:
+            where = labels[k]
+        else:
+            where = f"{scenario.name!r}" if len(scenarios) > 1 else "This scenario"
         problems += budget.check(scenario, limits, runs=runs_each, where=where)
         seconds += estimated_seconds(scenario, runs_each) * candidates
         peak = max(peak, budget.project(scenario).typical_followers)
@@ -183,15 +189,29 @@ def check_cost(
         raise ScenarioError(problems)
     runs = len(scenarios) * runs_each * candidates
     wall = seconds / max(1, min(workers, runs))
-    if wall > ANNOUNCE_ABOVE_SECONDS and not quiet:
-        stream = stream if stream is not None else sys.stderr  # read now: tests capture sys.stderr
-        stream.write(
-            f"coach: {'up to ' if upper_bound else ''}{'about ' if candidates > 1 else ''}{runs:,} runs, expected to take "
-            f"{'up to ' if upper_bound else ''}about {budget.describe_seconds(wall)} "
-            f"on {workers} core(s) (crowds up to about {peak:,.0f} followers); Ctrl+C stops.\n"
-        )
-        stream.flush()
-    return JobCost(seconds, wall)
+    if not quiet:
+        announce_cost(runs, wall, peak, stream, about_runs=candidates > 1, upper_bound=upper_bound)
+    return JobCost(seconds, wall, peak)
+
+
+def announce_cost(
+    runs: int, wall: float, peak: float, stream: TextIO | None = None, *, about_runs: bool = False,
+    upper_bound: bool = False, ending: str = "Ctrl+C stops",
+) -> None:  # fmt: skip
+    """Tell the expected time of a job of ``runs`` runs before it starts, when it is long."""
+    from coach import budget
+    from coach.experiments import worker_count
+
+    if wall <= ANNOUNCE_ABOVE_SECONDS:
+        return
+    up_to = "up to " if upper_bound else ""
+    stream = stream if stream is not None else sys.stderr  # read now: tests capture sys.stderr
+    stream.write(
+        f"coach: {up_to}{'about ' if about_runs else ''}{runs:,} runs, expected to take {up_to}about "
+        f"{budget.describe_seconds(wall)} on {worker_count()} core(s) (crowds up to about {peak:,.0f} followers); "
+        f"{ending}.\n"
+    )
+    stream.flush()
 
 
 def start_workers_for(seconds: float) -> None:

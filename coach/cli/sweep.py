@@ -13,8 +13,19 @@ import sys
 import time
 from typing import TextIO
 
-from coach.cli.common import EXIT_OK, UsageError, examples, quiet_option, same_file, whole_number
-from coach.sweep import build_sweep
+from coach.cli.common import (
+    EXIT_OK,
+    JobCost,
+    UsageError,
+    announce_cost,
+    check_cost,
+    examples,
+    quiet_option,
+    same_file,
+    whole_number,
+)
+from coach.scenario import ScenarioError
+from coach.sweep import Sweep, _text, build_sweep
 from coach.sweep_backends import SCHEDULER_ENV, SweepProgress, check_scheduler, run_sweep, scheduler_address
 from coach.sweep_output import FORMATS, JOURNAL_SUFFIX, SweepOutput
 
@@ -103,6 +114,20 @@ def _duration(seconds: float) -> str:
     return f"{seconds / 3600:.1f} h"
 
 
+MAX_PROBLEMS = 5  # refused cells named; the rest counted
+
+
+def check_local_cost(sweep: Sweep) -> JobCost:
+    """Refuse a sweep with cells this machine cannot hold (each named by its values); its expected time."""
+    cells = list(sweep.cells())
+    labels = ["The cell " + ", ".join(f"{f}={_text(v)}" for f, v in c.values.items()) for c in cells]
+    try:
+        return check_cost([c.scenario for c in cells], sweep.replicates, quiet=True, labels=labels)
+    except ScenarioError as exc:
+        shown, more = exc.problems[:MAX_PROBLEMS], len(exc.problems) - MAX_PROBLEMS
+        raise ScenarioError(shown + ([f"… and {more} more cells like these"] if more > 0 else [])) from None
+
+
 def handle(args: argparse.Namespace) -> int:
     sweep = build_sweep(
         args.file,
@@ -120,8 +145,14 @@ def handle(args: argparse.Namespace) -> int:
         check_scheduler(address)  # before the table's head is written: a bad address leaves no half output
     if args.out and same_file(args.out, sweep.source):  # a sweep file's scenario: is read too
         raise UsageError(f"--out {args.out} is the scenario this sweep reads ({sweep.source}); give another path")
+    # A cluster's workers have their own memory and cores: this machine's limits are not theirs.
+    cost = None if address else check_local_cost(sweep)  # before --fresh removes anything
     output = SweepOutput(sweep, args.format, args.out, fresh=args.fresh)
     done = output.open()
+    if cost is not None and not args.quiet and done < sweep.size:
+        left = (sweep.size - done) / sweep.size  # the cells are alike enough for a first estimate
+        ending = "Ctrl+C stops" + ("; running the same command again resumes" if args.out else "")
+        announce_cost((sweep.size - done) * sweep.replicates, cost.wall * left, cost.peak, ending=ending)
     if done == sweep.size:
         print(f"nothing to run: all {done} cells are already in {args.out} (--fresh starts over)", file=sys.stderr)
     elif done:
