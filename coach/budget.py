@@ -245,14 +245,14 @@ TIME_LEVERS = "the runs (replicates), the horizon (days) or the starting followe
 
 def check(
     scenario: Scenario, limits: Limits, runs: int | None = None, workers: int = 1, where: str = "These settings",
-    levers: str = TIME_LEVERS,
+    levers: str = TIME_LEVERS, projection: Projection | None = None,
 ) -> list[str]:  # fmt: skip
     """Sentences for each limit the scenario's projection passes (empty: within limits).
 
     ``levers``: what the time sentence tells the reader to lower (a job whose runs are its own,
-    like the coach's, leaves the runs out).
+    like the coach's, leaves the runs out); ``projection``: the scenario's, when the caller has it.
     """
-    proj = project(scenario)
+    proj = project(scenario) if projection is None else projection
     runs = scenario.replicates if runs is None else runs
     crowd = (
         f"about {_count(proj.peak_followers)} followers by day {proj.peak_day} and "

@@ -182,9 +182,10 @@ def check_cost(
             where = labels[k]
         else:
             where = f"{scenario.name!r}" if len(scenarios) > 1 else "This scenario"
-        problems += budget.check(scenario, limits, runs=runs_each, where=where)
-        seconds += estimated_seconds(scenario, runs_each) * candidates
-        peak = max(peak, budget.project(scenario).typical_followers)
+        projection = budget.project(scenario)
+        problems += budget.check(scenario, limits, runs=runs_each, where=where, projection=projection)
+        seconds += estimated_seconds(scenario, runs_each, projection) * candidates
+        peak = max(peak, projection.typical_followers)
     if problems:
         raise ScenarioError(problems)
     runs = len(scenarios) * runs_each * candidates
