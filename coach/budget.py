@@ -226,16 +226,22 @@ def _size(value: float) -> str:
     return f"{value / 1e9:,.1f} GB" if value >= 1e9 else f"{value / 1e6:,.0f} MB"
 
 
+LARGE_START_SHARE = 0.1  # a start this share of the projected peak is named first among what to lower
+
+
 def _what_to_lower(scenario: Scenario, proj: Projection) -> str:
     """The inputs that drive the projected crowd, largest first."""
     a = scenario.audience
     if proj.driver == "followers":
         return "lower audience.followers"
     if proj.driver == "reshare":
-        return (
-            "lower habits.posts_per_day or the reshare constants (model.reshare_probability, "
-            "model.prospects_per_reshare), or set a smaller audience.reachable"
+        reshares = (
+            "habits.posts_per_day or the reshare constants (model.reshare_probability, model.prospects_per_reshare)"
         )
+        # Reshares reach strangers in proportion to the followers: from a large start, it is the start.
+        if a.followers >= LARGE_START_SHARE * proj.peak_followers:
+            return f"lower audience.followers (now {_count(a.followers)}), {reshares}"
+        return f"lower {reshares}, or set a smaller audience.reachable"
     reach = f" or a smaller audience.reachable (now {_count(a.reachable_people())})"
     return f"lower audience.prospects_per_day (now {_count(a.prospects_per_day)}){reach}, or the horizon (days)"
 

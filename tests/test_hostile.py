@@ -429,6 +429,19 @@ def test_a_reshare_storm_is_refused_up_front_naming_the_reshare_constants():
     assert problems and "model.reshare_probability" in problems[0]
 
 
+def test_a_crowd_too_large_from_a_large_start_names_the_start_first():
+    from coach.scenario import SCENARIO_DIR, load_scenario
+
+    steady = load_scenario(
+        SCENARIO_DIR / "steady_professional.yaml"
+    )  # its reshares, not its start, drive the projected growth
+    big = steady.model_copy(update={"audience": steady.audience.model_copy(update={"followers": 3_000_000})})
+    problems = budget.check(big, budget.Limits(max_bytes_per_run=1e9))
+    assert problems and "To fit, lower audience.followers (now 3,000,000), habits.posts_per_day" in problems[0]
+    storm = budget.check(parse_scenario(STORM), budget.Limits(max_bytes_per_run=1e9))  # a small start: the reshares
+    assert storm and "To fit, lower habits.posts_per_day" in storm[0] and "audience.followers" not in storm[0]
+
+
 def test_a_budget_cancels_a_serial_run_within_its_day(monkeypatch):
     heavy = parse_scenario("version: 1\ndays: 730\naudience: {followers: 200000}\n")
     limit = budget.Budget(seconds=0.3)
