@@ -203,6 +203,15 @@ def test_usage_errors_exit_2(args):
     assert "usage" in out.stderr.lower() and "Traceback" not in out.stderr
 
 
+def test_a_bare_coach_lists_the_commands_and_a_typo_gets_the_closest(capsys):
+    assert cli_main([]) == 2
+    listing = capsys.readouterr().err
+    assert "simulate one scenario" in listing and "coach COMMAND --help" in listing  # each command, with its help
+    assert cli_main(["advice", "ghost"]) == 2
+    err = capsys.readouterr().err
+    assert "unknown command 'advice'. Did you mean 'advise'?" in err and "Commands: run, compare" in err
+
+
 def test_the_first_start_compiles_the_engine_once_and_says_so(tmp_path: Path):
     """On a machine without the compiled passes (here: an empty numba cache) a simulating command
     says why its first answer waits, compiles, and the next start loads them silently."""

@@ -15,6 +15,7 @@ the commands that do not simulate (``coach validate``, ``scenarios``, ``schema``
 from __future__ import annotations
 
 import argparse
+import difflib
 import os
 import sys
 from collections.abc import Callable, Sequence
@@ -115,8 +116,23 @@ def _as_list(value: object) -> list:
     return value if isinstance(value, list) else [] if value is None else [value]
 
 
+def _unknown_command(word: str) -> str:
+    names = [c.name for c in COMMANDS]
+    close = difflib.get_close_matches(word, names, n=1)
+    hint = f" Did you mean '{close[0]}'?" if close else ""
+    return f"coach: unknown command {word!r}.{hint} Commands: {', '.join(names)} (`coach --help` says what each does)"
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if not argv:  # a bare `coach`: the commands with what each does, not "arguments are required"
+        parser.print_help(sys.stderr)
+        return EXIT_USAGE
+    if not argv[0].startswith("-") and argv[0] not in {c.name for c in COMMANDS}:
+        parser.print_usage(sys.stderr)
+        print(_unknown_command(argv[0]), file=sys.stderr)
+        return EXIT_USAGE
     args = parser.parse_args(argv)
     try:
         _check_file_arguments(args)
