@@ -205,6 +205,22 @@ def test_post_pass_matches_the_laws_applied_with_numpy():
     assert want[0, 1] == 0 and 0.3 * (40 + 25) < want[0].sum() < 0.9 * (40 + 25)  # an empty row sees nothing
 
 
+def test_the_profile_adds_the_days_posts_in_order_as_post_by_post():
+    rng = np.random.default_rng(4)
+    value = rng.normal(size=(4, 3)).astype(F32)  # kinds x segments, as the batch keeps them
+    keep = content.profile_keep(ModelParams())
+    steps = ((1 - keep) * value).astype(float)
+    kinds = rng.integers(0, 4, 40)
+    start = rng.normal(size=3)
+    expected = list(start)
+    for kind in kinds:  # the running mean, one post at a time, in Python floats
+        expected = [keep * x + step for x, step in zip(expected, steps[kind].tolist(), strict=True)]
+    profile = start.copy()
+    kernels.add_to_profile(profile, steps, keep, kinds)
+    assert profile.tolist() == expected  # the same sums in the same order: equal to the bit
+    assert not np.allclose(profile, start)
+
+
 def test_the_close_counts_reasons_in_the_order_results_report_them():
     from coach.results import REASONS
 

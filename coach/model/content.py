@@ -54,6 +54,15 @@ def profile_keep(p) -> float:
     return 1.0 - 1.0 / p.profile_memory_posts
 
 
+def add_to_profile(profile: np.ndarray, steps: np.ndarray, keep: float, kinds: np.ndarray) -> None:
+    """Posts of these kinds, in order, into the running profile (in place): ``keep x profile +
+    steps[kind]``, ``steps`` a post's share ``(1 - keep) x value`` per kind and segment.
+    Compiled into :func:`coach.model.kernels.add_to_profile`."""
+    for kind in kinds:
+        for s in range(len(profile)):
+            profile[s] = keep * profile[s] + steps[kind, s]
+
+
 def sat_scale(t: float, t_ref: float, p) -> float:
     """Factor turning a true satisfaction change at ``t`` into the stored (scaled) one."""
     return math.exp((t - t_ref) / (p.satisfaction_memory_days * HOURS))

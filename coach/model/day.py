@@ -122,7 +122,6 @@ class ReplicateBatch:
         self.profile = content.kind_shares(self.habits) @ self.value.astype(float)
         self.profile_step = ((1 - self.profile_keep) * self.value).astype(float)  # a post's share, per kind and segment
         self.unprofiled: list[int] = []  # kinds of the posts not yet in the profile, in order
-        self.strengths: dict[int, float] = {}  # fatigue factor by sitting size
         self.recent_posts = self.habits.posts_per_day
         self.last_post = -HOURS / self.habits.posts_per_day if self.habits.posts_per_day > 0 else 0.0
         self.recent_answers = self._expected_answers()
@@ -256,10 +255,7 @@ class ReplicateBatch:
     def begin_sitting(self, posts: int, t: float) -> None:
         """A sitting starts: its posts enter followers' feeds together (fatigue's felt rate)."""
         self.load.add_sitting(posts, t)
-        strength = self.strengths.get(posts)
-        if strength is None:
-            strength = self.strengths[posts] = fatigue.sitting_strength(self.params, posts)
-        self.sitting_strength = strength
+        self.sitting_strength = fatigue.sitting_strength(self.params, posts)
 
     def post(self, j: int, t: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """The day's ``j``-th post at hour ``t``, offered to every replicate's crowd.

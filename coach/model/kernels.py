@@ -66,6 +66,7 @@ jit = numba.njit(cache=True, nogil=True, error_model="numpy")
 _seen_post_hazard = jit(fatigue.seen_post_hazard)
 _engagement = jit(fatigue.engagement)
 _content_hazard = jit(content.hazard_of)
+add_to_profile = jit(content.add_to_profile)  # once a day, for the prospects' look at the profile
 _reply_chance = jit(conversation.reply_chance_of)
 _extra_exposures = jit(discovery.extra_exposures)
 _follow_logit = jit(discovery.follow_logit_of)
@@ -568,14 +569,6 @@ def day_prospects(
             acc += means[c]
             channel_cdf[b, c] = acc / max(total, 1e-300)
         totals[b] = outreach_count + prospects
-
-
-@jit
-def add_to_profile(profile, steps, keep, kinds):
-    """Posts of these kinds, in order, into the running profile: ``keep x profile + steps[kind]``."""
-    for kind in kinds:
-        for s in range(len(profile)):
-            profile[s] = keep * profile[s] + steps[kind, s]
 
 
 @jit
