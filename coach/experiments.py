@@ -213,12 +213,11 @@ def _pool_tasks(scenarios: Sequence[Scenario], indices: list[int]) -> list[tuple
     left = len(tasks) % workers
     if left and len(tasks) > workers:
         pieces = -(-workers // left)
-        tasks[-left:] = [
-            (i, chunk[k : k + size])
-            for i, chunk in tasks[-left:]
-            for size in [max(1, -(-len(chunk) // pieces))]
-            for k in range(0, len(chunk), size)
-        ]
+        last = tasks[-left:]
+        del tasks[-left:]
+        for i, chunk in last:
+            size = max(1, -(-len(chunk) // pieces))
+            tasks += [(i, chunk[k : k + size]) for k in range(0, len(chunk), size)]
     return tasks
 
 

@@ -347,8 +347,7 @@ class Sweep:
                 try:
                     self.scenario_for(values)
                 except ScenarioError as exc:
-                    where = ", ".join(f"{f}={_text(v)}" for f, v in values.items())
-                    problems.append(f"--vary cell {where}: {_strip(exc.problems[0], self.source)}")
+                    problems.append(f"--vary cell {cell_label(values)}: {_strip(exc.problems[0], self.source)}")
                 if len(problems) >= max_problems:
                     break
         if problems:
@@ -362,6 +361,11 @@ def _strip(problem: str, source: str) -> str:
 def _text(value: Any) -> str:
     """A value as written on the command line and in the CSV (``0.5``, ``[8, 22]``, ``x``)."""
     return value if isinstance(value, str) else json.dumps(value)
+
+
+def cell_label(values: Mapping[str, Any]) -> str:
+    """A cell's values as written on the command line: ``habits.posts_per_day=2, habits.reply_rate=0.5``."""
+    return ", ".join(f"{f}={_text(v)}" for f, v in values.items())
 
 
 # --------------------------------------------------------------------------------------

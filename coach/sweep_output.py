@@ -32,7 +32,7 @@ from typing import Any, TextIO
 from coach._version import __version__
 from coach.results import fmt_interval
 from coach.scenario import ScenarioError
-from coach.sweep import METRICS, Sweep, _text
+from coach.sweep import METRICS, Sweep, _text, cell_label
 from coach.sweep_backends import CellResult
 
 FORMATS = ("table", "json", "csv")
@@ -107,8 +107,7 @@ class _Table:
     def tail(self) -> str:
         if self.best is None:
             return ""
-        where = ", ".join(f"{f}={_text(v)}" for f, v in self.best[1].items())
-        return f"\nlargest median net change: {where} ({self.best[0]:+,.0f} followers)\n"
+        return f"\nlargest median net change: {cell_label(self.best[1])} ({self.best[0]:+,.0f} followers)\n"
 
 
 class SweepOutput:

@@ -177,11 +177,9 @@ def check_cost(
     problems, seconds, peak = [], 0.0, 0.0
     workers = worker_count()
     limits = budget.cli_limits(min(workers, runs_each * candidates * len(scenarios)))
-    for k, scenario in enumerate(scenarios):
-        if labels is not None:
-            where = labels[k]
-        else:
-            where = f"{scenario.name!r}" if len(scenarios) > 1 else "This scenario"
+    if labels is None:
+        labels = [f"{s.name!r}" for s in scenarios] if len(scenarios) > 1 else ["This scenario"]
+    for scenario, where in zip(scenarios, labels, strict=True):
         projection = budget.project(scenario)
         problems += budget.check(scenario, limits, runs=runs_each, where=where, projection=projection)
         seconds += estimated_seconds(scenario, runs_each, projection) * candidates

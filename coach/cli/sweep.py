@@ -25,7 +25,7 @@ from coach.cli.common import (
     whole_number,
 )
 from coach.scenario import ScenarioError
-from coach.sweep import Sweep, _text, build_sweep
+from coach.sweep import Sweep, build_sweep, cell_label
 from coach.sweep_backends import SCHEDULER_ENV, SweepProgress, check_scheduler, run_sweep, scheduler_address
 from coach.sweep_output import FORMATS, JOURNAL_SUFFIX, SweepOutput
 
@@ -120,7 +120,7 @@ MAX_PROBLEMS = 5  # refused cells named; the rest counted
 def check_local_cost(sweep: Sweep) -> JobCost:
     """Refuse a sweep with cells this machine cannot hold (each named by its values); its expected time."""
     cells = list(sweep.cells())
-    labels = ["The cell " + ", ".join(f"{f}={_text(v)}" for f, v in c.values.items()) for c in cells]
+    labels = [f"The cell {cell_label(c.values)}" for c in cells]
     try:
         return check_cost([c.scenario for c in cells], sweep.replicates, quiet=True, labels=labels)
     except ScenarioError as exc:
